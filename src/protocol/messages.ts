@@ -1,0 +1,56 @@
+/**
+ * The messages of the WebSocketFileTransfer wire protocol, version 1 (2012) as peers really send them.
+ * The normative text is docs/protocol.md.
+ */
+
+/** How chunks travel: base64 text frames (the 2012 default) or binary frames. */
+export type TransferType = 'base64' | 'binary';
+
+/** Names of the text commands a client sends. */
+export type CommandName = 'AUTH' | 'STOR' | 'FIN' | 'ABOR';
+
+/** `AUTH: {"login": "...", "password": "..."}` or `AUTH: {"token": "..."}`: optional, first. */
+export interface AuthCommand {
+  command: 'AUTH';
+  login?: string;
+  password?: string;
+  token?: string;
+}
+
+/** `STOR: {"filename": "...", "size": N, "type": "base64" | "binary", "parameters": ...}`. */
+export interface StorCommand {
+  command: 'STOR';
+  /** The name the client gave; the server sanitises it before use. */
+  filename: string;
+  /** Declared size in bytes: a non-negative safe integer. */
+  size: number;
+  /** Chunk encoding; the 2012 client's default was base64. */
+  type: TransferType;
+  /** Whatever the page passed along (the 2012 client sent an array); stored as given. */
+  parameters: unknown;
+  /** Protocol version the client offers; absent means 1. */
+  v?: number;
+  /** Extensions offered by a newer client; a v1 server ignores them. Kept raw for the negotiation layer. */
+  ext?: Record<string, unknown>;
+}
+
+/** Any command a client sends as a text frame. */
+export type ClientCommand = AuthCommand | StorCommand;
+
+/** The `type` of a server answer: which command or data frame it answers. */
+export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'ERROR';
+
+/**
+ * A server answer: `{"type":"STOR","code":200,"message":"..."}`, `{"type":"DATA","code":200,"bytesRead":n}`.
+ * Extra fields (v2) pass through untouched.
+ */
+export interface Answer {
+  type: AnswerType;
+  code: number;
+  message?: string;
+  /** Bytes of the answered chunk. The 2012 PHP server sent a UTF-8 character count here: do not trust it. */
+  bytesRead?: number;
+  /** Milliseconds to wait before retrying (429/503). */
+  retryAfter?: number;
+  [extra: string]: unknown;
+}

@@ -1,0 +1,66 @@
+import type { UploadError } from './errors.ts';
+
+/** The `detail` of the `open` event: the socket is open and the conversation begins. */
+export interface OpenDetail {
+  /** The file being sent. */
+  file: Blob;
+}
+
+/**
+ * The figures of a transfer: the `detail` of `progress`, `success` and `abort`. Bytes *acknowledged* by the
+ * server are the truth (bars use them); bytes *sent* may run ahead of them.
+ */
+export interface ProgressDetail {
+  /** Bytes the server acknowledged: the sum of the lengths of the chunks answered with code 200. */
+  loaded: number;
+  /** Bytes sent so far; always `>= loaded`. */
+  sent: number;
+  /** The file's size in bytes. */
+  total: number;
+  /** `loaded / total` as a number from 0 to 100 (100 for an empty file once it succeeded). */
+  percentage: number;
+  /** Acknowledged bytes per second since `start()`. */
+  speed: number;
+  /** Seconds (with fractions) since `start()`. */
+  elapsedTime: number;
+  /** Estimated seconds left at the current speed: 0 when done, `Infinity` before any speed is known. */
+  remainingTime: number;
+  /** The file being sent. */
+  file: Blob;
+}
+
+/** The `detail` of the `abort` event: the figures when the upload was stopped. */
+export type AbortDetail = ProgressDetail;
+
+/** The `detail` of the `error` event. */
+export interface ErrorDetail {
+  /** Why the upload failed; branch on its `.code`. */
+  error: UploadError;
+  /** The file that was being sent. */
+  file: Blob;
+}
+
+/** The `detail` of the `close` event, the last event of every started transfer. */
+export interface CloseDetail {
+  /** The WebSocket close code: the server's when it closed first, else 1000 (the transfer closed it). */
+  code: number;
+  /** The close reason, possibly empty. */
+  reason: string;
+  /** Whether the connection closed cleanly. */
+  wasClean: boolean;
+  /** The file that was being sent. */
+  file: Blob;
+}
+
+/**
+ * The events a {@link WebSocketFileTransfer} dispatches, all `CustomEvent`s. Per started transfer: `open` (if
+ * the socket opened), any number of `progress`, exactly one of `success`, `error` or `abort`, then `close`.
+ */
+export interface WebSocketFileTransferEventMap {
+  open: CustomEvent<OpenDetail>;
+  progress: CustomEvent<ProgressDetail>;
+  success: CustomEvent<ProgressDetail>;
+  error: CustomEvent<ErrorDetail>;
+  abort: CustomEvent<AbortDetail>;
+  close: CustomEvent<CloseDetail>;
+}

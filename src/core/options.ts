@@ -1,0 +1,158 @@
+import type { TransferType } from '../protocol/index.ts';
+import type { AbortDetail, CloseDetail, ErrorDetail, OpenDetail, ProgressDetail } from './events.ts';
+
+/**
+ * The default chunk size: 48 KiB (49152 bytes). It is the largest raw chunk whose base64 frame (64 KiB) the
+ * 2012 PHP server can read, so the default works with every v1 server.
+ */
+export const DEFAULT_CHUNK_SIZE = 48 * 1024;
+
+/**
+ * The largest chunk size accepted (16 MiB). A chunk is held in memory (twice, plus a third more as base64)
+ * while it is read, encoded and sent, so the cap keeps one transfer's memory bounded whatever the option.
+ */
+export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
+/** The default wait for an answer to `AUTH`: 10 s. */
+export const DEFAULT_AUTH_TIMEOUT = 10_000;
+
+/** The default wait for an answer to `STOR` or to a chunk: 30 s. */
+export const DEFAULT_ANSWER_TIMEOUT = 30_000;
+
+// setTimeout fires at once for delays above 2^31 - 1 ms, which would turn a long timeout into none.
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** The constructor the transfer opens its socket with: the browser's `WebSocket` or a test double. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+
+/**
+ * Options of {@link WebSocketFileTransfer}. The names are the 2012 library's (`url`, `file`, `blockSize`,
+ * `type` and the callbacks), plus `chunkSize` (the preferred name for `blockSize`) and the timeouts.
+ */
+export interface WebSocketFileTransferOptions {
+  /** The WebSocket URL of the upload server (`ws://` or `wss://`). */
+  url: string | URL;
+  /** The file to send. A `Blob` without a name is stored as `blob`. */
+  file: Blob;
+  /**
+   * Raw bytes per chunk (default {@link DEFAULT_CHUNK_SIZE}, at most {@link MAX_CHUNK_SIZE}). The 2012 PHP
+   * server needs 48 KiB or less; servers of this project accept more. Wins over `blockSize` when both are set.
+   */
+  chunkSize?: number;
+  /** The 2012 name of `chunkSize`, kept so that old pages work unchanged. */
+  blockSize?: number;
+  /** How chunks travel: base64 text frames (the default, as in 2012) or binary frames. */
+  type?: TransferType;
+  /** Sent as is in the `STOR` command's `parameters` (default `[]`); must survive `JSON.stringify`. */
+  parameters?: unknown;
+  /** Milliseconds to wait for the answer to `AUTH` (default 10 000). */
+  authTimeout?: number;
+  /** Milliseconds to wait for the answer to `STOR` and to each chunk (default 30 000). */
+  answerTimeout?: number;
+  /** The WebSocket constructor to use (default `globalThis.WebSocket`); tests inject a mock here. */
+  WebSocket?: WebSocketConstructor;
+  /** Called with the `open` event's detail when the socket has opened. */
+  open?: (detail: OpenDetail) => void;
+  /** Called with the `progress` event's detail after each chunk the server acknowledged. */
+  progress?: (detail: ProgressDetail) => void;
+  /** Called with the `success` event's detail once the server acknowledged the whole file. */
+  success?: (detail: ProgressDetail) => void;
+  /** Called with the `error` event's detail when the upload failed. */
+  error?: (detail: ErrorDetail) => void;
+  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.abort} stopped the upload. */
+  abort?: (detail: AbortDetail) => void;
+  /** Called with the `close` event's detail once the transfer has ended and released its socket. */
+  close?: (detail: CloseDetail) => void;
+}
+
+/** The callback option names, in the order their events can happen. */
+export const CALLBACK_NAMES = ['open', 'progress', 'success', 'error', 'abort', 'close'] as const;
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  url: string;
+  file: Blob;
+  chunkSize: number;
+  type: TransferType;
+  parameters: unknown;
+  authTimeout: number;
+  answerTimeout: number;
+  WebSocket: WebSocketConstructor | undefined;
+  callbacks: Partial<Pick<WebSocketFileTransferOptions, (typeof CALLBACK_NAMES)[number]>>;
+}
+
+/**
+ * Applies the defaults, then checks every invariant before any work starts, so that a wrong option fails at
+ * the constructor with the option's name rather than halfway through an upload.
+ *
+ * @param options - what the caller passed
+ * @returns the options with defaults applied
+ * @throws TypeError when an option has the wrong type (the message names it)
+ * @throws RangeError when a number is out of range (the message names it)
+ */
+export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      'WebSocketFileTransfer: the options must be an object with at least "url" and "file".',
+    );
+  }
+  const { url, file } = options;
+  if (!(typeof url === 'string' && url.length > 0) && !(url instanceof URL)) {
+    throw new TypeError('WebSocketFileTransfer: "url" must be a non-empty string or a URL.');
+  }
+  if (!(file instanceof Blob)) {
+    throw new TypeError('WebSocketFileTransfer: "file" must be a File or a Blob.');
+  }
+  const chunkSize = options.chunkSize ?? options.blockSize ?? DEFAULT_CHUNK_SIZE;
+  const chunkName = options.chunkSize !== undefined ? 'chunkSize' : 'blockSize';
+  checkInteger(chunkName, chunkSize, 1, MAX_CHUNK_SIZE);
+  const type = options.type ?? 'base64';
+  if (type !== 'base64' && type !== 'binary') {
+    throw new TypeError('WebSocketFileTransfer: "type" must be "base64" or "binary".');
+  }
+  const parameters = options.parameters ?? [];
+  try {
+    JSON.stringify(parameters);
+  } catch (cause) {
+    throw new TypeError('WebSocketFileTransfer: "parameters" must be JSON-serialisable.', { cause });
+  }
+  const authTimeout = options.authTimeout ?? DEFAULT_AUTH_TIMEOUT;
+  checkInteger('authTimeout', authTimeout, 1, MAX_TIMEOUT);
+  const answerTimeout = options.answerTimeout ?? DEFAULT_ANSWER_TIMEOUT;
+  checkInteger('answerTimeout', answerTimeout, 1, MAX_TIMEOUT);
+  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
+    throw new TypeError('WebSocketFileTransfer: "WebSocket" must be a WebSocket constructor.');
+  }
+  const callbacks: ResolvedOptions['callbacks'] = {};
+  for (const name of CALLBACK_NAMES) {
+    const callback = options[name];
+    if (callback === undefined || callback === null) continue;
+    if (typeof callback !== 'function') {
+      throw new TypeError(`WebSocketFileTransfer: "${name}" must be a function.`);
+    }
+    (callbacks as Record<string, unknown>)[name] = callback;
+  }
+  return {
+    url: String(url),
+    file,
+    chunkSize,
+    type,
+    parameters,
+    authTimeout,
+    answerTimeout,
+    // Read at start(), not here, so that a page (or a test) may install its WebSocket after construction.
+    WebSocket: options.WebSocket,
+    callbacks,
+  };
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`WebSocketFileTransfer: "${name}" must be a number.`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `WebSocketFileTransfer: "${name}" must be an integer from ${min} to ${max}; got ${value}.`,
+    );
+  }
+}

@@ -1,0 +1,562 @@
+import { formatAuth, formatStor, parseAnswer, Status, type AnswerType } from '../protocol/index.ts';
+import { UploadError, type UploadErrorCode, type UploadErrorInit } from './errors.ts';
+import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
+import { FileSource, type Chunk } from './file-source.ts';
+import {
+  CALLBACK_NAMES,
+  resolveOptions,
+  type ResolvedOptions,
+  type WebSocketConstructor,
+  type WebSocketFileTransferOptions,
+} from './options.ts';
+
+/**
+ * Where a transfer is. One field, changed only through legal moves:
+ *
+ * | from | to |
+ * |---|---|
+ * | `idle` | `connecting` (start), `aborted` |
+ * | `connecting` | `authenticating` (open, with credentials), `storing` (open), `failed`, `aborted` |
+ * | `authenticating` | `storing` (AUTH answered 200), `failed`, `aborted` |
+ * | `storing` | `sending` (STOR answered 200), `complete` (empty file), `failed`, `aborted` |
+ * | `sending` | `complete` (last chunk acknowledged), `failed`, `aborted` |
+ *
+ * `complete`, `failed` and `aborted` are final.
+ */
+export type TransferState =
+  'idle' | 'connecting' | 'authenticating' | 'storing' | 'sending' | 'complete' | 'failed' | 'aborted';
+
+const TRANSITIONS: Readonly<Record<TransferState, readonly TransferState[]>> = {
+  idle: ['connecting', 'aborted'],
+  connecting: ['authenticating', 'storing', 'failed', 'aborted'],
+  authenticating: ['storing', 'failed', 'aborted'],
+  storing: ['sending', 'complete', 'failed', 'aborted'],
+  sending: ['complete', 'failed', 'aborted'],
+  complete: [],
+  failed: [],
+  aborted: [],
+};
+
+/** The one close code a browser script may always send; the server reads it as "done, normally". */
+const NORMAL_CLOSURE = 1000;
+/** What browsers report when a connection ends without a close frame. */
+const ABNORMAL_CLOSURE = 1006;
+// WebSocket.CONNECTING and WebSocket.OPEN, as numbers: the global WebSocket may be absent or a test double.
+const CONNECTING = 0;
+const OPEN = 1;
+
+/** What a failure may carry: the error's fields, plus how the socket closed when that is the cause. */
+type FailInit = UploadErrorInit & { closed?: Omit<CloseDetail, 'file'> };
+
+type Listener<K extends keyof WebSocketFileTransferEventMap> = (
+  this: WebSocketFileTransfer,
+  event: WebSocketFileTransferEventMap[K],
+) => unknown;
+
+/**
+ * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
+ * WebSocketFileTransfer protocol): optional `AUTH`, then `STOR`, then one chunk per acknowledgement.
+ *
+ * ```js
+ * new WebSocketFileTransfer({ url, file, progress, success }).start();
+ * ```
+ *
+ * Events (all `CustomEvent`s; each callback option of the same name receives the event's `detail`):
+ * `open`, `progress` after each acknowledged chunk, then exactly one of `success`, `error` or `abort`, then
+ * `close`. A socket error or close after `success` is not reported: the 2012 PHP server masks its close frame,
+ * which browsers report as an error right after the last answer.
+ *
+ * @fires open - {@link OpenDetail}: the socket opened
+ * @fires progress - {@link ProgressDetail}: the server acknowledged a chunk
+ * @fires success - {@link ProgressDetail}: the server acknowledged the whole file
+ * @fires error - {@link ErrorDetail}: the upload failed; `detail.error` is an {@link UploadError}
+ * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.abort} stopped the upload
+ * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
+ */
+export class WebSocketFileTransfer extends EventTarget {
+  /**
+   * Tells whether this browser can run a transfer.
+   *
+   * @param WebSocketCtor - the WebSocket constructor to check (default `globalThis.WebSocket`)
+   * @returns true when WebSocket, `Blob.prototype.slice` and `Blob.prototype.arrayBuffer` are present
+   */
+  static supported(WebSocketCtor: unknown = globalThis.WebSocket): boolean {
+    return (
+      typeof WebSocketCtor === 'function' &&
+      typeof Blob === 'function' &&
+      typeof Blob.prototype.slice === 'function' &&
+      typeof Blob.prototype.arrayBuffer === 'function'
+    );
+  }
+
+  readonly #options: ResolvedOptions;
+  readonly #source: FileSource;
+  #state: TransferState = 'idle';
+  #socket: WebSocket | null = null;
+  #detachSocket: (() => void) | null = null;
+  #credentials: { login: string; password: string } | null = null;
+  /** The answer type due next; null when none is (a frame then is unsolicited). */
+  #awaiting: AnswerType | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Chunks allowed in flight. Protocol v1 is stop-and-wait: one. A v2 STOR answer will grant a larger
+   * window, and the send loop already fills whatever window it has.
+   */
+  #window = 1;
+  /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
+  #inFlight: number[] = [];
+  /** The next chunk, read while the previous one is on the wire; at most one, so memory stays bounded. */
+  #nextChunk: Promise<Chunk> | null = null;
+  #readOffset = 0;
+  #pumping = false;
+  #sent = 0;
+  #loaded = 0;
+  #startedAt = 0;
+
+  /**
+   * Checks the options; does not connect (see {@link WebSocketFileTransfer.start}).
+   *
+   * @param options - see {@link WebSocketFileTransferOptions}
+   * @throws TypeError when an option has the wrong type; the message names the option
+   * @throws RangeError when `chunkSize`/`blockSize` or a timeout is out of range; the message names it
+   */
+  constructor(options: WebSocketFileTransferOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#source = new FileSource(this.#options.file, this.#options.chunkSize, this.#options.type);
+    for (const name of CALLBACK_NAMES) {
+      const callback = this.#options.callbacks[name] as ((detail: unknown) => void) | undefined;
+      // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
+      if (callback) this.addEventListener(name, (event) => callback.call(this, event.detail));
+    }
+  }
+
+  /** Where the transfer is; see {@link TransferState}. */
+  get state(): TransferState {
+    return this.#state;
+  }
+
+  /** The file being sent. */
+  get file(): Blob {
+    return this.#options.file;
+  }
+
+  /** The current figures, as the next `progress` event would carry them. */
+  get progress(): ProgressDetail {
+    return this.#figures();
+  }
+
+  /**
+   * Opens the socket and sends the file. Outcomes are reported by events, never by exceptions, and never
+   * before this method returned, so listeners added right after the call hear everything.
+   *
+   * With a `login`, `AUTH: {"login","password"}` is sent first and the server must answer it with code 200
+   * within `authTimeout`. A 2012 PHP server never answers `AUTH`: against such a server pass no credentials,
+   * or the upload fails with `authTimeout`.
+   *
+   * @param login - sends `AUTH` first when given
+   * @param password - sent with `login` (default `''`)
+   * @throws DOMException `InvalidStateError` when the transfer was already started or aborted: a transfer
+   *   runs once; create a new one to send again
+   */
+  start(login?: string, password?: string): void {
+    if (this.#state !== 'idle') {
+      throw new DOMException(
+        `This transfer was already started or aborted (it is ${this.#state}).`,
+        'InvalidStateError',
+      );
+    }
+    this.#setState('connecting');
+    this.#startedAt = performance.now();
+    if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
+    const WebSocketCtor =
+      this.#options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+    if (!WebSocketCtor || !WebSocketFileTransfer.supported(WebSocketCtor)) {
+      this.#failSoon(
+        'notSupported',
+        'This browser cannot upload over a WebSocket (WebSocket or Blob reading is missing).',
+      );
+      return;
+    }
+    let socket: WebSocket;
+    try {
+      socket = new WebSocketCtor(this.#options.url);
+    } catch (cause) {
+      this.#failSoon('connectionFailed', `Cannot connect to ${this.#options.url}: ${String(cause)}`, cause);
+      return;
+    }
+    this.#attach(socket);
+  }
+
+  /**
+   * Stops the upload: closes the socket and fires `abort` then `close`; no `success` or `error` follows.
+   * Does nothing once the transfer has ended, so it is safe to call at any time and more than once. Before
+   * `start()` it only marks the transfer aborted (and fires `abort`, but no `close`).
+   */
+  abort(): void {
+    if (this.#state === 'idle') {
+      this.#setState('aborted');
+      this.#dispatch('abort', this.#figures());
+    } else if (this.#isActive()) {
+      this.#end('aborted', () => this.#dispatch('abort', this.#figures()));
+    }
+  }
+
+  /**
+   * Adds a listener; typed for this class's events (see {@link WebSocketFileTransferEventMap}).
+   *
+   * @param type - the event name
+   * @param listener - called with the event
+   * @param options - as for `EventTarget.addEventListener`
+   */
+  override addEventListener<K extends keyof WebSocketFileTransferEventMap>(
+    type: K,
+    listener: Listener<K>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Removes a listener added with {@link WebSocketFileTransfer.addEventListener}.
+   *
+   * @param type - the event name
+   * @param listener - the listener to remove
+   * @param options - as for `EventTarget.removeEventListener`
+   */
+  override removeEventListener<K extends keyof WebSocketFileTransferEventMap>(
+    type: K,
+    listener: Listener<K>,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener, options);
+  }
+
+  #attach(socket: WebSocket): void {
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    const onOpen = (): void => this.#handleOpen();
+    const onMessage = (event: MessageEvent): void => this.#handleMessage(event);
+    const onError = (): void => this.#handleSocketError();
+    const onClose = (event: CloseEvent): void => this.#handleSocketClose(event);
+    socket.addEventListener('open', onOpen);
+    socket.addEventListener('message', onMessage);
+    socket.addEventListener('error', onError);
+    socket.addEventListener('close', onClose);
+    // Once the transfer ended, the socket may still report an error or a close (the 2012 PHP server's masked
+    // close frame does, right after the last answer): detaching is what makes those harmless.
+    this.#detachSocket = () => {
+      socket.removeEventListener('open', onOpen);
+      socket.removeEventListener('message', onMessage);
+      socket.removeEventListener('error', onError);
+      socket.removeEventListener('close', onClose);
+    };
+  }
+
+  #handleOpen(): void {
+    if (this.#state !== 'connecting') return;
+    this.#dispatch('open', { file: this.#options.file });
+    if (this.#state !== 'connecting') return; // an `open` listener aborted
+    if (this.#credentials) {
+      this.#setState('authenticating');
+      if (this.#send(formatAuth(this.#credentials))) this.#expect('AUTH', this.#options.authTimeout);
+    } else {
+      this.#sendStor();
+    }
+  }
+
+  #sendStor(): void {
+    this.#setState('storing');
+    const { file, type, parameters } = this.#options;
+    const name = (file as Partial<File>).name;
+    const stor = formatStor({ filename: name ? name : 'blob', size: file.size, type, parameters });
+    if (!this.#send(stor)) return;
+    this.#expect('STOR', this.#options.answerTimeout);
+    // Read the first chunk while the server prepares.
+    this.#prefetch();
+  }
+
+  #handleMessage(event: MessageEvent): void {
+    if (!this.#isActive()) return;
+    if (typeof event.data !== 'string') {
+      this.#fail('badAnswer', 'The server sent a binary frame; a v1 server answers with JSON text only.');
+      return;
+    }
+    const parsed = parseAnswer(event.data);
+    if (!parsed.ok) {
+      this.#fail('badAnswer', parsed.error.message);
+      return;
+    }
+    const answer = parsed.value;
+    const expected = this.#awaiting;
+    if (expected === null) {
+      this.#fail('badAnswer', `The server sent a ${answer.type} answer when none was due.`, { answer });
+      return;
+    }
+    this.#clearTimer();
+    this.#awaiting = null;
+    if (answer.code !== Status.ok && (answer.type === expected || answer.type === 'ERROR')) {
+      const code: UploadErrorCode = expected === 'AUTH' ? 'authRejected' : 'serverRefused';
+      const message = answer.message || `The server answered ${expected} with code ${answer.code}.`;
+      this.#fail(code, message, { answer, status: answer.code });
+      return;
+    }
+    if (answer.type !== expected) {
+      this.#fail('badAnswer', `The server sent a ${answer.type} answer where a ${expected} answer was due.`, {
+        answer,
+      });
+      return;
+    }
+    switch (expected) {
+      case 'AUTH':
+        this.#sendStor();
+        break;
+      case 'STOR':
+        this.#handleStored();
+        break;
+      case 'DATA':
+        this.#handleAck();
+        break;
+      default:
+        this.#fail('badAnswer', `Unexpected ${answer.type} answer.`, { answer });
+    }
+  }
+
+  #handleStored(): void {
+    // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
+    if (this.#source.size === 0) {
+      this.#succeed();
+      return;
+    }
+    this.#setState('sending');
+    void this.#pump();
+  }
+
+  #handleAck(): void {
+    // The acknowledged length is the length of the chunk we sent, never the answer's bytesRead: the 2012 PHP
+    // server reports a UTF-8 character count there, about three quarters of the real byte count.
+    this.#loaded += this.#inFlight.shift() ?? 0;
+    // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
+    if (this.#inFlight.length > 0) this.#expect('DATA', this.#options.answerTimeout);
+    this.#dispatch('progress', this.#figures());
+    if (this.#state !== 'sending') return; // a `progress` listener aborted
+    if (this.#loaded >= this.#source.size) this.#succeed();
+    else void this.#pump();
+  }
+
+  /** Sends chunks until the window is full or the file is sent; acks call it again. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (
+        this.#state === 'sending' &&
+        this.#inFlight.length < this.#window &&
+        this.#sent < this.#source.size
+      ) {
+        this.#prefetch();
+        const next = this.#nextChunk!;
+        this.#nextChunk = null;
+        const chunk = await next;
+        if (this.#state !== 'sending') return;
+        if (!this.#send(chunk.payload)) return;
+        this.#inFlight.push(chunk.end - chunk.start);
+        this.#sent += chunk.end - chunk.start;
+        this.#expect('DATA', this.#options.answerTimeout);
+        this.#prefetch();
+      }
+    } catch (cause) {
+      if (this.#isActive()) {
+        this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #prefetch(): void {
+    if (this.#nextChunk || this.#readOffset >= this.#source.size) return;
+    const chunk = this.#source.read(this.#readOffset);
+    // A read that fails after an abort is never awaited; this keeps it from surfacing as unhandled.
+    chunk.catch(() => undefined);
+    this.#nextChunk = chunk;
+    this.#readOffset = Math.min(this.#readOffset + this.#options.chunkSize, this.#source.size);
+  }
+
+  #send(data: string | ArrayBuffer): boolean {
+    try {
+      this.#socket!.send(data);
+      return true;
+    } catch (cause) {
+      this.#fail('connectionClosed', `Cannot send on the connection: ${String(cause)}`, { cause });
+      return false;
+    }
+  }
+
+  #expect(type: AnswerType, timeout: number): void {
+    this.#awaiting = type;
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (type === 'AUTH') {
+        this.#fail(
+          'authTimeout',
+          `The server did not answer AUTH within ${timeout} ms. A 2012 server never answers AUTH: do not pass ` +
+            'credentials to such a server.',
+        );
+      } else {
+        this.#fail('answerTimeout', `The server did not answer ${type} within ${timeout} ms.`);
+      }
+    }, timeout);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #handleSocketError(): void {
+    if (this.#state === 'connecting') {
+      this.#fail('connectionFailed', `Cannot connect to ${this.#options.url}.`);
+    } else if (this.#isActive()) {
+      this.#fail('connectionClosed', 'The connection broke before the upload completed.');
+    }
+  }
+
+  #handleSocketClose(event: CloseEvent): void {
+    const closed: Omit<CloseDetail, 'file'> = {
+      code: event.code,
+      reason: event.reason,
+      wasClean: event.wasClean,
+    };
+    const reason = event.reason ? `: ${event.reason}` : '';
+    if (this.#state === 'connecting') {
+      this.#fail(
+        'connectionFailed',
+        `Cannot connect to ${this.#options.url} (close code ${event.code}${reason}).`,
+        {
+          closeCode: event.code,
+          closed,
+        },
+      );
+    } else if (this.#isActive()) {
+      this.#fail(
+        'connectionClosed',
+        `The server closed the connection (code ${event.code}${reason}) before the upload completed.`,
+        { closeCode: event.code, closed },
+      );
+    }
+  }
+
+  #succeed(): void {
+    this.#end('complete', () => this.#dispatch('success', this.#figures()));
+  }
+
+  #fail(code: UploadErrorCode, message: string, init: FailInit = {}): void {
+    const { closed, ...errorInit } = init;
+    const error = new UploadError(code, message, errorInit);
+    this.#end('failed', () => this.#dispatch('error', { error, file: this.#options.file }), closed);
+  }
+
+  /** Fails after start() returned, so that listeners added right after start() hear it. */
+  #failSoon(code: UploadErrorCode, message: string, cause?: unknown): void {
+    queueMicrotask(() => {
+      if (this.#state === 'connecting') this.#fail(code, message, { cause });
+    });
+  }
+
+  /**
+   * The one way a started transfer ends: final state, timers cleared, socket released, then the outcome
+   * event and `close`. The socket is released before listeners run, so a throwing listener cannot leave it open.
+   */
+  #end(
+    state: 'complete' | 'failed' | 'aborted',
+    dispatchOutcome: () => void,
+    closed?: Omit<CloseDetail, 'file'>,
+  ): void {
+    this.#setState(state);
+    this.#clearTimer();
+    this.#awaiting = null;
+    this.#nextChunk = null;
+    this.#detachSocket?.();
+    this.#detachSocket = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    let closedHere = false;
+    if (socket && (socket.readyState === CONNECTING || socket.readyState === OPEN)) {
+      closedHere = true;
+      try {
+        socket.close(NORMAL_CLOSURE);
+      } catch {
+        // Closing can only fail on arguments we control; there is nothing left to release either way.
+      }
+    }
+    const detail: CloseDetail = {
+      ...(closed ??
+        (closedHere
+          ? { code: NORMAL_CLOSURE, reason: '', wasClean: true }
+          : { code: ABNORMAL_CLOSURE, reason: '', wasClean: false })),
+      file: this.#options.file,
+    };
+    dispatchOutcome();
+    this.#dispatch('close', detail);
+  }
+
+  #figures(): ProgressDetail {
+    const total = this.#source.size;
+    const loaded = this.#loaded;
+    const elapsedTime = this.#startedAt === 0 ? 0 : (performance.now() - this.#startedAt) / 1000;
+    const speed = elapsedTime > 0 ? loaded / elapsedTime : 0;
+    const done = loaded >= total && (total > 0 || this.#state === 'complete');
+    return {
+      loaded,
+      sent: this.#sent,
+      total,
+      percentage: total === 0 ? (done ? 100 : 0) : (loaded / total) * 100,
+      speed,
+      elapsedTime,
+      remainingTime: done ? 0 : speed > 0 ? (total - loaded) / speed : Infinity,
+      file: this.#options.file,
+    };
+  }
+
+  #isActive(): boolean {
+    const state = this.#state;
+    return state === 'connecting' || state === 'authenticating' || state === 'storing' || state === 'sending';
+  }
+
+  #setState(next: TransferState): void {
+    if (!TRANSITIONS[this.#state].includes(next)) {
+      // A bug in this class, not a caller's mistake: fail loudly rather than corrupt the conversation.
+      throw new Error(`WebSocketFileTransfer: illegal state change ${this.#state} → ${next}.`);
+    }
+    this.#state = next;
+  }
+
+  #dispatch<K extends keyof WebSocketFileTransferEventMap>(
+    type: K,
+    detail: WebSocketFileTransferEventMap[K]['detail'],
+  ): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,59 @@
+import { expect } from '@open-wc/testing';
+import { encodeBase64, encodeBase64Portable, FileSource } from '../../src/core/file-source.ts';
+import { makeBytes } from '../helpers/make-file.ts';
+import { decodeBase64 } from '../helpers/mock-server.ts';
+
+describe('FileSource', () => {
+  it('reads binary chunks as fresh ArrayBuffers, the last one shorter', async () => {
+    const bytes = makeBytes(2500);
+    const source = new FileSource(new Blob([bytes]), 1000, 'binary');
+    expect(source.size).to.equal(2500);
+    const chunks = await Promise.all([0, 1000, 2000].map((start) => source.read(start)));
+    expect(chunks.map(({ start, end }) => [start, end])).to.deep.equal([
+      [0, 1000],
+      [1000, 2000],
+      [2000, 2500],
+    ]);
+    for (const chunk of chunks) {
+      expect(chunk.payload).to.be.instanceOf(ArrayBuffer);
+      expect(new Uint8Array(chunk.payload as ArrayBuffer)).to.deep.equal(bytes.slice(chunk.start, chunk.end));
+    }
+  });
+
+  it('reads base64 chunks, each encoded on its own', async () => {
+    const bytes = makeBytes(2500);
+    const source = new FileSource(new Blob([bytes]), 1000, 'base64');
+    const last = await source.read(2000);
+    expect(last.payload).to.be.a('string');
+    expect(decodeBase64(last.payload as string)).to.deep.equal(bytes.slice(2000));
+  });
+
+  it('slices only the chunk it reads', async () => {
+    const blob = new Blob([makeBytes(10_000)]);
+    const slices: [number | undefined, number | undefined][] = [];
+    const slice = blob.slice.bind(blob);
+    blob.slice = (start?: number, end?: number) => {
+      slices.push([start, end]);
+      return slice(start, end);
+    };
+    await new FileSource(blob, 1000, 'binary').read(5000);
+    expect(slices).to.deep.equal([[5000, 6000]]);
+  });
+});
+
+describe('encodeBase64', () => {
+  for (const size of [0, 1, 2, 3, 4, 32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 100_000]) {
+    it(`encodes ${size} bytes like btoa, natively and portably`, () => {
+      const bytes = makeBytes(size, 3);
+      const expected = btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(''));
+      expect(encodeBase64(bytes)).to.equal(expected);
+      expect(encodeBase64Portable(bytes)).to.equal(expected);
+    });
+  }
+
+  it('encodes the bytes of a view, not of its whole buffer', () => {
+    const view = makeBytes(10).subarray(2, 5);
+    expect(encodeBase64(view)).to.equal(encodeBase64Portable(view));
+    expect(decodeBase64(encodeBase64Portable(view))).to.deep.equal(view);
+  });
+});

@@ -1,0 +1,15 @@
+// The browser tests run under web-test-runner's bundled Mocha, whose globals have no installed type package
+// (and dependencies are not ours to add), so the few that the specs use are declared here. Function
+// declarations, not consts, so that a second declaration elsewhere merges instead of clashing.
+
+/** A Mocha test body: may return a promise, which Mocha awaits. */
+type MochaTestBody = () => void | Promise<unknown>;
+
+/** Groups specs under a behaviour name. */
+declare function describe(title: string, body: () => void): void;
+/** One spec, named as a plain sentence. */
+declare function it(title: string, body: MochaTestBody): void;
+/** Runs before each spec of the enclosing group. */
+declare function beforeEach(body: MochaTestBody): void;
+/** Runs after each spec of the enclosing group, even a failed one. */
+declare function afterEach(body: MochaTestBody): void;

@@ -39,7 +39,10 @@ export function looksLikeCommand(text: string): boolean {
  * @param maxLength - longer input is refused with 413 before it is parsed
  * @returns the command, or a {@link ProtocolError} with a 4xx status
  */
-export function parseCommand(text: string, maxLength = DEFAULT_MAX_COMMAND_LENGTH): ParseResult<ClientCommand> {
+export function parseCommand(
+  text: string,
+  maxLength = DEFAULT_MAX_COMMAND_LENGTH,
+): ParseResult<ClientCommand> {
   if (typeof text !== 'string' || text.trim() === '') return fail('emptyMessage', 'Empty message.');
   if (text.length > maxLength) {
     return fail('messageTooLong', `Command longer than ${maxLength} characters.`, Status.tooLarge);
@@ -180,7 +183,8 @@ export function formatAnswer(answer: Answer): string {
  * @returns the answer, or a {@link ProtocolError} with code `badAnswer`
  */
 export function parseAnswer(text: string): ParseResult<Answer> {
-  if (typeof text !== 'string') return fail('badAnswer', 'The server sent a binary frame where an answer was due.');
+  if (typeof text !== 'string')
+    return fail('badAnswer', 'The server sent a binary frame where an answer was due.');
   let value: unknown;
   try {
     value = JSON.parse(text);

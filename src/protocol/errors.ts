@@ -24,13 +24,7 @@ export type StatusCode = (typeof Status)[keyof typeof Status];
  * `reason` field of a server's error answer log line.
  */
 export type ProtocolErrorCode =
-  | 'emptyMessage'
-  | 'messageTooLong'
-  | 'unknownCommand'
-  | 'badJson'
-  | 'badField'
-  | 'badBase64'
-  | 'badAnswer';
+  'emptyMessage' | 'messageTooLong' | 'unknownCommand' | 'badJson' | 'badField' | 'badBase64' | 'badAnswer';
 
 /**
  * A message that cannot be understood. Parsers return it inside a {@link ParseResult} instead of throwing,

@@ -34,7 +34,13 @@ describe('parseCommand', () => {
       const stor = expectOk(
         parseCommand('STOR: {"filename":"a.txt","size":4200,"type":"base64","parameters":[]}'),
       );
-      assert.deepEqual(stor, { command: 'STOR', filename: 'a.txt', size: 4200, type: 'base64', parameters: [] });
+      assert.deepEqual(stor, {
+        command: 'STOR',
+        filename: 'a.txt',
+        size: 4200,
+        type: 'base64',
+        parameters: [],
+      });
     });
 
     it('parses the spelling without a colon from the seed README', () => {
@@ -55,7 +61,9 @@ describe('parseCommand', () => {
 
     it('keeps unicode file names intact', () => {
       const name = 'Résumé 日本語 🎉 \u202e.txt';
-      const stor = expectOk(parseCommand(formatStor({ filename: name, size: 5, type: 'binary', parameters: [] })));
+      const stor = expectOk(
+        parseCommand(formatStor({ filename: name, size: 5, type: 'binary', parameters: [] })),
+      );
       assert.equal(stor.command === 'STOR' && stor.filename, name);
     });
 
@@ -128,7 +136,11 @@ describe('parseCommand', () => {
     });
 
     it('refuses input over the length limit with 413 before parsing it', () => {
-      expectError(parseCommand(`STOR: {"filename":"${'a'.repeat(100)}","size":1}`, 64), 'messageTooLong', 413);
+      expectError(
+        parseCommand(`STOR: {"filename":"${'a'.repeat(100)}","size":1}`, 64),
+        'messageTooLong',
+        413,
+      );
     });
 
     it('survives JSON nested 10,000 deep without throwing', () => {
@@ -174,9 +186,17 @@ describe('format', () => {
   });
 
   it('formats answers with fields in the 2012 order and leaves out undefined ones', () => {
-    assert.equal(formatAnswer({ type: 'DATA', code: 200, bytesRead: 3 }), '{"type":"DATA","code":200,"bytesRead":3}');
     assert.equal(
-      formatAnswer({ bytesRead: undefined, message: 'Upload initialized. Wait for data', code: 200, type: 'STOR' }),
+      formatAnswer({ type: 'DATA', code: 200, bytesRead: 3 }),
+      '{"type":"DATA","code":200,"bytesRead":3}',
+    );
+    assert.equal(
+      formatAnswer({
+        bytesRead: undefined,
+        message: 'Upload initialized. Wait for data',
+        code: 200,
+        type: 'STOR',
+      }),
       '{"type":"STOR","code":200,"message":"Upload initialized. Wait for data"}',
     );
     assert.equal(
@@ -189,7 +209,12 @@ describe('format', () => {
 describe('parseAnswer', () => {
   it('round-trips every answer type', () => {
     for (const type of ['AUTH', 'STOR', 'DATA'] as const) {
-      const text = formatAnswer({ type, code: 200, message: 'ok', bytesRead: type === 'DATA' ? 7 : undefined });
+      const text = formatAnswer({
+        type,
+        code: 200,
+        message: 'ok',
+        bytesRead: type === 'DATA' ? 7 : undefined,
+      });
       assert.deepEqual(expectOk(parseAnswer(text)), JSON.parse(text));
     }
   });
@@ -201,8 +226,18 @@ describe('parseAnswer', () => {
   });
 
   it('refuses what is not an answer', () => {
-    for (const text of ['', 'nope', '[]', 'null', '{"code":200}', '{"type":"DATA"}', '{"type":"X","code":200}',
-      '{"type":"DATA","code":"200"}', '{"type":"DATA","code":200,"bytesRead":-1}', '{"type":"STOR","code":200,"message":5}']) {
+    for (const text of [
+      '',
+      'nope',
+      '[]',
+      'null',
+      '{"code":200}',
+      '{"type":"DATA"}',
+      '{"type":"X","code":200}',
+      '{"type":"DATA","code":"200"}',
+      '{"type":"DATA","code":200,"bytesRead":-1}',
+      '{"type":"STOR","code":200,"message":5}',
+    ]) {
       expectError(parseAnswer(text), 'badAnswer');
     }
   });
@@ -218,7 +253,17 @@ describe('base64', () => {
   });
 
   it('refuses junk, whitespace, bad padding, data URL prefixes and url-safe characters', () => {
-    for (const text of ['abc', 'ab=c', 'a===', '====', 'YW Jj', 'YWJj\n', 'data:;base64,YWJj', 'YW-_', 'YWJj!!!!']) {
+    for (const text of [
+      'abc',
+      'ab=c',
+      'a===',
+      '====',
+      'YW Jj',
+      'YWJj\n',
+      'data:;base64,YWJj',
+      'YW-_',
+      'YWJj!!!!',
+    ]) {
       assert.equal(isBase64(text), false, text);
     }
   });

@@ -1,0 +1,65 @@
+/**
+ * File names from the wire are hostile until proven otherwise (OWASP file upload guidance): they may hold
+ * separators, `..`, control or bidi-override characters, reserved Windows device names, or be huge.
+ */
+
+/** Longest stored name in UTF-8 bytes, leaving room for a ` (123)` suffix under the usual 255-byte limit. */
+export const MAX_NAME_BYTES = 200;
+
+const SEPARATORS = /[/\\]/g;
+// C0 and C1 controls, and the characters that reorder text (RLO, LRE, isolates, marks): a name like
+// "invoice\u202Efdp.exe" must not pass for a PDF.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const WINDOWS_ILLEGAL = /[<>:"|?*]/g;
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+
+const encoder = new TextEncoder();
+
+/**
+ * Turns a client-supplied name into one safe to create inside the upload folder: a single path segment,
+ * NFC-normalised, free of controls and bidi overrides, not a reserved Windows name, not starting with a dot,
+ * at most {@link MAX_NAME_BYTES} bytes with its extension kept.
+ *
+ * @param name - the name the client sent
+ * @returns a non-empty safe name (`file` when nothing usable remains)
+ */
+export function sanitizeFilename(name: string): string {
+  let safe = String(name)
+    .normalize('NFC')
+    .replace(INVISIBLE, '')
+    .replace(SEPARATORS, '_')
+    .replace(WINDOWS_ILLEGAL, '_')
+    // Windows drops trailing dots and spaces; a leading dot hides a file and could spell `.` or `..`.
+    .replace(/^[\s.]+|[\s.]+$/g, '');
+  const stem = safe.split('.')[0] ?? '';
+  if (RESERVED.test(stem.trim())) safe = `_${safe}`;
+  safe = truncateUtf8(safe, MAX_NAME_BYTES);
+  return safe === '' ? 'file' : safe;
+}
+
+function truncateUtf8(name: string, maxBytes: number): string {
+  if (encoder.encode(name).length <= maxBytes) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  let stem = ext ? name.slice(0, dot) : name;
+  const budget = maxBytes - encoder.encode(ext).length;
+  // Cut whole code points so that no surrogate half is left behind.
+  const points = Array.from(stem);
+  while (points.length > 0 && encoder.encode(points.join('')).length > budget) points.pop();
+  stem = points.join('').replace(/[\s.]+$/, '');
+  return stem + ext;
+}
+
+/**
+ * The n-th alternative of a name, used when it is taken: `a.txt`, `a (1).txt`, `a (2).txt`…
+ *
+ * @param name - a sanitised name
+ * @param n - 0 for the name itself
+ * @returns the candidate name
+ */
+export function numberedName(name: string, n: number): string {
+  if (n === 0) return name;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? `${name.slice(0, dot)} (${n})${name.slice(dot)}` : `${name} (${n})`;
+}

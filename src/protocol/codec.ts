@@ -1,11 +1,17 @@
 import { fail, ok, Status, type ParseResult } from './errors.ts';
 import type {
+  AborCommand,
   Answer,
   AnswerType,
   AuthCommand,
+  ChecksumAlgorithm,
   ClientCommand,
   CommandName,
+  FinCommand,
+  StorAnswerV2,
   StorCommand,
+  StorGrant,
+  StorOffer,
   TransferType,
 } from './messages.ts';
 
@@ -63,9 +69,156 @@ export function parseCommand(
       return parseAuth(body.value);
     case 'STOR':
       return parseStor(body.value);
-    default:
-      return fail('unknownCommand', `${name} is a protocol v2 command; this parser speaks v1.`);
+    case 'FIN':
+      return parseFin(body.value);
+    case 'ABOR':
+      return parseAbor(body.value);
   }
+}
+
+const CHECKSUM_RE = /^sha256:[A-Za-z0-9+/]{43}=$/;
+// Upload ids are printable tokens; the bound keeps a hostile id from reaching a file path or a log in full.
+const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+function parseFin(body: Record<string, unknown>): ParseResult<FinCommand> {
+  const { size, checksum } = body;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    return fail('badField', 'FIN "size" must be a non-negative integer number of bytes.');
+  }
+  const command: FinCommand = { command: 'FIN', size };
+  if (checksum !== undefined && checksum !== null) {
+    if (typeof checksum !== 'string' || !CHECKSUM_RE.test(checksum)) {
+      return fail('badField', 'FIN "checksum" must be "sha256:" followed by 44 characters of base64.');
+    }
+    command.checksum = checksum;
+  }
+  return ok(command);
+}
+
+function parseAbor(body: Record<string, unknown>): ParseResult<AborCommand> {
+  const command: AborCommand = { command: 'ABOR' };
+  if (body.id !== undefined && body.id !== null) {
+    if (typeof body.id !== 'string' || !ID_RE.test(body.id)) {
+      return fail('badField', 'ABOR "id" must be an upload id.');
+    }
+    command.id = body.id;
+  }
+  return ok(command);
+}
+
+/**
+ * Reads the extensions a client offered in `STOR`'s raw `ext` object. Unknown fields are ignored (a later
+ * client may offer more); known fields of the wrong type are refused. Never throws.
+ *
+ * @param ext - the `ext` of a {@link StorCommand}
+ * @returns the offer, with defaults (nothing offered) for absent fields
+ */
+export function parseStorOffer(ext: Record<string, unknown>): ParseResult<StorOffer> {
+  const offer: StorOffer = { binary: false, window: 1, chunk: 0, resume: null, checksum: [], fin: false };
+  if (ext.binary !== undefined) {
+    if (typeof ext.binary !== 'boolean') return fail('badField', 'ext "binary" must be a boolean.');
+    offer.binary = ext.binary;
+  }
+  if (ext.fin !== undefined) {
+    if (typeof ext.fin !== 'boolean') return fail('badField', 'ext "fin" must be a boolean.');
+    offer.fin = ext.fin;
+  }
+  for (const field of ['window', 'chunk'] as const) {
+    const value = ext[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      return fail('badField', `ext "${field}" must be a positive integer.`);
+    }
+    offer[field] = value;
+  }
+  if (ext.resume !== undefined && ext.resume !== null) {
+    if (typeof ext.resume !== 'string' || !ID_RE.test(ext.resume)) {
+      return fail('badField', 'ext "resume" must be an upload id or null.');
+    }
+    offer.resume = ext.resume;
+  }
+  if (ext.checksum !== undefined) {
+    if (!Array.isArray(ext.checksum) || ext.checksum.length > 16) {
+      return fail('badField', 'ext "checksum" must be a list of algorithm names.');
+    }
+    offer.checksum = ext.checksum.filter((name): name is ChecksumAlgorithm => name === 'sha256');
+  }
+  if (typeof ext.mime === 'string') offer.mime = ext.mime.slice(0, 255);
+  if (typeof ext.lastModified === 'number' && Number.isFinite(ext.lastModified)) {
+    offer.lastModified = ext.lastModified;
+  }
+  return ok(offer);
+}
+
+/**
+ * Reads a `STOR` answer with code 200 as v2, or tells that it is v1. An answer without `v` (or with
+ * `v: 1`) is v1 — the 2012 servers never send it. A `v` of 2 or more with missing or malformed v2 fields
+ * is refused: half a negotiation must not be guessed at. Never throws.
+ *
+ * @param answer - a parsed STOR answer
+ * @returns the v2 fields, or null for a v1 answer
+ */
+export function parseStorAnswer(answer: Answer): ParseResult<StorAnswerV2 | null> {
+  const { v, id, offset, ext } = answer;
+  if (v === undefined || v === 1) return ok(null);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 2) {
+    return fail('badAnswer', 'The STOR answer\'s "v" is not a protocol version.');
+  }
+  if (typeof id !== 'string' || !ID_RE.test(id))
+    return fail('badAnswer', 'The STOR answer has no valid "id".');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    return fail('badAnswer', 'The STOR answer has no valid "offset".');
+  }
+  if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) {
+    return fail('badAnswer', 'The STOR answer has no "ext" object.');
+  }
+  const raw = ext as Record<string, unknown>;
+  const { binary, window, maxChunk, checksum, fin, expires } = raw;
+  if (typeof binary !== 'boolean' || typeof fin !== 'boolean') {
+    return fail('badAnswer', 'The STOR answer\'s "binary" and "fin" must be booleans.');
+  }
+  for (const [name, value] of [
+    ['window', window],
+    ['maxChunk', maxChunk],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      return fail('badAnswer', `The STOR answer's "${name}" must be a positive integer.`);
+    }
+  }
+  if (checksum !== null && checksum !== undefined && checksum !== 'sha256') {
+    return fail('badAnswer', 'The STOR answer grants an unknown checksum.');
+  }
+  const grant: StorGrant = {
+    binary,
+    window: window as number,
+    maxChunk: maxChunk as number,
+    checksum: checksum ?? null,
+    fin,
+    expires: typeof expires === 'string' ? expires : '',
+  };
+  return ok({ v, id, offset, ext: grant });
+}
+
+/**
+ * Formats `FIN: {"size":N,"checksum":"sha256:..."}`.
+ *
+ * @param fin - the size and, when agreed, the checksum
+ * @returns the text frame
+ */
+export function formatFin(fin: Omit<FinCommand, 'command'>): string {
+  const body: Record<string, unknown> = { size: fin.size };
+  if (fin.checksum !== undefined) body.checksum = fin.checksum;
+  return `FIN: ${JSON.stringify(body)}`;
+}
+
+/**
+ * Formats `ABOR: {"id":"..."}`.
+ *
+ * @param abor - the upload id, or nothing for the current upload
+ * @returns the text frame
+ */
+export function formatAbor(abor: Omit<AborCommand, 'command'> = {}): string {
+  return `ABOR: ${JSON.stringify(abor.id === undefined ? {} : { id: abor.id })}`;
 }
 
 function parseJsonObject(json: string): ParseResult<Record<string, unknown>> {
@@ -206,6 +359,20 @@ export function parseAnswer(text: string): ParseResult<Answer> {
   }
   if (answer.bytesRead !== undefined && (typeof answer.bytesRead !== 'number' || !(answer.bytesRead >= 0))) {
     return fail('badAnswer', 'The server answer\'s "bytesRead" is not a non-negative number.');
+  }
+  if (
+    answer.offset !== undefined &&
+    (typeof answer.offset !== 'number' || !Number.isSafeInteger(answer.offset) || answer.offset < 0)
+  ) {
+    return fail('badAnswer', 'The server answer\'s "offset" is not a non-negative integer.');
+  }
+  if (
+    answer.retryAfter !== undefined &&
+    (typeof answer.retryAfter !== 'number' ||
+      !(answer.retryAfter >= 0) ||
+      !Number.isFinite(answer.retryAfter))
+  ) {
+    return fail('badAnswer', 'The server answer\'s "retryAfter" is not a number of milliseconds.');
   }
   return ok(answer as Answer);
 }

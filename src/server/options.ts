@@ -45,13 +45,28 @@ export interface UploadServerOptions {
   staticDir?: string;
   /** Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`. */
   staticMounts?: Record<string, string>;
+  /** Protocol v2: most chunks a client may keep unacknowledged. Default 16. */
+  maxWindow?: number;
+  /** Protocol v2: largest chunk in bytes (never above `maxPayload`). Default 4 MiB. */
+  maxChunk?: number;
+  /** Protocol v2: milliseconds an abandoned partial upload is kept for a resume. Default 24 h. */
+  partialTtl?: number;
 }
 
 /** The options after defaults, as the server uses them. */
 export type ResolvedOptions = Required<
   Pick<
     UploadServerOptions,
-    'path' | 'host' | 'maxFileSize' | 'maxPayload' | 'maxCommandLength' | 'idleTimeout' | 'overwrite'
+    | 'path'
+    | 'host'
+    | 'maxFileSize'
+    | 'maxPayload'
+    | 'maxCommandLength'
+    | 'idleTimeout'
+    | 'overwrite'
+    | 'maxWindow'
+    | 'maxChunk'
+    | 'partialTtl'
   >
 > &
   UploadServerOptions;
@@ -64,6 +79,9 @@ export const DEFAULTS = {
   maxCommandLength: 64 * 1024,
   idleTimeout: 120_000,
   overwrite: false,
+  maxWindow: 16,
+  maxChunk: 4 * 1024 * 1024,
+  partialTtl: 24 * 60 * 60 * 1000,
 } as const;
 
 /**
@@ -85,7 +103,15 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
   if (resolved.authenticate !== undefined && typeof resolved.authenticate !== 'function') {
     throw new TypeError('The "authenticate" option must be a function.');
   }
-  for (const key of ['maxFileSize', 'maxPayload', 'maxCommandLength', 'idleTimeout'] as const) {
+  for (const key of [
+    'maxFileSize',
+    'maxPayload',
+    'maxCommandLength',
+    'idleTimeout',
+    'maxWindow',
+    'maxChunk',
+    'partialTtl',
+  ] as const) {
     const value = resolved[key];
     if (typeof value !== 'number' || !(value > 0)) {
       throw new RangeError(`The "${key}" option must be a positive number; got ${String(value)}.`);

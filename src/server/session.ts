@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import {
@@ -5,11 +6,16 @@ import {
   isBase64,
   looksLikeCommand,
   parseCommand,
+  parseStorOffer,
+  PROTOCOL_V2,
   Status,
+  type AborCommand,
   type Answer,
   type AnswerType,
   type AuthCommand,
+  type FinCommand,
   type StorCommand,
+  type StorGrant,
   type TransferType,
 } from '../protocol/index.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -40,8 +46,15 @@ export interface SessionEvents {
  */
 type SessionState = 'ready' | 'receiving' | 'closed';
 
+/** What a v2 STOR agreed, for the rest of the upload. */
+interface Agreed {
+  grant: StorGrant;
+}
+
 interface Receiving {
   partial: PartialUpload;
+  /** Present when the STOR negotiated protocol v2. */
+  v2: Agreed | undefined;
   type: TransferType;
   size: number;
   received: number;
@@ -63,15 +76,26 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
 // Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
 // stop-and-wait cannot make the server buffer without bound.
 const MAX_BACKLOG = 4;
+// How often a session start may trigger a sweep of expired partial uploads, per store.
+const SWEEP_INTERVAL = 60_000;
+const lastSweep = new WeakMap<UploadStore, number>();
+// What a client that found its upload held by another connection is told to wait before it retries.
+const HELD_RETRY_AFTER = 1000;
 
 /**
- * One client connection speaking protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent
- * after the chunk is written; the last answer only after the file is committed. Messages are handled one at a
- * time, in order.
+ * One client connection. Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after
+ * the chunk is written; the last answer only after the file is committed. Protocol v2 (offered inside STOR,
+ * see docs/protocol.md): a window of chunks, acks with the offset, resume by id, FIN with a SHA-256 checked
+ * before the commit, ABOR. Messages are handled one at a time, in order.
  */
 export class UploadSession {
   #state: SessionState = 'ready';
   #authenticated = false;
+  /** Who the authenticate hook accepted; resumable uploads are bound to it. */
+  #owner: string | null = null;
+  #maxBacklog = MAX_BACKLOG;
+  /** Set when the socket closed: queued work still runs (a written chunk stays written), answers are not sent. */
+  #socketClosed = false;
   #upload: Receiving | undefined;
   #queue: Promise<void> = Promise.resolve();
   #backlog = 0;
@@ -99,6 +123,15 @@ export class UploadSession {
     // ws reports protocol violations (oversized frames, bad UTF-8) here and closes the socket itself.
     socket.on('error', () => undefined);
     this.#armIdleTimer();
+    this.#sweep();
+  }
+
+  /** Deletes expired partial uploads now and then; riding on connections needs no timer of its own. */
+  #sweep(): void {
+    const now = Date.now();
+    if (!this.#store.expire || now - (lastSweep.get(this.#store) ?? 0) < SWEEP_INTERVAL) return;
+    lastSweep.set(this.#store, now);
+    this.#store.expire(now).catch(() => undefined);
   }
 
   // Read through a getter so that TypeScript does not narrow the state across an await.
@@ -108,12 +141,12 @@ export class UploadSession {
 
   #enqueue(data: Buffer, isBinary: boolean): void {
     this.#armIdleTimer();
-    if (++this.#backlog > MAX_BACKLOG) this.#socket.pause();
+    if (++this.#backlog > this.#maxBacklog) this.#socket.pause();
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
       .catch((error: unknown) => this.#fail('DATA', Status.serverError, `Storage failed: ${describe(error)}`))
       .finally(() => {
-        if (--this.#backlog <= MAX_BACKLOG && this.#socket.isPaused) this.#socket.resume();
+        if (--this.#backlog <= this.#maxBacklog && this.#socket.isPaused) this.#socket.resume();
       });
   }
 
@@ -125,14 +158,13 @@ export class UploadSession {
     if (!parsed.ok) {
       return this.#fail(answerTypeFor(text, this.#state), parsed.error.status, parsed.error.message);
     }
+    const command = parsed.value;
+    if (command.command === 'ABOR') return this.#handleAbor(command);
+    if (command.command === 'FIN') return this.#handleFin(command);
     if (this.#state === 'receiving') {
-      return this.#fail(
-        'DATA',
-        Status.badRequest,
-        `${parsed.value.command} arrived in the middle of the data.`,
-      );
+      return this.#fail('DATA', Status.badRequest, `${command.command} arrived in the middle of the data.`);
     }
-    return parsed.value.command === 'AUTH' ? this.#handleAuth(parsed.value) : this.#handleStor(parsed.value);
+    return command.command === 'AUTH' ? this.#handleAuth(command) : this.#handleStor(command);
   }
 
   async #handleAuth(auth: AuthCommand): Promise<void> {
@@ -150,6 +182,13 @@ export class UploadSession {
     if (this.#closed) return;
     if (!accepted) return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
     this.#authenticated = true;
+    // The identity resumable uploads are bound to; a token is kept only as its hash.
+    this.#owner =
+      auth.login !== undefined
+        ? `login:${auth.login}`
+        : `token:${createHash('sha256')
+            .update(auth.token ?? '')
+            .digest('base64url')}`;
     this.#answer({ type: 'AUTH', code: Status.ok, message: 'Authenticated' });
   }
 
@@ -164,11 +203,13 @@ export class UploadSession {
         `File too large: the limit is ${this.#options.maxFileSize} bytes.`,
       );
     }
+    if (stor.v !== undefined && stor.v >= PROTOCOL_V2 && stor.ext) return this.#handleStorV2(stor, stor.ext);
     const filename = sanitizeFilename(stor.filename);
     const partial = await this.#store.create({ filename, size: stor.size });
     if (this.#closed) return partial.discard();
     this.#upload = {
       partial,
+      v2: undefined,
       type: stor.type,
       size: stor.size,
       received: 0,
@@ -182,6 +223,149 @@ export class UploadSession {
     if (stor.size === 0) await this.#commit();
     if (this.#closed) return;
     this.#answer({ type: 'STOR', code: Status.ok, message: 'Upload initialized. Wait for data' });
+  }
+
+  async #handleStorV2(stor: StorCommand, ext: Record<string, unknown>): Promise<void> {
+    const offer = parseStorOffer(ext);
+    if (!offer.ok) return this.#fail('STOR', offer.error.status, offer.error.message);
+    const { resume } = offer.value;
+    let partial: PartialUpload;
+    if (resume !== null) {
+      const found = await this.#store.open?.(resume);
+      if (this.#closed) return;
+      // Unknown, expired and "a different file under the same id" look alike: the client starts afresh.
+      // The connection stays open for that fresh STOR.
+      if (!found || found.size !== stor.size) {
+        return this.#answer({
+          type: 'STOR',
+          code: Status.notFound,
+          message: 'Unknown or expired upload id.',
+        });
+      }
+      if (found.owner !== null && found.owner !== this.#owner) {
+        return this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
+      }
+      if (found.held) {
+        return this.#fail(
+          'STOR',
+          Status.conflict,
+          'This upload is in use by another connection.',
+          HELD_RETRY_AFTER,
+        );
+      }
+      partial = found;
+    } else {
+      const filename = sanitizeFilename(stor.filename);
+      partial = await this.#store.create({
+        filename,
+        size: stor.size,
+        resumable: this.#store.open ? { owner: this.#owner, ttl: this.#options.partialTtl } : undefined,
+      });
+      if (this.#closed) return partial.release();
+    }
+    partial.hold();
+    const { maxWindow, maxChunk, maxPayload } = this.#options;
+    const grant: StorGrant = {
+      binary: offer.value.binary,
+      window: Math.min(offer.value.window, maxWindow),
+      maxChunk: Math.min(maxChunk, maxPayload),
+      checksum: offer.value.checksum.includes('sha256') ? 'sha256' : null,
+      fin: offer.value.fin,
+      expires: new Date(
+        Number.isFinite(partial.expiresAt) ? partial.expiresAt : Date.now() + this.#options.partialTtl,
+      ).toISOString(),
+    };
+    // A pipelining client has `window` chunks on the way by design: only more than that is abuse.
+    this.#maxBacklog = Math.max(MAX_BACKLOG, grant.window + 2);
+    this.#upload = {
+      partial,
+      v2: { grant },
+      type: grant.binary ? 'binary' : 'base64',
+      size: stor.size,
+      received: partial.offset,
+      filename: partial.filename,
+      requestedName: stor.filename,
+      parameters: stor.parameters,
+      startedAt: Date.now(),
+    };
+    this.#state = 'receiving';
+    if (partial.offset === stor.size && !grant.fin) await this.#commit();
+    if (this.#closed) return;
+    this.#answer({
+      type: 'STOR',
+      code: Status.ok,
+      message: 'Upload initialized. Wait for data',
+      v: PROTOCOL_V2,
+      id: partial.id,
+      offset: partial.offset,
+      ext: grant,
+    });
+  }
+
+  async #handleFin(fin: FinCommand): Promise<void> {
+    const upload = this.#upload;
+    if (this.#state !== 'receiving' || !upload?.v2?.grant.fin) {
+      return this.#fail('FIN', Status.badRequest, 'FIN without an upload that agreed to it.');
+    }
+    if (fin.size !== upload.size || upload.received !== upload.size) {
+      return this.#fail(
+        'FIN',
+        Status.checksumMismatch,
+        `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`,
+        undefined,
+        true,
+      );
+    }
+    let checksum: string | undefined;
+    if (upload.v2.grant.checksum === 'sha256') {
+      if (fin.checksum === undefined) return this.#fail('FIN', Status.badRequest, 'FIN needs the checksum.');
+      checksum = `sha256:${Buffer.from(await upload.partial.sha256()).toString('base64')}`;
+      if (checksum !== fin.checksum) {
+        return this.#fail(
+          'FIN',
+          Status.checksumMismatch,
+          'Checksum mismatch: the file was damaged on the way.',
+          undefined,
+          true,
+        );
+      }
+    }
+    const id = upload.partial.id;
+    const filename = await this.#commit();
+    if (this.#closed) return;
+    this.#answer({
+      type: 'FIN',
+      code: Status.ok,
+      message: 'Stored',
+      id,
+      size: upload.size,
+      ...(checksum ? { checksum } : {}),
+      filename,
+    });
+  }
+
+  async #handleAbor(abor: AborCommand): Promise<void> {
+    const upload = this.#upload;
+    if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
+      this.#upload = undefined;
+      this.#state = 'ready';
+      await upload.partial.discard();
+      return this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
+    }
+    if (this.#state === 'receiving') {
+      return this.#fail('ABOR', Status.badRequest, 'ABOR of another upload in the middle of the data.');
+    }
+    const found = abor.id === undefined ? undefined : await this.#store.open?.(abor.id);
+    if (this.#closed) return;
+    if (!found) return this.#answer({ type: 'ABOR', code: Status.notFound, message: 'Unknown upload id.' });
+    if (found.owner !== null && found.owner !== this.#owner) {
+      return this.#answer({ type: 'ABOR', code: Status.forbidden, message: 'Not your upload.' });
+    }
+    if (found.held) {
+      return this.#answer({ type: 'ABOR', code: Status.conflict, message: 'In use by another connection.' });
+    }
+    await found.discard();
+    this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
   }
 
   async #handleBinary(data: Buffer): Promise<void> {
@@ -207,6 +391,9 @@ export class UploadSession {
   async #handleChunk(chunk: Buffer): Promise<void> {
     const upload = this.#upload!;
     if (chunk.byteLength === 0) return this.#fail('DATA', Status.badRequest, 'Empty data frame.');
+    if (upload.v2 && chunk.byteLength > upload.v2.grant.maxChunk) {
+      return this.#fail('DATA', Status.tooLarge, `Chunk larger than maxChunk (${upload.v2.grant.maxChunk}).`);
+    }
     if (upload.received + chunk.byteLength > upload.size) {
       return this.#fail(
         'DATA',
@@ -216,12 +403,17 @@ export class UploadSession {
     }
     await upload.partial.write(chunk);
     upload.received += chunk.byteLength;
-    if (upload.received === upload.size) await this.#commit();
+    // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
+    if (upload.received === upload.size && !upload.v2?.grant.fin) await this.#commit();
     if (this.#closed) return;
-    this.#answer({ type: 'DATA', code: Status.ok, bytesRead: chunk.byteLength });
+    if (upload.v2) {
+      this.#answer({ type: 'DATA', code: Status.ok, bytesRead: chunk.byteLength, offset: upload.received });
+    } else {
+      this.#answer({ type: 'DATA', code: Status.ok, bytesRead: chunk.byteLength });
+    }
   }
 
-  async #commit(): Promise<void> {
+  async #commit(): Promise<string> {
     const upload = this.#upload!;
     const filename = await upload.partial.commit();
     this.#upload = undefined;
@@ -233,24 +425,41 @@ export class UploadSession {
       parameters: upload.parameters,
       duration: Date.now() - upload.startedAt,
     });
+    return filename;
   }
 
   #answer(answer: Answer): void {
-    if (this.#state !== 'closed') this.#socket.send(formatAnswer(answer));
+    if (this.#state !== 'closed' && !this.#socketClosed) this.#socket.send(formatAnswer(answer));
   }
 
-  /** Answers with an error, closes, and drops any partial upload: v1 has no resume. */
-  async #fail(type: AnswerType, code: number, message: string): Promise<void> {
+  /**
+   * Answers with an error, closes, and drops the partial upload — unless it is a v2 upload that may be
+   * resumed (a 500 or a bad frame does not make the bytes already stored wrong). `discard` forces the drop.
+   */
+  async #fail(
+    type: AnswerType,
+    code: number,
+    message: string,
+    retryAfter?: number,
+    discard = false,
+  ): Promise<void> {
     if (this.#closed) return;
-    this.#answer({ type, code, message });
+    this.#answer({ type, code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) });
     const filename = this.#upload?.filename;
     this.#events.failed({ code, message, ...(filename ? { filename } : {}) });
     this.#socket.close(CLOSE_CODE[code] ?? 1008, message.slice(0, 120));
+    if (discard) {
+      const upload = this.#upload;
+      this.#upload = undefined;
+      await upload?.partial.discard();
+    }
     await this.#close();
   }
 
   #handleClose(): void {
-    void this.#close();
+    this.#socketClosed = true;
+    // After the messages that arrived before the close: an ABOR sent just before closing still deletes.
+    this.#queue = this.#queue.then(() => this.#close()).catch(() => undefined);
   }
 
   async #close(): Promise<void> {
@@ -259,8 +468,10 @@ export class UploadSession {
     clearTimeout(this.#idleTimer);
     const upload = this.#upload;
     this.#upload = undefined;
-    // A dropped connection must not leave anything that looks like a finished file.
-    await upload?.partial.discard();
+    if (!upload) return;
+    // A v2 upload is kept for a resume; a v1 one is dropped, so nothing looks like a finished file.
+    if (upload.v2) await upload.partial.release();
+    else await upload.partial.discard();
   }
 
   #armIdleTimer(): void {
@@ -276,7 +487,7 @@ export class UploadSession {
 
 function answerTypeFor(text: string, state: SessionState): AnswerType {
   const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
-  if (word === 'AUTH' || word === 'STOR') return word;
+  if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
   return state === 'receiving' ? 'DATA' : 'ERROR';
 }
 

@@ -240,7 +240,7 @@ export class MockServer {
       if (parsed.value.command === 'AUTH') {
         return { kind: 'AUTH', index: 0, answer: { type: 'AUTH', code: 200, message: 'Authenticated' } };
       }
-      this.stor = parsed.value;
+      if (parsed.value.command === 'STOR') this.stor = parsed.value;
       return { kind: 'STOR', index: 0, answer: storOk() };
     }
     const index = this.#dataIndex++;

@@ -1,8 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, link, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  mkdir,
+  open,
+  link,
+  readdir,
+  readFile,
+  rename,
+  unlink,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { numberedName } from '../naming.ts';
-import type { PartialUpload, UploadStore } from './store.ts';
+import type { PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 
 /** Folder inside the upload directory where partial uploads live until they are complete. */
 export const PARTIAL_DIR = '.partial';
@@ -15,49 +27,257 @@ export interface FileStoreOptions {
   overwrite?: boolean;
 }
 
+/** What is persisted next to a resumable `.part` file as `<id>.json`, so that a restarted server can resume. */
+interface PartialMeta {
+  id: string;
+  filename: string;
+  size: number;
+  owner: string | null;
+  ttl: number;
+  expiresAt: number;
+}
+
+// Resumable ids are capability tokens: 144 random bits, URL-safe, and safe as a file name.
+const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
+
 /**
- * Stores uploads on the local filesystem: partial data in `<dir>/.partial/<random>.part`, moved into
- * `<dir>/<name>` only after an fsync, with `link()` so that an existing file is never replaced.
+ * Stores uploads on the local filesystem: partial data in `<dir>/.partial/<id>.part`, moved into
+ * `<dir>/<name>` only after an fsync, with `link()` so that an existing file is never replaced. Resumable
+ * (protocol v2) partial uploads also get `<id>.json` with their name, size, owner and expiry; their offset is
+ * the length of the `.part` file, since every byte before it was written in order.
  */
 export class FileStore implements UploadStore {
   readonly dir: string;
   readonly #overwrite: boolean;
+  readonly #partialDir: string;
+  /** Partial uploads this process has open, by id: a reconnecting client gets the same object (and hash). */
+  readonly #live = new Map<string, FilePartialUpload>();
+  /** Loads in progress, so that two connections resuming at once share one re-hash and one object. */
+  readonly #loading = new Map<string, Promise<FilePartialUpload | undefined>>();
   #ready: Promise<unknown> | undefined;
 
   /** @param options - the folder and overwrite policy */
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
+    this.#partialDir = path.join(this.dir, PARTIAL_DIR);
     this.#overwrite = options.overwrite ?? false;
   }
 
   /** @inheritdoc */
-  async create(request: { filename: string; size: number }): Promise<PartialUpload> {
-    this.#ready ??= mkdir(path.join(this.dir, PARTIAL_DIR), { recursive: true });
+  async create(request: {
+    filename: string;
+    size: number;
+    resumable?: ResumableRequest;
+  }): Promise<PartialUpload> {
+    this.#ready ??= mkdir(this.#partialDir, { recursive: true });
     await this.#ready;
-    const partPath = path.join(this.dir, PARTIAL_DIR, `${randomBytes(12).toString('hex')}.part`);
+    const { resumable } = request;
+    const id = resumable ? `u_${randomBytes(18).toString('base64url')}` : randomBytes(12).toString('hex');
+    const partPath = path.join(this.#partialDir, `${id}.part`);
     const handle = await open(partPath, 'wx', 0o600);
-    return new FilePartialUpload(this.dir, partPath, handle, request.filename, this.#overwrite);
+    const meta: PartialMeta = {
+      id,
+      filename: request.filename,
+      size: request.size,
+      owner: resumable?.owner ?? null,
+      ttl: resumable?.ttl ?? Infinity,
+      expiresAt: resumable ? Date.now() + resumable.ttl : Infinity,
+    };
+    const upload = new FilePartialUpload(this, meta, handle, 0, createHash('sha256'), !!resumable);
+    if (resumable) {
+      await upload.saveMeta();
+      this.#live.set(id, upload);
+    }
+    return upload;
+  }
+
+  /** @inheritdoc */
+  async open(id: string): Promise<PartialUpload | undefined> {
+    if (!RESUMABLE_ID_RE.test(id)) return undefined;
+    const live = this.#live.get(id);
+    const upload = live ?? (await this.#load(id));
+    if (!upload || upload.expiresAt < Date.now()) return undefined;
+    return upload;
+  }
+
+  #load(id: string): Promise<FilePartialUpload | undefined> {
+    let loading = this.#loading.get(id);
+    if (!loading) {
+      loading = this.#read(id).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, loading);
+    }
+    return loading;
+  }
+
+  async #read(id: string): Promise<FilePartialUpload | undefined> {
+    let meta: PartialMeta;
+    try {
+      meta = JSON.parse(await readFile(path.join(this.#partialDir, `${id}.json`), 'utf8')) as PartialMeta;
+    } catch {
+      return undefined;
+    }
+    if (meta.id !== id || typeof meta.size !== 'number' || typeof meta.filename !== 'string')
+      return undefined;
+    const partPath = path.join(this.#partialDir, `${id}.part`);
+    const handle = await open(partPath, 'r+').catch(() => undefined);
+    if (!handle) return undefined;
+    // Bytes past the declared size cannot be part of the file: a crash cannot have written them in order.
+    const offset = Math.min((await handle.stat()).size, meta.size);
+    const hash = await hashPrefix(partPath, offset);
+    const upload = new FilePartialUpload(this, meta, handle, offset, hash, true);
+    this.#live.set(id, upload);
+    return upload;
+  }
+
+  /** @inheritdoc */
+  async expire(now: number): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#partialDir);
+    } catch {
+      return 0;
+    }
+    let expired = 0;
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -'.json'.length);
+      const live = this.#live.get(id);
+      if (live?.held) continue;
+      let expiresAt = live?.expiresAt;
+      if (expiresAt === undefined) {
+        try {
+          expiresAt = (JSON.parse(await readFile(path.join(this.#partialDir, name), 'utf8')) as PartialMeta)
+            .expiresAt;
+        } catch {
+          expiresAt = 0;
+        }
+      }
+      if (!(expiresAt < now)) continue;
+      if (live) await live.discard();
+      else await this.removeFiles(id);
+      expired += 1;
+    }
+    return expired;
+  }
+
+  /** @internal */
+  partPath(id: string): string {
+    return path.join(this.#partialDir, `${id}.part`);
+  }
+
+  /** @internal */
+  metaPath(id: string): string {
+    return path.join(this.#partialDir, `${id}.json`);
+  }
+
+  /** @internal */
+  forget(id: string): void {
+    this.#live.delete(id);
+  }
+
+  /** @internal */
+  async removeFiles(id: string): Promise<void> {
+    await unlink(this.partPath(id)).catch(() => undefined);
+    await unlink(this.metaPath(id)).catch(() => undefined);
+  }
+
+  /** @internal */
+  async place(partPath: string, filename: string): Promise<string> {
+    if (this.#overwrite) {
+      await rename(partPath, path.join(this.dir, filename));
+      return filename;
+    }
+    // link() fails with EEXIST instead of replacing: the check and the move are one atomic step.
+    for (let n = 0; n < 1000; n++) {
+      const name = numberedName(filename, n);
+      try {
+        await link(partPath, path.join(this.dir, name));
+        await unlink(partPath);
+        return name;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    const name = numberedName(filename, Date.now());
+    await link(partPath, path.join(this.dir, name));
+    await unlink(partPath);
+    return name;
   }
 }
 
 class FilePartialUpload implements PartialUpload {
-  #offset = 0;
+  #offset: number;
   #handle: FileHandle | undefined;
-  readonly #dir: string;
-  readonly #partPath: string;
-  readonly #filename: string;
-  readonly #overwrite: boolean;
+  #hash: Hash;
+  #held = false;
+  #expiresAt: number;
+  readonly #store: FileStore;
+  readonly #meta: PartialMeta;
+  readonly #resumable: boolean;
 
-  constructor(dir: string, partPath: string, handle: FileHandle, filename: string, overwrite: boolean) {
-    this.#dir = dir;
-    this.#partPath = partPath;
+  constructor(
+    store: FileStore,
+    meta: PartialMeta,
+    handle: FileHandle,
+    offset: number,
+    hash: Hash,
+    resumable: boolean,
+  ) {
+    this.#store = store;
+    this.#meta = meta;
     this.#handle = handle;
-    this.#filename = filename;
-    this.#overwrite = overwrite;
+    this.#offset = offset;
+    this.#hash = hash;
+    this.#resumable = resumable;
+    this.#expiresAt = meta.expiresAt;
+  }
+
+  get id(): string {
+    return this.#meta.id;
+  }
+
+  get size(): number {
+    return this.#meta.size;
+  }
+
+  get filename(): string {
+    return this.#meta.filename;
+  }
+
+  get owner(): string | null {
+    return this.#meta.owner;
   }
 
   get offset(): number {
     return this.#offset;
+  }
+
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  hold(): void {
+    this.#held = true;
+  }
+
+  async release(): Promise<void> {
+    this.#held = false;
+    if (!this.#resumable || !this.#handle) return;
+    this.#expiresAt = Date.now() + this.#meta.ttl;
+    await this.saveMeta();
+  }
+
+  /** @internal */
+  async saveMeta(): Promise<void> {
+    const meta: PartialMeta = { ...this.#meta, expiresAt: this.#expiresAt };
+    // Written aside then renamed, so that a crash never leaves half a JSON file that hides the upload.
+    const tmp = `${this.#store.metaPath(this.id)}.tmp`;
+    await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
+    await rename(tmp, this.#store.metaPath(this.id));
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -73,6 +293,11 @@ class FilePartialUpload implements PartialUpload {
       written += bytesWritten;
       this.#offset += bytesWritten;
     }
+    this.#hash.update(chunk);
+  }
+
+  async sha256(): Promise<Uint8Array> {
+    return this.#hash.copy().digest();
   }
 
   async commit(): Promise<string> {
@@ -80,39 +305,31 @@ class FilePartialUpload implements PartialUpload {
     await this.#handle.sync();
     await this.#handle.close();
     this.#handle = undefined;
-    const name = await this.#place();
-    await syncDir(this.#dir);
-    return name;
-  }
-
-  async #place(): Promise<string> {
-    if (this.#overwrite) {
-      await rename(this.#partPath, path.join(this.#dir, this.#filename));
-      return this.#filename;
-    }
-    // link() fails with EEXIST instead of replacing: the check and the move are one atomic step.
-    for (let n = 0; n < 1000; n++) {
-      const name = numberedName(this.#filename, n);
-      try {
-        await link(this.#partPath, path.join(this.#dir, name));
-        await unlink(this.#partPath);
-        return name;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    const name = numberedName(this.#filename, Date.now());
-    await link(this.#partPath, path.join(this.#dir, name));
-    await unlink(this.#partPath);
+    const name = await this.#store.place(this.#store.partPath(this.id), this.#meta.filename);
+    this.#store.forget(this.id);
+    if (this.#resumable) await unlink(this.#store.metaPath(this.id)).catch(() => undefined);
+    await syncDir(this.#store.dir);
     return name;
   }
 
   async discard(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
+    this.#held = false;
+    this.#store.forget(this.id);
     await handle?.close().catch(() => undefined);
-    await unlink(this.#partPath).catch(() => undefined);
+    await this.#store.removeFiles(this.id);
   }
+}
+
+/** SHA-256 of the first `length` bytes of a file: how a restarted server recovers its digest state. */
+async function hashPrefix(file: string, length: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  if (length === 0) return hash;
+  for await (const piece of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1 << 20 })) {
+    hash.update(piece as Buffer);
+  }
+  return hash;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -6,18 +6,67 @@ export interface UploadStore {
   /**
    * Starts a partial upload that nobody can mistake for a finished file.
    *
-   * @param request - the sanitised name and declared size
+   * @param request - the sanitised name and declared size; `resumable` keeps it (with its metadata) across
+   *   connections and restarts until it expires (protocol v2)
    * @returns a handle to write into
    */
-  create(request: { filename: string; size: number }): Promise<PartialUpload>;
+  create(request: { filename: string; size: number; resumable?: ResumableRequest }): Promise<PartialUpload>;
+  /**
+   * Finds a resumable partial upload by id, in memory or (after a restart) from what the store persisted.
+   * Optional: a store without it cannot resume, and a server then answers every resume with 404.
+   *
+   * @param id - the id from {@link PartialUpload.id}
+   * @returns the partial upload, or undefined when it is unknown or expired
+   */
+  open?(id: string): Promise<PartialUpload | undefined>;
+  /**
+   * Deletes resumable partial uploads whose expiry passed and that no connection holds. Optional.
+   *
+   * @param now - the current time in ms since the epoch
+   * @returns how many were deleted
+   */
+  expire?(now: number): Promise<number>;
+}
+
+/** How a resumable partial upload is kept. */
+export interface ResumableRequest {
+  /** Who may resume it: a user the authenticate hook identified, or null when anyone holding the id may. */
+  owner: string | null;
+  /** Milliseconds of inactivity after which it expires. */
+  ttl: number;
 }
 
 /** An upload in progress: bytes appended in order, then committed or discarded. */
 export interface PartialUpload {
+  /** An unguessable id: for a resumable upload, the capability a client resumes it with. */
+  readonly id: string;
+  /** The declared size. */
+  readonly size: number;
+  /** The sanitised final name it will be committed under. */
+  readonly filename: string;
+  /** Who may resume it (see {@link ResumableRequest.owner}); null for anyone with the id. */
+  readonly owner: string | null;
   /** Bytes durably handed to the store so far. */
   readonly offset: number;
+  /** When it expires if nobody continues it (ms since the epoch); Infinity when not resumable. */
+  readonly expiresAt: number;
+  /** Whether a live connection is writing into it (see {@link PartialUpload.hold}). */
+  readonly held: boolean;
+  /** Marks it as taken by one connection, so that a second one is refused with 409. */
+  hold(): void;
+  /**
+   * The connection let go of it: it stays for a later resume until it expires, and its metadata is saved.
+   */
+  release(): Promise<void>;
   /** Appends bytes at the current offset. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * The SHA-256 of the bytes [0, offset), kept incrementally while writing (re-read from storage once after a
+   * restart, since a hash state cannot be saved).
+   *
+   * @returns the 32-byte digest
+   */
+  sha256(): Promise<Uint8Array>;
   /**
    * Flushes, then moves the file into its final place atomically, never over an existing file.
    *

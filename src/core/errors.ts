@@ -13,6 +13,7 @@ import type { Answer } from '../protocol/index.ts';
  * | `authRejected` | the server answered `AUTH` with a code other than 200 |
  * | `serverRefused` | the server answered `STOR` or a chunk with a code other than 200 |
  * | `badAnswer` | a malformed answer, an answer of the wrong type, an unsolicited answer, or a binary frame |
+ * | `checksumMismatch` | v2: the server answered FIN with 422 — the stored bytes did not match the file's SHA-256, and the server deleted them |
  * | `readFailed` | the file could not be read (for example it changed or vanished on disk) |
  * | `aborted` | reserved for wrappers that turn {@link WebSocketFileTransfer.abort} into a rejection; the transfer itself reports an abort with its `abort` event, never with `error` |
  * | `notSupported` | the browser lacks WebSocket, `Blob.prototype.slice` or `Blob.prototype.arrayBuffer` |
@@ -25,6 +26,7 @@ export type UploadErrorCode =
   | 'authRejected'
   | 'serverRefused'
   | 'badAnswer'
+  | 'checksumMismatch'
   | 'readFailed'
   | 'aborted'
   | 'notSupported';

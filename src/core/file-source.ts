@@ -8,6 +8,8 @@ export interface Chunk {
   end: number;
   /** The frame payload: an `ArrayBuffer` for binary frames, base64 text otherwise. */
   payload: ArrayBuffer | string;
+  /** The raw bytes (the same buffer as `payload` for binary frames), for the running checksum. */
+  bytes: Uint8Array;
 }
 
 /**
@@ -46,8 +48,9 @@ export class FileSource {
     const end = Math.min(start + this.#chunkSize, this.#blob.size);
     const bytes = await this.#blob.slice(start, end).arrayBuffer();
     // A fresh ArrayBuffer, never a view: mock-socket (and some socket shims) stringify typed-array views.
-    const payload = this.#type === 'binary' ? bytes : encodeBase64(new Uint8Array(bytes));
-    return { start, end, payload };
+    const view = new Uint8Array(bytes);
+    const payload = this.#type === 'binary' ? bytes : encodeBase64(view);
+    return { start, end, payload, bytes: view };
   }
 }
 

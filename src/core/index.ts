@@ -16,3 +16,13 @@ export type {
   ProgressDetail,
   WebSocketFileTransferEventMap,
 } from './events.ts';
+export { DEFAULT_V2_CHUNK_SIZE, DEFAULT_WINDOW, MAX_WINDOW } from './options.ts';
+export {
+  defaultResumeStore,
+  fingerprint,
+  LocalResumeStore,
+  NullResumeStore,
+  type ResumeRecord,
+  type ResumeStore,
+} from './resume-store.ts';
+export { DEFAULT_RETRY_DELAYS, RETRY_JITTER, retryDelay } from './retry.ts';

@@ -1,4 +1,6 @@
 import type { TransferType } from '../protocol/index.ts';
+import { DEFAULT_RETRY_DELAYS } from './retry.ts';
+import { defaultResumeStore, NullResumeStore, type ResumeStore } from './resume-store.ts';
 import type { AbortDetail, CloseDetail, ErrorDetail, OpenDetail, ProgressDetail } from './events.ts';
 
 /**
@@ -12,6 +14,15 @@ export const DEFAULT_CHUNK_SIZE = 48 * 1024;
  * while it is read, encoded and sent, so the cap keeps one transfer's memory bounded whatever the option.
  */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
+/** The default chunk size once a server agreed to protocol v2: 1 MiB (binary frames, no 64 KiB limit). */
+export const DEFAULT_V2_CHUNK_SIZE = 1024 * 1024;
+
+/** The default number of unacknowledged chunks offered to a v2 server. */
+export const DEFAULT_WINDOW = 8;
+
+/** The largest window accepted: more buys nothing on any real link and costs memory. */
+export const MAX_WINDOW = 64;
 
 /** The default wait for an answer to `AUTH`: 10 s. */
 export const DEFAULT_AUTH_TIMEOUT = 10_000;
@@ -51,6 +62,27 @@ export interface WebSocketFileTransferOptions {
   answerTimeout?: number;
   /** The WebSocket constructor to use (default `globalThis.WebSocket`); tests inject a mock here. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Offer protocol v2 inside STOR (default true). A v1 server ignores the offer and the upload is exact v1;
+   * false sends the 2012 STOR byte for byte.
+   */
+  offerV2?: boolean;
+  /** Chunks kept unacknowledged under v2 (default {@link DEFAULT_WINDOW}, 1 to {@link MAX_WINDOW}). */
+  window?: number;
+  /** Raw bytes per chunk under v2 (default {@link DEFAULT_V2_CHUNK_SIZE}); the server's maxChunk caps it. */
+  v2ChunkSize?: number;
+  /** Offer an end-to-end SHA-256 under v2 (default true). */
+  checksum?: boolean;
+  /**
+   * Where resume records are kept (default `localStorage`, or nothing where it is unavailable); null keeps
+   * none, so an upload resumes only within one page load.
+   */
+  resumeStore?: ResumeStore | null;
+  /**
+   * Milliseconds to wait before each reconnection under v2 (default `[0, 1000, 3000, 5000, 10000, 20000]`);
+   * the count restarts whenever the server's offset advanced. An empty list never reconnects.
+   */
+  retryDelays?: readonly number[];
   /** Called with the `open` event's detail when the socket has opened. */
   open?: (detail: OpenDetail) => void;
   /** Called with the `progress` event's detail after each chunk the server acknowledged. */
@@ -78,6 +110,12 @@ export interface ResolvedOptions {
   authTimeout: number;
   answerTimeout: number;
   WebSocket: WebSocketConstructor | undefined;
+  offerV2: boolean;
+  window: number;
+  v2ChunkSize: number;
+  checksum: boolean;
+  resumeStore: ResumeStore;
+  retryDelays: readonly number[];
   callbacks: Partial<Pick<WebSocketFileTransferOptions, (typeof CALLBACK_NAMES)[number]>>;
 }
 
@@ -123,6 +161,31 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
     throw new TypeError('WebSocketFileTransfer: "WebSocket" must be a WebSocket constructor.');
   }
+  for (const name of ['offerV2', 'checksum'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new TypeError(`WebSocketFileTransfer: "${name}" must be a boolean.`);
+    }
+  }
+  const window = options.window ?? DEFAULT_WINDOW;
+  checkInteger('window', window, 1, MAX_WINDOW);
+  const v2ChunkSize = options.v2ChunkSize ?? DEFAULT_V2_CHUNK_SIZE;
+  checkInteger('v2ChunkSize', v2ChunkSize, 1, MAX_CHUNK_SIZE);
+  const retryDelays = options.retryDelays ?? DEFAULT_RETRY_DELAYS;
+  if (!Array.isArray(retryDelays)) {
+    throw new TypeError('WebSocketFileTransfer: "retryDelays" must be an array of milliseconds.');
+  }
+  for (const delay of retryDelays) checkInteger('retryDelays', delay, 0, MAX_TIMEOUT);
+  const resumeStore = options.resumeStore;
+  if (
+    resumeStore !== undefined &&
+    resumeStore !== null &&
+    (typeof resumeStore !== 'object' ||
+      typeof resumeStore.get !== 'function' ||
+      typeof resumeStore.set !== 'function' ||
+      typeof resumeStore.remove !== 'function')
+  ) {
+    throw new TypeError('WebSocketFileTransfer: "resumeStore" must have get, set and remove methods.');
+  }
   const callbacks: ResolvedOptions['callbacks'] = {};
   for (const name of CALLBACK_NAMES) {
     const callback = options[name];
@@ -142,6 +205,12 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     answerTimeout,
     // Read at start(), not here, so that a page (or a test) may install its WebSocket after construction.
     WebSocket: options.WebSocket,
+    offerV2: options.offerV2 ?? true,
+    window,
+    v2ChunkSize,
+    checksum: options.checksum ?? true,
+    resumeStore: resumeStore === undefined ? defaultResumeStore() : (resumeStore ?? new NullResumeStore()),
+    retryDelays: [...retryDelays],
     callbacks,
   };
 }

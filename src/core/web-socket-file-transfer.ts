@@ -1,4 +1,17 @@
-import { formatAuth, formatStor, parseAnswer, Status, type AnswerType } from '../protocol/index.ts';
+import {
+  formatAbor,
+  formatAuth,
+  formatFin,
+  formatStor,
+  parseAnswer,
+  parseStorAnswer,
+  PROTOCOL_V2,
+  Status,
+  type Answer,
+  type AnswerType,
+  type StorAnswerV2,
+  type StorGrant,
+} from '../protocol/index.ts';
 import { UploadError, type UploadErrorCode, type UploadErrorInit } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
 import { FileSource, type Chunk } from './file-source.ts';
@@ -9,6 +22,10 @@ import {
   type WebSocketConstructor,
   type WebSocketFileTransferOptions,
 } from './options.ts';
+import { fingerprint, type ResumeRecord } from './resume-store.ts';
+import { retryDelay } from './retry.ts';
+import { Sha256 } from './sha256.ts';
+import { encodeBase64 } from './file-source.ts';
 
 /**
  * Where a transfer is. One field, changed only through legal moves:
@@ -18,20 +35,34 @@ import {
  * | `idle` | `connecting` (start), `aborted` |
  * | `connecting` | `authenticating` (open, with credentials), `storing` (open), `failed`, `aborted` |
  * | `authenticating` | `storing` (AUTH answered 200), `failed`, `aborted` |
- * | `storing` | `sending` (STOR answered 200), `complete` (empty file), `failed`, `aborted` |
- * | `sending` | `complete` (last chunk acknowledged), `failed`, `aborted` |
+ * | `storing` | `sending` (STOR answered 200), `complete` (empty file), `finishing` (v2, nothing left), `failed`, `aborted` |
+ * | `sending` | `complete` (last chunk acknowledged, v1), `finishing` (v2: FIN sent), `failed`, `aborted` |
+ * | `finishing` | `complete` (FIN answered 200), `failed`, `aborted` |
+ * | `retrying` | `connecting` (after the retry delay, and once online), `failed`, `aborted` |
  *
- * `complete`, `failed` and `aborted` are final.
+ * Under v2 every state from `connecting` to `finishing` may also move to `retrying` when the connection
+ * drops. `complete`, `failed` and `aborted` are final.
  */
 export type TransferState =
-  'idle' | 'connecting' | 'authenticating' | 'storing' | 'sending' | 'complete' | 'failed' | 'aborted';
+  | 'idle'
+  | 'connecting'
+  | 'authenticating'
+  | 'storing'
+  | 'sending'
+  | 'finishing'
+  | 'retrying'
+  | 'complete'
+  | 'failed'
+  | 'aborted';
 
 const TRANSITIONS: Readonly<Record<TransferState, readonly TransferState[]>> = {
   idle: ['connecting', 'aborted'],
-  connecting: ['authenticating', 'storing', 'failed', 'aborted'],
-  authenticating: ['storing', 'failed', 'aborted'],
-  storing: ['sending', 'complete', 'failed', 'aborted'],
-  sending: ['complete', 'failed', 'aborted'],
+  connecting: ['authenticating', 'storing', 'failed', 'aborted', 'retrying'],
+  authenticating: ['storing', 'failed', 'aborted', 'retrying'],
+  storing: ['sending', 'complete', 'finishing', 'failed', 'aborted', 'retrying'],
+  sending: ['complete', 'finishing', 'failed', 'aborted', 'retrying'],
+  finishing: ['complete', 'failed', 'aborted', 'retrying'],
+  retrying: ['connecting', 'failed', 'aborted'],
   complete: [],
   failed: [],
   aborted: [],
@@ -44,6 +75,15 @@ const ABNORMAL_CLOSURE = 1006;
 // WebSocket.CONNECTING and WebSocket.OPEN, as numbers: the global WebSocket may be absent or a test double.
 const CONNECTING = 0;
 const OPEN = 1;
+/** Answers that mean "not now" rather than "never": a v2 upload retries them with backoff. */
+const RETRYABLE: readonly number[] = [
+  Status.conflict,
+  Status.tooMany,
+  Status.serverError,
+  Status.unavailable,
+];
+/** The most bytes hashed in one read when the digest must catch up with the server's offset. */
+const REHASH_BLOCK = 4 * 1024 * 1024;
 
 /** What a failure may carry: the error's fields, plus how the socket closed when that is the cause. */
 type FailInit = UploadErrorInit & { closed?: Omit<CloseDetail, 'file'> };
@@ -90,7 +130,25 @@ export class WebSocketFileTransfer extends EventTarget {
   }
 
   readonly #options: ResolvedOptions;
-  readonly #source: FileSource;
+  #source: FileSource;
+  /** The key of this file's resume record. */
+  readonly #fingerprint: string;
+  /** What a v2 STOR answer agreed; null while (or when) the conversation is v1. */
+  #v2: { id: string; grant: StorGrant } | null = null;
+  /** The resume record read at start() or written since; null when there is none. */
+  #record: ResumeRecord | null = null;
+  /** The id offered in the last STOR's `resume`, or null. */
+  #offeredResume: string | null = null;
+  #hasher: Sha256 | null = null;
+  /** Saved SHA-256 states by the offset they cover: one per chunk sent and not yet acknowledged. */
+  #hashStates = new Map<number, Uint8Array>();
+  /** Bumped on every (re)connection, so that work begun for an older socket stops when it resumes. */
+  #connection = 0;
+  /** Retries since the server's offset last advanced. */
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopWaitingOnline: (() => void) | null = null;
+  #opened = false;
   #state: TransferState = 'idle';
   #socket: WebSocket | null = null;
   #detachSocket: (() => void) | null = null;
@@ -124,6 +182,7 @@ export class WebSocketFileTransfer extends EventTarget {
     super();
     this.#options = resolveOptions(options);
     this.#source = new FileSource(this.#options.file, this.#options.chunkSize, this.#options.type);
+    this.#fingerprint = fingerprint(this.#options.file, this.#options.url);
     for (const name of CALLBACK_NAMES) {
       const callback = this.#options.callbacks[name] as ((detail: unknown) => void) | undefined;
       // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
@@ -169,6 +228,16 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#setState('connecting');
     this.#startedAt = performance.now();
     if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
+    if (this.#options.offerV2) {
+      const record = this.#options.resumeStore.get(this.#fingerprint);
+      if (record && record.expires > Date.now()) this.#record = record;
+      else if (record) this.#options.resumeStore.remove(this.#fingerprint);
+    }
+    this.#connect();
+  }
+
+  #connect(): void {
+    this.#connection += 1;
     const WebSocketCtor =
       this.#options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
     if (!WebSocketCtor || !WebSocketFileTransfer.supported(WebSocketCtor)) {
@@ -198,7 +267,48 @@ export class WebSocketFileTransfer extends EventTarget {
       this.#setState('aborted');
       this.#dispatch('abort', this.#figures());
     } else if (this.#isActive()) {
+      const id = this.#v2?.id ?? this.#offeredResume;
+      if (id !== null) {
+        this.#options.resumeStore.remove(this.#fingerprint);
+        // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
+        // before the close is enough; without an open socket, a short-lived one carries it.
+        const socket = this.#socket;
+        if (socket && socket.readyState === OPEN) this.#trySend(socket, formatAbor({ id }));
+        else this.#sendAborAside(id);
+      }
       this.#end('aborted', () => this.#dispatch('abort', this.#figures()));
+    }
+  }
+
+  #sendAborAside(id: string): void {
+    const WebSocketCtor =
+      this.#options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+    if (!WebSocketCtor) return;
+    try {
+      const socket = new WebSocketCtor(this.#options.url);
+      const credentials = this.#credentials;
+      const giveUp = setTimeout(() => socket.close(), 5000);
+      socket.addEventListener('open', () => {
+        if (credentials) this.#trySend(socket, formatAuth(credentials));
+        this.#trySend(socket, formatAbor({ id }));
+      });
+      socket.addEventListener('message', (event: MessageEvent) => {
+        if (typeof event.data === 'string' && event.data.includes('"ABOR"')) {
+          clearTimeout(giveUp);
+          socket.close(NORMAL_CLOSURE);
+        }
+      });
+      socket.addEventListener('error', () => clearTimeout(giveUp));
+    } catch {
+      // Best effort: the server expires the partial upload anyway.
+    }
+  }
+
+  #trySend(socket: WebSocket, data: string): void {
+    try {
+      socket.send(data);
+    } catch {
+      // Best effort, as above.
     }
   }
 
@@ -275,7 +385,11 @@ export class WebSocketFileTransfer extends EventTarget {
 
   #handleOpen(): void {
     if (this.#state !== 'connecting') return;
-    this.#dispatch('open', { file: this.#options.file });
+    // `open` means "the upload began talking to the server": once, not on every reconnection.
+    if (!this.#opened) {
+      this.#opened = true;
+      this.#dispatch('open', { file: this.#options.file });
+    }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
     if (this.#credentials) {
       this.#setState('authenticating');
@@ -286,14 +400,32 @@ export class WebSocketFileTransfer extends EventTarget {
   }
 
   #sendStor(): void {
-    this.#setState('storing');
-    const { file, type, parameters } = this.#options;
-    const name = (file as Partial<File>).name;
-    const stor = formatStor({ filename: name ? name : 'blob', size: file.size, type, parameters });
+    if (this.#state !== 'storing') this.#setState('storing');
+    const { file, type, parameters, offerV2 } = this.#options;
+    const named = file as Partial<File>;
+    const filename = named.name ? named.name : 'blob';
+    let stor: string;
+    if (offerV2) {
+      // `type` stays the fallback a v1 server uses; the offer rides in a field v1 servers ignore.
+      this.#offeredResume = this.#v2?.id ?? this.#record?.id ?? null;
+      const ext: Record<string, unknown> = {
+        binary: true,
+        window: this.#options.window,
+        chunk: this.#options.v2ChunkSize,
+        resume: this.#offeredResume,
+        checksum: this.#options.checksum ? ['sha256'] : [],
+        fin: true,
+        mime: file.type,
+      };
+      if (typeof named.lastModified === 'number') ext.lastModified = named.lastModified;
+      stor = formatStor({ filename, size: file.size, type, parameters, v: PROTOCOL_V2, ext });
+    } else {
+      stor = formatStor({ filename, size: file.size, type, parameters });
+    }
     if (!this.#send(stor)) return;
     this.#expect('STOR', this.#options.answerTimeout);
-    // Read the first chunk while the server prepares.
-    this.#prefetch();
+    // Read the first chunk while the server prepares (a v1 answer uses it; a v2 answer re-reads).
+    if (this.#v2 === null) this.#prefetch();
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -316,7 +448,13 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#clearTimer();
     this.#awaiting = null;
     if (answer.code !== Status.ok && (answer.type === expected || answer.type === 'ERROR')) {
-      const code: UploadErrorCode = expected === 'AUTH' ? 'authRejected' : 'serverRefused';
+      if (this.#handleRefusal(expected, answer)) return;
+      const code: UploadErrorCode =
+        expected === 'AUTH'
+          ? 'authRejected'
+          : answer.code === Status.checksumMismatch && expected === 'FIN'
+            ? 'checksumMismatch'
+            : 'serverRefused';
       const message = answer.message || `The server answered ${expected} with code ${answer.code}.`;
       this.#fail(code, message, { answer, status: answer.code });
       return;
@@ -332,13 +470,211 @@ export class WebSocketFileTransfer extends EventTarget {
         this.#sendStor();
         break;
       case 'STOR':
-        this.#handleStored();
+        this.#handleStorAnswer(answer);
         break;
       case 'DATA':
-        this.#handleAck();
+        this.#handleAck(answer);
+        break;
+      case 'FIN':
+        this.#options.resumeStore.remove(this.#fingerprint);
+        this.#succeed();
         break;
       default:
         this.#fail('badAnswer', `Unexpected ${answer.type} answer.`, { answer });
+    }
+  }
+
+  /** Handles the refusals a v2 upload survives; returns false for those that end it. */
+  #handleRefusal(expected: AnswerType, answer: Answer): boolean {
+    if (expected === 'STOR' && answer.code === Status.notFound && this.#offeredResume !== null) {
+      // Unknown or expired on the server: forget it and start afresh, once, on the same connection.
+      this.#options.resumeStore.remove(this.#fingerprint);
+      this.#record = null;
+      this.#v2 = null;
+      this.#hashStates.clear();
+      this.#hasher?.reset();
+      this.#sendStor();
+      return true;
+    }
+    if (expected === 'FIN' && answer.code === Status.checksumMismatch) {
+      this.#options.resumeStore.remove(this.#fingerprint);
+      return false;
+    }
+    const resumable = this.#v2 !== null || this.#offeredResume !== null;
+    if (resumable && RETRYABLE.includes(answer.code)) return this.#retry(answer.retryAfter);
+    return false;
+  }
+
+  #handleStorAnswer(answer: Answer): void {
+    const parsed = parseStorAnswer(answer);
+    if (!parsed.ok) {
+      this.#fail('badAnswer', parsed.error.message, { answer });
+      return;
+    }
+    if (parsed.value === null) {
+      if (this.#v2 !== null) {
+        this.#fail('badAnswer', 'The server answered a resume with a v1 STOR answer.', { answer });
+        return;
+      }
+      this.#offeredResume = null;
+      this.#handleStored();
+      return;
+    }
+    void this.#handleStoredV2(parsed.value);
+  }
+
+  async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
+    const size = this.#source.size;
+    if (stored.offset > size) {
+      this.#fail('badAnswer', `The server holds ${stored.offset} bytes of a ${size}-byte file.`);
+      return;
+    }
+    if (this.#v2 !== null && stored.id !== this.#v2.id) this.#hashStates.clear();
+    const grant = stored.ext;
+    this.#v2 = { id: stored.id, grant };
+    this.#window = Math.min(grant.window, this.#options.window);
+    const chunkSize = Math.min(this.#options.v2ChunkSize, grant.maxChunk);
+    this.#source = new FileSource(
+      this.#options.file,
+      chunkSize,
+      grant.binary ? 'binary' : this.#options.type,
+    );
+    // The server's offset is the truth, whatever this side believes it sent.
+    if (stored.offset > this.#loaded) this.#attempt = 0;
+    this.#nextChunk = null;
+    this.#inFlight = [];
+    this.#readOffset = stored.offset;
+    this.#sent = stored.offset;
+    this.#loaded = stored.offset;
+    const connection = this.#connection;
+    if (grant.checksum === 'sha256') {
+      try {
+        await this.#seekHash(stored.offset);
+      } catch (cause) {
+        if (this.#isActive()) this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
+        return;
+      }
+      if (connection !== this.#connection || this.#state !== 'storing') return;
+    }
+    this.#saveRecord();
+    if (stored.offset >= size) {
+      if (grant.fin) this.#sendFin();
+      else this.#succeed();
+      return;
+    }
+    this.#setState('sending');
+    void this.#pump();
+  }
+
+  /**
+   * Brings the running SHA-256 to `offset`: from the nearest saved state at or before it (a chunk sent
+   * earlier, or the resume record after a reload), hashing the bytes in between from the file.
+   */
+  async #seekHash(offset: number): Promise<void> {
+    this.#hasher ??= await Sha256.create();
+    const hasher = this.#hasher;
+    let from = 0;
+    let state: Uint8Array | undefined;
+    for (const [at, saved] of this.#hashStates) {
+      if (at <= offset && at >= from) {
+        from = at;
+        state = saved;
+      }
+    }
+    const record = this.#record;
+    if (record?.hashState && record.id === this.#v2?.id && record.offset <= offset && record.offset > from) {
+      from = record.offset;
+      state = decodeBase64(record.hashState);
+    }
+    if (state) hasher.load(state, from);
+    else hasher.reset();
+    for (const at of [...this.#hashStates.keys()]) if (at > offset) this.#hashStates.delete(at);
+    const file = this.#options.file;
+    for (let at = from; at < offset; at += REHASH_BLOCK) {
+      const end = Math.min(at + REHASH_BLOCK, offset);
+      hasher.update(new Uint8Array(await file.slice(at, end).arrayBuffer()));
+    }
+    this.#hashStates.set(offset, hasher.save());
+  }
+
+  #saveRecord(): void {
+    const v2 = this.#v2;
+    if (!v2) return;
+    const state = this.#hashStates.get(this.#loaded);
+    const expires = Date.parse(v2.grant.expires);
+    this.#record = {
+      id: v2.id,
+      offset: this.#loaded,
+      hashState: state ? encodeBase64(state) : null,
+      expires: Number.isFinite(expires) ? expires : Date.now() + 60 * 60 * 1000,
+    };
+    this.#options.resumeStore.set(this.#fingerprint, this.#record);
+  }
+
+  #sendFin(): void {
+    const v2 = this.#v2!;
+    this.#setState('finishing');
+    const checksum = v2.grant.checksum === 'sha256' && this.#hasher ? this.#hasher.checksum() : undefined;
+    if (!this.#send(formatFin({ size: this.#source.size, ...(checksum ? { checksum } : {}) }))) return;
+    this.#expect('FIN', this.#options.answerTimeout);
+  }
+
+  /**
+   * Schedules a reconnection after a drop or a "not now" answer: v2 only. Returns false when retrying is not
+   * possible (v1, or the delays used up), so the caller fails instead.
+   */
+  #retry(retryAfter?: number): boolean {
+    if (this.#v2 === null && this.#offeredResume === null) return false;
+    const delay = retryDelay(this.#options.retryDelays, this.#attempt, retryAfter);
+    if (delay === null) return false;
+    this.#attempt += 1;
+    this.#releaseSocket();
+    this.#clearTimer();
+    this.#awaiting = null;
+    this.#nextChunk = null;
+    this.#inFlight = [];
+    this.#setState('retrying');
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#whenOnline(() => {
+        if (this.#state !== 'retrying') return;
+        this.#setState('connecting');
+        this.#connect();
+      });
+    }, delay);
+    return true;
+  }
+
+  /** Runs `then` now, or when the browser says it is back online. */
+  #whenOnline(then: () => void): void {
+    const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+    const target = globalThis as unknown as Partial<EventTarget>;
+    if (nav?.onLine !== false || typeof target.addEventListener !== 'function') {
+      then();
+      return;
+    }
+    const onOnline = (): void => {
+      this.#stopWaitingOnline?.();
+      then();
+    };
+    target.addEventListener('online', onOnline);
+    this.#stopWaitingOnline = () => {
+      target.removeEventListener!('online', onOnline);
+      this.#stopWaitingOnline = null;
+    };
+  }
+
+  #releaseSocket(): void {
+    this.#detachSocket?.();
+    this.#detachSocket = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket && (socket.readyState === CONNECTING || socket.readyState === OPEN)) {
+      try {
+        socket.close(NORMAL_CLOSURE);
+      } catch {
+        // Nothing left to release either way.
+      }
     }
   }
 
@@ -352,22 +688,39 @@ export class WebSocketFileTransfer extends EventTarget {
     void this.#pump();
   }
 
-  #handleAck(): void {
+  #handleAck(answer: Answer): void {
     // The acknowledged length is the length of the chunk we sent, never the answer's bytesRead: the 2012 PHP
     // server reports a UTF-8 character count there, about three quarters of the real byte count.
-    this.#loaded += this.#inFlight.shift() ?? 0;
+    const length = this.#inFlight.shift() ?? 0;
+    if (this.#v2) {
+      const expected = this.#loaded + length;
+      if (answer.offset !== expected) {
+        this.#fail('badAnswer', `The server acknowledged offset ${answer.offset}; ${expected} was due.`, {
+          answer,
+        });
+        return;
+      }
+      this.#loaded = expected;
+      this.#attempt = 0;
+      for (const at of [...this.#hashStates.keys()]) if (at < expected) this.#hashStates.delete(at);
+      this.#saveRecord();
+    } else {
+      this.#loaded += length;
+    }
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
     if (this.#inFlight.length > 0) this.#expect('DATA', this.#options.answerTimeout);
     this.#dispatch('progress', this.#figures());
     if (this.#state !== 'sending') return; // a `progress` listener aborted
-    if (this.#loaded >= this.#source.size) this.#succeed();
-    else void this.#pump();
+    if (this.#loaded < this.#source.size) void this.#pump();
+    else if (this.#v2?.grant.fin) this.#sendFin();
+    else this.#succeed();
   }
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
+    const connection = this.#connection;
     try {
       while (
         this.#state === 'sending' &&
@@ -378,7 +731,14 @@ export class WebSocketFileTransfer extends EventTarget {
         const next = this.#nextChunk!;
         this.#nextChunk = null;
         const chunk = await next;
-        if (this.#state !== 'sending') return;
+        if (this.#state !== 'sending' || connection !== this.#connection) return;
+        const hasher = this.#hasher;
+        if (hasher && this.#v2?.grant.checksum) {
+          // Hashed as sent, in order; the state after each chunk is kept until the chunk is acknowledged.
+          if (hasher.offset !== chunk.start) throw new Error('checksum out of step with the data');
+          hasher.update(chunk.bytes);
+          this.#hashStates.set(chunk.end, hasher.save());
+        }
         if (!this.#send(chunk.payload)) return;
         this.#inFlight.push(chunk.end - chunk.start);
         this.#sent += chunk.end - chunk.start;
@@ -424,7 +784,7 @@ export class WebSocketFileTransfer extends EventTarget {
           `The server did not answer AUTH within ${timeout} ms. A 2012 server never answers AUTH: do not pass ` +
             'credentials to such a server.',
         );
-      } else {
+      } else if (!this.#retry()) {
         this.#fail('answerTimeout', `The server did not answer ${type} within ${timeout} ms.`);
       }
     }, timeout);
@@ -436,6 +796,7 @@ export class WebSocketFileTransfer extends EventTarget {
   }
 
   #handleSocketError(): void {
+    if (this.#isActive() && this.#retry()) return;
     if (this.#state === 'connecting') {
       this.#fail('connectionFailed', `Cannot connect to ${this.#options.url}.`);
     } else if (this.#isActive()) {
@@ -450,6 +811,7 @@ export class WebSocketFileTransfer extends EventTarget {
       wasClean: event.wasClean,
     };
     const reason = event.reason ? `: ${event.reason}` : '';
+    if (this.#isActive() && this.#retry()) return;
     if (this.#state === 'connecting') {
       this.#fail(
         'connectionFailed',
@@ -496,6 +858,8 @@ export class WebSocketFileTransfer extends EventTarget {
   ): void {
     this.#setState(state);
     this.#clearTimer();
+    clearTimeout(this.#retryTimer);
+    this.#stopWaitingOnline?.();
     this.#awaiting = null;
     this.#nextChunk = null;
     this.#detachSocket?.();
@@ -542,7 +906,14 @@ export class WebSocketFileTransfer extends EventTarget {
 
   #isActive(): boolean {
     const state = this.#state;
-    return state === 'connecting' || state === 'authenticating' || state === 'storing' || state === 'sending';
+    return (
+      state === 'connecting' ||
+      state === 'authenticating' ||
+      state === 'storing' ||
+      state === 'sending' ||
+      state === 'finishing' ||
+      state === 'retrying'
+    );
   }
 
   #setState(next: TransferState): void {
@@ -559,4 +930,11 @@ export class WebSocketFileTransfer extends EventTarget {
   ): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }

@@ -1,0 +1,248 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createUploadServer } from '../../src/server/index.ts';
+import { FileStore } from '../../src/server/stores/file-store.ts';
+import {
+  bytes,
+  eventually,
+  partialFiles,
+  Peer,
+  readStored,
+  startServer,
+  storedFiles,
+  tempDir,
+} from './peer.ts';
+
+type Started = Awaited<ReturnType<typeof startServer>>;
+let started: Started | undefined;
+const peers: Peer[] = [];
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.close();
+  await started?.stop();
+  started = undefined;
+});
+
+async function connect(url: string): Promise<Peer> {
+  const peer = await Peer.connect(url);
+  peers.push(peer);
+  return peer;
+}
+
+const digest = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('base64')}`;
+
+function stor(name: string, size: number, ext: Record<string, unknown> = {}): string {
+  return `STOR: ${JSON.stringify({
+    filename: name,
+    size,
+    type: 'base64',
+    parameters: [],
+    v: 2,
+    ext: { binary: true, window: 4, chunk: 1024, resume: null, checksum: ['sha256'], fin: true, ...ext },
+  })}`;
+}
+
+/** Sends chunks [from, to) with the whole window in flight, and returns the acks in arrival order. */
+async function sendPipelined(peer: Peer, data: Buffer, from: number, to: number, chunk: number) {
+  let count = 0;
+  for (let at = from; at < to; at += chunk) {
+    peer.socket.send(data.subarray(at, Math.min(at + chunk, to)));
+    count++;
+  }
+  const acks = [];
+  for (let i = 0; i < count; i++) acks.push(await peer.next());
+  return acks;
+}
+
+describe('protocol v2 session', () => {
+  it('grants the offer within its limits and answers with v, id, offset and ext', async () => {
+    started = await startServer({ maxWindow: 4, maxChunk: 2048 });
+    const peer = await connect(started.url);
+    const answer = await peer.ask(stor('a.bin', 10, { window: 64 }));
+    assert.equal(answer.code, 200);
+    assert.equal(answer.v, 2);
+    assert.match(String(answer.id), /^u_[A-Za-z0-9_-]{24}$/);
+    assert.equal(answer.offset, 0);
+    const ext = answer.ext as Record<string, unknown>;
+    assert.deepEqual(
+      { ...ext, expires: undefined },
+      { binary: true, window: 4, maxChunk: 2048, checksum: 'sha256', fin: true, expires: undefined },
+    );
+    assert.ok(Date.parse(String(ext.expires)) > Date.now());
+  });
+
+  it('acks every pipelined chunk in order with its offset, and commits only on FIN with the right SHA-256', async () => {
+    started = await startServer();
+    const data = bytes(10_000, 3);
+    const peer = await connect(started.url);
+    await peer.ask(stor('a.bin', data.length));
+    const acks = await sendPipelined(peer, data, 0, data.length, 1024);
+    assert.deepEqual(
+      acks.map((a) => a.offset),
+      Array.from({ length: 10 }, (_, i) => Math.min((i + 1) * 1024, data.length)),
+    );
+    assert.deepEqual(Object.keys(acks[0]!), ['type', 'code', 'bytesRead', 'offset']);
+    assert.deepEqual(await storedFiles(started.dir), [], 'nothing lands before FIN');
+    let landedAtAnswer: string[] | undefined;
+    peer.socket.once('message', () => {
+      // Checked synchronously when the answer arrives: the file must already be in place.
+      landedAtAnswer = undefined;
+    });
+    const fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`);
+    landedAtAnswer = await storedFiles(started.dir);
+    assert.equal(fin.type, 'FIN');
+    assert.equal(fin.code, 200);
+    assert.equal(fin.checksum, digest(data));
+    assert.deepEqual(landedAtAnswer, ['a.bin']);
+    assert.deepEqual(await readStored(started.dir, 'a.bin'), data);
+    assert.deepEqual(await partialFiles(started.dir), []);
+  });
+
+  it('answers a wrong checksum with 422, deletes the partial and stores nothing', async () => {
+    started = await startServer();
+    const data = bytes(3000, 4);
+    const peer = await connect(started.url);
+    await peer.ask(stor('a.bin', data.length));
+    await sendPipelined(peer, data, 0, data.length, 1024);
+    const other = Buffer.from(data);
+    other[100] ^= 1;
+    const fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(other) })}`);
+    assert.equal(fin.code, 422);
+    await peer.waitClose();
+    assert.deepEqual(await storedFiles(started.dir), []);
+    await eventually(async () => (await partialFiles(started!.dir)).length === 0, 'partial deleted');
+  });
+
+  it('refuses a chunk over maxChunk with 413', async () => {
+    started = await startServer({ maxChunk: 1024 });
+    const peer = await connect(started.url);
+    await peer.ask(stor('a.bin', 5000));
+    const answer = await peer.ask(bytes(1025));
+    assert.equal(answer.code, 413);
+  });
+
+  it('deletes the partial upload on ABOR, even when the client closes right after sending it', async () => {
+    started = await startServer();
+    const peer = await connect(started.url);
+    await peer.ask(stor('a.bin', 5000));
+    await sendPipelined(peer, bytes(5000), 0, 2048, 1024);
+    assert.equal((await partialFiles(started.dir)).length, 2, '.part and .json');
+    peer.socket.send('ABOR: {}');
+    peer.close();
+    await eventually(async () => (await partialFiles(started!.dir)).length === 0, 'partial deleted');
+    assert.deepEqual(await storedFiles(started.dir), []);
+  });
+
+  it('resumes on a new connection from the stored offset, and the digest covers both connections', async () => {
+    started = await startServer();
+    const data = bytes(8192, 5);
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('r.bin', data.length));
+    await sendPipelined(first, data, 0, 3072, 1024);
+    first.close();
+    await first.waitClose();
+    const second = await connect(started.url);
+    let resumed = await second.ask(stor('r.bin', data.length, { resume: answer.id }));
+    // The first connection's close may still be in the server's queue: 409 then, and a retry.
+    for (let i = 0; resumed.code === 409 && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await connect(started.url);
+      resumed = await again.ask(stor('r.bin', data.length, { resume: answer.id }));
+      if (resumed.code === 200) {
+        await finish(again, data, Number(resumed.offset));
+        return;
+      }
+    }
+    assert.equal(resumed.code, 200);
+    assert.equal(resumed.id, answer.id);
+    assert.equal(resumed.offset, 3072);
+    await finish(second, data, 3072);
+
+    async function finish(peer: Peer, file: Buffer, from: number) {
+      await sendPipelined(peer, file, from, file.length, 1024);
+      const fin = await peer.ask(`FIN: ${JSON.stringify({ size: file.length, checksum: digest(file) })}`);
+      assert.equal(fin.code, 200);
+      assert.deepEqual(await readStored(started!.dir, 'r.bin'), file);
+    }
+  });
+
+  it('answers 404 to an unknown id and keeps the connection for a fresh STOR', async () => {
+    started = await startServer();
+    const peer = await connect(started.url);
+    const answer = await peer.ask(stor('a.bin', 10, { resume: 'u_AAAAAAAAAAAAAAAAAAAAAAAA' }));
+    assert.equal(answer.code, 404);
+    const fresh = await peer.ask(stor('a.bin', 10));
+    assert.equal(fresh.code, 200);
+  });
+
+  it('answers 409 with retryAfter while another live connection holds the upload', async () => {
+    started = await startServer();
+    const holder = await connect(started.url);
+    const answer = await holder.ask(stor('a.bin', 5000));
+    const thief = await connect(started.url);
+    const refused = await thief.ask(stor('a.bin', 5000, { resume: answer.id }));
+    assert.equal(refused.code, 409);
+    assert.equal(typeof refused.retryAfter, 'number');
+  });
+
+  it('binds an upload to the authenticated user: another user gets 403', async () => {
+    started = await startServer({ authenticate: () => true });
+    const alice = await connect(started.url);
+    await alice.ask('AUTH: {"login":"alice","password":"x"}');
+    const answer = await alice.ask(stor('a.bin', 5000));
+    alice.close();
+    await alice.waitClose();
+    const bob = await connect(started.url);
+    await bob.ask('AUTH: {"login":"bob","password":"x"}');
+    let refused = await bob.ask(stor('a.bin', 5000, { resume: answer.id }));
+    for (let i = 0; refused.code === 409 && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await connect(started.url);
+      await again.ask('AUTH: {"login":"bob","password":"x"}');
+      refused = await again.ask(stor('a.bin', 5000, { resume: answer.id }));
+    }
+    assert.equal(refused.code, 403);
+  });
+
+  it('resumes after a server restart on the same folder, re-hashing what it held', async () => {
+    const dir = await tempDir();
+    const data = bytes(50_000, 6);
+    let server = await createUploadServer({ dir, port: 0 });
+    const first = await Peer.connect(server.url);
+    const answer = await first.ask(stor('k.bin', data.length, { chunk: 4096 }));
+    await sendPipelined(first, data, 0, 20_000, 4096);
+    await server.close();
+    server = await createUploadServer({ dir, port: 0 });
+    try {
+      const second = await Peer.connect(server.url);
+      const resumed = await second.ask(stor('k.bin', data.length, { resume: answer.id }));
+      assert.equal(resumed.code, 200);
+      assert.equal(resumed.offset, 20_000);
+      await sendPipelined(second, data, 20_000, data.length, 4096);
+      const fin = await second.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`);
+      assert.equal(fin.code, 200);
+      assert.deepEqual(await readStored(dir, 'k.bin'), data);
+      second.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('expires abandoned partial uploads that nobody holds', async () => {
+    const dir = await tempDir();
+    const store = new FileStore({ dir });
+    const held = await store.create({ filename: 'h', size: 5, resumable: { owner: null, ttl: 1 } });
+    held.hold();
+    const old = await store.create({ filename: 'o', size: 5, resumable: { owner: null, ttl: 1 } });
+    await old.release();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await store.expire(Date.now()), 1);
+    const left = await readdir(path.join(dir, '.partial'));
+    assert.deepEqual(left.sort(), [`${held.id}.json`, `${held.id}.part`].sort());
+    assert.equal(await store.open(old.id), undefined);
+    await stat(path.join(dir, '.partial', `${held.id}.part`));
+  });
+});

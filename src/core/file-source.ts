@@ -32,6 +32,11 @@ export class FileSource {
     this.#type = type;
   }
 
+  /** Raw bytes per chunk. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
   /** The file's size in bytes. */
   get size(): number {
     return this.#blob.size;

@@ -760,7 +760,7 @@ export class WebSocketFileTransfer extends EventTarget {
     // A read that fails after an abort is never awaited; this keeps it from surfacing as unhandled.
     chunk.catch(() => undefined);
     this.#nextChunk = chunk;
-    this.#readOffset = Math.min(this.#readOffset + this.#options.chunkSize, this.#source.size);
+    this.#readOffset = Math.min(this.#readOffset + this.#source.chunkSize, this.#source.size);
   }
 
   #send(data: string | ArrayBuffer): boolean {

@@ -81,6 +81,8 @@ const SWEEP_INTERVAL = 60_000;
 const lastSweep = new WeakMap<UploadStore, number>();
 // What a client that found its upload held by another connection is told to wait before it retries.
 const HELD_RETRY_AFTER = 1000;
+// How long a resume waits for the upload's previous connection to let go before answering 409.
+const HELD_GRACE = 1000;
 
 /**
  * One client connection. Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after
@@ -245,6 +247,12 @@ export class UploadSession {
       if (found.owner !== null && found.owner !== this.#owner) {
         return this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
       }
+      // A client that reconnects at once often finds its old connection's close still queued on the
+      // server: give that release a moment before calling the upload taken.
+      for (let waited = 0; found.held && waited < HELD_GRACE; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (this.#closed) return;
       if (found.held) {
         return this.#fail(
           'STOR',

@@ -56,7 +56,12 @@ export interface Outcome {
  */
 export async function runTransfer(
   options: Partial<WebSocketFileTransferOptions> & Pick<WebSocketFileTransferOptions, 'url' | 'file'>,
-  hooks: { onSuccess?: (detail: ProgressDetail) => void; timeout?: number; login?: string } = {},
+  hooks: {
+    onSuccess?: (detail: ProgressDetail) => void;
+    onProgress?: (detail: ProgressDetail, transfer: WebSocketFileTransfer) => void;
+    timeout?: number;
+    login?: string;
+  } = {},
 ): Promise<Outcome & { transfer: WebSocketFileTransfer }> {
   const counter: SendCounter = { dataBytes: 0, textFrames: [], binaryFrames: 0 };
   const transfer = new WebSocketFileTransfer({
@@ -65,7 +70,10 @@ export async function runTransfer(
     ...options,
   });
   const progress: ProgressDetail[] = [];
-  transfer.addEventListener('progress', (event) => progress.push(event.detail));
+  transfer.addEventListener('progress', (event) => {
+    progress.push(event.detail);
+    hooks.onProgress?.(event.detail, transfer);
+  });
   const timeout = hooks.timeout ?? 30_000;
   const outcome = await new Promise<Outcome>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -98,6 +98,8 @@ export class UploadSession {
   #maxBacklog = MAX_BACKLOG;
   /** Set when the socket closed: queued work still runs (a written chunk stays written), answers are not sent. */
   #socketClosed = false;
+  // The 2012 client sends one empty data frame for an empty file (it reads and sends a 0-byte "last block").
+  #emptyFrameDue = false;
   #upload: Receiving | undefined;
   #queue: Promise<void> = Promise.resolve();
   #backlog = 0;
@@ -153,6 +155,11 @@ export class UploadSession {
   }
 
   async #handleMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    const emptyFrameDue = this.#emptyFrameDue;
+    this.#emptyFrameDue = false;
+    if (emptyFrameDue && data.byteLength === 0) {
+      return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
+    }
     if (isBinary) return this.#handleBinary(data);
     const text = data.toString('utf8');
     if (this.#state === 'receiving' && !looksLikeCommand(text)) return this.#handleBase64(text);
@@ -224,6 +231,7 @@ export class UploadSession {
     // An empty file is complete as soon as it is announced: commit before answering, as for the last chunk.
     if (stor.size === 0) await this.#commit();
     if (this.#closed) return;
+    this.#emptyFrameDue = stor.size === 0;
     this.#answer({ type: 'STOR', code: Status.ok, message: 'Upload initialized. Wait for data' });
   }
 

@@ -1,5 +1,10 @@
 import { expect } from '@open-wc/testing';
-import { encodeBase64, encodeBase64Portable, FileSource } from '../../src/core/file-source.ts';
+import {
+  encodeBase64,
+  encodeBase64Portable,
+  FileSource,
+  READ_BLOCK_SIZE,
+} from '../../src/core/file-source.ts';
 import { makeBytes } from '../helpers/make-file.ts';
 import { decodeBase64 } from '../helpers/mock-server.ts';
 
@@ -28,16 +33,39 @@ describe('FileSource', () => {
     expect(decodeBase64(last.payload as string)).to.deep.equal(bytes.slice(2000));
   });
 
-  it('slices only the chunk it reads', async () => {
-    const blob = new Blob([makeBytes(10_000)]);
+  it('loads one block from the chunk it reads, clipped to the file, and cuts later chunks from it', async () => {
+    const bytes = makeBytes(10_000);
+    const blob = new Blob([bytes]);
     const slices: [number | undefined, number | undefined][] = [];
     const slice = blob.slice.bind(blob);
     blob.slice = (start?: number, end?: number) => {
       slices.push([start, end]);
       return slice(start, end);
     };
-    await new FileSource(blob, 1000, 'binary').read(5000);
-    expect(slices).to.deep.equal([[5000, 6000]]);
+    const source = new FileSource(blob, 1000, 'binary');
+    await source.read(5000);
+    const next = await source.read(6000);
+    expect(slices).to.deep.equal([[5000, 10_000]]);
+    expect(new Uint8Array(next.payload as ArrayBuffer)).to.deep.equal(bytes.slice(6000, 7000));
+  });
+
+  it('never loads more than one block at a time from a big file', async () => {
+    const size = 3 * READ_BLOCK_SIZE + 5;
+    const blob = new Blob([makeBytes(size)]);
+    const slices: [number | undefined, number | undefined][] = [];
+    const slice = blob.slice.bind(blob);
+    blob.slice = (start?: number, end?: number) => {
+      slices.push([start, end]);
+      return slice(start, end);
+    };
+    const source = new FileSource(blob, 64 * 1024, 'binary');
+    for (let at = 0; at < size; at += 64 * 1024) await source.read(at);
+    expect(slices).to.deep.equal([
+      [0, READ_BLOCK_SIZE],
+      [READ_BLOCK_SIZE, 2 * READ_BLOCK_SIZE],
+      [2 * READ_BLOCK_SIZE, 3 * READ_BLOCK_SIZE],
+      [3 * READ_BLOCK_SIZE, size],
+    ]);
   });
 });
 

@@ -64,6 +64,17 @@ describe('upload server, protocol v1', () => {
     peer.close();
   });
 
+  for (const type of ['base64', 'binary'] as const) {
+    it(`answers the empty ${type} frame the 2012 client sends for an empty file`, async () => {
+      const peer = await Peer.connect(env.url);
+      await peer.ask(`STOR: {"filename":"empty-2012-${type}.txt","size":0,"type":"${type}","parameters":[]}`);
+      const answer = await peer.ask(type === 'base64' ? '' : Buffer.alloc(0));
+      assert.deepEqual(answer, { type: 'DATA', code: 200, bytesRead: 0 });
+      assert.equal((await readStored(env.dir, `empty-2012-${type}.txt`)).length, 0);
+      peer.close();
+    });
+  }
+
   it('accepts both STOR spellings and whitespace around them', async () => {
     const peer = await Peer.connect(env.url);
     assert.equal((await peer.ask('  STOR {"filename":"s1.txt","size":1,"type":"binary"}\n')).code, 200);

@@ -1,0 +1,108 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'puppeteer-core';
+import { launchBrowser, randomBytes, startE2eServer, storedHash, writeFiles } from './harness.ts';
+
+const CHUNK = 48 * 1024;
+
+interface Result {
+  name: string;
+  size: number;
+  sha256: string;
+  ok: boolean;
+  code?: string;
+  loaded?: number;
+  percentage?: number;
+  events: [string, number, number][];
+}
+
+describe('core → real server, in real Chromium', () => {
+  let browser: Browser;
+  let source: Awaited<ReturnType<typeof writeFiles>>;
+
+  before(async () => {
+    browser = await launchBrowser();
+    source = await writeFiles([
+      { name: 'empty.bin', data: Buffer.alloc(0) },
+      { name: 'one.bin', data: randomBytes(1, 1) },
+      { name: 'chunk-minus-one.bin', data: randomBytes(CHUNK - 1, 2) },
+      { name: 'chunk.bin', data: randomBytes(CHUNK, 3) },
+      { name: 'chunk-plus-one.bin', data: randomBytes(CHUNK + 1, 4) },
+      { name: 'random-5mib.bin', data: randomBytes(5 * 1024 * 1024, 5) },
+      { name: 'héllo wörld 日本 ✓.txt', data: Buffer.from('unicode name with spaces\n'.repeat(100)) },
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await source?.remove();
+  });
+
+  async function pick(page: Page, http: string): Promise<void> {
+    await page.goto(`${http}/e2e/core.html`);
+    await page.waitForFunction('window.ready === true', { timeout: 10000 });
+    const input = await page.$('input');
+    await input!.uploadFile(...source.files.map((f) => f.path));
+  }
+
+  for (const type of ['base64', 'binary'] as const) {
+    for (const withAuth of [false, true]) {
+      it(`uploads every file byte for byte (${type}, ${withAuth ? 'with' : 'without'} AUTH)`, async () => {
+        const env = await startE2eServer(
+          withAuth ? { authenticate: ({ login, password }) => login === 'e2e' && password === 'pw' } : {},
+        );
+        const page = await browser.newPage();
+        try {
+          await pick(page, env.http);
+          const results = (await page.evaluate(
+            `uploadPicked(${JSON.stringify({ url: env.url, type, chunkSize: CHUNK, ...(withAuth ? { login: 'e2e', password: 'pw' } : {}) })})`,
+          )) as Result[];
+          assert.equal(results.length, source.files.length);
+          for (const [i, result] of results.entries()) {
+            const local = source.files[i]!;
+            assert.equal(result.ok, true, `${local.name}: ${result.code}`);
+            assert.equal(result.name, local.name);
+            assert.equal(result.sha256, local.sha256, `${local.name}: the browser read what is on disk`);
+            assert.equal(result.loaded, local.size);
+            assert.equal(result.percentage, 100);
+            const stored = env.stored.find((s) => s.requestedName === local.name);
+            assert.ok(stored, `${local.name} was stored`);
+            assert.equal(
+              await storedHash(env.dir, stored.filename),
+              local.sha256,
+              `${local.name}: stored bytes`,
+            );
+            const loads = result.events.map((e) => e[1]);
+            assert.deepEqual(
+              loads,
+              [...loads].sort((a, b) => a - b),
+              'progress only grows',
+            );
+          }
+          assert.equal(env.stored.length, source.files.length);
+        } finally {
+          await page.close();
+          await env.stop();
+        }
+      });
+    }
+  }
+
+  it('reports authRejected and stores nothing when the password is wrong', async () => {
+    const env = await startE2eServer({ authenticate: ({ password }) => password === 'right' });
+    const page = await browser.newPage();
+    try {
+      await pick(page, env.http);
+      const results = (await page.evaluate(
+        `uploadPicked(${JSON.stringify({ url: env.url, type: 'binary', login: 'x', password: 'wrong' })})`,
+      )) as Result[];
+      for (const result of results) {
+        assert.equal(result.ok, false);
+        assert.equal(result.code, 'authRejected');
+      }
+      assert.equal(env.stored.length, 0);
+    } finally {
+      await page.close();
+      await env.stop();
+    }
+  });
+});

@@ -1,0 +1,101 @@
+// End-to-end harness: the system's Chromium (puppeteer-core, no per-frame instrumentation) against the real
+// reference server, which also serves the built dist/ and the fixture pages.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { createUploadServer, type StoredFile, type UploadServerOptions } from '../../src/server/index.ts';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+/** The system browser: CHROME_PATH, or Debian's chromium. */
+export function chromiumPath(): string {
+  const found = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+    (candidate) => candidate && existsSync(candidate),
+  );
+  if (!found) throw new Error('No Chromium found: install Debian\'s "chromium" or set CHROME_PATH.');
+  return found;
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+    userDataDir: undefined,
+  });
+}
+
+/** A reference server on 127.0.0.1:0 storing into a temp folder and serving dist/, demo/ and the fixtures. */
+export async function startE2eServer(options: Partial<UploadServerOptions> = {}) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wsfu-e2e-'));
+  const server = await createUploadServer({
+    dir,
+    port: 0,
+    host: '127.0.0.1',
+    staticDir: 'demo',
+    staticMounts: { '/dist': 'dist', '/e2e': 'test/e2e/fixtures' },
+    ...options,
+  });
+  const stored: StoredFile[] = [];
+  server.on('stored', (file) => stored.push(file));
+  const http = server.url.replace(/^ws/, 'http').replace(server.options.path, '');
+  return {
+    server,
+    dir,
+    stored,
+    http,
+    url: server.url,
+    async stop() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Deterministic pseudo-random bytes (xorshift), fast enough for tens of MiB. */
+export function randomBytes(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  const words = new Uint32Array(out.buffer, out.byteOffset, Math.floor(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  for (let i = words.length * 4; i < size; i++) out[i] = (x = (x * 1103515245 + 12345) >>> 0) & 0xff;
+  return out;
+}
+
+export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Writes files into a fresh temp folder and returns their paths and hashes. */
+export async function writeFiles(files: { name: string; data: Buffer }[]) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wsfu-src-'));
+  const written = [];
+  for (const file of files) {
+    const filePath = path.join(dir, file.name);
+    await writeFile(filePath, file.data);
+    written.push({ name: file.name, path: filePath, size: file.data.length, sha256: sha256(file.data) });
+  }
+  return {
+    dir,
+    files: written,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function storedHash(dir: string, name: string): Promise<string> {
+  return sha256(await readFile(path.join(dir, name)));
+}

@@ -13,6 +13,7 @@ const runs = [
   { label: 'v1 (base64, 48 KiB, stop-and-wait)', options: { offerV2: false } },
   { label: 'v1 (binary, 48 KiB, stop-and-wait)', options: { offerV2: false, type: 'binary' } },
   { label: 'v2 (binary, 1 MiB, window 8, SHA-256, FIN)', options: {} },
+  { label: 'v2 without checksum (binary, 1 MiB, window 8, FIN)', options: { checksum: false } },
 ];
 const rows = ['| protocol | MiB | seconds | MiB/s |', '|---|---|---|---|'];
 try {

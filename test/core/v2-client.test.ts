@@ -1,0 +1,152 @@
+import { expect } from '@open-wc/testing';
+import {
+  DEFAULT_RETRY_DELAYS,
+  fingerprint,
+  LocalResumeStore,
+  NullResumeStore,
+  retryDelay,
+  WebSocketFileTransfer,
+} from '../../src/core/index.ts';
+import { makeBytes, makeFile } from '../helpers/make-file.ts';
+import { MockServer, MockWebSocketClass } from '../helpers/mock-server.ts';
+import { nextEvent } from '../helpers/transfer-events.ts';
+
+const servers: MockServer[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.stop();
+  for (const key of Object.keys(localStorage))
+    if (key.startsWith('ws-file-upload:')) localStorage.removeItem(key);
+});
+
+describe('WebSocketFileTransfer with protocol v2 on offer', () => {
+  describe('against the 2012 PHP server (php2012 mock)', () => {
+    it('falls back to exact v1: base64 text chunks of the v1 size, one per answer, success after the last', async () => {
+      const server = new MockServer({ mode: 'php2012' });
+      servers.push(server);
+      const bytes = makeBytes(120_000);
+      const transfer = new WebSocketFileTransfer({
+        url: server.url,
+        file: new File([bytes], 'old.bin'),
+        WebSocket: MockWebSocketClass,
+        resumeStore: null,
+      });
+      const ended = nextEvent(transfer, 'close');
+      const outcome = new Promise<string>((resolve) => {
+        transfer.addEventListener('success', () => resolve('success'));
+        transfer.addEventListener('error', (event) => resolve(event.detail.error.code));
+      });
+      transfer.start();
+      expect(await outcome).to.equal('success');
+      await ended;
+      expect(server.stor?.v).to.equal(2);
+      expect(server.dataFrames.every((frame) => frame.kind === 'text')).to.equal(true);
+      expect(server.dataFrames).to.have.length(Math.ceil(120_000 / (48 * 1024)));
+      expect(server.received).to.deep.equal(bytes);
+      expect(server.frames.some((f) => f.kind === 'text' && /^(FIN|ABOR)/.test(f.text))).to.equal(false);
+    });
+  });
+
+  describe('against a v2 server (manual mock)', () => {
+    it('sends binary chunks up to the window before any ack, and counts sent apart from loaded', async () => {
+      const server = new MockServer({ mode: 'manual' });
+      servers.push(server);
+      const transfer = new WebSocketFileTransfer({
+        url: server.url,
+        file: makeFile(10_000),
+        WebSocket: MockWebSocketClass,
+        resumeStore: null,
+        v2ChunkSize: 1000,
+        window: 3,
+      });
+      transfer.start();
+      await server.nextText();
+      server.send({
+        type: 'STOR',
+        code: 200,
+        message: 'ok',
+        v: 2,
+        id: 'u_test',
+        offset: 0,
+        ext: {
+          binary: true,
+          window: 3,
+          maxChunk: 1000,
+          checksum: null,
+          fin: true,
+          expires: '2999-01-01T00:00:00Z',
+        },
+      });
+      for (let i = 0; i < 3; i++) expect((await server.nextFrame()).kind).to.equal('binary');
+      let fourth = false;
+      void server.nextFrame(300).then(
+        () => (fourth = true),
+        () => undefined,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect(fourth).to.equal(false, 'no fourth chunk before an ack');
+      expect(transfer.progress.sent).to.equal(3000);
+      expect(transfer.progress.loaded).to.equal(0);
+      server.send({ type: 'DATA', code: 200, bytesRead: 1000, offset: 1000 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(transfer.progress.loaded).to.equal(1000);
+      transfer.abort();
+    });
+  });
+});
+
+describe('retryDelay', () => {
+  it('follows the delays as data, with at most 20 % jitter, and honours retryAfter', () => {
+    expect(retryDelay([1000], 0, undefined, 0)).to.equal(800);
+    expect(retryDelay([1000], 0, undefined, 0.999999)).to.equal(1200);
+    expect(retryDelay([1000], 0, 5000, 0.5)).to.equal(5000);
+    expect(retryDelay([1000], 1, undefined)).to.equal(null);
+    expect(DEFAULT_RETRY_DELAYS[0]).to.equal(0);
+  });
+});
+
+describe('resume stores', () => {
+  it('keep, read and remove a record under a fingerprint of name, type, size, lastModified and url', () => {
+    const store = new LocalResumeStore();
+    const file = new File(['abc'], 'a.txt', { type: 'text/plain', lastModified: 5 });
+    const key = fingerprint(file, 'ws://x/upload');
+    expect(key).to.equal(
+      fingerprint(new File(['xyz'], 'a.txt', { type: 'text/plain', lastModified: 5 }), 'ws://x/upload'),
+    );
+    expect(key).not.to.equal(fingerprint(file, 'ws://y/upload'));
+    const record = { id: 'u_1', offset: 3, hashState: null, expires: Date.now() + 1000 };
+    store.set(key, record);
+    expect(store.get(key)).to.deep.equal(record);
+    store.remove(key);
+    expect(store.get(key)).to.equal(null);
+  });
+  it('ignore a corrupt record, and the null store keeps nothing', () => {
+    localStorage.setItem('ws-file-upload:k', '{not json');
+    expect(new LocalResumeStore().get('k')).to.equal(null);
+    const none = new NullResumeStore();
+    none.set();
+    expect(none.get()).to.equal(null);
+  });
+});
+
+describe('v2 options', () => {
+  it('name the option in TypeError and RangeError', () => {
+    const base = { url: 'ws://x', file: makeFile(1) };
+    expect(() => new WebSocketFileTransfer({ ...base, window: 0 })).to.throw(RangeError, /"window"/);
+    expect(() => new WebSocketFileTransfer({ ...base, v2ChunkSize: 1.5 })).to.throw(
+      RangeError,
+      /"v2ChunkSize"/,
+    );
+    expect(() => new WebSocketFileTransfer({ ...base, retryDelays: [-1] })).to.throw(
+      RangeError,
+      /"retryDelays"/,
+    );
+    expect(() => new WebSocketFileTransfer({ ...base, offerV2: 'yes' as unknown as boolean })).to.throw(
+      TypeError,
+      /"offerV2"/,
+    );
+    expect(() => new WebSocketFileTransfer({ ...base, resumeStore: {} as never })).to.throw(
+      TypeError,
+      /"resumeStore"/,
+    );
+  });
+});

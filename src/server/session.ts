@@ -69,7 +69,10 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
   400: 1002,
   401: 1008,
   403: 1008,
+  // 409 "held by another connection": try again later. 422: the data was inconsistent with its checksum.
+  409: 1013,
   413: 1009,
+  422: 1007,
   500: 1011,
   503: 1013,
 };

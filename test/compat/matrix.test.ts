@@ -114,6 +114,22 @@ describe('compatibility matrix', () => {
       assert.ok(outcome.progress.every((p) => p.sent >= p.loaded));
     });
 
+    it('uploads an empty file with FIN and succeeds only once it is in place', async () => {
+      const started = await startServer();
+      cleanups.push(() => started.stop());
+      let landedAtSuccess: boolean | undefined;
+      const outcome = await runTransfer(
+        { url: started.url, file: new File([], 'empty.bin') },
+        { onSuccess: () => (landedAtSuccess = existsSync(path.join(started.dir, 'empty.bin'))) },
+      );
+      assert.equal(outcome.type, 'success', outcome.error?.message);
+      assert.equal(landedAtSuccess, true);
+      assert.deepEqual(
+        outcome.counter.textFrames.map((t) => t.slice(0, 4)),
+        ['STOR', 'FIN:'],
+      );
+    });
+
     it('abort() sends ABOR and the server deletes the partial upload', async () => {
       const started = await startServer();
       cleanups.push(() => started.stop());

@@ -116,6 +116,30 @@ describe('protocol v2 session', () => {
     await eventually(async () => (await partialFiles(started!.dir)).length === 0, 'partial deleted');
   });
 
+  it('answers a FIN whose size is not what it holds with 422 and stores nothing', async () => {
+    started = await startServer();
+    const data = bytes(3000, 4);
+    const peer = await connect(started.url);
+    await peer.ask(stor('a.bin', data.length));
+    await sendPipelined(peer, data, 0, 2048, 1024);
+    const fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`);
+    assert.equal(fin.code, 422);
+    assert.equal((await peer.waitClose()).code, 1007);
+    assert.deepEqual(await storedFiles(started.dir), []);
+  });
+
+  it('takes base64 text chunks when binary was not offered, and acks them with offsets', async () => {
+    started = await startServer();
+    const data = bytes(2500, 8);
+    const peer = await connect(started.url);
+    const answer = await peer.ask(stor('b.bin', data.length, { binary: false }));
+    assert.equal((answer.ext as { binary: boolean }).binary, false);
+    const first = await peer.ask(data.subarray(0, 2000).toString('base64'));
+    assert.deepEqual(first, { type: 'DATA', code: 200, bytesRead: 2000, offset: 2000 });
+    const binary = await peer.ask(data.subarray(2000));
+    assert.equal(binary.code, 400, 'a binary frame where base64 was agreed');
+  });
+
   it('refuses a chunk over maxChunk with 413', async () => {
     started = await startServer({ maxChunk: 1024 });
     const peer = await connect(started.url);

@@ -94,6 +94,65 @@ describe('WebSocketFileTransfer with protocol v2 on offer', () => {
   });
 });
 
+describe('WebSocketFileTransfer reconnecting under v2 (manual mock)', () => {
+  const grant = (offset: number) => ({
+    type: 'STOR' as const,
+    code: 200,
+    message: 'ok',
+    v: 2,
+    id: 'u_again',
+    offset,
+    ext: {
+      binary: true,
+      window: 2,
+      maxChunk: 1000,
+      checksum: null,
+      fin: true,
+      expires: '2999-01-01T00:00:00Z',
+    },
+  });
+
+  it('reconnects after a drop, offers the id, continues from the server offset, and honours retryAfter', async () => {
+    const server = new MockServer({ mode: 'manual' });
+    servers.push(server);
+    const transfer = new WebSocketFileTransfer({
+      url: server.url,
+      file: makeFile(3000),
+      WebSocket: MockWebSocketClass,
+      resumeStore: null,
+      v2ChunkSize: 1000,
+      window: 2,
+      retryDelays: [0, 0, 0],
+    });
+    const outcome = new Promise<string>((resolve) => {
+      transfer.addEventListener('success', () => resolve('success'));
+      transfer.addEventListener('error', (event) => resolve(event.detail.error.code));
+    });
+    transfer.start();
+    await server.nextText();
+    server.send(grant(0));
+    await server.nextFrame();
+    await server.nextFrame();
+    server.closeClient(1006);
+    const resumed = JSON.parse((await server.nextText()).slice(5)) as { ext: { resume: string } };
+    expect(resumed.ext.resume).to.equal('u_again');
+    expect(server.connections).to.equal(2);
+    const refusedAt = performance.now();
+    server.send({ type: 'STOR', code: 409, message: 'held', retryAfter: 300 });
+    server.closeClient(1013);
+    await server.nextText(3000);
+    expect(performance.now() - refusedAt).to.be.at.least(280, 'waited for retryAfter');
+    expect(server.connections).to.equal(3);
+    server.send(grant(2000));
+    const frame = await server.nextFrame();
+    expect(frame.kind === 'binary' && frame.bytes.length).to.equal(1000, 'only the last chunk is sent again');
+    server.send({ type: 'DATA', code: 200, bytesRead: 1000, offset: 3000 });
+    expect(await server.nextText()).to.match(/^FIN: \{"size":3000\}$/);
+    server.send({ type: 'FIN', code: 200, id: 'u_again', size: 3000 });
+    expect(await outcome).to.equal('success');
+  });
+});
+
 describe('retryDelay', () => {
   it('follows the delays as data, with at most 20 % jitter, and honours retryAfter', () => {
     expect(retryDelay([1000], 0, undefined, 0)).to.equal(800);

@@ -82,6 +82,19 @@ const MAX_BACKLOG = 4;
 // How often a session start may trigger a sweep of expired partial uploads, per store.
 const SWEEP_INTERVAL = 60_000;
 const lastSweep = new WeakMap<UploadStore, number>();
+
+/** An upload committed on FIN, remembered so that a client whose FIN answer was lost learns it succeeded. */
+interface Completed {
+  size: number;
+  filename: string;
+  checksum: string | undefined;
+  owner: string | null;
+  expiresAt: number;
+}
+// Per store, in memory only (a restart forgets them; the client then starts afresh, see docs/protocol.md).
+const completedUploads = new WeakMap<UploadStore, Map<string, Completed>>();
+// Bounds the memory that remembering costs; the oldest entries go first.
+const MAX_COMPLETED = 10_000;
 // What a client that found its upload held by another connection is told to wait before it retries.
 const HELD_RETRY_AFTER = 1000;
 // How long a resume waits for the upload's previous connection to let go before answering 409.
@@ -99,6 +112,8 @@ export class UploadSession {
   /** Who the authenticate hook accepted; resumable uploads are bound to it. */
   #owner: string | null = null;
   #maxBacklog = MAX_BACKLOG;
+  /** Set by a resume of an upload already committed: only its FIN is expected. */
+  #finished: { id: string; entry: Completed } | undefined;
   /** Set when the socket closed: queued work still runs (a written chunk stays written), answers are not sent. */
   #socketClosed = false;
   // The 2012 client sends one empty data frame for an empty file (it reads and sends a 0-byte "last block").
@@ -246,6 +261,10 @@ export class UploadSession {
     if (resume !== null) {
       const found = await this.#store.open?.(resume);
       if (this.#closed) return;
+      const completed = found ? undefined : this.#completed().get(resume);
+      if (completed && completed.size === stor.size && completed.expiresAt > Date.now()) {
+        return this.#answerFinished(resume, completed, offer.value.window);
+      }
       // Unknown, expired and "a different file under the same id" look alike: the client starts afresh.
       // The connection stays open for that fresh STOR.
       if (!found || found.size !== stor.size) {
@@ -321,7 +340,68 @@ export class UploadSession {
     });
   }
 
+  #completed(): Map<string, Completed> {
+    let map = completedUploads.get(this.#store);
+    if (!map) completedUploads.set(this.#store, (map = new Map()));
+    return map;
+  }
+
+  #remember(id: string, entry: Completed): void {
+    const map = this.#completed();
+    map.set(id, entry);
+    for (const key of map.keys()) {
+      if (map.size <= MAX_COMPLETED) break;
+      map.delete(key);
+    }
+  }
+
+  /** A resume of an upload that was committed: the client lost the FIN answer; let it send FIN again. */
+  #answerFinished(id: string, entry: Completed, window: number): void {
+    if (entry.owner !== null && entry.owner !== this.#owner) {
+      void this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
+      return;
+    }
+    this.#finished = { id, entry };
+    this.#answer({
+      type: 'STOR',
+      code: Status.ok,
+      message: 'Upload already stored. Send FIN',
+      v: PROTOCOL_V2,
+      id,
+      offset: entry.size,
+      ext: {
+        binary: true,
+        window: Math.max(1, Math.min(window, this.#options.maxWindow)),
+        maxChunk: Math.min(this.#options.maxChunk, this.#options.maxPayload),
+        checksum: entry.checksum ? 'sha256' : null,
+        fin: true,
+        expires: new Date(entry.expiresAt).toISOString(),
+      },
+    });
+  }
+
   async #handleFin(fin: FinCommand): Promise<void> {
+    const finished = this.#finished;
+    if (finished && this.#state === 'ready') {
+      this.#finished = undefined;
+      const { entry, id } = finished;
+      if (fin.size !== entry.size || (entry.checksum !== undefined && fin.checksum !== entry.checksum)) {
+        return this.#fail(
+          'FIN',
+          Status.checksumMismatch,
+          'This upload was stored with another size or checksum.',
+        );
+      }
+      return this.#answer({
+        type: 'FIN',
+        code: Status.ok,
+        message: 'Stored',
+        id,
+        size: entry.size,
+        ...(entry.checksum ? { checksum: entry.checksum } : {}),
+        filename: entry.filename,
+      });
+    }
     const upload = this.#upload;
     if (this.#state !== 'receiving' || !upload?.v2?.grant.fin) {
       return this.#fail('FIN', Status.badRequest, 'FIN without an upload that agreed to it.');
@@ -350,7 +430,15 @@ export class UploadSession {
       }
     }
     const id = upload.partial.id;
+    const owner = upload.partial.owner;
     const filename = await this.#commit();
+    this.#remember(id, {
+      size: upload.size,
+      filename,
+      checksum,
+      owner,
+      expiresAt: Date.now() + this.#options.partialTtl,
+    });
     if (this.#closed) return;
     this.#answer({
       type: 'FIN',

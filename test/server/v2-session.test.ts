@@ -193,6 +193,25 @@ describe('protocol v2 session', () => {
     }
   });
 
+  it('lets a client whose FIN answer was lost resume the committed upload and send FIN again', async () => {
+    started = await startServer();
+    const data = bytes(4096, 9);
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('done.bin', data.length));
+    await sendPipelined(first, data, 0, data.length, 1024);
+    const fin = `FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`;
+    assert.equal((await first.ask(fin)).code, 200);
+    first.close();
+    const second = await connect(started.url);
+    const resumed = await second.ask(stor('done.bin', data.length, { resume: answer.id }));
+    assert.equal(resumed.code, 200);
+    assert.equal(resumed.offset, data.length);
+    const again = await second.ask(fin);
+    assert.equal(again.code, 200);
+    assert.equal(again.filename, 'done.bin');
+    assert.deepEqual(await storedFiles(started.dir), ['done.bin'], 'stored once, not twice');
+  });
+
   it('answers 404 to an unknown id and keeps the connection for a fresh STOR', async () => {
     started = await startServer();
     const peer = await connect(started.url);

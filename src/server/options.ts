@@ -245,7 +245,8 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     resolved.logger !== false &&
     (resolved.logger === null ||
       typeof resolved.logger !== 'object' ||
-      typeof resolved.logger.info !== 'function')
+      typeof resolved.logger.info !== 'function' ||
+      typeof resolved.logger.child !== 'function')
   ) {
     throw new TypeError('The "logger" option must be a pino logger or false.');
   }

@@ -136,7 +136,7 @@ export class UploadSession {
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
       .catch((error: unknown) => {
         const failure = storageFailure(error);
-        return this.#fail('DATA', failure.code, failure.message);
+        return this.#fail(this.#state === 'receiving' ? 'DATA' : 'STOR', failure.code, failure.message);
       })
       .finally(() => {
         if (--this.#backlog <= MAX_BACKLOG && this.#socket.isPaused) this.#socket.resume();

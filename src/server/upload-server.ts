@@ -15,6 +15,7 @@ import { ConnectionGuard, type GuardContext } from './connection-guard.ts';
 import { ClientLimits } from './limits.ts';
 import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
+import { PendingWork } from './pending-work.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession, type StoredFile } from './session.ts';
 import { FileStore } from './stores/file-store.ts';
@@ -45,6 +46,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   readonly #metrics: UploadMetrics;
   readonly #log: UploadLog;
   readonly #guardContext: GuardContext;
+  readonly #work: PendingWork;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createUploadServer} */
@@ -56,6 +58,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.store =
       options.store ??
       new FileStore({ dir: options.dir!, overwrite: options.overwrite, naming: options.naming });
+    this.#work = new PendingWork(this.store);
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
       connections: () => this.#limits.connections,
@@ -156,7 +159,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       handedOver = true;
       const guard = new ConnectionGuard(this.#guardContext, ws, request, ip, user);
       this.emit('connection', request);
-      new UploadSession(ws, request, options, this.store, guard);
+      new UploadSession(ws, request, options, this.#work.store, guard);
     });
   }
 
@@ -212,8 +215,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   }
 
   /**
-   * Stops accepting connections, closes open ones (1001) and, when standalone, the HTTP server.
-   * Idempotent: later calls return the same promise.
+   * Stops accepting connections, closes open ones (1001), waits for their storage clean-up and, when
+   * standalone, closes the HTTP server. Idempotent: later calls return the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
@@ -230,7 +233,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       this.#wss.close(() => {
         clearTimeout(timer);
         if (this.#ownsServer) this.httpServer.closeAllConnections();
-        void httpClosed.then(resolve);
+        // Sessions clean up after their close asynchronously: wait, so nothing half-done is left.
+        void Promise.all([httpClosed, this.#work.settled()]).then(() => resolve());
       });
     });
     return this.#closing;

@@ -273,6 +273,9 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
       });
     },
   );
+  // Node's headersTimeout starts with the first byte: a connection that sends nothing at all is bounded by
+  // the socket inactivity timeout instead (ws clears it once the WebSocket is open).
+  httpServer.timeout = resolved.handshakeTimeout;
   const server = new UploadServer(resolved, httpServer, true);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

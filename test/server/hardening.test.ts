@@ -433,3 +433,46 @@ describe('operations', () => {
     await closing.stop();
   });
 });
+
+describe('CLI flags', () => {
+  it('--token, --htpasswd, --allow-origin, --user-folders, limits and /healthz reach the server', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFile, rm } = await import('node:fs/promises');
+    const { tempDir } = await import('./peer.ts');
+    const dir = await tempDir();
+    const users = path.join(dir, '..', `${path.basename(dir)}-users.txt`);
+    await writeFile(users, (await hashPassword('ann', 'pw')) + '\n');
+    const child = spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'src/server/cli.ts', '--dir', dir, '--port', '0', '--htpasswd', users],
+        ...['--allow-origin', 'https://good.example', '--user-folders', '--max-connections-per-client', '3'],
+        ...['--max-file-size', '1K', '--log-level', 'silent'],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      child.stderr.on('data', (chunk) => (out += chunk));
+      await eventually(() => /ws:\/\/127\.0\.0\.1:\d+\/upload/.test(out), 'the CLI to print its URL', 15000);
+      const url = /ws:\/\/127\.0\.0\.1:\d+\/upload/.exec(out)![0];
+      await assert.rejects(Peer.connect(url, { Origin: 'https://evil.example' }), /403/);
+      const basic = 'Basic ' + Buffer.from('ann:pw').toString('base64');
+      const peer = await Peer.connect(url, { Origin: 'https://good.example', Authorization: basic });
+      assert.equal((await peer.ask(STOR({ filename: 'big', size: 1025 }))).code, 413);
+      const again = await Peer.connect(url, { Authorization: basic });
+      await uploadV1(again, 'cli.txt', Buffer.from('via cli'), 'binary');
+      again.close();
+      assert.equal((await readStored(path.join(dir, 'ann'), 'cli.txt')).toString(), 'via cli');
+      const anonymous = await Peer.connect(url);
+      assert.equal((await anonymous.ask(STOR({ filename: 'x', size: 1 }))).code, 401);
+      const health = await fetch(url.replace('ws:', 'http:').replace('/upload', '/healthz'));
+      assert.equal(health.status, 200);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      await rm(users, { force: true });
+    }
+  });
+});

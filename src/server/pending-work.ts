@@ -13,9 +13,17 @@ export class PendingWork {
 
   /** @param store - the store to watch */
   constructor(store: UploadStore) {
-    this.store = {
-      create: (request) => this.#track(store.create(request)).then((partial) => this.#wrap(partial)),
-    };
+    const create: UploadStore['create'] = (request) =>
+      this.#track(store.create(request)).then((partial) => this.#wrap(partial));
+    // A proxy rather than a literal: methods a store adds later (resume, sweep) still reach it, bound to
+    // the store itself so that its #private fields work. Only `create` hands out partial uploads today.
+    this.store = new Proxy(store, {
+      get(target, property) {
+        if (property === 'create') return create;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
   }
 
   /** Resolves once no storage operation is running, including those started while waiting. */

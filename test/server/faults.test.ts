@@ -125,6 +125,47 @@ describe('storage faults', () => {
   });
 });
 
+describe('a real full device', () => {
+  it('ENOSPC from the kernel (writes to /dev/full) → 507, server up', async () => {
+    const { open } = await import('node:fs/promises');
+    // Every write to /dev/full fails with ENOSPC: the errno comes from the OS, not from a test double.
+    const full: UploadStore = {
+      async create() {
+        const handle = await open('/dev/full', 'w');
+        let offset = 0;
+        return {
+          get offset() {
+            return offset;
+          },
+          async write(chunk) {
+            await handle.write(chunk);
+            offset += chunk.byteLength;
+          },
+          async commit() {
+            throw new Error('unreachable: nothing can be written');
+          },
+          async discard() {
+            await handle.close().catch(() => undefined);
+          },
+        };
+      },
+    };
+    const env = await startServer({ store: full });
+    try {
+      const peer = await Peer.connect(env.url);
+      assert.equal((await peer.ask('STOR: {"filename":"a.bin","size":10,"type":"binary"}')).code, 200);
+      const answer = await peer.ask(Buffer.alloc(10));
+      assert.equal(answer.code, 507, JSON.stringify(answer));
+      assert.match(answer.message as string, /ENOSPC/);
+      assert.equal((await peer.waitClose()).code, 1011);
+      const health = await fetch(env.url.replace('ws:', 'http:').replace('/upload', '/healthz'));
+      assert.equal(health.status, 200);
+    } finally {
+      await env.stop();
+    }
+  });
+});
+
 describe('SIGTERM to the CLI', () => {
   const SHUTDOWN_BOUND_S = 3;
 

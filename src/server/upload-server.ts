@@ -85,7 +85,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         if (this.#ownsServer) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      void this.#upgrade(request, socket, head);
+      // Nothing may escape as an unhandled rejection: that would take the whole process down.
+      this.#upgrade(request, socket, head).catch(() => socket.destroy());
     };
     httpServer.on('upgrade', this.#onUpgrade);
   }
@@ -264,13 +265,19 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(resolved.handshakeTimeout / 4))),
     },
     (request, response) => {
-      void server.handleOperationalRequest(request, response).then((handled) => {
-        if (handled) return;
-        if (serveStatic) return serveStatic(request, response);
-        response
-          .writeHead(426, { 'content-type': 'text/plain' })
-          .end('Upgrade to WebSocket at ' + resolved.path);
-      });
+      server
+        .handleOperationalRequest(request, response)
+        .then((handled) => {
+          if (handled) return;
+          if (serveStatic) return serveStatic(request, response);
+          response
+            .writeHead(426, { 'content-type': 'text/plain' })
+            .end('Upgrade to WebSocket at ' + resolved.path);
+        })
+        .catch(() => {
+          if (!response.headersSent) response.writeHead(500);
+          response.end();
+        });
     },
   );
   // Node's headersTimeout starts with the first byte: a connection that sends nothing at all is bounded by

@@ -119,6 +119,28 @@ describe('concurrency limits', () => {
     }
   });
 
+  it('gives the connection slot back after a malformed handshake that ws refuses', async () => {
+    const env = await startServer({ maxConnectionsPerClient: 1 });
+    try {
+      const { connect } = await import('node:net');
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(env.server.port, '127.0.0.1');
+        let reply = '';
+        socket.on('data', (chunk) => (reply += chunk));
+        socket.write(
+          'GET /upload HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: not-a-key\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        );
+        await new Promise((resolve) => socket.once('close', resolve));
+        assert.match(reply, /^HTTP\/1\.1 400/);
+      }
+      await eventually(() => env.server.connections === 0, 'the slots to come back');
+      (await Peer.connect(env.url)).close();
+    } finally {
+      await env.stop();
+    }
+  });
+
   it('refuses connections over the total at the upgrade with HTTP 503', async () => {
     const env = await startServer({ maxConnections: 1 });
     try {

@@ -12,6 +12,7 @@ import {
   type StorCommand,
   type TransferType,
 } from '../protocol/index.ts';
+import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { PartialUpload, UploadStore } from './stores/store.ts';
@@ -28,10 +29,29 @@ export interface StoredFile {
   duration: number;
 }
 
-/** Hooks a session reports through; the server turns them into events. */
+/** A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it. */
+export interface UploadAnnouncement {
+  filename: string;
+  requestedName: string;
+  size: number;
+  mime?: string;
+  parameters: unknown;
+}
+
+/** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */
+export type Admission =
+  { ok: true; folder?: string } | { ok: false; code: number; message: string; retryAfter?: number };
+
+/** Hooks a session reports through; the server turns them into events, limits, logs and metrics. */
 export interface SessionEvents {
   stored(file: StoredFile): void;
   failed(info: { code: number; message: string; filename?: string }): void;
+  /** Asked for every STOR before storage is touched. */
+  admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
+  /** AUTH was accepted, for this user (the hook's `user`, else the login). */
+  authenticated?(user: string | undefined): void;
+  /** The client was already let in at the HTTP upgrade: no AUTH needed. */
+  readonly preAuthenticated?: boolean;
 }
 
 /**
@@ -57,8 +77,10 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
   401: 1008,
   403: 1008,
   413: 1009,
+  429: 1013,
   500: 1011,
   503: 1013,
+  507: 1011,
 };
 // Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
 // stop-and-wait cannot make the server buffer without bound.
@@ -96,6 +118,7 @@ export class UploadSession {
     this.#options = options;
     this.#store = store;
     this.#events = events;
+    this.#authenticated = events.preAuthenticated === true;
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#enqueue(data, isBinary));
     socket.on('close', () => this.#handleClose());
     // ws reports protocol violations (oversized frames, bad UTF-8) here and closes the socket itself.
@@ -113,7 +136,10 @@ export class UploadSession {
     if (++this.#backlog > MAX_BACKLOG) this.#socket.pause();
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
-      .catch((error: unknown) => this.#fail('DATA', Status.serverError, `Storage failed: ${describe(error)}`))
+      .catch((error: unknown) => {
+        const failure = storageFailure(error);
+        return this.#fail(this.#state === 'receiving' ? 'DATA' : 'STOR', failure.code, failure.message);
+      })
       .finally(() => {
         if (--this.#backlog <= MAX_BACKLOG && this.#socket.isPaused) this.#socket.resume();
       });
@@ -147,16 +173,21 @@ export class UploadSession {
     // The 2012 client sends AUTH whenever its caller passes credentials: without a check configured, accept.
     if (!authenticate)
       return this.#answer({ type: 'AUTH', code: Status.ok, message: 'No authentication required' });
-    let accepted: boolean;
+    let decision: unknown;
     try {
       const { login, password, token } = auth;
-      accepted = (await authenticate({ login, password, token }, this.#request)) === true;
+      decision = await authenticate({ login, password, token }, this.#request);
     } catch {
-      accepted = false;
+      decision = false;
     }
     if (this.#closed) return;
-    if (!accepted) return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
+    const user = (decision as { user?: unknown } | null)?.user;
+    // Only an explicit yes lets a client in: a hook that returns a truthy non-answer has a bug.
+    if (decision !== true && typeof user !== 'string') {
+      return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
+    }
     this.#authenticated = true;
+    this.#events.authenticated?.(typeof user === 'string' ? user : auth.login);
     this.#answer({ type: 'AUTH', code: Status.ok, message: 'Authenticated' });
   }
 
@@ -172,7 +203,18 @@ export class UploadSession {
       );
     }
     const filename = sanitizeFilename(stor.filename);
-    const partial = await this.#store.create({ filename, size: stor.size });
+    const mime = typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
+    const { parameters, size } = stor;
+    const admission = (await this.#events.admit?.({
+      filename,
+      requestedName: stor.filename,
+      size,
+      mime,
+      parameters,
+    })) ?? { ok: true };
+    if (this.#closed) return;
+    if (!admission.ok) return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
+    const partial = await this.#store.create({ filename, size, folder: admission.folder });
     if (this.#closed) return partial.discard();
     this.#upload = {
       partial,
@@ -248,9 +290,9 @@ export class UploadSession {
   }
 
   /** Answers with an error, closes, and drops any partial upload: v1 has no resume. */
-  async #fail(type: AnswerType, code: number, message: string): Promise<void> {
+  async #fail(type: AnswerType, code: number, message: string, retryAfter?: number): Promise<void> {
     if (this.#closed) return;
-    this.#answer({ type, code, message });
+    this.#answer({ type, code, message, retryAfter });
     const filename = this.#upload?.filename;
     this.#events.failed({ code, message, ...(filename ? { filename } : {}) });
     this.#socket.close(CLOSE_CODE[code] ?? 1008, message.slice(0, 120));
@@ -286,9 +328,4 @@ function answerTypeFor(text: string, state: SessionState): AnswerType {
   const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
   if (word === 'AUTH' || word === 'STOR') return word;
   return state === 'receiving' ? 'DATA' : 'ERROR';
-}
-
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code ? `${code}` : error instanceof Error ? error.message : String(error);
 }

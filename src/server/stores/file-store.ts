@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { mkdir, open, link, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { numberedName } from '../naming.ts';
@@ -13,6 +13,12 @@ export interface FileStoreOptions {
   dir: string;
   /** Replace an existing file of the same name instead of picking `name (1).ext`. Default false. */
   overwrite?: boolean;
+  /**
+   * `sha256` names each file after the SHA-256 of its content (hex, plus the client's extension), computed
+   * while the bytes are written; a second copy of the same content is then not stored twice. Default
+   * `original`.
+   */
+  naming?: 'original' | 'sha256';
 }
 
 /**
@@ -22,22 +28,51 @@ export interface FileStoreOptions {
 export class FileStore implements UploadStore {
   readonly dir: string;
   readonly #overwrite: boolean;
+  readonly #naming: 'original' | 'sha256';
   #ready: Promise<unknown> | undefined;
 
-  /** @param options - the folder and overwrite policy */
+  /** @param options - the folder, overwrite policy and naming */
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
     this.#overwrite = options.overwrite ?? false;
+    this.#naming = options.naming ?? 'original';
   }
 
   /** @inheritdoc */
-  async create(request: { filename: string; size: number }): Promise<PartialUpload> {
-    this.#ready ??= mkdir(path.join(this.dir, PARTIAL_DIR), { recursive: true });
+  async create(request: { filename: string; size: number; folder?: string }): Promise<PartialUpload> {
+    // A failed mkdir (full disk, permissions) must not stick: the next upload tries again.
+    this.#ready ??= mkdir(path.join(this.dir, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
     await this.#ready;
+    const target = request.folder ? path.join(this.dir, request.folder) : this.dir;
+    // The folder must be one segment inside dir: the caller sanitises it, this is the last line of defence.
+    if (request.folder !== undefined && path.dirname(target) !== this.dir) {
+      throw new TypeError(`Invalid upload folder: ${JSON.stringify(request.folder)}`);
+    }
     const partPath = path.join(this.dir, PARTIAL_DIR, `${randomBytes(12).toString('hex')}.part`);
     const handle = await open(partPath, 'wx', 0o600);
-    return new FilePartialUpload(this.dir, partPath, handle, request.filename, this.#overwrite);
+    return new FilePartialUpload({
+      dir: target,
+      prefix: request.folder ? `${request.folder}/` : '',
+      partPath,
+      handle,
+      filename: request.filename,
+      overwrite: this.#overwrite,
+      hash: this.#naming === 'sha256' ? createHash('sha256') : undefined,
+    });
   }
+}
+
+interface PartialInit {
+  dir: string;
+  prefix: string;
+  partPath: string;
+  handle: FileHandle;
+  filename: string;
+  overwrite: boolean;
+  hash: Hash | undefined;
 }
 
 class FilePartialUpload implements PartialUpload {
@@ -47,13 +82,17 @@ class FilePartialUpload implements PartialUpload {
   readonly #partPath: string;
   readonly #filename: string;
   readonly #overwrite: boolean;
+  readonly #prefix: string;
+  readonly #hash: Hash | undefined;
 
-  constructor(dir: string, partPath: string, handle: FileHandle, filename: string, overwrite: boolean) {
-    this.#dir = dir;
-    this.#partPath = partPath;
-    this.#handle = handle;
-    this.#filename = filename;
-    this.#overwrite = overwrite;
+  constructor(init: PartialInit) {
+    this.#dir = init.dir;
+    this.#prefix = init.prefix;
+    this.#partPath = init.partPath;
+    this.#handle = init.handle;
+    this.#filename = init.filename;
+    this.#overwrite = init.overwrite;
+    this.#hash = init.hash;
   }
 
   get offset(): number {
@@ -73,6 +112,8 @@ class FilePartialUpload implements PartialUpload {
       written += bytesWritten;
       this.#offset += bytesWritten;
     }
+    // Hashed after the write succeeded, so that the digest covers exactly the bytes on disk.
+    this.#hash?.update(chunk);
   }
 
   async commit(): Promise<string> {
@@ -80,8 +121,22 @@ class FilePartialUpload implements PartialUpload {
     await this.#handle.sync();
     await this.#handle.close();
     this.#handle = undefined;
-    const name = await this.#place();
+    if (this.#dir !== path.dirname(path.dirname(this.#partPath))) await mkdir(this.#dir, { recursive: true });
+    const name = this.#hash ? await this.#placeByContent(this.#hash.digest('hex')) : await this.#place();
     await syncDir(this.#dir);
+    return this.#prefix + name;
+  }
+
+  async #placeByContent(digest: string): Promise<string> {
+    const ext = path.extname(this.#filename).toLowerCase();
+    const name = digest + (ext.length <= 16 ? ext : '');
+    try {
+      await link(this.#partPath, path.join(this.#dir, name));
+    } catch (error) {
+      // The same name means the same content: the file is already stored, this copy is redundant.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    await unlink(this.#partPath);
     return name;
   }
 

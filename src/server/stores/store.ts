@@ -6,10 +6,11 @@ export interface UploadStore {
   /**
    * Starts a partial upload that nobody can mistake for a finished file.
    *
-   * @param request - the sanitised name and declared size
+   * @param request - the sanitised name, the declared size, and an optional sub-folder (one sanitised
+   *   segment, e.g. the user's) the file is to land in
    * @returns a handle to write into
    */
-  create(request: { filename: string; size: number }): Promise<PartialUpload>;
+  create(request: { filename: string; size: number; folder?: string }): Promise<PartialUpload>;
 }
 
 /** An upload in progress: bytes appended in order, then committed or discarded. */

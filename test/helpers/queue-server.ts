@@ -20,6 +20,11 @@ export interface QueueServerOptions {
   hold?: boolean;
   /** Lets a test refuse a STOR: return an error answer, or undefined to accept. */
   refuseStor?: (filename: string, attempt: number) => Answer | undefined;
+  /**
+   * Also replaces the page's global `WebSocket` until {@link QueueServer.stop}, for code that cannot be
+   * given a constructor (the element). Default false.
+   */
+  mockGlobal?: boolean;
 }
 
 /**
@@ -43,7 +48,7 @@ export class QueueServer {
    */
   constructor(options: QueueServerOptions = {}) {
     this.#hold = options.hold ?? false;
-    this.#server = new Server(this.url, { mock: false });
+    this.#server = new Server(this.url, { mock: options.mockGlobal ?? false });
     this.#server.on('connection', (client: Client) => {
       const connection: Connection = { auth: undefined, filename: undefined, bytes: [], closed: false };
       this.connections.push(connection);

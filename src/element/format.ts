@@ -1,3 +1,17 @@
+// Building an Intl.NumberFormat costs far more than using one, and a list of hundreds of files formats
+// several numbers per row on every frame: keep one per locale and style.
+const formats = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    formats.set(key, format);
+  }
+  return format;
+}
+
 /**
  * Formats a byte count with decimal units (1 kB = 1000 B, as operating systems show file sizes today).
  *
@@ -15,7 +29,7 @@ export function formatSize(bytes: number, units: readonly string[], locale?: str
   }
   // Three significant digits at most: "12.3 MB", "123 MB"; bytes are whole.
   const digits = index === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  const number = numberFormat(locale, { maximumFractionDigits: digits }).format(value);
   return `${number} ${units[index] ?? ''}`.trim();
 }
 
@@ -43,7 +57,7 @@ export function formatDuration(seconds: number): string {
  * @returns for example `42 %` or `42%`
  */
 export function formatPercentage(percentage: number, locale?: string): string {
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(
+  return numberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(
     Math.floor(percentage) / 100,
   );
 }

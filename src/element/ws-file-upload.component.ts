@@ -216,6 +216,8 @@ export class WsFileUpload extends LitElement {
   #pendingAnnouncements: string[] = [];
   #announcement = '';
   #formDisabled = false;
+  /** The `lang` of the nearest ancestor that has one, read once per render rather than once per row. */
+  #locale: string | undefined;
 
   constructor() {
     super();
@@ -392,6 +394,7 @@ export class WsFileUpload extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('i18n')) this.#strings = mergeI18n(this.i18n);
+    this.#locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
     this.#configure();
     if (this.#pendingAnnouncements.length > 0) {
       this.#announcement = this.#pendingAnnouncements.splice(0).join(' ');
@@ -518,7 +521,7 @@ export class WsFileUpload extends LitElement {
         aria-valuenow=${ifDefined(indeterminate ? undefined : percentage)}
         ?data-indeterminate=${indeterminate}
       >
-        <div part="progress-indicator" style=${styleMap({ width: `${percentage}%` })}></div>
+        <div part="progress-indicator" style=${styleMap({ transform: `scaleX(${percentage / 100})` })}></div>
       </div>
       <div part="status-line">
         <span part="status">${status}</span>
@@ -550,10 +553,6 @@ export class WsFileUpload extends LitElement {
 
   get #isDisabled(): boolean {
     return this.disabled || this.#formDisabled;
-  }
-
-  get #locale(): string | undefined {
-    return this.closest('[lang]')?.getAttribute('lang') || undefined;
   }
 
   /** Maps the attributes and properties onto the queue's options, one to one. */

@@ -1,7 +1,7 @@
 import type { TransferType } from '../protocol/index.ts';
 import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
-import type { WebSocketConstructor } from './options.ts';
+import { MAX_CHUNK_SIZE, type WebSocketConstructor } from './options.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 /**
@@ -266,6 +266,18 @@ export class UploadQueue extends EventTarget {
       throw new RangeError('UploadQueue: "maxFileSize" must be a number of bytes, 0 or more.');
     }
     if (typeof next.accept !== 'string') throw new TypeError('UploadQueue: "accept" must be a string.');
+    // Checked here as well as by each transfer, so that a bad value fails where it is set, not file by file.
+    if (next.chunkSize) {
+      checkCount('chunkSize', next.chunkSize, 1);
+      if (next.chunkSize > MAX_CHUNK_SIZE) {
+        throw new RangeError(
+          `UploadQueue: "chunkSize" must be at most ${MAX_CHUNK_SIZE}; got ${next.chunkSize}.`,
+        );
+      }
+    }
+    if (next.type !== undefined && next.type !== 'base64' && next.type !== 'binary') {
+      throw new TypeError('UploadQueue: "type" must be "base64" or "binary".');
+    }
     const auth = next.auth;
     if (auth !== undefined && auth !== null) {
       const valid =
@@ -518,11 +530,9 @@ export class UploadQueue extends EventTarget {
         ...(WebSocket ? { WebSocket } : {}),
       });
     } catch (cause) {
-      // A bad option (say a chunk size out of range) fails this file, with the option's message, not the page.
-      this.#failed(
-        entry,
-        new UploadError('notSupported', String((cause as Error).message ?? cause), { cause }),
-      );
+      // No url yet (or a URL the transfer refuses): this file fails with a message naming it, not the page.
+      const message = cause instanceof Error ? cause.message : String(cause);
+      this.#failed(entry, new UploadError('connectionFailed', message, { cause }));
       return;
     }
     entry.transfer = transfer;

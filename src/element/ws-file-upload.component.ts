@@ -4,6 +4,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import {
+  MAX_CHUNK_SIZE,
   UploadQueue,
   type ProgressDetail,
   type RejectionReason,
@@ -94,6 +95,13 @@ const ICONS = {
 };
 
 const RUNNING = new Set(['queued', 'connecting', 'sending']);
+
+/** The value when it is a whole number within the bounds (or Infinity for an open bound), else undefined. */
+function inRange(value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined || Number.isNaN(value)) return undefined;
+  const whole = Number.isInteger(value) || (value === Infinity && max === Infinity);
+  return whole && value >= min && value <= max ? value : undefined;
+}
 
 /**
  * Uploads files over a WebSocket: a picker button and drop zone, a queue with a progress bar per file, and
@@ -555,15 +563,20 @@ export class WsFileUpload extends LitElement {
     return this.disabled || this.#formDisabled;
   }
 
-  /** Maps the attributes and properties onto the queue's options, one to one. */
+  /**
+   * Maps the attributes and properties onto the queue's options, one to one. A number attribute out of range
+   * (`chunk-size="0"`, `concurrency="-1"`) falls back to the default, as native elements ignore bad values.
+   */
   #configure(): void {
     this.#queue.configure({
       url: this.url || undefined,
       accept: this.accept,
-      maxFileSize: this.maxFileSize,
-      maxFiles: this.multiple ? this.maxFiles : Math.min(1, this.maxFiles ?? 1),
-      concurrency: this.concurrency,
-      chunkSize: this.chunkSize,
+      maxFileSize: inRange(this.maxFileSize, 0, Infinity),
+      maxFiles: this.multiple
+        ? inRange(this.maxFiles, 0, Infinity)
+        : Math.min(1, inRange(this.maxFiles, 0, 1) ?? 1),
+      concurrency: inRange(this.concurrency, 1, Infinity),
+      chunkSize: inRange(this.chunkSize, 1, MAX_CHUNK_SIZE),
       type: this.type === 'binary' ? 'binary' : 'base64',
       autoStart: this.auto,
       auth: this.auth,

@@ -94,6 +94,8 @@ describe('UploadQueue', () => {
       expect(() => new UploadQueue({ maxFiles: 1.5 })).to.throw(RangeError, /"maxFiles"/);
       expect(() => new UploadQueue({ maxFileSize: -1 })).to.throw(RangeError, /"maxFileSize"/);
       expect(() => new UploadQueue({ auth: { pass: 'x' } as never })).to.throw(TypeError, /"auth"/);
+      expect(() => new UploadQueue({ chunkSize: 2 ** 30 })).to.throw(RangeError, /"chunkSize"/);
+      expect(() => new UploadQueue({ type: 'hex' as never })).to.throw(TypeError, /"type"/);
     });
   });
 
@@ -212,6 +214,7 @@ describe('UploadQueue', () => {
       const queue = queueFor(null, { autoStart: true });
       const [item] = queue.add([makeFile(5)]).added;
       expect(item!.status).to.equal('failed');
+      expect(item!.error!.code).to.equal('connectionFailed');
       expect(item!.error!.message).to.match(/"url"/);
     });
   });

@@ -341,6 +341,16 @@ describe('<ws-file-upload>', () => {
       expect(el.items).to.have.length(1);
     });
 
+    it('falls back to the defaults for number attributes out of range', async () => {
+      const server = serve();
+      const el = await fixture<WsFileUpload>(
+        html`<ws-file-upload url=${server.url} auto chunk-size="-5" concurrency="-1"></ws-file-upload>`,
+      );
+      el.addFiles([makeFile(3000, 'd.bin')]);
+      await untilStatuses(el, ['complete']);
+      expect(server.connections[0]!.bytes).to.have.length(3000);
+    });
+
     it('passes accept and multiple on to the picker', async () => {
       const el = await fixture<WsFileUpload>(
         html`<ws-file-upload url="ws://x" accept="image/*" multiple></ws-file-upload>`,

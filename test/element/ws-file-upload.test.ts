@@ -136,6 +136,7 @@ describe('<ws-file-upload>', () => {
       await untilStatuses(el, ['connecting']);
       const bar = part(el, 'progress')!;
       expect(bar.hasAttribute('aria-valuenow')).to.equal(false, 'indeterminate while connecting');
+      await expect(el).to.be.accessible();
       await waitUntil(() => server.held === 1, 'the first chunk');
       server.release();
       await waitUntil(() => server.held === 1 && el.items[0]!.loaded === 1000, 'the second chunk');

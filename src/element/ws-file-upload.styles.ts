@@ -199,8 +199,10 @@ export const styles = css`
     animation: ws-file-upload-indeterminate 1.2s ease-in-out infinite;
   }
 
+  /* A finished bar snaps full: its last step would otherwise still be sliding while it says "Uploaded". */
   [part~='file-complete'] [part~='progress-indicator'] {
     background: var(--ws-file-upload-success-color);
+    transition: none;
   }
 
   [part~='file-failed'] [part~='progress-indicator'] {

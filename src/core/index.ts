@@ -16,3 +16,22 @@ export type {
   ProgressDetail,
   WebSocketFileTransferEventMap,
 } from './events.ts';
+export {
+  acceptsFile,
+  UPLOAD_QUEUE_EVENTS,
+  UploadQueue,
+  type AddDetail,
+  type CompleteDetail,
+  type ItemDetail,
+  type ItemErrorDetail,
+  type ItemProgressDetail,
+  type QueueProgress,
+  type RejectDetail,
+  type Rejection,
+  type RejectionReason,
+  type UploadAuth,
+  type UploadItem,
+  type UploadQueueEventMap,
+  type UploadQueueOptions,
+  type UploadStatus,
+} from './upload-queue.ts';

@@ -26,3 +26,22 @@ export {
   type ResumeStore,
 } from './resume-store.ts';
 export { DEFAULT_RETRY_DELAYS, RETRY_JITTER, retryDelay } from './retry.ts';
+export {
+  acceptsFile,
+  UPLOAD_QUEUE_EVENTS,
+  UploadQueue,
+  type AddDetail,
+  type CompleteDetail,
+  type ItemDetail,
+  type ItemErrorDetail,
+  type ItemProgressDetail,
+  type QueueProgress,
+  type RejectDetail,
+  type Rejection,
+  type RejectionReason,
+  type UploadAuth,
+  type UploadItem,
+  type UploadQueueEventMap,
+  type UploadQueueOptions,
+  type UploadStatus,
+} from './upload-queue.ts';

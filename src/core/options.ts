@@ -60,6 +60,11 @@ export interface WebSocketFileTransferOptions {
   type?: TransferType;
   /** Sent as is in the `STOR` command's `parameters` (default `[]`); must survive `JSON.stringify`. */
   parameters?: unknown;
+  /**
+   * A bearer token sent as `AUTH: {"token": "..."}` when {@link WebSocketFileTransfer.start} gets no login.
+   * Servers of this project accept it; a 2012 server knows only login and password.
+   */
+  token?: string;
   /** Milliseconds to wait for the answer to `AUTH` (default 10 000). */
   authTimeout?: number;
   /** Milliseconds to wait for the answer to `STOR` and to each chunk (default 30 000). */
@@ -111,6 +116,7 @@ export interface ResolvedOptions {
   chunkSize: number;
   type: TransferType;
   parameters: unknown;
+  token: string | undefined;
   authTimeout: number;
   answerTimeout: number;
   WebSocket: WebSocketConstructor | undefined;
@@ -157,6 +163,9 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     JSON.stringify(parameters);
   } catch (cause) {
     throw new TypeError('WebSocketFileTransfer: "parameters" must be JSON-serialisable.', { cause });
+  }
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
+    throw new TypeError('WebSocketFileTransfer: "token" must be a non-empty string.');
   }
   const authTimeout = options.authTimeout ?? DEFAULT_AUTH_TIMEOUT;
   checkInteger('authTimeout', authTimeout, 1, MAX_TIMEOUT);
@@ -205,6 +214,7 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     chunkSize,
     type,
     parameters,
+    token: options.token,
     authTimeout,
     answerTimeout,
     // Read at start(), not here, so that a page (or a test) may install its WebSocket after construction.

@@ -152,7 +152,7 @@ export class WebSocketFileTransfer extends EventTarget {
   #state: TransferState = 'idle';
   #socket: WebSocket | null = null;
   #detachSocket: (() => void) | null = null;
-  #credentials: { login: string; password: string } | null = null;
+  #credentials: { login: string; password: string } | { token: string } | null = null;
   /** The answer type due next; null when none is (a frame then is unsolicited). */
   #awaiting: AnswerType | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -209,7 +209,7 @@ export class WebSocketFileTransfer extends EventTarget {
    * Opens the socket and sends the file. Outcomes are reported by events, never by exceptions, and never
    * before this method returned, so listeners added right after the call hear everything.
    *
-   * With a `login`, `AUTH: {"login","password"}` is sent first and the server must answer it with code 200
+   * With a `login`, `AUTH: {"login","password"}` (else, with the `token` option, `AUTH: {"token"}`) is sent first and the server must answer it with code 200
    * within `authTimeout`. A 2012 PHP server never answers `AUTH`: against such a server pass no credentials,
    * or the upload fails with `authTimeout`.
    *
@@ -228,6 +228,7 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#setState('connecting');
     this.#startedAt = performance.now();
     if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
+    else if (this.#options.token !== undefined) this.#credentials = { token: this.#options.token };
     if (this.#options.offerV2) {
       const record = this.#options.resumeStore.get(this.#fingerprint);
       if (record && record.expires > Date.now()) this.#record = record;

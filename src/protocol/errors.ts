@@ -14,6 +14,7 @@ export const Status = {
   tooMany: 429,
   serverError: 500,
   unavailable: 503,
+  insufficientStorage: 507,
 } as const;
 
 /** One of the numeric codes in {@link Status}. */

@@ -11,6 +11,7 @@ const SEPARATORS = /[/\\]/g;
 // "invoice\u202Efdp.exe" must not pass for a PDF.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const WINDOWS_ILLEGAL = /[<>:"|?*]/g;
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 
@@ -26,15 +27,19 @@ const encoder = new TextEncoder();
  */
 export function sanitizeFilename(name: string): string {
   let safe = String(name)
-    .normalize('NFC')
+    // A lone surrogate half has no UTF-8 form: the file system would store U+FFFD or refuse the name.
+    .replace(LONE_SURROGATE, '')
     .replace(INVISIBLE, '')
+    // After removing: an invisible character between a letter and its accent blocks composition.
+    .normalize('NFC')
     .replace(SEPARATORS, '_')
     .replace(WINDOWS_ILLEGAL, '_')
     // Windows drops trailing dots and spaces; a leading dot hides a file and could spell `.` or `..`.
     .replace(/^[\s.]+|[\s.]+$/g, '');
   const stem = safe.split('.')[0] ?? '';
   if (RESERVED.test(stem.trim())) safe = `_${safe}`;
-  safe = truncateUtf8(safe, MAX_NAME_BYTES);
+  // Truncating can leave a stem ending in a dot or space, or an empty one: clean the cut once more.
+  safe = truncateUtf8(safe, MAX_NAME_BYTES).replace(/^[\s.]+|[\s.]+$/g, '');
   return safe === '' ? 'file' : safe;
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
 import type { UploadStore } from './stores/store.ts';
 
 /** Credentials a client sent with `AUTH`. */
@@ -9,11 +10,56 @@ export interface Credentials {
 }
 
 /**
+ * What an access hook may answer: `true` to let the client in, `{ user }` to let it in under that user name
+ * (used for per-user folders), `false` to refuse.
+ */
+export type AccessDecision = boolean | { user: string };
+
+/**
  * Decides whether an `AUTH` is accepted. The upgrade request is there for checks on headers or cookies.
  *
- * @returns true to accept
+ * @returns true (or `{ user }`) to accept
  */
-export type Authenticate = (credentials: Credentials, request: IncomingMessage) => boolean | Promise<boolean>;
+export type Authenticate = (
+  credentials: Credentials,
+  request: IncomingMessage,
+) => AccessDecision | Promise<AccessDecision>;
+
+/**
+ * Decides from the HTTP upgrade request alone (a header, a cookie, a query parameter), before any `AUTH`.
+ * `false` refuses the upgrade with HTTP 401; `true` or `{ user }` lets the client in without `AUTH`;
+ * `undefined` leaves the decision to `AUTH` and the `authenticate` hook.
+ */
+export type AuthorizeUpgrade = (
+  request: IncomingMessage,
+) => AccessDecision | undefined | Promise<AccessDecision | undefined>;
+
+/** A file a client announced with STOR, as the `accept` hook sees it. */
+export interface FileRequest {
+  /** The sanitised name it will be stored under (before any ` (1)` suffix). */
+  filename: string;
+  /** The name the client sent, unsanitised: for display and logs only. */
+  requestedName: string;
+  /** Declared size in bytes. */
+  size: number;
+  /** MIME type, when the client sent one (protocol v2 `ext.mime`). */
+  mime?: string;
+  /** Whatever the page passed along. */
+  parameters: unknown;
+  /** The authenticated user, when there is one. */
+  user?: string;
+  /** The HTTP upgrade request of the connection. */
+  request: IncomingMessage;
+}
+
+/** What an `accept` hook may answer: true to take the file, false for 403, or a code (403/413/415/422). */
+export type AcceptDecision = boolean | { code: 403 | 413 | 415 | 422; message?: string };
+
+/** Decides per file whether it is taken. */
+export type Accept = (file: FileRequest) => AcceptDecision | Promise<AcceptDecision>;
+
+/** How stored files are named: after the client's (sanitised) name, or after their SHA-256. */
+export type Naming = 'original' | 'sha256';
 
 /** Options of {@link createUploadServer}. Limits have safe non-zero defaults. */
 export interface UploadServerOptions {
@@ -31,16 +77,53 @@ export interface UploadServerOptions {
   path?: string;
   /** Checks AUTH. When set, a STOR before a successful AUTH gets 401. When unset, AUTH is answered 200. */
   authenticate?: Authenticate;
+  /** Checks the HTTP upgrade request (header, cookie, query) before the WebSocket opens. */
+  authorizeUpgrade?: AuthorizeUpgrade;
+  /**
+   * Origins allowed to open the WebSocket (`https://example.com`; `*` for any). A browser always sends
+   * `Origin`; a request without one (not a browser) is let through, as it could forge any Origin anyway.
+   * Unset: every origin. Others are refused at the upgrade with HTTP 403.
+   */
+  allowedOrigins?: readonly string[];
+  /** Asked for every file after STOR, before anything is stored; can refuse with 403/413/415/422. */
+  accept?: Accept;
+  /** Store each user's files in a sub-folder named after the user (login or hook's `user`). Default false. */
+  userFolders?: boolean;
   /** Largest declared file size in bytes. Default 64 GiB. */
   maxFileSize?: number;
   /** Largest WebSocket message in bytes (ws `maxPayload`). Default 16 MiB. */
   maxPayload?: number;
   /** Longest text command in characters. Default 64 KiB. */
   maxCommandLength?: number;
+  /** Uploads in progress at once from one client IP; more get 429. Default 8. */
+  maxUploadsPerClient?: number;
+  /** Uploads in progress at once in all; more get 429. Default 256. */
+  maxUploads?: number;
+  /** Open WebSocket connections from one client IP; more are refused at the upgrade (HTTP 429). Default 32. */
+  maxConnectionsPerClient?: number;
+  /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). Default 4096. */
+  maxConnections?: number;
   /** Milliseconds a client may wait between messages before it is closed. Default 120 s. */
   idleTimeout?: number;
+  /** Milliseconds a standalone server waits for the request headers of a connection (slowloris). Default 10 s. */
+  handshakeTimeout?: number;
+  /**
+   * Milliseconds a client may stay connected without being let in: a successful AUTH when authentication
+   * is required, else its first STOR. Then it is closed with 1008. Default 30 s.
+   */
+  authTimeout?: number;
+  /** Milliseconds an unfinished upload is kept for a resume before it is swept (protocol v2). Default 24 h. */
+  partialExpiry?: number;
+  /** Bytes that must stay free on the upload disk after a new upload; else 507. Default 0 (no check). */
+  minFreeSpace?: number;
   /** Replace a same-named file instead of adding ` (1)`. Default false. */
   overwrite?: boolean;
+  /** Name files after the client's name (default) or after the SHA-256 of their content. */
+  naming?: Naming;
+  /** A pino logger for one line per upload and per refusal, or false for none. Default false. */
+  logger?: Logger | false;
+  /** Serve `/healthz` and `/metrics` (Prometheus text) on a standalone server. Default true. */
+  metrics?: boolean;
   /** Serve this folder over HTTP on the same port (the demo page). Standalone or attached. */
   staticDir?: string;
   /** Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`. */
@@ -49,8 +132,6 @@ export interface UploadServerOptions {
   maxWindow?: number;
   /** Protocol v2: largest chunk in bytes (never above `maxPayload`). Default 4 MiB. */
   maxChunk?: number;
-  /** Protocol v2: milliseconds an abandoned partial upload is kept for a resume. Default 24 h. */
-  partialTtl?: number;
 }
 
 /** The options after defaults, as the server uses them. */
@@ -62,11 +143,22 @@ export type ResolvedOptions = Required<
     | 'maxFileSize'
     | 'maxPayload'
     | 'maxCommandLength'
+    | 'maxUploadsPerClient'
+    | 'maxUploads'
+    | 'maxConnectionsPerClient'
+    | 'maxConnections'
     | 'idleTimeout'
+    | 'handshakeTimeout'
+    | 'authTimeout'
+    | 'partialExpiry'
+    | 'minFreeSpace'
     | 'overwrite'
+    | 'naming'
+    | 'logger'
+    | 'metrics'
+    | 'userFolders'
     | 'maxWindow'
     | 'maxChunk'
-    | 'partialTtl'
   >
 > &
   UploadServerOptions;
@@ -77,12 +169,41 @@ export const DEFAULTS = {
   maxFileSize: 64 * 1024 ** 3,
   maxPayload: 16 * 1024 * 1024,
   maxCommandLength: 64 * 1024,
+  maxUploadsPerClient: 8,
+  maxUploads: 256,
+  maxConnectionsPerClient: 32,
+  maxConnections: 4096,
   idleTimeout: 120_000,
+  handshakeTimeout: 10_000,
+  authTimeout: 30_000,
+  partialExpiry: 24 * 60 * 60 * 1000,
+  minFreeSpace: 0,
   overwrite: false,
+  naming: 'original',
+  logger: false,
+  metrics: true,
+  userFolders: false,
   maxWindow: 16,
   maxChunk: 4 * 1024 * 1024,
-  partialTtl: 24 * 60 * 60 * 1000,
 } as const;
+
+const POSITIVE = [
+  'maxFileSize',
+  'maxPayload',
+  'maxCommandLength',
+  'maxUploadsPerClient',
+  'maxUploads',
+  'maxConnectionsPerClient',
+  'maxConnections',
+  'idleTimeout',
+  'handshakeTimeout',
+  'authTimeout',
+  'partialExpiry',
+  'maxWindow',
+  'maxChunk',
+] as const;
+const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
+const BOOLEANS = ['overwrite', 'metrics', 'userFolders'] as const;
 
 /**
  * Applies defaults, then checks every option before any work starts.
@@ -100,22 +221,50 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
   if (typeof resolved.path !== 'string' || !resolved.path.startsWith('/')) {
     throw new TypeError('The "path" option must start with "/".');
   }
-  if (resolved.authenticate !== undefined && typeof resolved.authenticate !== 'function') {
-    throw new TypeError('The "authenticate" option must be a function.');
+  for (const key of HOOKS) {
+    if (resolved[key] !== undefined && typeof resolved[key] !== 'function') {
+      throw new TypeError(`The "${key}" option must be a function.`);
+    }
   }
-  for (const key of [
-    'maxFileSize',
-    'maxPayload',
-    'maxCommandLength',
-    'idleTimeout',
-    'maxWindow',
-    'maxChunk',
-    'partialTtl',
-  ] as const) {
+  for (const key of BOOLEANS) {
+    if (typeof resolved[key] !== 'boolean') throw new TypeError(`The "${key}" option must be a boolean.`);
+  }
+  for (const key of POSITIVE) {
     const value = resolved[key];
     if (typeof value !== 'number' || !(value > 0)) {
       throw new RangeError(`The "${key}" option must be a positive number; got ${String(value)}.`);
     }
+  }
+  // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
+  for (const key of ['idleTimeout', 'handshakeTimeout', 'authTimeout'] as const) {
+    if (resolved[key] > 2 ** 31 - 1) {
+      throw new RangeError(`The "${key}" option must be at most ${2 ** 31 - 1} ms; got ${resolved[key]}.`);
+    }
+  }
+  if (typeof resolved.minFreeSpace !== 'number' || !(resolved.minFreeSpace >= 0)) {
+    throw new RangeError(
+      `The "minFreeSpace" option must be a number of bytes, 0 or more; got ${String(resolved.minFreeSpace)}.`,
+    );
+  }
+  if (resolved.naming !== 'original' && resolved.naming !== 'sha256') {
+    throw new TypeError(
+      `The "naming" option must be "original" or "sha256"; got ${String(resolved.naming)}.`,
+    );
+  }
+  if (
+    resolved.logger !== false &&
+    (resolved.logger === null ||
+      typeof resolved.logger !== 'object' ||
+      typeof resolved.logger.info !== 'function' ||
+      typeof resolved.logger.child !== 'function')
+  ) {
+    throw new TypeError('The "logger" option must be a pino logger or false.');
+  }
+  if (
+    resolved.allowedOrigins !== undefined &&
+    (!Array.isArray(resolved.allowedOrigins) || !resolved.allowedOrigins.every((o) => typeof o === 'string'))
+  ) {
+    throw new TypeError('The "allowedOrigins" option must be an array of origin strings.');
   }
   if (
     resolved.port !== undefined &&

@@ -18,6 +18,7 @@ import {
   type StorGrant,
   type TransferType,
 } from '../protocol/index.ts';
+import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { PartialUpload, UploadStore } from './stores/store.ts';
@@ -34,10 +35,29 @@ export interface StoredFile {
   duration: number;
 }
 
-/** Hooks a session reports through; the server turns them into events. */
+/** A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it. */
+export interface UploadAnnouncement {
+  filename: string;
+  requestedName: string;
+  size: number;
+  mime?: string;
+  parameters: unknown;
+}
+
+/** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */
+export type Admission =
+  { ok: true; folder?: string } | { ok: false; code: number; message: string; retryAfter?: number };
+
+/** Hooks a session reports through; the server turns them into events, limits, logs and metrics. */
 export interface SessionEvents {
   stored(file: StoredFile): void;
   failed(info: { code: number; message: string; filename?: string }): void;
+  /** Asked for every STOR before storage is touched. */
+  admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
+  /** AUTH was accepted, for this user (the hook's `user`, else the login). */
+  authenticated?(user: string | undefined): void;
+  /** The client was already let in at the HTTP upgrade: no AUTH needed. */
+  readonly preAuthenticated?: boolean;
 }
 
 /**
@@ -73,8 +93,10 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
   409: 1013,
   413: 1009,
   422: 1007,
+  429: 1013,
   500: 1011,
   503: 1013,
+  507: 1011,
 };
 // Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
 // stop-and-wait cannot make the server buffer without bound.
@@ -140,6 +162,7 @@ export class UploadSession {
     this.#options = options;
     this.#store = store;
     this.#events = events;
+    this.#authenticated = events.preAuthenticated === true;
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#enqueue(data, isBinary));
     socket.on('close', () => this.#handleClose());
     // ws reports protocol violations (oversized frames, bad UTF-8) here and closes the socket itself.
@@ -166,7 +189,10 @@ export class UploadSession {
     if (++this.#backlog > this.#maxBacklog) this.#socket.pause();
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
-      .catch((error: unknown) => this.#fail('DATA', Status.serverError, `Storage failed: ${describe(error)}`))
+      .catch((error: unknown) => {
+        const failure = storageFailure(error);
+        return this.#fail(this.#state === 'receiving' ? 'DATA' : 'STOR', failure.code, failure.message);
+      })
       .finally(() => {
         if (--this.#backlog <= this.#maxBacklog && this.#socket.isPaused) this.#socket.resume();
       });
@@ -199,23 +225,30 @@ export class UploadSession {
     // The 2012 client sends AUTH whenever its caller passes credentials: without a check configured, accept.
     if (!authenticate)
       return this.#answer({ type: 'AUTH', code: Status.ok, message: 'No authentication required' });
-    let accepted: boolean;
+    let decision: unknown;
     try {
       const { login, password, token } = auth;
-      accepted = (await authenticate({ login, password, token }, this.#request)) === true;
+      decision = await authenticate({ login, password, token }, this.#request);
     } catch {
-      accepted = false;
+      decision = false;
     }
     if (this.#closed) return;
-    if (!accepted) return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
+    const user = (decision as { user?: unknown } | null)?.user;
+    // Only an explicit yes lets a client in: a hook that returns a truthy non-answer has a bug.
+    if (decision !== true && typeof user !== 'string') {
+      return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
+    }
     this.#authenticated = true;
-    // The identity resumable uploads are bound to; a token is kept only as its hash.
+    // The identity resumable uploads are bound to: the hook's user, else the login; a token only as its hash.
     this.#owner =
-      auth.login !== undefined
-        ? `login:${auth.login}`
-        : `token:${createHash('sha256')
-            .update(auth.token ?? '')
-            .digest('base64url')}`;
+      typeof user === 'string'
+        ? `user:${user}`
+        : auth.login !== undefined
+          ? `login:${auth.login}`
+          : `token:${createHash('sha256')
+              .update(auth.token ?? '')
+              .digest('base64url')}`;
+    this.#events.authenticated?.(typeof user === 'string' ? user : auth.login);
     this.#answer({ type: 'AUTH', code: Status.ok, message: 'Authenticated' });
   }
 
@@ -232,7 +265,18 @@ export class UploadSession {
     }
     if (stor.v !== undefined && stor.v >= PROTOCOL_V2 && stor.ext) return this.#handleStorV2(stor, stor.ext);
     const filename = sanitizeFilename(stor.filename);
-    const partial = await this.#store.create({ filename, size: stor.size });
+    const mime = typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
+    const { parameters, size } = stor;
+    const admission = (await this.#events.admit?.({
+      filename,
+      requestedName: stor.filename,
+      size,
+      mime,
+      parameters,
+    })) ?? { ok: true };
+    if (this.#closed) return;
+    if (!admission.ok) return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
+    const partial = await this.#store.create({ filename, size, folder: admission.folder });
     if (this.#closed) return partial.discard();
     this.#upload = {
       partial,
@@ -257,7 +301,7 @@ export class UploadSession {
     const offer = parseStorOffer(ext);
     if (!offer.ok) return this.#fail('STOR', offer.error.status, offer.error.message);
     const { resume } = offer.value;
-    let partial: PartialUpload;
+    let partial: PartialUpload | undefined;
     if (resume !== null) {
       const found = await this.#store.open?.(resume);
       if (this.#closed) return;
@@ -291,17 +335,34 @@ export class UploadSession {
           HELD_RETRY_AFTER,
         );
       }
+      // Held before the admission's awaits, so that a second connection cannot take it meanwhile.
+      found.hold();
       partial = found;
-    } else {
-      const filename = sanitizeFilename(stor.filename);
+    }
+    // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
+    const filename = sanitizeFilename(stor.filename);
+    const admission = (await this.#events.admit?.({
+      filename,
+      requestedName: stor.filename,
+      size: stor.size,
+      mime: offer.value.mime,
+      parameters: stor.parameters,
+    })) ?? { ok: true };
+    if (this.#closed || !admission.ok) {
+      await partial?.release();
+      if (this.#closed || admission.ok) return;
+      return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
+    }
+    if (!partial) {
       partial = await this.#store.create({
         filename,
         size: stor.size,
-        resumable: this.#store.open ? { owner: this.#owner, ttl: this.#options.partialTtl } : undefined,
+        ...(admission.folder !== undefined ? { folder: admission.folder } : {}),
+        resumable: this.#store.open ? { owner: this.#owner, ttl: this.#options.partialExpiry } : undefined,
       });
       if (this.#closed) return partial.release();
+      partial.hold();
     }
-    partial.hold();
     const { maxWindow, maxChunk, maxPayload } = this.#options;
     const grant: StorGrant = {
       binary: offer.value.binary,
@@ -310,7 +371,7 @@ export class UploadSession {
       checksum: offer.value.checksum.includes('sha256') ? 'sha256' : null,
       fin: offer.value.fin,
       expires: new Date(
-        Number.isFinite(partial.expiresAt) ? partial.expiresAt : Date.now() + this.#options.partialTtl,
+        Number.isFinite(partial.expiresAt) ? partial.expiresAt : Date.now() + this.#options.partialExpiry,
       ).toISOString(),
     };
     // A pipelining client has `window` chunks on the way by design: only more than that is abuse.
@@ -437,7 +498,7 @@ export class UploadSession {
       filename,
       checksum,
       owner,
-      expiresAt: Date.now() + this.#options.partialTtl,
+      expiresAt: Date.now() + this.#options.partialExpiry,
     });
     if (this.#closed) return;
     this.#answer({
@@ -565,7 +626,13 @@ export class UploadSession {
 
   #handleClose(): void {
     this.#socketClosed = true;
-    // After the messages that arrived before the close: an ABOR sent just before closing still deletes.
+    // v1 (or nothing started): drop at once, as v1 always did; a shutdown waits for that discard.
+    if (!this.#upload?.v2) {
+      void this.#close();
+      return;
+    }
+    // v2: after the messages that arrived before the close, so that an ABOR sent just before closing still
+    // deletes and chunks already received are still written for the resume.
     this.#queue = this.#queue.then(() => this.#close()).catch(() => undefined);
   }
 
@@ -596,9 +663,4 @@ function answerTypeFor(text: string, state: SessionState): AnswerType {
   const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
   if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
   return state === 'receiving' ? 'DATA' : 'ERROR';
-}
-
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code ? `${code}` : error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,12 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
+import { clientIp, originAllowed } from './access.ts';
+import { ConnectionGuard, type GuardContext } from './connection-guard.ts';
+import { ClientLimits } from './limits.ts';
+import { UploadLog } from './logging.ts';
+import { UploadMetrics } from './metrics.ts';
+import { PendingWork } from './pending-work.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession, type StoredFile } from './session.ts';
 import { FileStore } from './stores/file-store.ts';
@@ -36,6 +42,11 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   readonly #wss: WebSocketServer;
   readonly #ownsServer: boolean;
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly #limits: ClientLimits;
+  readonly #metrics: UploadMetrics;
+  readonly #log: UploadLog;
+  readonly #guardContext: GuardContext;
+  readonly #work: PendingWork;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createUploadServer} */
@@ -44,18 +55,29 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.options = options;
     this.httpServer = httpServer;
     this.#ownsServer = ownsServer;
-    this.store = options.store ?? new FileStore({ dir: options.dir!, overwrite: options.overwrite });
+    this.store =
+      options.store ??
+      new FileStore({ dir: options.dir!, overwrite: options.overwrite, naming: options.naming });
+    this.#work = new PendingWork(this.store);
+    this.#limits = new ClientLimits(options);
+    this.#metrics = new UploadMetrics({
+      connections: () => this.#limits.connections,
+      activeUploads: () => this.#limits.uploads,
+    });
+    this.#log = new UploadLog(options.logger);
+    this.#guardContext = {
+      options,
+      limits: this.#limits,
+      metrics: this.#metrics,
+      log: this.#log,
+      diskDir: this.store instanceof FileStore ? this.store.dir : options.dir,
+      emitStored: (file) => this.emit('stored', file),
+      emitFailed: (info) => this.emit('failed', info),
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
-    });
-    this.#wss.on('connection', (socket, request: IncomingMessage) => {
-      this.emit('connection', request);
-      new UploadSession(socket, request, options, this.store, {
-        stored: (file) => this.emit('stored', file),
-        failed: (info) => this.emit('failed', info),
-      });
     });
     this.#onUpgrade = (request, socket, head) => {
       if (pathOf(request) !== options.path) {
@@ -63,9 +85,122 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         if (this.#ownsServer) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+      // Nothing may escape as an unhandled rejection: that would take the whole process down.
+      this.#upgrade(request, socket, head).catch(() => socket.destroy());
     };
     httpServer.on('upgrade', this.#onUpgrade);
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.#limits.connections;
+  }
+
+  /** Uploads in progress. */
+  get activeUploads(): number {
+    return this.#limits.uploads;
+  }
+
+  /**
+   * The counters in Prometheus text format, as served at `/metrics` by a standalone server: for an
+   * attached server, route it yourself.
+   *
+   * @returns the text exposition
+   */
+  metricsText(): Promise<string> {
+    return this.#metrics.text();
+  }
+
+  /** The content type of {@link metricsText}. */
+  get metricsContentType(): string {
+    return this.#metrics.registry.contentType;
+  }
+
+  /**
+   * Checks run before the WebSocket opens, cheapest first: Origin, connection limits, then the upgrade
+   * hook. A refusal is an HTTP answer, so a browser's handshake fails without any WebSocket being opened.
+   */
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { options } = this;
+    const ip = clientIp(request);
+    // Until ws takes the socket over, an error on it (a reset) must not become an uncaught exception.
+    socket.on('error', () => socket.destroy());
+    if (this.#closing) return this.#refuse(socket, ip, 503, 'shuttingDown', 5000);
+    if (!originAllowed(request, options.allowedOrigins)) return this.#refuse(socket, ip, 403, 'origin');
+    const busy = this.#limits.connect(ip);
+    if (busy) return this.#refuse(socket, ip, busy.code, 'connectionLimit', busy.retryAfter);
+    let user: string | undefined;
+    if (options.authorizeUpgrade) {
+      let decision: unknown;
+      try {
+        decision = await options.authorizeUpgrade(request);
+      } catch {
+        decision = false;
+      }
+      const named = (decision as { user?: unknown } | null | undefined)?.user;
+      if (decision === true) user = '';
+      else if (typeof named === 'string') user = named;
+      // Undecided is fine only when AUTH can still decide.
+      else if (decision === false || !options.authenticate) {
+        this.#limits.disconnect(ip);
+        return this.#refuse(socket, ip, 401, 'unauthorized');
+      }
+    }
+    if (this.#closing || socket.destroyed) {
+      this.#limits.disconnect(ip);
+      socket.destroy();
+      return;
+    }
+    let handedOver = false;
+    // ws answers a malformed handshake itself without calling back: the slot must come back then too.
+    socket.once('close', () => {
+      if (!handedOver) this.#limits.disconnect(ip);
+    });
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      handedOver = true;
+      const guard = new ConnectionGuard(this.#guardContext, ws, request, ip, user);
+      this.emit('connection', request);
+      new UploadSession(ws, request, options, this.#work.store, guard);
+    });
+  }
+
+  #refuse(socket: Duplex, ip: string, status: number, reason: string, retryAfter?: number): void {
+    this.#metrics.refused(reason);
+    this.#log.refused({ ip, code: status, reason });
+    const body = `${STATUS_TEXT[status] ?? 'Refused'}\n`;
+    const headers = [
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}`,
+      'Connection: close',
+      'Content-Type: text/plain',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...(retryAfter ? [`Retry-After: ${Math.ceil(retryAfter / 1000)}`] : []),
+    ];
+    socket.once('finish', () => socket.destroy());
+    socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
+  }
+
+  /** Answers `/healthz` and `/metrics`; false when the request is for another path. */
+  async handleOperationalRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    if (!this.options.metrics || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+    const url = pathOf(request);
+    if (url === '/healthz') {
+      const status = this.#closing ? 'closing' : 'ok';
+      response
+        .writeHead(this.#closing ? 503 : 200, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        })
+        .end(JSON.stringify({ status, connections: this.connections, activeUploads: this.activeUploads }));
+      return true;
+    }
+    if (url === '/metrics') {
+      const text = await this.metricsText();
+      response
+        .writeHead(200, { 'content-type': this.metricsContentType, 'cache-control': 'no-store' })
+        .end(text);
+      return true;
+    }
+    return false;
   }
 
   /** The port the HTTP server listens on. */
@@ -81,21 +216,26 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   }
 
   /**
-   * Stops accepting connections, closes open ones (1001) and, when standalone, the HTTP server.
-   * Idempotent: later calls return the same promise.
+   * Stops accepting connections, closes open ones (1001), waits for their storage clean-up and, when
+   * standalone, closes the HTTP server. Idempotent: later calls return the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       this.httpServer.off('upgrade', this.#onUpgrade);
+      // Stop accepting first, so that nothing new starts while the open connections are closed.
+      const httpClosed = this.#ownsServer
+        ? new Promise<void>((done) => this.httpServer.close(() => done()))
+        : Promise.resolve();
+      // 1001 tells a client to come back later (a resuming client continues from the server's offset).
       for (const client of this.#wss.clients) client.close(1001, 'Server shutting down');
       const timer = setTimeout(() => {
         for (const client of this.#wss.clients) client.terminate();
       }, 1000);
       this.#wss.close(() => {
         clearTimeout(timer);
-        if (!this.#ownsServer) return resolve();
-        this.httpServer.close(() => resolve());
-        this.httpServer.closeAllConnections();
+        if (this.#ownsServer) this.httpServer.closeAllConnections();
+        // Sessions clean up after their close asynchronously: wait, so nothing half-done is left.
+        void Promise.all([httpClosed, this.#work.settled()]).then(() => resolve());
       });
     });
     return this.#closing;
@@ -116,10 +256,33 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
     if (serveStatic) resolved.server.on('request', serveStatic);
     return new UploadServer(resolved, resolved.server, false);
   }
-  const httpServer = createServer((request, response) => {
-    if (serveStatic) return serveStatic(request, response);
-    response.writeHead(426, { 'content-type': 'text/plain' }).end('Upgrade to WebSocket at ' + resolved.path);
-  });
+  const httpServer = createServer(
+    {
+      // Slowloris: a client that trickles its request headers is cut off after handshakeTimeout. Node
+      // checks these timeouts every connectionsCheckingInterval, so that must be a fraction of it.
+      headersTimeout: resolved.handshakeTimeout,
+      requestTimeout: resolved.handshakeTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(resolved.handshakeTimeout / 4))),
+    },
+    (request, response) => {
+      server
+        .handleOperationalRequest(request, response)
+        .then((handled) => {
+          if (handled) return;
+          if (serveStatic) return serveStatic(request, response);
+          response
+            .writeHead(426, { 'content-type': 'text/plain' })
+            .end('Upgrade to WebSocket at ' + resolved.path);
+        })
+        .catch(() => {
+          if (!response.headersSent) response.writeHead(500);
+          response.end();
+        });
+    },
+  );
+  // Node's headersTimeout starts with the first byte: a connection that sends nothing at all is bounded by
+  // the socket inactivity timeout instead (ws clears it once the WebSocket is open).
+  httpServer.timeout = resolved.handshakeTimeout;
   const server = new UploadServer(resolved, httpServer, true);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -153,6 +316,13 @@ function staticHandler(
     return root ? root(request, response, notFound) : notFound();
   };
 }
+
+const STATUS_TEXT: Partial<Record<number, string>> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 function pathOf(request: IncomingMessage): string {
   try {

@@ -174,6 +174,17 @@ describe('WebSocketFileTransfer', () => {
       expect(seen.success!.loaded).to.equal(3000);
       expect(server.received).to.deep.equal(makeBytes(3000));
     });
+
+    it('sends AUTH with the token option when start() gets no login, and a login wins over it', async () => {
+      const server = serve({ mode: 'manual' });
+      const transfer = transferTo(server, { file: makeFile(10), token: 'tok-1' });
+      transfer.start();
+      expect(await server.nextText()).to.equal('AUTH: {"token":"tok-1"}');
+      const other = serve({ mode: 'manual' });
+      transferTo(other, { file: makeFile(10), token: 'tok-1' }).start('bob', 'pw');
+      expect(await other.nextText()).to.equal('AUTH: {"login":"bob","password":"pw"}');
+      expect(() => transferTo(server, { file: makeFile(1), token: '' })).to.throw(TypeError, /"token"/);
+    });
   });
 
   describe('byte-exact transfer', () => {

@@ -45,7 +45,7 @@ export class Peer {
     for (const waiter of this.#waiters.splice(0)) waiter();
   }
 
-  async #until<T>(check: () => T | undefined, what: string, timeout = 5000): Promise<T> {
+  async #until<T>(check: () => T | undefined, what: string, timeout = 15_000): Promise<T> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const value = check();
@@ -66,7 +66,13 @@ export class Peer {
   /** The next answer not yet read. */
   next(timeout?: number): Promise<Record<string, unknown>> {
     return this.#until(
-      () => (this.answers.length > this.#read ? this.answers[this.#read++] : undefined),
+      () => {
+        if (this.answers.length > this.#read) return this.answers[this.#read++];
+        // No answer will come on a closed socket: fail now rather than at the timeout.
+        if (this.closed)
+          throw new Error(`Closed (${this.closed.code} ${this.closed.reason}) before an answer`);
+        return undefined;
+      },
       'an answer',
       timeout,
     );

@@ -25,6 +25,12 @@ export interface FileStoreOptions {
   dir: string;
   /** Replace an existing file of the same name instead of picking `name (1).ext`. Default false. */
   overwrite?: boolean;
+  /**
+   * `sha256` names each file after the SHA-256 of its content (hex, plus the client's extension), computed
+   * while the bytes are written; a second copy of the same content is then not stored twice. Default
+   * `original`.
+   */
+  naming?: 'original' | 'sha256';
 }
 
 /** What is persisted next to a resumable `.part` file as `<id>.json`, so that a restarted server can resume. */
@@ -32,6 +38,8 @@ interface PartialMeta {
   id: string;
   filename: string;
   size: number;
+  /** The sub-folder (one sanitised segment) the file lands in, or undefined for the upload folder itself. */
+  folder?: string;
   owner: string | null;
   ttl: number;
   expiresAt: number;
@@ -49,6 +57,7 @@ const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
 export class FileStore implements UploadStore {
   readonly dir: string;
   readonly #overwrite: boolean;
+  readonly #naming: 'original' | 'sha256';
   readonly #partialDir: string;
   /** Partial uploads this process has open, by id: a reconnecting client gets the same object (and hash). */
   readonly #live = new Map<string, FilePartialUpload>();
@@ -56,21 +65,28 @@ export class FileStore implements UploadStore {
   readonly #loading = new Map<string, Promise<FilePartialUpload | undefined>>();
   #ready: Promise<unknown> | undefined;
 
-  /** @param options - the folder and overwrite policy */
+  /** @param options - the folder, overwrite policy and naming */
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
     this.#partialDir = path.join(this.dir, PARTIAL_DIR);
     this.#overwrite = options.overwrite ?? false;
+    this.#naming = options.naming ?? 'original';
   }
 
   /** @inheritdoc */
   async create(request: {
     filename: string;
     size: number;
+    folder?: string;
     resumable?: ResumableRequest;
   }): Promise<PartialUpload> {
-    this.#ready ??= mkdir(this.#partialDir, { recursive: true });
+    // A failed mkdir (full disk, permissions) must not stick: the next upload tries again.
+    this.#ready ??= mkdir(this.#partialDir, { recursive: true }).catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
     await this.#ready;
+    this.targetDir(request.folder);
     const { resumable } = request;
     const id = resumable ? `u_${randomBytes(18).toString('base64url')}` : randomBytes(12).toString('hex');
     const partPath = path.join(this.#partialDir, `${id}.part`);
@@ -79,6 +95,7 @@ export class FileStore implements UploadStore {
       id,
       filename: request.filename,
       size: request.size,
+      ...(request.folder !== undefined ? { folder: request.folder } : {}),
       owner: resumable?.owner ?? null,
       ttl: resumable?.ttl ?? Infinity,
       expiresAt: resumable ? Date.now() + resumable.ttl : Infinity,
@@ -118,6 +135,11 @@ export class FileStore implements UploadStore {
     }
     if (meta.id !== id || typeof meta.size !== 'number' || typeof meta.filename !== 'string')
       return undefined;
+    try {
+      this.targetDir(meta.folder);
+    } catch {
+      return undefined;
+    }
     const partPath = path.join(this.#partialDir, `${id}.part`);
     const handle = await open(partPath, 'r+').catch(() => undefined);
     if (!handle) return undefined;
@@ -160,6 +182,23 @@ export class FileStore implements UploadStore {
     return expired;
   }
 
+  /**
+   * @internal The folder a file lands in. It must be one segment inside dir: the caller sanitises it, this is
+   * the last line of defence.
+   */
+  targetDir(folder: string | undefined): string {
+    const target = folder ? path.join(this.dir, folder) : this.dir;
+    if (folder !== undefined && path.dirname(target) !== this.dir) {
+      throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
+    }
+    return target;
+  }
+
+  /** @internal */
+  get naming(): 'original' | 'sha256' {
+    return this.#naming;
+  }
+
   /** @internal */
   partPath(id: string): string {
     return path.join(this.#partialDir, `${id}.part`);
@@ -182,16 +221,16 @@ export class FileStore implements UploadStore {
   }
 
   /** @internal */
-  async place(partPath: string, filename: string): Promise<string> {
+  async place(partPath: string, filename: string, dir: string): Promise<string> {
     if (this.#overwrite) {
-      await rename(partPath, path.join(this.dir, filename));
+      await rename(partPath, path.join(dir, filename));
       return filename;
     }
     // link() fails with EEXIST instead of replacing: the check and the move are one atomic step.
     for (let n = 0; n < 1000; n++) {
       const name = numberedName(filename, n);
       try {
-        await link(partPath, path.join(this.dir, name));
+        await link(partPath, path.join(dir, name));
         await unlink(partPath);
         return name;
       } catch (error) {
@@ -199,7 +238,20 @@ export class FileStore implements UploadStore {
       }
     }
     const name = numberedName(filename, Date.now());
-    await link(partPath, path.join(this.dir, name));
+    await link(partPath, path.join(dir, name));
+    await unlink(partPath);
+    return name;
+  }
+
+  /** @internal Content naming: the same name means the same content, so an existing file is this one. */
+  async placeByContent(partPath: string, filename: string, dir: string, digest: string): Promise<string> {
+    const ext = path.extname(filename).toLowerCase();
+    const name = digest + (ext.length <= 16 ? ext : '');
+    try {
+      await link(partPath, path.join(dir, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
     await unlink(partPath);
     return name;
   }
@@ -305,11 +357,18 @@ class FilePartialUpload implements PartialUpload {
     await this.#handle.sync();
     await this.#handle.close();
     this.#handle = undefined;
-    const name = await this.#store.place(this.#store.partPath(this.id), this.#meta.filename);
+    const { folder, filename } = this.#meta;
+    const dir = this.#store.targetDir(folder);
+    if (folder) await mkdir(dir, { recursive: true });
+    const partPath = this.#store.partPath(this.id);
+    const name =
+      this.#store.naming === 'sha256'
+        ? await this.#store.placeByContent(partPath, filename, dir, this.#hash.copy().digest('hex'))
+        : await this.#store.place(partPath, filename, dir);
     this.#store.forget(this.id);
     if (this.#resumable) await unlink(this.#store.metaPath(this.id)).catch(() => undefined);
-    await syncDir(this.#store.dir);
-    return name;
+    await syncDir(dir);
+    return folder ? `${folder}/${name}` : name;
   }
 
   async discard(): Promise<void> {

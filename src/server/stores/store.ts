@@ -6,11 +6,17 @@ export interface UploadStore {
   /**
    * Starts a partial upload that nobody can mistake for a finished file.
    *
-   * @param request - the sanitised name and declared size; `resumable` keeps it (with its metadata) across
+   * @param request - the sanitised name, the declared size, an optional sub-folder (one sanitised segment,
+   *   e.g. the user's) the file is to land in, and `resumable` to keep it (with its metadata) across
    *   connections and restarts until it expires (protocol v2)
    * @returns a handle to write into
    */
-  create(request: { filename: string; size: number; resumable?: ResumableRequest }): Promise<PartialUpload>;
+  create(request: {
+    filename: string;
+    size: number;
+    folder?: string;
+    resumable?: ResumableRequest;
+  }): Promise<PartialUpload>;
   /**
    * Finds a resumable partial upload by id, in memory or (after a restart) from what the store persisted.
    * Optional: a store without it cannot resume, and a server then answers every resume with 404.

@@ -1,0 +1,141 @@
+import type { RejectionReason, UploadErrorCode, UploadStatus } from '../core/index.ts';
+
+/**
+ * Every visible or announced string of `<ws-file-upload>`. Templates take `{placeholders}`. Assign a partial
+ * object to the element's `i18n` property: it is deep-merged over {@link DEFAULT_I18N}, so a translation
+ * may override one key and keep the rest.
+ */
+export interface WsFileUploadI18n {
+  /** The drop zone's label: `one` without `multiple`, `many` with it. */
+  dropFiles: { one: string; many: string };
+  /** The picker button's text. */
+  addFiles: { one: string; many: string };
+  /** The button that starts queued files when `auto` is off. */
+  upload: string;
+  /** Per-file buttons; `{name}` is the file name (the buttons' accessible names). */
+  cancel: string;
+  retry: string;
+  remove: string;
+  /** The file list's accessible name. */
+  fileList: string;
+  /** Status text per {@link UploadStatus}. */
+  status: Record<UploadStatus, string>;
+  /** Messages per rejection reason and per {@link UploadErrorCode}; `unknown` for anything else. */
+  error: Record<RejectionReason | UploadErrorCode | 'unknown', string>;
+  /** `{speed}` per second and `{time}` left, shown while a file is sent. */
+  speed: string;
+  remaining: string;
+  /** The aggregate line: `{done}` of `{count}` files, `{percentage}`. */
+  summary: string;
+  /** Size units, smallest first (decimal: 1 kB = 1000 B). */
+  units: { size: string[] };
+  /** Form validation messages: no file (with `required`), uploads not finished, uploads failed. */
+  validation: { required: string; pending: string; failed: string };
+  /** Live-region announcements of milestones. */
+  announce: {
+    added: string;
+    rejected: string;
+    started: string;
+    done: string;
+    failed: string;
+    allDone: string;
+  };
+}
+
+/** A partial {@link WsFileUploadI18n}, at any depth. */
+export type WsFileUploadI18nOverrides = {
+  [K in keyof WsFileUploadI18n]?: WsFileUploadI18n[K] extends string | string[]
+    ? WsFileUploadI18n[K]
+    : Partial<WsFileUploadI18n[K]>;
+};
+
+/** The English strings. */
+export const DEFAULT_I18N: WsFileUploadI18n = {
+  dropFiles: { one: 'Drop a file here', many: 'Drop files here' },
+  addFiles: { one: 'Choose file…', many: 'Choose files…' },
+  upload: 'Upload',
+  cancel: 'Cancel {name}',
+  retry: 'Retry {name}',
+  remove: 'Remove {name}',
+  fileList: 'Files',
+  status: {
+    queued: 'Waiting',
+    connecting: 'Connecting…',
+    sending: 'Uploading',
+    complete: 'Uploaded',
+    failed: 'Failed',
+    cancelled: 'Cancelled',
+  },
+  error: {
+    fileTypeNotAccepted: 'This file type is not accepted.',
+    fileTooBig: 'This file is too big.',
+    tooManyFiles: 'Too many files.',
+    connectionFailed: 'Cannot reach the upload server.',
+    connectionClosed: 'The connection was lost.',
+    authTimeout: 'The server did not answer the login.',
+    answerTimeout: 'The server stopped answering.',
+    authRejected: 'The server refused the login.',
+    serverRefused: 'The server refused the file.',
+    badAnswer: 'The server sent an unexpected answer.',
+    checksumMismatch: 'The file was damaged on the way; it was not stored.',
+    readFailed: 'The file could not be read.',
+    aborted: 'The upload was stopped.',
+    notSupported: 'This browser cannot upload here.',
+    unknown: 'The upload failed.',
+  },
+  speed: '{speed}/s',
+  remaining: '{time} left',
+  summary: '{done} of {count} files uploaded · {percentage}',
+  units: { size: ['B', 'kB', 'MB', 'GB', 'TB'] },
+  validation: {
+    required: 'Please add a file.',
+    pending: 'Please wait until the files are uploaded.',
+    failed: 'Some files failed to upload. Retry or remove them.',
+  },
+  announce: {
+    added: '{count} file(s) added.',
+    rejected: '{name} not added: {reason}',
+    started: 'Uploading {name}.',
+    done: '{name} uploaded.',
+    failed: '{name} failed: {reason}',
+    allDone: 'All uploads finished: {done} of {count} uploaded.',
+  },
+};
+
+/**
+ * Deep-merges overrides over the defaults: objects merge key by key, anything else replaces.
+ *
+ * @param overrides - a partial i18n object (or nothing)
+ * @param base - what to merge over (default {@link DEFAULT_I18N})
+ * @returns a full i18n object; `base` is left unchanged
+ */
+export function mergeI18n(
+  overrides: WsFileUploadI18nOverrides | null | undefined,
+  base: WsFileUploadI18n = DEFAULT_I18N,
+): WsFileUploadI18n {
+  return deepMerge(base, overrides ?? {}) as WsFileUploadI18n;
+}
+
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch === undefined ? base : patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Fills `{placeholders}` in a template; unknown placeholders stay as they are, so a typo shows.
+ *
+ * @param template - the text
+ * @param values - the values by placeholder name
+ * @returns the filled text
+ */
+export function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (match, key: string) =>
+    key in values ? String(values[key]) : match,
+  );
+}

@@ -1,0 +1,279 @@
+import { css } from 'lit';
+
+/** The element's shadow styles. Every colour, radius and gap is a `--ws-file-upload-*` property. */
+export const styles = css`
+  :host {
+    --ws-file-upload-font-family: inherit;
+    --ws-file-upload-font-size: 1rem;
+    --ws-file-upload-color: #1f2328;
+    --ws-file-upload-muted-color: #59636e;
+    --ws-file-upload-background: #ffffff;
+    --ws-file-upload-border-color: #8c959f;
+    --ws-file-upload-accent-color: #0a66d6;
+    --ws-file-upload-accent-text-color: #ffffff;
+    --ws-file-upload-success-color: #1a7f37;
+    --ws-file-upload-error-color: #c11e2b;
+    --ws-file-upload-track-color: #e1e6eb;
+    --ws-file-upload-drag-background: #e8f1fd;
+    --ws-file-upload-radius: 6px;
+    --ws-file-upload-spacing: 0.75rem;
+    --ws-file-upload-progress-height: 0.5rem;
+    --ws-file-upload-focus-ring: 2px solid var(--ws-file-upload-accent-color);
+
+    display: block;
+    color: var(--ws-file-upload-color);
+    font-family: var(--ws-file-upload-font-family);
+    font-size: var(--ws-file-upload-font-size);
+    line-height: 1.4;
+  }
+
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --ws-file-upload-color: #e6edf3;
+      --ws-file-upload-muted-color: #9198a1;
+      --ws-file-upload-background: #0d1117;
+      --ws-file-upload-border-color: #656c76;
+      --ws-file-upload-accent-color: #4493f8;
+      --ws-file-upload-accent-text-color: #0d1117;
+      --ws-file-upload-success-color: #3fb950;
+      --ws-file-upload-error-color: #ff7b72;
+      --ws-file-upload-track-color: #30363d;
+      --ws-file-upload-drag-background: #12243d;
+    }
+  }
+
+  :host([hidden]) {
+    display: none;
+  }
+
+  /* Flex columns, not grids, for the wrapper and the list: a grid lays out all its items again when one
+     changes, which with hundreds of rows costs more than the rest of the render. */
+  [part~='base'] {
+    display: flex;
+    flex-direction: column;
+    gap: var(--ws-file-upload-spacing);
+  }
+
+  [part~='drop-zone'] {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    justify-content: center;
+    gap: var(--ws-file-upload-spacing);
+    padding: calc(var(--ws-file-upload-spacing) * 2);
+    border: 2px dashed var(--ws-file-upload-border-color);
+    border-radius: var(--ws-file-upload-radius);
+    background: var(--ws-file-upload-background);
+    text-align: center;
+  }
+
+  :host([dragover]) [part~='drop-zone'] {
+    border-style: solid;
+    border-color: var(--ws-file-upload-accent-color);
+    background: var(--ws-file-upload-drag-background);
+  }
+
+  /* Not faded with opacity: the label must keep its contrast; the disabled button shows the state. */
+  :host([disabled]) [part~='drop-zone'] {
+    border-style: dotted;
+  }
+
+  button:disabled {
+    opacity: 0.6;
+  }
+
+  button {
+    font: inherit;
+    color: inherit;
+    cursor: pointer;
+    border-radius: var(--ws-file-upload-radius);
+  }
+
+  button:focus-visible {
+    outline: var(--ws-file-upload-focus-ring);
+    outline-offset: 2px;
+  }
+
+  button:disabled {
+    cursor: not-allowed;
+  }
+
+  [part~='button'],
+  [part~='upload-button'] {
+    padding: 0.4em 1em;
+    border: 1px solid var(--ws-file-upload-accent-color);
+    background: var(--ws-file-upload-accent-color);
+    color: var(--ws-file-upload-accent-text-color);
+  }
+
+  [part~='upload-button'] {
+    align-self: flex-start;
+  }
+
+  [part~='file-list'],
+  [part~='rejections'] {
+    display: flex;
+    flex-direction: column;
+    gap: calc(var(--ws-file-upload-spacing) / 2);
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+
+  [part~='rejection'] {
+    color: var(--ws-file-upload-error-color);
+  }
+
+  [part~='file'] {
+    display: grid;
+    grid-template-columns: 1fr auto auto;
+    align-items: center;
+    gap: 0.25rem var(--ws-file-upload-spacing);
+    padding: calc(var(--ws-file-upload-spacing) / 2) var(--ws-file-upload-spacing);
+    border: 1px solid var(--ws-file-upload-border-color);
+    border-radius: var(--ws-file-upload-radius);
+    background: var(--ws-file-upload-background);
+    /* Rows out of view skip style, layout and paint: with hundreds of files that is most of the work. */
+    content-visibility: auto;
+    contain-intrinsic-size: auto 5rem;
+  }
+
+  [part~='file-name'] {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+    font-weight: 600;
+  }
+
+  [part~='file-size'],
+  [part~='details'],
+  [part~='summary'] {
+    color: var(--ws-file-upload-muted-color);
+    font-size: 0.875em;
+  }
+
+  [part~='actions'] {
+    display: flex;
+    gap: 0.25rem;
+  }
+
+  [part~='cancel-button'],
+  [part~='retry-button'],
+  [part~='remove-button'] {
+    display: inline-grid;
+    place-items: center;
+    width: 2rem;
+    height: 2rem;
+    padding: 0;
+    border: 1px solid var(--ws-file-upload-border-color);
+    background: transparent;
+  }
+
+  svg {
+    width: 1rem;
+    height: 1rem;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2;
+    stroke-linecap: round;
+  }
+
+  [part~='progress'] {
+    grid-column: 1 / -1;
+    height: var(--ws-file-upload-progress-height);
+    border-radius: var(--ws-file-upload-progress-height);
+    background: var(--ws-file-upload-track-color);
+    overflow: hidden;
+  }
+
+  /* Scaled, not sized: a transform animates without layout, which matters with many bars moving at once. */
+  [part~='progress-indicator'] {
+    height: 100%;
+    background: var(--ws-file-upload-accent-color);
+    transform-origin: left;
+    transition: transform 0.2s linear;
+  }
+
+  [part~='progress'][data-indeterminate] [part~='progress-indicator'] {
+    transform: scaleX(0.3) !important;
+    animation: ws-file-upload-indeterminate 1.2s ease-in-out infinite;
+  }
+
+  /* A finished bar snaps full: its last step would otherwise still be sliding while it says "Uploaded". */
+  [part~='file-complete'] [part~='progress-indicator'] {
+    background: var(--ws-file-upload-success-color);
+    transition: none;
+  }
+
+  [part~='file-failed'] [part~='progress-indicator'] {
+    background: var(--ws-file-upload-error-color);
+  }
+
+  [part~='file-failed'] [part~='status'] {
+    color: var(--ws-file-upload-error-color);
+  }
+
+  [part~='status-line'] {
+    grid-column: 1 / -1;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0 var(--ws-file-upload-spacing);
+  }
+
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+    border: 0;
+  }
+
+  @keyframes ws-file-upload-indeterminate {
+    from {
+      transform: scaleX(0.3) translateX(-100%);
+    }
+    to {
+      transform: scaleX(0.3) translateX(340%);
+    }
+  }
+
+  @media (prefers-reduced-motion: reduce) {
+    [part~='progress-indicator'] {
+      transition: none;
+    }
+    [part~='progress'][data-indeterminate] [part~='progress-indicator'] {
+      animation: none;
+    }
+  }
+
+  @media (forced-colors: active) {
+    [part~='drop-zone'],
+    [part~='file'],
+    [part~='progress'] {
+      border: 1px solid CanvasText;
+    }
+    :host([dragover]) [part~='drop-zone'] {
+      border-color: Highlight;
+    }
+    [part~='progress-indicator'] {
+      background: Highlight;
+      forced-color-adjust: none;
+    }
+    [part~='button'],
+    [part~='upload-button'],
+    [part~='cancel-button'],
+    [part~='retry-button'],
+    [part~='remove-button'] {
+      border: 1px solid ButtonText;
+      color: ButtonText;
+      background: ButtonFace;
+    }
+    button:focus-visible {
+      outline-color: Highlight;
+    }
+  }
+`;

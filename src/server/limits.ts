@@ -1,0 +1,153 @@
+import { statfs } from 'node:fs/promises';
+import { Status } from '../protocol/index.ts';
+
+/** Why a limit refused a client: the wire code, a sentence, and when to come back. */
+export interface Refusal {
+  code: number;
+  message: string;
+  /** Milliseconds the client should wait before it retries (429/503). */
+  retryAfter?: number;
+}
+
+/** The limits {@link ClientLimits} enforces. */
+export interface ClientLimitOptions {
+  maxConnectionsPerClient: number;
+  maxConnections: number;
+  maxUploadsPerClient: number;
+  maxUploads: number;
+}
+
+// A client that hit a concurrency limit learns when to try again; a few seconds lets running uploads end.
+const RETRY_AFTER = 5000;
+
+/**
+ * Counts open connections and running uploads per client IP and in all, so that one client cannot take
+ * the whole server. Counters are taken and given back in pairs; an IP's entry goes when it reaches zero so
+ * that the map cannot grow with every address ever seen.
+ */
+export class ClientLimits {
+  readonly #options: ClientLimitOptions;
+  readonly #connections = new Map<string, number>();
+  readonly #uploads = new Map<string, number>();
+  #connectionCount = 0;
+  #uploadCount = 0;
+
+  /** @param options - the four limits */
+  constructor(options: ClientLimitOptions) {
+    this.#options = options;
+  }
+
+  /** Open connections in all. */
+  get connections(): number {
+    return this.#connectionCount;
+  }
+
+  /** Running uploads in all. */
+  get uploads(): number {
+    return this.#uploadCount;
+  }
+
+  /**
+   * Takes a connection slot for `ip`.
+   *
+   * @param ip - the client address
+   * @returns undefined when taken, else why not (429 for this client, 503 for the server)
+   */
+  connect(ip: string): Refusal | undefined {
+    if (this.#connectionCount >= this.#options.maxConnections) {
+      return { code: Status.unavailable, message: 'Too many connections.', retryAfter: RETRY_AFTER };
+    }
+    if ((this.#connections.get(ip) ?? 0) >= this.#options.maxConnectionsPerClient) {
+      return {
+        code: Status.tooMany,
+        message: 'Too many connections from this address.',
+        retryAfter: RETRY_AFTER,
+      };
+    }
+    increment(this.#connections, ip);
+    this.#connectionCount++;
+    return undefined;
+  }
+
+  /** Gives back a slot taken by {@link connect}. */
+  disconnect(ip: string): void {
+    decrement(this.#connections, ip);
+    this.#connectionCount--;
+  }
+
+  /**
+   * Takes an upload slot for `ip`.
+   *
+   * @param ip - the client address
+   * @returns undefined when taken, else a 429 refusal with `retryAfter`
+   */
+  startUpload(ip: string): Refusal | undefined {
+    if (this.#uploadCount >= this.#options.maxUploads) {
+      return { code: Status.tooMany, message: 'Too many uploads in progress.', retryAfter: RETRY_AFTER };
+    }
+    if ((this.#uploads.get(ip) ?? 0) >= this.#options.maxUploadsPerClient) {
+      return {
+        code: Status.tooMany,
+        message: 'Too many uploads in progress from this address.',
+        retryAfter: RETRY_AFTER,
+      };
+    }
+    increment(this.#uploads, ip);
+    this.#uploadCount++;
+    return undefined;
+  }
+
+  /** Gives back a slot taken by {@link startUpload}. */
+  endUpload(ip: string): void {
+    decrement(this.#uploads, ip);
+    this.#uploadCount--;
+  }
+}
+
+function increment(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function decrement(map: Map<string, number>, key: string): void {
+  const left = (map.get(key) ?? 0) - 1;
+  if (left > 0) map.set(key, left);
+  else map.delete(key);
+}
+
+/**
+ * Checks that a new upload of `size` bytes still leaves `floor` bytes free on the disk holding `dir`.
+ * A folder that cannot be measured (missing, or a store that is not a disk) is not refused: the write
+ * itself will report ENOSPC, which is mapped to 507 as well.
+ *
+ * @param dir - a folder on the disk to measure
+ * @param floor - bytes that must stay free; 0 skips the check
+ * @param size - the declared size of the new upload
+ * @returns undefined when there is room, else a 507 refusal
+ */
+export async function checkFreeSpace(dir: string, floor: number, size: number): Promise<Refusal | undefined> {
+  if (floor <= 0) return undefined;
+  let free: number;
+  try {
+    const stats = await statfs(dir);
+    free = stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+  if (free - size >= floor) return undefined;
+  return { code: Status.insufficientStorage, message: 'Not enough free disk space for this upload.' };
+}
+
+/**
+ * Maps an error thrown by a store to a wire answer: a full disk or an exceeded quota is 507 (the client
+ * may retry later or elsewhere), anything else 500. The message names the errno code, never a path.
+ *
+ * @param error - what the store threw
+ * @returns the code and message to answer with
+ */
+export function storageFailure(error: unknown): Refusal {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return { code: Status.insufficientStorage, message: `Storage full (${code}).` };
+  }
+  return { code: Status.serverError, message: `Storage failed${code ? ` (${code})` : ''}.` };
+}

@@ -1,0 +1,77 @@
+import type { PartialUpload, UploadStore } from './stores/store.ts';
+
+/**
+ * Wraps a store so that every storage operation still running can be awaited. A session cleans up after a
+ * closed connection asynchronously (it discards the partial upload, or finishes a commit that was under
+ * way); on shutdown the server must wait for that work, or the process exits with half-written partials
+ * left behind.
+ */
+export class PendingWork {
+  /** The store to hand to sessions. */
+  readonly store: UploadStore;
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /** @param store - the store to watch */
+  constructor(store: UploadStore) {
+    const create: UploadStore['create'] = (request) =>
+      this.#track(store.create(request)).then((partial) => this.#wrap(partial));
+    // Resumed partial uploads are tracked like new ones: their writes and commits also hold up a shutdown.
+    const open = (id: string) =>
+      this.#track(store.open!(id)).then((partial) => (partial ? this.#wrap(partial) : undefined));
+    // A proxy rather than a literal: methods a store adds later (resume, sweep) still reach it, bound to
+    // the store itself so that its #private fields work. Only `create` hands out partial uploads today.
+    this.store = new Proxy(store, {
+      get(target, property) {
+        if (property === 'create') return create;
+        if (property === 'open' && target.open) return open;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  /** Resolves once no storage operation is running, including those started while waiting. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#pending.add(operation);
+    const forget = () => this.#pending.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  #wrap(partial: PartialUpload): PartialUpload {
+    const track = <T>(operation: Promise<T>) => this.#track(operation);
+    return {
+      get id() {
+        return partial.id;
+      },
+      get size() {
+        return partial.size;
+      },
+      get filename() {
+        return partial.filename;
+      },
+      get owner() {
+        return partial.owner;
+      },
+      get offset() {
+        return partial.offset;
+      },
+      get expiresAt() {
+        return partial.expiresAt;
+      },
+      get held() {
+        return partial.held;
+      },
+      hold: () => partial.hold(),
+      release: () => track(partial.release()),
+      write: (chunk) => track(partial.write(chunk)),
+      sha256: () => partial.sha256(),
+      commit: () => track(partial.commit()),
+      discard: () => track(partial.discard()),
+    };
+  }
+}

@@ -1,0 +1,282 @@
+import { expect } from '@open-wc/testing';
+import {
+  acceptsFile,
+  UploadQueue,
+  type UploadQueueEventMap,
+  type UploadQueueOptions,
+} from '../../src/core/index.ts';
+import { makeBytes, makeFile } from '../helpers/make-file.ts';
+import { MockWebSocketClass } from '../helpers/mock-server.ts';
+import { QueueServer, type QueueServerOptions } from '../helpers/queue-server.ts';
+import { until } from '../helpers/transfer-events.ts';
+
+const servers: QueueServer[] = [];
+const queues: UploadQueue[] = [];
+
+function serve(options: QueueServerOptions = {}): QueueServer {
+  const server = new QueueServer(options);
+  servers.push(server);
+  return server;
+}
+
+function queueFor(server: QueueServer | null, options: UploadQueueOptions = {}): UploadQueue {
+  const queue = new UploadQueue({
+    url: server?.url,
+    WebSocket: MockWebSocketClass,
+    chunkSize: 1000,
+    ...options,
+  });
+  queues.push(queue);
+  return queue;
+}
+
+/** Records `type item-name:status` lines for the given queue events. */
+function record(queue: UploadQueue, types: (keyof UploadQueueEventMap)[]): string[] {
+  const log: string[] = [];
+  for (const type of types) {
+    queue.addEventListener(type, (event: CustomEvent) => {
+      const detail = event.detail as { item?: { file: File; status: string }; file?: File; reason?: string };
+      if (detail.item) log.push(`${type} ${detail.item.file.name}:${detail.item.status}`);
+      else if (detail.reason) log.push(`${type} ${detail.file!.name}:${detail.reason}`);
+      else log.push(type);
+    });
+  }
+  return log;
+}
+
+afterEach(() => {
+  for (const queue of queues.splice(0)) queue.remove();
+  for (const server of servers.splice(0)) server.stop();
+});
+
+describe('UploadQueue', () => {
+  describe('restrictions', () => {
+    it('matches accept lists as the file input does: extensions, MIME wildcards and exact types', () => {
+      const pdf = new File(['x'], 'Report.PDF', { type: 'application/pdf' });
+      const png = new File(['x'], 'a.png', { type: 'image/png' });
+      const txt = new File(['x'], 'notes.txt', { type: 'text/plain' });
+      expect(acceptsFile('', txt)).to.equal(true);
+      expect(acceptsFile('.pdf', pdf)).to.equal(true, 'extensions ignore case');
+      expect(acceptsFile('.pdf', txt)).to.equal(false);
+      expect(acceptsFile('image/*', png)).to.equal(true);
+      expect(acceptsFile('image/*', pdf)).to.equal(false);
+      expect(acceptsFile(' text/plain , .zip', txt)).to.equal(true);
+      expect(acceptsFile('text/html', txt)).to.equal(false);
+    });
+
+    it('rejects files by type, size and count with a reason key, and queues the rest', () => {
+      const queue = queueFor(null, { accept: '.bin,image/*', maxFileSize: 100, maxFiles: 2 });
+      const log = record(queue, ['reject', 'add']);
+      const result = queue.add([
+        makeFile(10, 'a.bin'),
+        makeFile(10, 'b.txt'),
+        makeFile(101, 'big.bin'),
+        makeFile(10, 'c.bin'),
+        makeFile(10, 'd.bin'),
+      ]);
+      expect(result.added.map((item) => item.file.name)).to.deep.equal(['a.bin', 'c.bin']);
+      expect(result.rejected.map((r) => `${r.file.name}:${r.reason}`)).to.deep.equal([
+        'b.txt:fileTypeNotAccepted',
+        'big.bin:fileTooBig',
+        'd.bin:tooManyFiles',
+      ]);
+      expect(log).to.deep.equal([
+        'reject b.txt:fileTypeNotAccepted',
+        'reject big.bin:fileTooBig',
+        'reject d.bin:tooManyFiles',
+        'add',
+      ]);
+      expect(queue.items.map((item) => item.status)).to.deep.equal(['queued', 'queued']);
+    });
+
+    it('throws RangeError or TypeError naming a bad option', () => {
+      expect(() => new UploadQueue({ concurrency: 0 })).to.throw(RangeError, /"concurrency"/);
+      expect(() => new UploadQueue({ maxFiles: 1.5 })).to.throw(RangeError, /"maxFiles"/);
+      expect(() => new UploadQueue({ maxFileSize: -1 })).to.throw(RangeError, /"maxFileSize"/);
+      expect(() => new UploadQueue({ auth: { pass: 'x' } as never })).to.throw(TypeError, /"auth"/);
+      expect(() => new UploadQueue({ chunkSize: 2 ** 30 })).to.throw(RangeError, /"chunkSize"/);
+      expect(() => new UploadQueue({ type: 'hex' as never })).to.throw(TypeError, /"type"/);
+    });
+  });
+
+  describe('uploading', () => {
+    it('waits for start() unless autoStart, then walks each item through its statuses', async () => {
+      const server = serve();
+      const queue = queueFor(server);
+      const log = record(queue, ['status', 'success', 'complete']);
+      const file = new File([makeBytes(2500)], 'one.bin');
+      const [item] = queue.add([file]).added;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(server.connections).to.have.length(0, 'nothing starts before start()');
+      expect(queue.busy).to.equal(false);
+
+      queue.start();
+      await until(() => log.includes('complete'), 'the queue to complete');
+      expect(log).to.deep.equal([
+        'status one.bin:connecting',
+        'status one.bin:sending',
+        'status one.bin:complete',
+        'success one.bin:complete',
+        'complete',
+      ]);
+      expect(item!.percentage).to.equal(100);
+      expect(item!.loaded).to.equal(2500);
+      expect(server.stored('one.bin')).to.deep.equal(makeBytes(2500));
+    });
+
+    it('starts files as they are added with autoStart', async () => {
+      const server = serve();
+      const queue = queueFor(server, { autoStart: true });
+      queue.add([makeFile(10, 'auto.bin')]);
+      await until(() => queue.items[0]!.status === 'complete', 'the file to complete');
+      expect(server.connections).to.have.length(1);
+    });
+
+    it('runs at most `concurrency` transfers at once and finishes them all', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { concurrency: 2 });
+      queue.add([1, 2, 3, 4, 5].map((n) => makeFile(1500, `f${n}.bin`, n)));
+      queue.start();
+      await until(() => server.held === 2, 'two files in flight');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(server.open).to.equal(2);
+      expect(queue.progress.counts).to.include({ queued: 3, connecting: 2 });
+      server.release(true);
+      await until(() => queue.progress.counts.complete === 5, 'all five to complete');
+      expect(server.maxOpen).to.equal(2);
+      for (const n of [1, 2, 3, 4, 5]) expect(server.stored(`f${n}.bin`)).to.deep.equal(makeBytes(1500, n));
+    });
+
+    it('aggregates progress over the items that are not cancelled', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { concurrency: 3 });
+      queue.add([makeFile(3000, 'a.bin'), makeFile(1000, 'b.bin'), makeFile(500, 'c.bin')]);
+      queue.cancel(queue.items[2]);
+      queue.start();
+      await until(() => server.held === 2, 'two chunks held');
+      server.release();
+      await until(() => queue.progress.loaded === 2000, 'two chunks acknowledged');
+      const progress = queue.progress;
+      expect(progress.total).to.equal(4000);
+      expect(progress.percentage).to.equal(50);
+      expect(progress.counts).to.include({ sending: 1, complete: 1, cancelled: 1 });
+    });
+
+    it('sends AUTH with login and password, or with a token', async () => {
+      const server = serve();
+      const queue = queueFor(server, { auth: { login: 'ann', password: 'pw' }, autoStart: true });
+      queue.add([makeFile(5, 'a.bin')]);
+      await until(() => queue.items[0]!.status === 'complete', 'the first file');
+      queue.configure({ auth: { token: 't0k' } });
+      queue.add([makeFile(5, 'b.bin')]);
+      await until(() => queue.items[1]!.status === 'complete', 'the second file');
+      expect(server.connections.map((c) => c.auth)).to.deep.equal([
+        'AUTH: {"login":"ann","password":"pw"}',
+        'AUTH: {"token":"t0k"}',
+      ]);
+    });
+  });
+
+  describe('failure and retry', () => {
+    it('marks a refused file failed with the UploadError, then retry() uploads it from the start', async () => {
+      const server = serve({
+        refuseStor: (_name, attempt) =>
+          attempt === 1 ? { type: 'STOR', code: 413, message: 'Too large for today' } : undefined,
+      });
+      const queue = queueFor(server);
+      const log = record(queue, ['status', 'error', 'complete']);
+      const [item] = queue.add([makeFile(1200, 'r.bin')]).added;
+      queue.start();
+      await until(() => log.includes('complete'), 'the first run to end');
+      expect(item!.status).to.equal('failed');
+      expect(item!.error!.code).to.equal('serverRefused');
+      expect(item!.error!.status).to.equal(413);
+      expect(item!.error!.message).to.equal('Too large for today');
+
+      queue.retry(item!.file);
+      await until(() => log.filter((line) => line === 'complete').length === 2, 'the retry to end');
+      expect(log).to.deep.equal([
+        'status r.bin:connecting',
+        'status r.bin:failed',
+        'error r.bin:failed',
+        'complete',
+        'status r.bin:queued',
+        'status r.bin:connecting',
+        'status r.bin:sending',
+        'status r.bin:complete',
+        'complete',
+      ]);
+      expect(item!.error).to.equal(null);
+      expect(server.stored('r.bin')).to.deep.equal(makeBytes(1200));
+    });
+
+    it('fails a file when no url is set, without throwing', async () => {
+      const queue = queueFor(null, { autoStart: true });
+      const [item] = queue.add([makeFile(5)]).added;
+      expect(item!.status).to.equal('failed');
+      expect(item!.error!.code).to.equal('connectionFailed');
+      expect(item!.error!.message).to.match(/"url"/);
+    });
+  });
+
+  describe('cancel and remove', () => {
+    it('cancels a running file (closing its socket) and lets the next one start', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { concurrency: 1 });
+      const log = record(queue, ['cancel']);
+      queue.add([makeFile(3000, 'x.bin'), makeFile(10, 'y.bin')]);
+      queue.start();
+      await until(() => server.held === 1, 'x in flight');
+      queue.cancel(queue.items[0]!.file);
+      expect(queue.items[0]!.status).to.equal('cancelled');
+      expect(log).to.deep.equal(['cancel x.bin:cancelled']);
+      await until(() => server.connections[0]!.closed, 'x’s socket to close');
+      server.release(true);
+      await until(() => queue.items[1]!.status === 'complete', 'y to complete');
+      expect(queue.items[0]!.status).to.equal('cancelled', 'late answers do not revive it');
+    });
+
+    it('cancels everything not ended, and leaves complete items alone', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { concurrency: 1, autoStart: true });
+      queue.add([makeFile(10, 'done.bin')]);
+      await until(() => server.held === 1, 'done.bin in flight');
+      server.release();
+      await until(() => queue.items[0]!.status === 'complete', 'done.bin to complete');
+      queue.add([makeFile(3000, 'p.bin'), makeFile(3000, 'q.bin')]);
+      queue.cancel();
+      expect(queue.items.map((item) => item.status)).to.deep.equal(['complete', 'cancelled', 'cancelled']);
+      expect(queue.busy).to.equal(false);
+    });
+
+    it('removes one item or all, cancelling running ones first', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { concurrency: 2 });
+      const log = record(queue, ['cancel', 'remove']);
+      queue.add([makeFile(3000, 'a.bin'), makeFile(3000, 'b.bin')]);
+      queue.start();
+      await until(() => server.held === 2, 'both in flight');
+      queue.remove(queue.items[0]);
+      expect(queue.items.map((item) => item.file.name)).to.deep.equal(['b.bin']);
+      queue.remove();
+      expect(queue.items).to.have.length(0);
+      expect(log).to.deep.equal([
+        'cancel a.bin:cancelled',
+        'remove a.bin:cancelled',
+        'cancel b.bin:cancelled',
+        'remove b.bin:cancelled',
+      ]);
+      await until(() => server.open === 0, 'both sockets to close');
+    });
+
+    it('rejects illegal status moves: a complete item cannot be retried', async () => {
+      const server = serve();
+      const queue = queueFor(server, { autoStart: true });
+      const [item] = queue.add([makeFile(5)]).added;
+      await until(() => item!.status === 'complete', 'the file to complete');
+      queue.retry(item);
+      queue.cancel(item);
+      expect(item!.status).to.equal('complete');
+    });
+  });
+});

@@ -1,0 +1,128 @@
+// The demo page in real Chromium against the real server: files picked and dropped on <ws-file-upload> (the
+// CDN bundle) must land on disk byte for byte. Needs `npm run build` first (test:e2e does it).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
+
+const executablePath =
+  process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Waits until every item of the demo's element is complete and every bar says 100. */
+async function untilAllUploaded(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (expected: number) => {
+      const el = document.querySelector('ws-file-upload')!;
+      const bars = [...el.shadowRoot!.querySelectorAll('[part~="progress"]')];
+      return (
+        el.items.length === expected &&
+        el.items.every((item) => item.status === 'complete') &&
+        bars.length === expected &&
+        bars.every((bar) => bar.getAttribute('aria-valuenow') === '100')
+      );
+    },
+    { timeout: 30_000, polling: 50 },
+    count,
+  );
+}
+
+describe('demo page (CDN bundle) with the reference server', () => {
+  let dir: string;
+  let sources: string;
+  let server: UploadServer;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync('dist/ws-file-upload.bundle.min.js'), 'run `npm run build` first');
+    assert.ok(executablePath, 'Chromium not found: set CHROME_PATH');
+    dir = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-store-'));
+    sources = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-src-'));
+    server = await createUploadServer({
+      dir,
+      port: 0,
+      staticDir: 'demo',
+      staticMounts: { '/dist': 'dist' },
+    });
+    browser = await puppeteer.launch({
+      executablePath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+    await rm(sources, { recursive: true, force: true });
+  });
+
+  it('uploads picked files and stores them byte for byte', async () => {
+    page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await page.waitForFunction(() => customElements.get('ws-file-upload') !== undefined);
+    const files = [
+      { name: 'picked-small.txt', data: randomBytes(5) },
+      { name: 'picked-medium.bin', data: randomBytes(300_000) },
+      { name: 'picked-large.bin', data: randomBytes(2_500_000) },
+    ];
+    for (const file of files) await writeFile(path.join(sources, file.name), file.data);
+    const input = (await page.evaluateHandle(() =>
+      document.querySelector('ws-file-upload')!.shadowRoot!.querySelector('input[type=file]')!,
+    )) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(...files.map((file) => path.join(sources, file.name)));
+
+    await untilAllUploaded(page, files.length);
+    for (const file of files) {
+      const stored = await readFile(path.join(dir, file.name));
+      assert.equal(sha256(stored), sha256(file.data), file.name);
+    }
+    await page.close();
+  });
+
+  it('uploads ten dropped files and stores them byte for byte', async () => {
+    page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await page.waitForFunction(() => customElements.get('ws-file-upload') !== undefined);
+    const sent = await page.evaluate(async () => {
+      // No named helper functions in here: tsx wraps them in a `__name` call the page does not have.
+      const dataTransfer = new DataTransfer();
+      const out: { name: string; sha: string }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const bytes = new Uint8Array(1000 + i * 150_000);
+        // getRandomValues fills at most 64 KiB per call.
+        for (let offset = 0; offset < bytes.length; offset += 65_536) {
+          crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
+        }
+        const name = `dropped-${i}.bin`;
+        dataTransfer.items.add(new File([bytes], name));
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        out.push({ name, sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') });
+      }
+      const zone = document
+        .querySelector('ws-file-upload')!
+        .shadowRoot!.querySelector('[part~="drop-zone"]')!;
+      const init = { dataTransfer, bubbles: true, cancelable: true, composed: true };
+      zone.dispatchEvent(new DragEvent('dragover', init));
+      zone.dispatchEvent(new DragEvent('drop', init));
+      return out;
+    });
+
+    await untilAllUploaded(page, 10);
+    for (const file of sent) {
+      const stored = await readFile(path.join(dir, file.name));
+      assert.equal(sha256(stored), file.sha, file.name);
+    }
+    await page.close();
+  });
+});

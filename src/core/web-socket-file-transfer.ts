@@ -734,13 +734,16 @@ export class WebSocketFileTransfer extends EventTarget {
         const chunk = await next;
         if (this.#state !== 'sending' || connection !== this.#connection) return;
         const hasher = this.#hasher;
+        if (hasher && this.#v2?.grant.checksum && hasher.offset !== chunk.start) {
+          throw new Error('checksum out of step with the data');
+        }
+        if (!this.#send(chunk.payload)) return;
         if (hasher && this.#v2?.grant.checksum) {
-          // Hashed as sent, in order; the state after each chunk is kept until the chunk is acknowledged.
-          if (hasher.offset !== chunk.start) throw new Error('checksum out of step with the data');
+          // Hashed in order, right after the send, so the browser transmits while this thread hashes; the
+          // state after each chunk is kept until the chunk is acknowledged.
           hasher.update(chunk.bytes);
           this.#hashStates.set(chunk.end, hasher.save());
         }
-        if (!this.#send(chunk.payload)) return;
         this.#inFlight.push(chunk.end - chunk.start);
         this.#sent += chunk.end - chunk.start;
         this.#expect('DATA', this.#options.answerTimeout);

@@ -26,6 +26,7 @@ export interface CapacityResult {
   serverCpuSeconds: number;
   serverCpuPerGiB: number;
   serverMaxRss: number;
+  serverIdleRss: number;
   ackP50: number;
   ackP99: number;
   ok: number;
@@ -135,6 +136,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       serverCpuSeconds: usage.cpuSeconds,
       serverCpuPerGiB: usage.cpuSeconds / gib,
       serverMaxRss: usage.maxRss,
+      serverIdleRss: server.idleRss,
       ackP50: percentile(sorted, 50),
       ackP99: percentile(sorted, 99),
       ok,

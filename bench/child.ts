@@ -16,6 +16,8 @@ export interface ServerProcess {
   endpoint: string;
   /** The folder it stores into (removed by `stop`). */
   dir: string;
+  /** RSS of the process once listening, before any upload: Node, the tsx loader and the server code. */
+  idleRss: number;
   /** Starts counting the server's CPU from now. */
   reset(): Promise<void>;
   /** CPU seconds since `reset` and the process's peak RSS. */
@@ -56,8 +58,10 @@ export async function startServer(kind: ServerKind): Promise<ServerProcess> {
       reject(new Error(`${kind} server exited with ${code}`));
     });
   });
+  const idle = await request<ChildReport>(child, 'report', 'report');
   return {
     kind,
+    idleRss: idle.maxRss,
     origin: ready.origin,
     endpoint: ready.endpoint,
     dir,

@@ -49,6 +49,7 @@ interface Sample {
   heapIdle: number;
   heapPeak: number;
   serverMaxRss: number;
+  serverIdleRss: number;
 }
 
 interface Row {
@@ -140,6 +141,7 @@ async function measure(
       heapIdle,
       heapPeak,
       serverMaxRss: usage.maxRss,
+      serverIdleRss: server.idleRss,
     };
   } finally {
     await server.stop();
@@ -158,7 +160,7 @@ function table(rows: Row[], fileSize: number): string {
   const baseline = rows.find((row) => row.contender.isBaseline && row.samples.length > 0);
   const base = baseline ? median(baseline.samples.map((s) => s.mibPerSecond)) : NaN;
   const lines = [
-    '| contender | MiB sent | MiB/s | × raw limit (disk) | browser CPU s/GiB: all procs (renderer) | server CPU s/GiB | JS heap MiB: peak (idle) | server peak RSS MiB | runs ok |',
+    '| contender | MiB sent | MiB/s | × raw limit (disk) | browser CPU s/GiB: all procs (renderer) | server CPU s/GiB | JS heap MiB: peak (idle) | server RSS MiB: peak (idle) | runs ok |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const row of rows) {
@@ -180,7 +182,7 @@ function table(rows: Row[], fileSize: number): string {
           2,
         )} | ` +
         `${fixed(max((s) => s.heapPeak) / MiB)} (${fixed(m((s) => s.heapIdle) / MiB)}) | ` +
-        `${fixed(max((s) => s.serverMaxRss) / MiB, 0)} | ${samples.length}/${samples.length + row.errors.length}` +
+        `${fixed(max((s) => s.serverMaxRss) / MiB, 0)} (${fixed(m((s) => s.serverIdleRss) / MiB, 0)}) | ${samples.length}/${samples.length + row.errors.length}` +
         `${row.errors.length ? ' ⚠ ' + row.errors.join('; ') : ''} |`,
     );
   }
@@ -194,10 +196,10 @@ function capacityTable(result: CapacityResult | string): string {
   if (typeof result === 'string') return result;
   const r = result;
   return [
-    '| clients × MiB | aggregate MiB/s | wall s | server CPU s (s/GiB) | server peak RSS MiB | ack p50 / p99 ms | files ok | corrupted |',
+    '| clients × MiB | aggregate MiB/s | wall s | server CPU s (s/GiB) | server RSS MiB: peak (idle) | ack p50 / p99 ms | files ok | corrupted |',
     '|---|--:|--:|--:|--:|--:|--:|--:|',
     `| ${r.clients} × ${r.mib} | ${fixed(r.mibPerSecond)} | ${fixed(r.seconds)} | ${fixed(r.serverCpuSeconds)} (${fixed(r.serverCpuPerGiB, 2)}) | ` +
-      `${fixed(r.serverMaxRss / MiB, 0)} | ${fixed(r.ackP50)} / ${fixed(r.ackP99)} | ${r.ok}/${r.clients} | ${r.corrupted} |`,
+      `${fixed(r.serverMaxRss / MiB, 0)} (${fixed(r.serverIdleRss / MiB, 0)}) | ${fixed(r.ackP50)} / ${fixed(r.ackP99)} | ${r.ok}/${r.clients} | ${r.corrupted} |`,
     ...(r.failed.length ? ['', `Failures: ${r.failed.slice(0, 5).join('; ')}`] : []),
   ].join('\n');
 }

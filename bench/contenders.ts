@@ -2,7 +2,7 @@
 // which options. Protocol v2 rows become one options change here once v2 is on main.
 import type { ServerKind } from './server-child.ts';
 
-export type PageFunction = 'rawWebSocket' | 'webSocketStream' | 'core' | 'fetchPost' | 'tus';
+export type PageFunction = 'rawWebSocket' | 'webSocketStream' | 'core' | 'fetchPost' | 'tus' | 'readOnly';
 
 export interface Contender {
   name: string;
@@ -86,6 +86,21 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       options: { chunkSize: 8 * MiB },
     },
   ];
+  // Diagnostics: where the WebSocket rows spend their time (file reads, or the socket).
+  list.push(
+    {
+      name: 'diagnostic: read the file only, 4 MiB arrayBuffer() reads, nothing sent',
+      server: 'count',
+      page: 'readOnly',
+      options: { block: 4 * MiB, message: 4 * MiB },
+    },
+    {
+      name: 'diagnostic: raw WebSocket 1 MiB from one in-memory buffer (no file read) → count only',
+      server: 'count',
+      page: 'rawWebSocket',
+      options: { ...raw, message: MiB, fromMemory: true },
+    },
+  );
   if (networkCheck) {
     list.push({
       name: 'check: raw WebSocket 1 MiB → count, **Network domain enabled** (as puppeteer Page)',

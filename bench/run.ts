@@ -292,7 +292,9 @@ async function main(): Promise<void> {
   console.log(report);
   const dir = new URL('./results/', import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${started.toISOString().slice(0, 10)}-${fileMiB}MiB.md`);
+  // e.g. 2026-11-29T1114Z-256MiB.md: one file per run, never overwritten by a later run the same day.
+  const stamp = started.toISOString().slice(0, 16).replace(':', '') + 'Z';
+  const file = path.join(dir, `${stamp}-${fileMiB}MiB${only ? '-partial' : ''}.md`);
   await writeFile(file, report);
   console.error(`Written to ${path.relative(process.cwd(), file)}`);
 }

@@ -46,7 +46,11 @@ function request<T extends { type: string }>(
 /** Forks a server of `kind` storing into a fresh temp folder; resolves once it listens. */
 export async function startServer(kind: ServerKind): Promise<ServerProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `wsfu-bench-${kind}-`));
-  const child = fork(CHILD, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  // BENCH_CPU_PROF=<folder>: each server process writes a V8 CPU profile there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = fork(CHILD, [kind, dir], { execArgv: ['--import', 'tsx', ...profile], stdio: 'inherit' });
   const ready = await new Promise<ChildReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 20 s`)), 20_000);
     child.once('message', (message: ChildReady) => {

@@ -1,0 +1,105 @@
+// Starts bench/server-child.ts in its own Node process and talks to it over IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildReady, ChildReport, ServerKind } from './server-child.ts';
+
+const CHILD = new URL('./server-child.ts', import.meta.url).pathname;
+
+/** A running benchmark server process. */
+export interface ServerProcess {
+  kind: ServerKind;
+  origin: string;
+  endpoint: string;
+  /** The folder it stores into (removed by `stop`). */
+  dir: string;
+  /** RSS of the process once listening, before any upload: Node, the tsx loader and the server code. */
+  idleRss: number;
+  /** Starts counting the server's CPU from now. */
+  reset(): Promise<void>;
+  /** CPU seconds since `reset` and the process's peak RSS. */
+  report(): Promise<ChildReport>;
+  stop(): Promise<void>;
+}
+
+function request<T extends { type: string }>(
+  child: ChildProcess,
+  message: string,
+  type: T['type'],
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server child did not answer '${message}'`)), 10_000);
+    const onMessage = (reply: T) => {
+      if (reply.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(reply);
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+/** Forks a server of `kind` storing into a fresh temp folder; resolves once it listens. */
+export async function startServer(kind: ServerKind): Promise<ServerProcess> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `wsfu-bench-${kind}-`));
+  // BENCH_CPU_PROF=<folder>: each server process writes a V8 CPU profile there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = fork(CHILD, [kind, dir], { execArgv: ['--import', 'tsx', ...profile], stdio: 'inherit' });
+  const ready = await new Promise<ChildReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 20 s`)), 20_000);
+    child.once('message', (message: ChildReady) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} server exited with ${code}`));
+    });
+  });
+  const idle = await request<ChildReport>(child, 'report', 'report');
+  return {
+    kind,
+    idleRss: idle.maxRss,
+    origin: ready.origin,
+    endpoint: ready.endpoint,
+    dir,
+    reset: () => request(child, 'reset', 'reset').then(() => undefined),
+    report: () => request<ChildReport>(child, 'report', 'report'),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.send('stop');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** SHA-256 (hex) of a file, or of its first `limit` bytes. */
+export async function hashFile(file: string, limit?: number): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(file, limit ? { end: limit - 1 } : {});
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The largest file under `dir` that is not tus metadata: what a contender stored. */
+export async function storedFile(dir: string): Promise<{ path: string; size: number } | undefined> {
+  let best: { path: string; size: number } | undefined;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.json')) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    const { size } = await stat(full);
+    if (!best || size > best.size) best = { path: full, size };
+  }
+  return best;
+}

@@ -64,18 +64,23 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       options: { type: 'base64', chunkSize: 48 * 1024 },
       shareMiB: 256,
     },
-    // TODO(v2): options { v: 2, window: 16, chunkSize: MiB, checksum: 'sha256' } / checksum: null.
     {
-      name: 'v2 SHA-256 on → for now: core binary 1 MiB, stop-and-wait (v2 pending)',
+      name: 'ws-file-upload v2: SHA-256 on (defaults: 256 KiB chunks, window 8)',
       server: 'ref',
       page: 'core',
-      options: { type: 'binary', chunkSize: MiB },
+      options: { type: 'binary', offerV2: true, checksum: true },
     },
     {
-      name: 'v2 SHA-256 off → for now: core binary 1 MiB, stop-and-wait (v2 pending)',
+      name: 'ws-file-upload v2: SHA-256 off (256 KiB chunks, window 8)',
       server: 'ref',
       page: 'core',
-      options: { type: 'binary', chunkSize: MiB },
+      options: { type: 'binary', offerV2: true, checksum: false },
+    },
+    {
+      name: 'ws-file-upload v2: SHA-256 on, 1 MiB chunks, window 16',
+      server: 'ref',
+      page: 'core',
+      options: { type: 'binary', offerV2: true, checksum: true, v2ChunkSize: MiB, window: 16 },
     },
     { name: 'fetch() POST of the File → Node http, disk', server: 'http', page: 'fetchPost', options: {} },
     { name: 'tus-js-client defaults → @tus/server file store', server: 'tus', page: 'tus', options: {} },

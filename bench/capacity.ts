@@ -1,10 +1,10 @@
 // Server capacity: N concurrent Node `ws` clients upload to the reference server (in its own process) through
-// protocol v1 with binary 1 MiB chunks, stop-and-wait. TODO(v2): once protocol v2 is on main, send the v2
-// STOR (window, FIN with SHA-256) here; only `upload()` changes.
+// protocol v2: binary 1 MiB chunks under the window the server grants, then FIN with the SHA-256, success on
+// the FIN answer (the file is checked, fsynced and in place).
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { formatStor } from '../src/protocol/index.ts';
+import { formatFin, formatStor } from '../src/protocol/index.ts';
 import { randomBytes } from '../test/e2e/harness.ts';
 import { hashFile, startServer } from './child.ts';
 
@@ -54,36 +54,67 @@ function upload(
   const total = base.length / chunk;
   return new Promise<void>((resolve, reject) => {
     const socket = new WebSocket(url, { perMessageDeflate: false });
-    let k = 0;
-    let sentAt = 0;
-    const sendNext = () => {
-      sentAt = performance.now();
-      socket.send(chunkOf(base, chunk, client, k));
+    const hash = createHash('sha256');
+    const sentAt: number[] = [];
+    let window = 1;
+    let sent = 0;
+    let acked = 0;
+    let finished = false;
+    const fill = () => {
+      while (sent < total && sent - acked < window) {
+        const bytes = chunkOf(base, chunk, client, sent);
+        hash.update(bytes);
+        sentAt.push(performance.now());
+        socket.send(bytes);
+        sent++;
+      }
     };
     socket.on('open', () =>
       socket.send(
-        formatStor({ filename: `c${client}.bin`, size: base.length, type: 'binary', parameters: [] }),
+        formatStor({
+          filename: `c${client}.bin`,
+          size: base.length,
+          type: 'binary',
+          parameters: [],
+          v: 2,
+          ext: { binary: true, window: 16, chunk, resume: null, checksum: ['sha256'], fin: true },
+        }),
       ),
     );
     socket.on('message', (data: Buffer) => {
-      const answer = JSON.parse(data.toString()) as { type: string; code: number; message?: string };
+      const answer = JSON.parse(data.toString()) as {
+        type: string;
+        code: number;
+        message?: string;
+        v?: number;
+        ext?: { window?: number };
+      };
       if (answer.code !== 200) {
         socket.terminate();
         return reject(new Error(`client ${client}: ${answer.type} ${answer.code} ${answer.message ?? ''}`));
       }
-      if (answer.type === 'DATA') {
-        latencies.push(performance.now() - sentAt);
-        k++;
+      if (answer.type === 'STOR') {
+        if (answer.v !== 2) return reject(new Error(`client ${client}: the server did not agree to v2`));
+        window = Math.max(1, answer.ext?.window ?? 1);
+        return fill();
       }
-      // The last answer comes after the server committed the file.
-      if (k === total) {
+      if (answer.type === 'DATA') {
+        latencies.push(performance.now() - sentAt[acked]!);
+        acked++;
+        if (acked < total) return fill();
+        return socket.send(formatFin({ size: base.length, checksum: `sha256:${hash.digest('base64')}` }));
+      }
+      if (answer.type === 'FIN') {
+        // The FIN answer comes after the server checked the digest and committed the file.
+        finished = true;
         socket.close(1000);
         return resolve();
       }
-      sendNext();
     });
     socket.on('error', (error) => reject(new Error(`client ${client}: ${error.message}`)));
-    socket.on('close', () => reject(new Error(`client ${client}: closed after ${k} of ${total} chunks`)));
+    socket.on('close', () => {
+      if (!finished) reject(new Error(`client ${client}: closed after ${acked} of ${total} chunks`));
+    });
   });
 }
 

@@ -284,7 +284,7 @@ async function main(): Promise<void> {
     '',
     table(rows, size),
     '',
-    `## Server capacity: Node \`ws\` clients → reference server, protocol v1, binary 1 MiB chunks, stop-and-wait (v2 pending)`,
+    `## Server capacity: Node \`ws\` clients → reference server, protocol v2, binary 1 MiB chunks, window 16, SHA-256 + FIN`,
     '',
     capacityTable(capacity),
     '',

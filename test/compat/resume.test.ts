@@ -64,65 +64,75 @@ describe('resume', () => {
     assert.ok(resent <= proxy.cuts * window * chunk, `re-sent ${resent} > ${proxy.cuts} windows`);
   });
 
-  it('continues after the server process is killed and restarted, and the file is identical', async () => {
-    const dir = await tempDir();
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    let child = await spawnServer(dir, 0);
-    const port = child.port;
-    cleanups.push(() => void child.process.kill('SIGKILL'));
-    const size = 24 * 1024 * 1024;
-    const data = bytes(size, 22);
-    let restarted: Promise<void> | undefined;
-    let offsetAtKill = 0;
-    const outcome = await runTransfer(
-      {
-        url: `ws://127.0.0.1:${port}/upload`,
-        file: fileOf(data, 'kill.bin'),
-        v2ChunkSize: 256 * 1024,
-        window: 4,
-        retryDelays: RETRY,
-      },
-      {
-        timeout: 60_000,
-        onProgress: (detail) => {
-          if (restarted || detail.loaded < size * 0.3) return;
-          offsetAtKill = detail.loaded;
-          child.process.kill('SIGKILL');
-          restarted = spawnServer(dir, port).then((next) => {
-            child = next;
-          });
+  // SIGKILL: nothing is flushed or closed. SIGTERM: the real CLI shuts down gracefully (connections closed with
+  // 1001, v2 partials kept), then a new process takes the same port.
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`continues after the server process gets ${signal} and is restarted, and the file is identical`, async () => {
+      const dir = await tempDir();
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      let child = await spawnServer(dir, 0, signal);
+      const port = child.port;
+      cleanups.push(() => void child.process.kill('SIGKILL'));
+      const size = 24 * 1024 * 1024;
+      const data = bytes(size, 22);
+      let restarted: Promise<void> | undefined;
+      let offsetAtKill = 0;
+      const outcome = await runTransfer(
+        {
+          url: `ws://127.0.0.1:${port}/upload`,
+          file: fileOf(data, 'kill.bin'),
+          v2ChunkSize: 256 * 1024,
+          window: 4,
+          retryDelays: RETRY,
         },
-      },
-    );
-    await restarted;
-    assert.ok(offsetAtKill > 0, 'the server was killed mid-upload');
-    // Resumed, not restarted: what was sent in all is the file plus less than what was acknowledged at the kill.
-    assert.ok(outcome.counter.dataBytes < size + offsetAtKill, `sent ${outcome.counter.dataBytes}`);
-    assert.equal(outcome.type, 'success', outcome.error?.message);
-    assert.deepEqual(await readStored(dir, 'kill.bin'), data);
-
-    async function spawnServer(folder: string, listenPort: number) {
-      const proc = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/helpers/server-process.ts', folder, String(listenPort)],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        {
+          timeout: 60_000,
+          onProgress: (detail) => {
+            if (restarted || detail.loaded < size * 0.3) return;
+            offsetAtKill = detail.loaded;
+            const stopping = child.process;
+            const exited = new Promise((resolve) => stopping.once('exit', resolve));
+            stopping.kill(signal);
+            restarted = exited
+              .then(() => spawnServer(dir, port, signal))
+              .then((next) => {
+                child = next;
+              });
+          },
+        },
       );
-      const ready = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('server did not start')), 15_000);
-        let out = '';
-        proc.stdout!.on('data', (piece: Buffer) => {
-          out += piece.toString();
-          const match = /listening (\d+)/.exec(out);
-          if (match) {
-            clearTimeout(timer);
-            resolve(Number(match[1]));
-          }
+      await restarted;
+      assert.ok(offsetAtKill > 0, 'the server was killed mid-upload');
+      // Resumed, not restarted: what was sent in all is the file plus less than what was acknowledged at the kill.
+      assert.ok(outcome.counter.dataBytes < size + offsetAtKill, `sent ${outcome.counter.dataBytes}`);
+      assert.equal(outcome.type, 'success', outcome.error?.message);
+      assert.deepEqual(await readStored(dir, 'kill.bin'), data);
+
+      async function spawnServer(folder: string, listenPort: number, how: 'SIGKILL' | 'SIGTERM') {
+        const args =
+          how === 'SIGKILL'
+            ? ['test/helpers/server-process.ts', folder, String(listenPort)]
+            : ['src/server/cli.ts', '--dir', folder, '--port', String(listenPort), '--log-level', 'silent'];
+        const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
+          stdio: ['ignore', 'pipe', 'inherit'],
         });
-        proc.once('exit', () => reject(new Error('server exited')));
-      });
-      return { process: proc as ChildProcess, port: ready };
-    }
-  });
+        const ready = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('server did not start')), 15_000);
+          let out = '';
+          proc.stdout!.on('data', (piece: Buffer) => {
+            out += piece.toString();
+            const match = /listening (\d+)|ws:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+            if (match) {
+              clearTimeout(timer);
+              resolve(Number(match[1] ?? match[2]));
+            }
+          });
+          proc.once('exit', () => reject(new Error('server exited')));
+        });
+        return { process: proc as ChildProcess, port: ready };
+      }
+    });
+  }
 });
 
 describe('integrity', () => {

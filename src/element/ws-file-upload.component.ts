@@ -13,7 +13,7 @@ import {
   type UploadItem,
   type UploadQueueEventMap,
 } from '../core/index.ts';
-import { formatDuration, formatPercentage, formatSize } from './format.ts';
+import { formatDuration, formatPercentage, formatSize, prepareFormats } from './format.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
 import { visibleRange, type RowRange } from './visible-range.ts';
@@ -432,6 +432,14 @@ export class WsFileUpload extends LitElement {
     this.requestUpdate();
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
+    // In idle time, so that the locale data's first load is not part of answering the first drop.
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => prepareFormats(locale));
+    else setTimeout(() => prepareFormats(locale), 0);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#resizeObserver?.disconnect();
@@ -452,7 +460,7 @@ export class WsFileUpload extends LitElement {
 
   protected override updated(): void {
     this.#updateForm();
-    this.#measureList();
+    this.#observeList();
   }
 
   protected override render(): TemplateResult {
@@ -758,25 +766,29 @@ export class WsFileUpload extends LitElement {
   }
 
   /**
-   * Reads the list's geometry after a render: the row pitch (from the first two rows, so fonts, spacing
-   * and custom properties are taken into account), and the list's scroll position and height. When they
-   * call for other rows than those rendered, renders again on the next frame; not at once, because an
-   * update requested from `updated()` would run before the browser has painted anything.
+   * Watches the scrolling box and the list for size changes: the box's height decides how many rows are in
+   * view, and the list's height changes when rows come or go or their pitch changes (fonts, spacing,
+   * custom properties). Measured in the observer's callback, after the browser's own layout, rather than
+   * here, where reading a row's position would force a layout in the middle of the task that added files.
    */
-  #measureList(): void {
-    const list = this.listViewport;
-    if (list !== this.#observedList) {
-      this.#resizeObserver?.disconnect();
-      if (list) this.#resizeObserver?.observe(list, { box: 'border-box' });
-      this.#observedList = list;
-    }
-    if (!list) return;
-    const [first, second] = list.firstElementChild?.children ?? [];
+  #observeList(): void {
+    const viewport = this.listViewport;
+    if (viewport === this.#observedList) return;
+    this.#resizeObserver?.disconnect();
+    this.#observedList = viewport;
+    if (!viewport) return;
+    this.#resizeObserver?.observe(viewport, { box: 'border-box' });
+    if (viewport.firstElementChild) this.#resizeObserver?.observe(viewport.firstElementChild);
+  }
+
+  /** Reads the row pitch from the first two rows, then the scroll position. */
+  #measureList(viewport: HTMLElement): void {
+    const [first, second] = viewport.firstElementChild?.children ?? [];
     if (first && second) {
       const pitch = second.getBoundingClientRect().top - first.getBoundingClientRect().top;
       if (pitch > 0 && Math.abs(pitch - this.#rowPitch) > 0.5) this.#rowPitch = pitch;
     }
-    this.#readScroll(list);
+    this.#readScroll(viewport);
   }
 
   /** Takes the list's scroll position and height; schedules a render when other rows should show. */
@@ -784,6 +796,7 @@ export class WsFileUpload extends LitElement {
     this.#scrollTop = list.scrollTop;
     this.#viewport = list.clientHeight;
     if (!this.#windowChanged() || this.#frame) return;
+    // On the next frame: an update now would resize the observed list inside the observer's own callback.
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
       this.requestUpdate();
@@ -807,7 +820,7 @@ export class WsFileUpload extends LitElement {
   }
 
   #handleListResize(): void {
-    if (this.#observedList) this.#readScroll(this.#observedList);
+    if (this.#observedList) this.#measureList(this.#observedList);
   }
 
   #handlePick(): void {

@@ -25,6 +25,11 @@ export interface ElementResult {
   /** Main-thread tasks over 50 ms (the Long Tasks API) from `addFiles()` on. */
   longTasks: number;
   longestTaskMs: number;
+  /**
+   * Where the time of each long animation frame went (Long Animation Frames API, where the browser has it):
+   * its duration, then its longest scripts as `invoker ms`. For finding the cause of a long task.
+   */
+  longFrames: string[];
 }
 
 /**
@@ -45,6 +50,18 @@ async function inPage(files: number, size: number, timeoutMs: number): Promise<E
     for (const entry of entries.getEntries()) tasks.push({ at: entry.startTime, ms: entry.duration });
   });
   observer.observe({ type: 'longtask' });
+  const longFrames: { at: number; text: string }[] = [];
+  type Script = { invoker: string; duration: number; sourceFunctionName?: string };
+  const frameObserver = new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries() as (PerformanceEntry & { scripts?: Script[] })[]) {
+      const scripts = [...(entry.scripts ?? [])].sort((a, b) => b.duration - a.duration).slice(0, 3);
+      const parts = scripts.map((x) => `${x.invoker} ${x.sourceFunctionName ?? ''} ${x.duration.toFixed(0)}`);
+      longFrames.push({ at: entry.startTime, text: `${entry.duration.toFixed(0)} ms: ${parts.join('; ')}` });
+    }
+  });
+  if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
+    frameObserver.observe({ type: 'long-animation-frame' });
+  }
   let frames = 0;
   let worstGap = 0;
   let last = performance.now();
@@ -72,6 +89,7 @@ async function inPage(files: number, size: number, timeoutMs: number): Promise<E
   // Long-task entries are delivered after the task; give the last ones time to arrive.
   await new Promise((resolve) => setTimeout(resolve, 200));
   observer.disconnect();
+  frameObserver.disconnect();
   const mine = tasks.filter((task) => task.at >= start - 1);
   return {
     files,
@@ -85,6 +103,9 @@ async function inPage(files: number, size: number, timeoutMs: number): Promise<E
     worstFrameGapMs: worstGap,
     longTasks: mine.length,
     longestTaskMs: Math.max(0, ...mine.map((task) => task.ms)),
+    longFrames: longFrames
+      .filter((frame) => frame.at >= start - 1)
+      .map((frame) => `+${(frame.at - start).toFixed(0)} ms, ${frame.text}`),
   };
 }
 
@@ -152,6 +173,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       results.push(await measureElement(browser, { files: Number(values.files), size: Number(values.size) }));
     }
     console.log(elementTable(results));
+    // To stderr: the table stays clean for pasting, the attribution is there for whoever chases a long task.
+    results.forEach((result, run) => {
+      if (result.longFrames.length > 0)
+        console.error(`run ${run + 1}, long frames:\n  ${result.longFrames.join('\n  ')}`);
+    });
   } finally {
     await browser.close();
   }

@@ -3,7 +3,7 @@
 // table and writes it to bench/results/. See bench/README.md for what each column means.
 //
 // Usage: npm run bench -- [--mib 256] [--runs 3] [--clients 50] [--client-mib 64] [--no-capacity]
-//                         [--network-check] [--only <regexp>]
+//                         [--element-files 500] [--no-element] [--network-check] [--only <regexp>]
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import { launchChromium, type BenchPage, type LaunchedBrowser } from './browser.
 import { runCapacity, type CapacityResult } from './capacity.ts';
 import { hashFile, startServer, storedFile } from './child.ts';
 import { contenders, type Contender } from './contenders.ts';
+import { elementTable, measureElement, type ElementResult } from './element.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '50' },
     'client-mib': { type: 'string', default: '64' },
     'no-capacity': { type: 'boolean', default: false },
+    'element-files': { type: 'string', default: '500' },
+    'no-element': { type: 'boolean', default: false },
     'network-check': { type: 'boolean', default: false },
     only: { type: 'string' },
   },
@@ -33,6 +36,7 @@ const fileMiB = positiveInt('mib', args.mib);
 const runs = positiveInt('runs', args.runs);
 const clients = positiveInt('clients', args.clients);
 const clientMiB = positiveInt('client-mib', args['client-mib']);
+const elementFiles = positiveInt('element-files', args['element-files']);
 
 function positiveInt(name: string, value: string | undefined): number {
   const number = Number(value);
@@ -186,9 +190,6 @@ function table(rows: Row[], fileSize: number): string {
         `${row.errors.length ? ' ⚠ ' + row.errors.join('; ') : ''} |`,
     );
   }
-  lines.push(
-    '| element responsiveness (500 files through `<ws-file-upload>`) | – | TODO — not measured: element not on main | | | | | | – |',
-  );
   return lines.join('\n');
 }
 
@@ -218,6 +219,8 @@ async function main(): Promise<void> {
     errors: [],
   }));
   let capacity: CapacityResult | string = 'not run (--no-capacity)';
+  const runElement = !args['no-element'] && (!only || only.test('element responsiveness'));
+  let element: ElementResult[] | string = runElement ? [] : 'not run (--no-element or --only)';
   const info = { chromium: 'Chromium' };
   try {
     console.error(`Writing a ${fileMiB} MiB random file…`);
@@ -259,6 +262,24 @@ async function main(): Promise<void> {
         }
       }
     }
+    // After the upload rows, in the same browser: N small files through the element, once per run.
+    if (runElement) {
+      const results: ElementResult[] = [];
+      for (let run = 1; run <= runs; run++) {
+        try {
+          const result = await measureElement(browser, { files: elementFiles });
+          results.push(result);
+          console.error(
+            `[run ${run}/${runs}] element: ${result.longTasks} long tasks, longest ${fixed(result.longestTaskMs, 0)} ms`,
+          );
+        } catch (error) {
+          console.error(`[run ${run}/${runs}] element: ${String(error)}`);
+          element = `element runs failed: ${String((error as Error).message ?? error).slice(0, 200)}`;
+          break;
+        }
+      }
+      if (typeof element !== 'string') element = results;
+    }
     await browser.close();
     browser = undefined;
     if (!args['no-capacity']) {
@@ -283,6 +304,12 @@ async function main(): Promise<void> {
       'Other jobs share this machine: timings drift 25–50 % between runs; compare rows of one run only.',
     '',
     table(rows, size),
+    '',
+    `## Element responsiveness: ${elementFiles} files of 20 kB added at once to \`<ws-file-upload>\` (CDN bundle) and uploaded to the reference server`,
+    '',
+    'Main-thread tasks over 50 ms (Long Tasks API) from `addFiles()` until the queue completes; one row per run. Target: none.',
+    '',
+    elementTable(element),
     '',
     `## Server capacity: Node \`ws\` clients → reference server, protocol v2, binary 1 MiB chunks, window 16, SHA-256 + FIN`,
     '',

@@ -230,6 +230,20 @@ export class UploadQueue extends EventTarget {
   /** Whether queued items may start; always so with `autoStart`, else from start() until the queue idles. */
   #running = false;
   #busy = false;
+  // Running totals, kept up to date on every change of an entry, so that `progress`, `busy` and the pump
+  // cost O(1) per event: the element reads them once per frame, and a queue of hundreds of files fires
+  // thousands of events.
+  readonly #counts: Record<UploadStatus, number> = {
+    queued: 0,
+    connecting: 0,
+    sending: 0,
+    complete: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+  #loaded = 0;
+  #total = 0;
+  #speed = 0;
 
   /**
    * @param options - see {@link UploadQueueOptions}
@@ -297,26 +311,12 @@ export class UploadQueue extends EventTarget {
     return [...this.#entries];
   }
 
-  /** Figures over every item that is not cancelled. */
+  /** Figures over every item that is not cancelled; O(1), from running totals. */
   get progress(): QueueProgress {
-    const counts: Record<UploadStatus, number> = {
-      queued: 0,
-      connecting: 0,
-      sending: 0,
-      complete: 0,
-      failed: 0,
-      cancelled: 0,
-    };
-    let loaded = 0;
-    let total = 0;
-    let speed = 0;
-    for (const entry of this.#entries) {
-      counts[entry.status] += 1;
-      if (entry.status === 'cancelled') continue;
-      loaded += entry.loaded;
-      total += entry.total;
-      if (entry.status === 'sending') speed += entry.speed;
-    }
+    const loaded = this.#loaded;
+    const total = this.#total;
+    // A sum of floats updated by subtraction drifts; with nothing sending the speed is exactly 0.
+    const speed = this.#counts.sending === 0 ? 0 : Math.max(0, this.#speed);
     const left = total - loaded;
     return {
       loaded,
@@ -324,7 +324,7 @@ export class UploadQueue extends EventTarget {
       percentage: total === 0 ? 100 : (loaded / total) * 100,
       speed,
       remainingTime: left === 0 ? 0 : speed > 0 ? left / speed : Infinity,
-      counts,
+      counts: { ...this.#counts },
     };
   }
 
@@ -364,6 +364,7 @@ export class UploadQueue extends EventTarget {
         transfer: null,
       };
       this.#entries.push(entry);
+      this.#account(entry, 1);
       added.push(entry);
     }
     for (const rejection of rejected) this.#dispatch('reject', rejection);
@@ -391,8 +392,10 @@ export class UploadQueue extends EventTarget {
       const transfer = entry.transfer;
       entry.transfer = null; // first, so that the abort's own events are ignored
       transfer?.abort();
-      entry.speed = 0;
-      entry.remainingTime = Infinity;
+      this.#change(entry, () => {
+        entry.speed = 0;
+        entry.remainingTime = Infinity;
+      });
       this.#setStatus(entry, 'cancelled');
       this.#dispatch('cancel', { item: entry });
     }
@@ -409,8 +412,10 @@ export class UploadQueue extends EventTarget {
     let any = false;
     for (const entry of this.#select(target)) {
       if (entry.status !== 'failed' && entry.status !== 'cancelled') continue;
-      Object.assign(entry, { loaded: 0, sent: 0, percentage: 0, speed: 0, elapsedTime: 0, error: null });
-      entry.remainingTime = Infinity;
+      this.#change(entry, () => {
+        Object.assign(entry, { loaded: 0, sent: 0, percentage: 0, speed: 0, elapsedTime: 0, error: null });
+        entry.remainingTime = Infinity;
+      });
       this.#setStatus(entry, 'queued');
       any = true;
     }
@@ -429,6 +434,7 @@ export class UploadQueue extends EventTarget {
       const index = this.#entries.indexOf(entry);
       if (index < 0) continue;
       this.#entries.splice(index, 1);
+      this.#account(entry, -1);
       this.#dispatch('remove', { item: entry });
     }
     this.#updateBusy();
@@ -499,8 +505,8 @@ export class UploadQueue extends EventTarget {
 
   /** Starts queued items while slots are free. */
   #pump(): void {
-    if (this.#running) {
-      let active = this.#entries.filter((e) => e.status === 'connecting' || e.status === 'sending').length;
+    if (this.#running && this.#counts.queued > 0) {
+      let active = this.#counts.connecting + this.#counts.sending;
       for (const entry of this.#entries) {
         if (active >= this.#options.concurrency) break;
         if (entry.status !== 'queued') continue;
@@ -547,7 +553,7 @@ export class UploadQueue extends EventTarget {
       if (!mine()) return;
       entry.transfer = null;
       this.#apply(entry, event.detail);
-      entry.speed = 0;
+      this.#change(entry, () => (entry.speed = 0));
       this.#setStatus(entry, 'complete');
       this.#dispatch('success', { item: entry, progress: event.detail });
       this.#pump();
@@ -563,22 +569,42 @@ export class UploadQueue extends EventTarget {
   }
 
   #failed(entry: Entry, error: UploadError): void {
-    entry.error = error;
-    entry.speed = 0;
-    entry.remainingTime = Infinity;
+    this.#change(entry, () => {
+      entry.error = error;
+      entry.speed = 0;
+      entry.remainingTime = Infinity;
+    });
     this.#setStatus(entry, 'failed');
     this.#dispatch('error', { item: entry, error });
     this.#pump();
   }
 
   #apply(entry: Entry, figures: ProgressDetail): void {
-    entry.loaded = figures.loaded;
-    entry.sent = figures.sent;
-    entry.total = figures.total;
-    entry.percentage = figures.percentage;
-    entry.speed = figures.speed;
-    entry.elapsedTime = figures.elapsedTime;
-    entry.remainingTime = figures.remainingTime;
+    this.#change(entry, () => {
+      entry.loaded = figures.loaded;
+      entry.sent = figures.sent;
+      entry.total = figures.total;
+      entry.percentage = figures.percentage;
+      entry.speed = figures.speed;
+      entry.elapsedTime = figures.elapsedTime;
+      entry.remainingTime = figures.remainingTime;
+    });
+  }
+
+  /** Changes an entry's fields with the running totals kept right: its share comes out, then back in. */
+  #change(entry: Entry, mutate: () => void): void {
+    this.#account(entry, -1);
+    mutate();
+    this.#account(entry, 1);
+  }
+
+  /** Adds (`sign` 1) or takes out (-1) one entry's share of the running totals. */
+  #account(entry: Entry, sign: 1 | -1): void {
+    this.#counts[entry.status] += sign;
+    if (entry.status === 'cancelled') return;
+    this.#loaded += sign * entry.loaded;
+    this.#total += sign * entry.total;
+    if (entry.status === 'sending') this.#speed += sign * entry.speed;
   }
 
   /** The one way an item's status changes. */
@@ -587,14 +613,13 @@ export class UploadQueue extends EventTarget {
       // A bug in this class, not a caller's mistake: fail loudly rather than show a contradictory state.
       throw new Error(`UploadQueue: illegal status change ${entry.status} → ${next}.`);
     }
-    entry.status = next;
+    this.#change(entry, () => (entry.status = next));
     this.#dispatch('status', { item: entry });
   }
 
   #updateBusy(): void {
-    const busy = this.#entries.some(
-      (e) => e.status === 'connecting' || e.status === 'sending' || (this.#running && e.status === 'queued'),
-    );
+    const counts = this.#counts;
+    const busy = counts.connecting + counts.sending > 0 || (this.#running && counts.queued > 0);
     const wasBusy = this.#busy;
     this.#busy = busy;
     if (wasBusy && !busy) {

@@ -13,9 +13,10 @@ import {
   type UploadItem,
   type UploadQueueEventMap,
 } from '../core/index.ts';
-import { formatDuration, formatPercentage, formatSize } from './format.ts';
+import { formatDuration, formatPercentage, formatSize, prepareFormats } from './format.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
+import { visibleRange, type RowRange } from './visible-range.ts';
 import { styles } from './ws-file-upload.styles.ts';
 
 /** The `detail` of `progress` and `success`: the file and the 2012 library's figures. */
@@ -96,6 +97,13 @@ const ICONS = {
 
 const RUNNING = new Set(['queued', 'connecting', 'sending']);
 
+/** Rows rendered above and below the view: enough for Tab and a wheel notch to land on a rendered row. */
+const OVERSCAN = 4;
+/** The row pitch assumed until one is measured (two lines of text, a bar and padding at 16px). */
+const ESTIMATED_PITCH = 76;
+/** The view assumed while the list has no height yet (not laid out): about a screenful of rows. */
+const ESTIMATED_VIEWPORT = 10 * ESTIMATED_PITCH;
+
 /** The value when it is a whole number within the bounds (or Infinity for an open bound), else undefined. */
 function inRange(value: number | undefined, min: number, max: number): number | undefined {
   if (value === undefined || Number.isNaN(value)) return undefined;
@@ -131,7 +139,8 @@ function inRange(value: number | undefined, min: number, max: number): number | 
  * @csspart rejections - The list of refused files; each is a `rejection`.
  * @csspart rejection - One refused file and why.
  * @csspart summary - The aggregate line shown with several files.
- * @csspart file-list - The list of files.
+ * @csspart file-list-viewport - The scrolling box around the file list.
+ * @csspart file-list - The list of files; only the rows in view (and a few more) are in the DOM.
  * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-complete`, `file-failed` or `file-cancelled`.
  * @csspart file-name - The file's name.
  * @csspart file-size - The file's size.
@@ -160,6 +169,7 @@ function inRange(value: number | undefined, min: number, max: number): number | 
  * @cssprop --ws-file-upload-radius - Corner radius.
  * @cssprop --ws-file-upload-spacing - Gaps and padding.
  * @cssprop --ws-file-upload-progress-height - The bars' height.
+ * @cssprop --ws-file-upload-list-max-height - The file list's height before it scrolls (default 24rem).
  * @cssprop --ws-file-upload-focus-ring - The focus outline.
  */
 export class WsFileUpload extends LitElement {
@@ -217,6 +227,7 @@ export class WsFileUpload extends LitElement {
 
   @query('input[type=file]') private input!: HTMLInputElement;
   @query('[part~="button"]') private pickerButton!: HTMLButtonElement | null;
+  @query('[part~="file-list-viewport"]') private listViewport!: HTMLElement | null;
 
   readonly #queue = new UploadQueue();
   readonly #internals: ElementInternals;
@@ -226,6 +237,21 @@ export class WsFileUpload extends LitElement {
   #formDisabled = false;
   /** The `lang` of the nearest ancestor that has one, read once per render rather than once per row. */
   #locale: string | undefined;
+  /** Whether the form value must be rebuilt: it changes only when a file completes or leaves the list. */
+  #valueDirty = true;
+  /** Set while clear() removes every item, so the form is updated once rather than once per item. */
+  #clearing = false;
+  // The file list renders only the rows in view (a window over the items): a first render of 500 rows is
+  // one long main-thread task, while the rows a person can see cost the same for 5 files or 5000.
+  #rowPitch = 0;
+  #scrollTop = 0;
+  #viewport = 0;
+  /** What the last render drew: which rows, out of how many, at which pitch. */
+  #rendered = { start: 0, end: 0, count: 0, pitch: 0 };
+  #frame = 0;
+  #observedList: HTMLElement | null = null;
+  readonly #resizeObserver =
+    typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => this.#handleListResize());
 
   constructor() {
     super();
@@ -332,7 +358,13 @@ export class WsFileUpload extends LitElement {
   /** Cancels everything and empties the list. */
   clear(): void {
     this.rejections = [];
-    this.#queue.remove();
+    this.#clearing = true;
+    try {
+      this.#queue.remove();
+    } finally {
+      this.#clearing = false;
+    }
+    this.#updateForm();
   }
 
   /**
@@ -400,8 +432,25 @@ export class WsFileUpload extends LitElement {
     this.requestUpdate();
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
+    // In idle time, so that the locale data's first load is not part of answering the first drop.
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => prepareFormats(locale));
+    else setTimeout(() => prepareFormats(locale), 0);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resizeObserver?.disconnect();
+    this.#observedList = null;
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('i18n')) this.#strings = mergeI18n(this.i18n);
+    if (changed.has('name')) this.#valueDirty = true;
     this.#locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
     this.#configure();
     if (this.#pendingAnnouncements.length > 0) {
@@ -411,13 +460,14 @@ export class WsFileUpload extends LitElement {
 
   protected override updated(): void {
     this.#updateForm();
+    this.#observeList();
   }
 
   protected override render(): TemplateResult {
     const t = this.#strings;
     const items = this.#queue.items;
     const disabled = this.#isDisabled;
-    const queued = items.some((item) => item.status === 'queued');
+    const queued = this.#queue.progress.counts.queued > 0;
     return html`
       <div part="base">
         <div
@@ -466,17 +516,7 @@ export class WsFileUpload extends LitElement {
             : nothing
         }
         ${items.length > 1 ? this.#renderSummary(items.length) : nothing}
-        ${
-          items.length > 0
-            ? html`<ul part="file-list" aria-label=${t.fileList}>
-                ${repeat(
-                  items,
-                  (item) => item.id,
-                  (item) => this.#renderItem(item),
-                )}
-              </ul>`
-            : nothing
-        }
+        ${items.length > 0 ? this.#renderList(items) : nothing}
         <div class="visually-hidden" role="status" aria-live="polite">${this.#announcement}</div>
       </div>
     `;
@@ -493,14 +533,55 @@ export class WsFileUpload extends LitElement {
     </div>`;
   }
 
-  #renderItem(item: UploadItem): TemplateResult {
+  /**
+   * The list as a window: the rows in view plus {@link OVERSCAN} on each side, with padding standing in for
+   * the rows above and below so that the scrollbar is true to the whole list. `aria-setsize` and
+   * `aria-posinset` tell assistive technology where each rendered row sits in the whole list.
+   */
+  #renderList(items: readonly UploadItem[]): TemplateResult {
+    const count = items.length;
+    const pitch = this.#rowPitch || ESTIMATED_PITCH;
+    const range = this.#range(count);
+    this.#rendered = { ...range, count, pitch };
+    // The padding sits on the list, inside the scrolling box: on the scrolling box itself it would add to
+    // its max-height rather than to what scrolls.
+    return html`<div part="file-list-viewport" @scroll=${this.#handleListScroll}>
+      <ul
+        part="file-list"
+        role="list"
+        aria-label=${this.#strings.fileList}
+        style=${styleMap({
+          paddingTop: `${range.start * pitch}px`,
+          paddingBottom: `${(count - range.end) * pitch}px`,
+        })}
+      >
+        ${repeat(
+          items.slice(range.start, range.end),
+          (item) => item.id,
+          (item, index) => this.#renderItem(item, range.start + index + 1, count),
+        )}
+      </ul>
+    </div>`;
+  }
+
+  #range(count: number): RowRange {
+    return visibleRange({
+      count,
+      pitch: this.#rowPitch || ESTIMATED_PITCH,
+      scrollTop: this.#scrollTop,
+      viewport: this.#viewport || ESTIMATED_VIEWPORT,
+      overscan: OVERSCAN,
+    });
+  }
+
+  #renderItem(item: UploadItem, position: number, setSize: number): TemplateResult {
     const t = this.#strings;
     const name = item.file.name;
     const indeterminate = item.status === 'connecting';
     const percentage = item.status === 'complete' ? 100 : Math.floor(item.percentage);
     const status =
       item.status === 'failed' && item.error ? this.#errorMessage(item.error) : t.status[item.status];
-    return html`<li part="file file-${item.status}">
+    return html`<li part="file file-${item.status}" aria-posinset=${position} aria-setsize=${setSize}>
       <span part="file-name">${name}</span>
       <span part="file-size">${formatSize(item.total, t.units.size, this.#locale)}</span>
       <span part="actions">
@@ -638,7 +719,10 @@ export class WsFileUpload extends LitElement {
       default:
         break;
     }
-    if (event.type !== 'progress') this.#updateForm();
+    if (event.type === 'success' || event.type === 'remove') this.#valueDirty = true;
+    // Kept in step with every event (not once per frame), so that validity is right as soon as a method
+    // returns; it is cheap: validity reads the queue's counts and the value is rebuilt only when it changed.
+    if (event.type !== 'progress' && !this.#clearing) this.#updateForm();
   }
 
   /** Dispatches on the host; `error` and `cancel` stay there (see the class header for why). */
@@ -655,27 +739,88 @@ export class WsFileUpload extends LitElement {
   }
 
   #updateForm(): void {
-    const names = this.value;
-    if (names.length === 0) {
-      this.#internals.setFormValue(null);
-    } else {
-      const data = new FormData();
-      // Without a name nothing is submitted, as with native controls; the value is still kept for JS.
-      for (const name of names) data.append(this.name || '', name);
-      this.#internals.setFormValue(this.name ? data : names.join('\n'));
+    if (this.#valueDirty) {
+      this.#valueDirty = false;
+      const names = this.value;
+      if (names.length === 0) {
+        this.#internals.setFormValue(null);
+      } else {
+        const data = new FormData();
+        // Without a name nothing is submitted, as with native controls; the value is still kept for JS.
+        for (const name of names) data.append(this.name || '', name);
+        this.#internals.setFormValue(this.name ? data : names.join('\n'));
+      }
     }
     const t = this.#strings.validation;
-    const items = this.#queue.items;
+    const counts = this.#queue.progress.counts;
     const anchor = this.pickerButton ?? undefined;
-    if (items.some((item) => RUNNING.has(item.status))) {
+    if (counts.queued + counts.connecting + counts.sending > 0) {
       this.#internals.setValidity({ customError: true }, t.pending, anchor);
-    } else if (items.some((item) => item.status === 'failed')) {
+    } else if (counts.failed > 0) {
       this.#internals.setValidity({ customError: true }, t.failed, anchor);
-    } else if (this.required && names.length === 0) {
+    } else if (this.required && counts.complete === 0) {
       this.#internals.setValidity({ valueMissing: true }, t.required, anchor);
     } else {
       this.#internals.setValidity({});
     }
+  }
+
+  /**
+   * Watches the scrolling box and the list for size changes: the box's height decides how many rows are in
+   * view, and the list's height changes when rows come or go or their pitch changes (fonts, spacing,
+   * custom properties). Measured in the observer's callback, after the browser's own layout, rather than
+   * here, where reading a row's position would force a layout in the middle of the task that added files.
+   */
+  #observeList(): void {
+    const viewport = this.listViewport;
+    if (viewport === this.#observedList) return;
+    this.#resizeObserver?.disconnect();
+    this.#observedList = viewport;
+    if (!viewport) return;
+    this.#resizeObserver?.observe(viewport, { box: 'border-box' });
+    if (viewport.firstElementChild) this.#resizeObserver?.observe(viewport.firstElementChild);
+  }
+
+  /** Reads the row pitch from the first two rows, then the scroll position. */
+  #measureList(viewport: HTMLElement): void {
+    const [first, second] = viewport.firstElementChild?.children ?? [];
+    if (first && second) {
+      const pitch = second.getBoundingClientRect().top - first.getBoundingClientRect().top;
+      if (pitch > 0 && Math.abs(pitch - this.#rowPitch) > 0.5) this.#rowPitch = pitch;
+    }
+    this.#readScroll(viewport);
+  }
+
+  /** Takes the list's scroll position and height; schedules a render when other rows should show. */
+  #readScroll(list: HTMLElement): void {
+    this.#scrollTop = list.scrollTop;
+    this.#viewport = list.clientHeight;
+    if (!this.#windowChanged() || this.#frame) return;
+    // On the next frame: an update now would resize the observed list inside the observer's own callback.
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.requestUpdate();
+    });
+  }
+
+  #handleListScroll(event: Event): void {
+    const list = event.currentTarget as HTMLElement;
+    // Scroll events come at most once per frame, before it is painted: rendering the new rows now (not
+    // a frame later) means a fast scroll never shows blank padding.
+    this.#scrollTop = list.scrollTop;
+    this.#viewport = list.clientHeight;
+    if (this.#windowChanged()) this.requestUpdate();
+  }
+
+  /** Whether the rows (or the padding standing in for the others) differ from what the last render drew. */
+  #windowChanged(): boolean {
+    const { start, end, count, pitch } = this.#rendered;
+    const next = this.#range(count);
+    return next.start !== start || next.end !== end || (this.#rowPitch || ESTIMATED_PITCH) !== pitch;
+  }
+
+  #handleListResize(): void {
+    if (this.#observedList) this.#measureList(this.#observedList);
   }
 
   #handlePick(): void {

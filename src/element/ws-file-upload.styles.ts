@@ -18,6 +18,7 @@ export const styles = css`
     --ws-file-upload-radius: 6px;
     --ws-file-upload-spacing: 0.75rem;
     --ws-file-upload-progress-height: 0.5rem;
+    --ws-file-upload-list-max-height: 24rem;
     --ws-file-upload-focus-ring: 2px solid var(--ws-file-upload-accent-color);
 
     display: block;
@@ -120,6 +121,14 @@ export const styles = css`
     list-style: none;
   }
 
+  /* The list scrolls inside the element and renders only the rows in view; its padding (set by the
+     element) stands in for the rows above and below. */
+  [part~='file-list-viewport'] {
+    max-height: var(--ws-file-upload-list-max-height);
+    overflow-y: auto;
+    overscroll-behavior: contain;
+  }
+
   [part~='rejection'] {
     color: var(--ws-file-upload-error-color);
   }
@@ -133,9 +142,8 @@ export const styles = css`
     border: 1px solid var(--ws-file-upload-border-color);
     border-radius: var(--ws-file-upload-radius);
     background: var(--ws-file-upload-background);
-    /* Rows out of view skip style, layout and paint: with hundreds of files that is most of the work. */
-    content-visibility: auto;
-    contain-intrinsic-size: auto 5rem;
+    /* Every row has the same height, which lets the list compute which rows are in view. */
+    flex-shrink: 0;
   }
 
   [part~='file-name'] {
@@ -213,11 +221,21 @@ export const styles = css`
     color: var(--ws-file-upload-error-color);
   }
 
+  /* One line, cut with an ellipsis rather than wrapped, so that a long error keeps the row's height; the
+     full text stays in the DOM for screen readers. */
   [part~='status-line'] {
     grid-column: 1 / -1;
     display: flex;
-    flex-wrap: wrap;
     gap: 0 var(--ws-file-upload-spacing);
+    min-width: 0;
+    white-space: nowrap;
+  }
+
+  [part~='status'],
+  [part~='details'] {
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
   }
 
   .visually-hidden {

@@ -162,6 +162,54 @@ describe('UploadQueue', () => {
       expect(progress.counts).to.include({ sending: 1, complete: 1, cancelled: 1 });
     });
 
+    it('keeps its running totals equal to a recount of the items after every event', async () => {
+      const server = serve({
+        refuseStor: (name) => (name === 'bad.bin' ? { type: 'STOR', code: 500, message: 'x' } : undefined),
+      });
+      const queue = queueFor(server, { concurrency: 3 });
+      const mismatches: string[] = [];
+      const check = (event: Event): void => {
+        const items = queue.items;
+        const counted = items.filter((item) => item.status !== 'cancelled');
+        const loaded = counted.reduce((sum, item) => sum + item.loaded, 0);
+        const total = counted.reduce((sum, item) => sum + item.total, 0);
+        const { progress } = queue;
+        for (const status of [
+          'queued',
+          'connecting',
+          'sending',
+          'complete',
+          'failed',
+          'cancelled',
+        ] as const) {
+          const count = items.filter((item) => item.status === status).length;
+          if (progress.counts[status] !== count) mismatches.push(`${event.type}: ${status} ${count}`);
+        }
+        if (progress.loaded !== loaded || progress.total !== total) {
+          mismatches.push(`${event.type}: ${progress.loaded}/${progress.total} vs ${loaded}/${total}`);
+        }
+      };
+      for (const type of ['add', 'status', 'progress', 'success', 'error', 'cancel', 'remove', 'complete']) {
+        queue.addEventListener(type, check);
+      }
+      queue.add([makeFile(2500, 'a.bin'), makeFile(10, 'bad.bin'), makeFile(3000, 'c.bin', 3)]);
+      queue.add([makeFile(700, 'd.bin', 4), makeFile(1200, 'e.bin', 5)]);
+      queue.cancel(queue.items[4]);
+      queue.start();
+      await until(() => !queue.busy, 'the first run to end');
+      expect(queue.progress.counts).to.include({ complete: 3, failed: 1, cancelled: 1 });
+      queue.retry();
+      await until(() => !queue.busy, 'the retries to end');
+      queue.remove(queue.items[0]);
+      check(new Event('after remove'));
+      expect(queue.progress.loaded).to.equal(3000 + 700 + 1200);
+      expect(queue.progress.speed).to.equal(0, 'nothing is sending');
+      queue.remove();
+      check(new Event('after clear'));
+      expect(queue.progress).to.deep.include({ loaded: 0, total: 0, percentage: 100 });
+      expect(mismatches).to.deep.equal([]);
+    });
+
     it('sends AUTH with login and password, or with a token', async () => {
       const server = serve();
       const queue = queueFor(server, { auth: { login: 'ann', password: 'pw' }, autoStart: true });

@@ -17,22 +17,34 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Waits until every item of the demo's element is complete and every bar says 100. */
+/**
+ * Waits until every item of the demo's element is complete and every bar says 100. The list renders only the
+ * rows in view, so the bars are checked at the top of the list and again scrolled to its end.
+ */
 async function untilAllUploaded(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (expected: number) => {
-      const el = document.querySelector('ws-file-upload')!;
-      const bars = [...el.shadowRoot!.querySelectorAll('[part~="progress"]')];
-      return (
-        el.items.length === expected &&
-        el.items.every((item) => item.status === 'complete') &&
-        bars.length === expected &&
-        bars.every((bar) => bar.getAttribute('aria-valuenow') === '100')
-      );
-    },
-    { timeout: 30_000, polling: 50 },
-    count,
-  );
+  for (const end of [false, true]) {
+    await page.waitForFunction(
+      (expected: number, atEnd: boolean) => {
+        const el = document.querySelector('ws-file-upload')!;
+        const viewport = el.shadowRoot!.querySelector<HTMLElement>('[part~="file-list-viewport"]');
+        if (atEnd && viewport) viewport.scrollTop = viewport.scrollHeight;
+        const rows = [...el.shadowRoot!.querySelectorAll('[part~="file"]')];
+        const bars = [...el.shadowRoot!.querySelectorAll('[part~="progress"]')];
+        const positions = rows.map((row) => Number(row.getAttribute('aria-posinset')));
+        return (
+          el.items.length === expected &&
+          el.items.every((item) => item.status === 'complete') &&
+          bars.length === rows.length &&
+          rows.every((row) => row.getAttribute('aria-setsize') === String(expected)) &&
+          positions.includes(atEnd ? expected : 1) &&
+          bars.every((bar) => bar.getAttribute('aria-valuenow') === '100')
+        );
+      },
+      { timeout: 30_000, polling: 50 },
+      count,
+      end,
+    );
+  }
 }
 
 describe('demo page (CDN bundle) with the reference server', () => {

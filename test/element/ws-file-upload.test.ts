@@ -585,14 +585,108 @@ describe('<ws-file-upload>', () => {
         expect(progressEvents).to.equal(600);
         expect(during).to.be.at.most(frames + 2, `${during} renders in ${frames} frames`);
         expect(during).to.be.lessThan(progressEvents / 10);
-        await untilStatuses(
-          el,
-          Array.from({ length: 200 }, () => 'complete'),
-          5000,
+        expect(el.items.every((item) => item.status === 'complete')).to.equal(true);
+        await waitUntil(
+          () => parts(el, 'file').every((row) => row.getAttribute('part') === 'file file-complete'),
+          'the rendered rows to show complete',
         );
       } finally {
         el.remove();
       }
+    });
+  });
+
+  describe('with hundreds of files (a windowed list)', () => {
+    /** Waits two frames: one for the scroll (or resize) to be seen, one for the render it asked for. */
+    const frames = async (): Promise<void> => {
+      for (let i = 0; i < 2; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
+    };
+
+    async function manyFiles(count: number, style = ''): Promise<WsFileUpload> {
+      const el = await fixture<WsFileUpload>(
+        html`<ws-file-upload url="ws://x" multiple style=${style}></ws-file-upload>`,
+      );
+      el.addFiles(Array.from({ length: count }, (_, i) => makeFile(10, `f${i}.bin`)));
+      await waitUntil(() => parts(el, 'file').length > 0, 'the first rows');
+      await frames();
+      return el;
+    }
+
+    it('is accessible, and keeps only a bounded number of rows in the DOM, each complete', async () => {
+      const el = await manyFiles(300);
+      await expect(el).to.be.accessible();
+      const rows = parts(el, 'file');
+      expect(rows.length).to.be.within(2, 30, `${rows.length} rows rendered for 300 files`);
+      expect(part(el, 'file-list')!.getAttribute('role')).to.equal('list');
+      rows.forEach((row, index) => {
+        expect(row.getAttribute('aria-setsize')).to.equal('300');
+        expect(row.getAttribute('aria-posinset')).to.equal(String(index + 1));
+        expect(text(row.querySelector('[part~="file-name"]'))).to.equal(`f${index}.bin`);
+        const bar = row.querySelector('[part~="progress"]')!;
+        expect(bar.getAttribute('role')).to.equal('progressbar');
+        expect(bar.getAttribute('aria-valuenow')).to.equal('0');
+        expect(row.querySelector('[part~="cancel-button"]')!.getAttribute('aria-label')).to.equal(
+          `Cancel f${index}.bin`,
+        );
+      });
+      const viewport = part(el, 'file-list-viewport')!;
+      expect(viewport.scrollHeight).to.be.greaterThan(
+        viewport.clientHeight * 10,
+        'the scrollbar stands for all 300 rows',
+      );
+    });
+
+    it('shows later rows when the list is scrolled, still bounded and accessible', async () => {
+      const el = await manyFiles(300);
+      const viewport = part(el, 'file-list-viewport')!;
+      viewport.scrollTop = viewport.scrollHeight / 2;
+      await waitUntil(
+        () => Number(parts(el, 'file')[0]!.getAttribute('aria-posinset')) > 100,
+        'rows from the middle of the list',
+      );
+      viewport.scrollTop = viewport.scrollHeight;
+      await waitUntil(
+        () => parts(el, 'file').at(-1)!.getAttribute('aria-posinset') === '300',
+        'the last row',
+      );
+      await frames();
+      const rows = parts(el, 'file');
+      expect(rows.length).to.be.at.most(30);
+      expect(text(rows.at(-1)!.querySelector('[part~="file-name"]'))).to.equal('f299.bin');
+      const last = rows.at(-1)!.getBoundingClientRect();
+      const box = viewport.getBoundingClientRect();
+      expect(last.bottom).to.be.within(box.top, box.bottom + 1, 'the last row is in view');
+      await expect(el).to.be.accessible();
+    });
+
+    it("reaches every row's button with Tab, in order, rendering rows as focus moves", async () => {
+      // A low list so that most of the 40 rows are outside the rendered window at any time.
+      const el = await manyFiles(40, '--ws-file-upload-list-max-height: 8rem');
+      expect(parts(el, 'file').length).to.be.lessThan(20);
+      parts(el, 'cancel-button')[0]!.focus();
+      const reached: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        reached.push(el.shadowRoot!.activeElement?.getAttribute('aria-label') ?? 'nothing');
+        await sendKeys({ press: 'Tab' });
+        await frames();
+      }
+      expect(reached).to.deep.equal(Array.from({ length: 40 }, (_, i) => `Cancel f${i}.bin`));
+      expect(el.shadowRoot!.activeElement).to.equal(null, 'the last Tab leaves the element');
+    });
+
+    it('keeps the summary and the counts right for the rows not rendered', async () => {
+      const el = await manyFiles(300);
+      el.cancel();
+      await waitUntil(() => text(part(el, 'summary')).length > 0, 'the summary');
+      expect(el.items.filter((item) => item.status === 'cancelled')).to.have.length(300);
+      await waitUntil(
+        () => parts(el, 'file').every((row) => row.getAttribute('part') === 'file file-cancelled'),
+        'rendered rows to show cancelled',
+      );
+      el.clear();
+      await el.updateComplete;
+      expect(part(el, 'file-list')).to.equal(null);
+      expect(el.validity.valid).to.equal(true);
     });
   });
 });

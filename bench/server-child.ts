@@ -90,7 +90,16 @@ function rawWebSocket(socket: WebSocket, toDisk: boolean): void {
 let origin: string;
 let endpoint: string;
 if (kind === 'ref') {
-  const server = await createUploadServer({ dir, port: 0, host: '127.0.0.1', staticMounts: MOUNTS });
+  const server = await createUploadServer({
+    dir,
+    port: 0,
+    host: '127.0.0.1',
+    staticMounts: MOUNTS,
+    // Every benchmark client comes from 127.0.0.1: the per-address limits (8 uploads, 32 connections by
+    // default) would turn the capacity test into a test of those limits.
+    maxUploadsPerClient: 1000,
+    maxConnectionsPerClient: 1000,
+  });
   origin = server.url.replace(/^ws/, 'http').replace(server.options.path, '');
   endpoint = server.url;
 } else {

@@ -101,6 +101,10 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
 // Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
 // stop-and-wait cannot make the server buffer without bound.
 const MAX_BACKLOG = 4;
+// Bytes of received messages waiting for the disk beyond which the socket stops reading. The rest of a
+// client's window waits in TCP buffers, outside the process: 50 uploads with 16 × 1 MiB windows would
+// otherwise hold 800 MiB here. 1 MiB still keeps the disk busy while the next chunk arrives.
+const MAX_PENDING_BYTES = 1024 * 1024;
 // How often a session start may trigger a sweep of expired partial uploads, per store.
 const SWEEP_INTERVAL = 60_000;
 const lastSweep = new WeakMap<UploadStore, number>();
@@ -143,6 +147,7 @@ export class UploadSession {
   #upload: Receiving | undefined;
   #queue: Promise<void> = Promise.resolve();
   #backlog = 0;
+  #pendingBytes = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
@@ -186,7 +191,8 @@ export class UploadSession {
 
   #enqueue(data: Buffer, isBinary: boolean): void {
     this.#armIdleTimer();
-    if (++this.#backlog > this.#maxBacklog) this.#socket.pause();
+    this.#pendingBytes += data.byteLength;
+    if (++this.#backlog > this.#maxBacklog || this.#pendingBytes > MAX_PENDING_BYTES) this.#socket.pause();
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
       .catch((error: unknown) => {
@@ -194,7 +200,9 @@ export class UploadSession {
         return this.#fail(this.#state === 'receiving' ? 'DATA' : 'STOR', failure.code, failure.message);
       })
       .finally(() => {
-        if (--this.#backlog <= this.#maxBacklog && this.#socket.isPaused) this.#socket.resume();
+        this.#pendingBytes -= data.byteLength;
+        const drained = --this.#backlog <= this.#maxBacklog && this.#pendingBytes <= MAX_PENDING_BYTES;
+        if (drained && this.#socket.isPaused) this.#socket.resume();
       });
   }
 

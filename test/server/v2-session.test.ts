@@ -58,6 +58,61 @@ async function sendPipelined(peer: Peer, data: Buffer, from: number, to: number,
 }
 
 describe('protocol v2 session', () => {
+  it('stops reading a pipelining client while its chunks wait for a slow disk, then takes them all', async () => {
+    const dir = await tempDir();
+    const inner = new FileStore({ dir });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const bound = <T extends object>(target: T, value: unknown) =>
+      typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    // The real file store, with every write held until the gate opens: a disk that has stalled.
+    const store = new Proxy(inner, {
+      get(target, prop) {
+        if (prop !== 'create') return bound(target, Reflect.get(target, prop, target));
+        return async (...args: Parameters<FileStore['create']>) => {
+          const partial = await target.create(...args);
+          return new Proxy(partial, {
+            get(p, key) {
+              const value = Reflect.get(p, key, p);
+              if (key !== 'write') return bound(p, value);
+              return async (chunk: Uint8Array) => {
+                await gate;
+                return (value as (c: Uint8Array) => Promise<void>).call(p, chunk);
+              };
+            },
+          });
+        };
+      },
+    });
+    const server = await createUploadServer({ store, dir, port: 0 });
+    let raw: import('node:net').Socket | undefined;
+    server.on('connection', (request) => (raw = request.socket));
+    try {
+      const MiB = 1024 * 1024;
+      const data = bytes(16 * MiB, 8);
+      const peer = await connect(server.url);
+      const granted = await peer.ask(stor('slow.bin', data.length, { window: 16, chunk: MiB }));
+      assert.equal((granted.ext as { window: number }).window, 16);
+      for (let at = 0; at < data.length; at += MiB) peer.socket.send(data.subarray(at, at + MiB));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      // 1 MiB waiting, 1 MiB being written, a little in the socket's read-ahead: not the whole window.
+      assert.ok(
+        raw!.bytesRead < 5 * MiB,
+        `the server read ${raw!.bytesRead} bytes while its disk was stalled`,
+      );
+      openGate();
+      const acks = [];
+      for (let i = 0; i < 16; i++) acks.push(await peer.next(30_000));
+      assert.equal(acks.at(-1)!.offset, data.length);
+      const fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`);
+      assert.equal(fin.code, 200);
+      assert.deepEqual(await readStored(dir, 'slow.bin'), data);
+    } finally {
+      openGate();
+      await server.close();
+    }
+  });
+
   it('grants the offer within its limits and answers with v, id, offset and ext', async () => {
     started = await startServer({ maxWindow: 4, maxChunk: 2048 });
     const peer = await connect(started.url);

@@ -41,7 +41,7 @@ try {
     605_000,
   );
   const { profile } = await page.send<{ profile: unknown }>('Profiler.stop');
-  console.log(`${values.options}: ${((size / 1048576) / (result.ms / 1000)).toFixed(1)} MiB/s`);
+  console.log(`${values.options}: ${(size / 1048576 / (result.ms / 1000)).toFixed(1)} MiB/s`);
   if (values.out) await writeFile(values.out, JSON.stringify(profile));
 } finally {
   await server.stop();

@@ -86,7 +86,11 @@ export class FileSource {
     // nothing else reads that block. A smaller chunk is copied out of its block.
     const whole = view.byteLength === bytes.buffer.byteLength && bytes.byteOffset === 0;
     const payload =
-      this.#type === 'binary' ? (whole ? (bytes.buffer as ArrayBuffer) : view.slice().buffer) : encodeBase64(view);
+      this.#type === 'binary'
+        ? whole
+          ? (bytes.buffer as ArrayBuffer)
+          : view.slice().buffer
+        : encodeBase64(view);
     return { start, end, payload, bytes: view };
   }
 }

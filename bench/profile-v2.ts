@@ -15,6 +15,7 @@ const { values } = parseArgs({
     page: { type: 'string', default: 'core' },
     server: { type: 'string', default: 'ref' },
     out: { type: 'string', default: '' },
+    pre: { type: 'string', default: '' },
   },
 });
 const size = Number(values.mib) * 1024 * 1024;
@@ -28,6 +29,8 @@ try {
   await page.goto(`${server.origin}/bench/bench.html`);
   await page.pickFile('file', file);
   await server.reset();
+  if (values.pre) await page.evaluate(values.pre);
+  const cpuBefore = await browser.cpuSeconds();
   await page.send('Profiler.enable');
   await page.send('Profiler.setSamplingInterval', { interval: 200 });
   await page.send('Profiler.start');

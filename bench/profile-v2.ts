@@ -44,7 +44,14 @@ try {
     605_000,
   );
   const { profile } = await page.send<{ profile: unknown }>('Profiler.stop');
-  console.log(`${values.options}: ${(size / 1048576 / (result.ms / 1000)).toFixed(1)} MiB/s`);
+  const cpuAfter = await browser.cpuSeconds();
+  const gib = size / 1024 ** 3;
+  const all = (cpuAfter.all - cpuBefore.all) / gib;
+  const renderer = (cpuAfter.renderer - cpuBefore.renderer) / gib;
+  const mibs = size / 1048576 / (result.ms / 1000);
+  console.log(
+    `${values.pre} ${values.options}: ${mibs.toFixed(1)} MiB/s, browser CPU ${all.toFixed(1)} s/GiB (renderer ${renderer.toFixed(1)})`,
+  );
   if (values.out) await writeFile(values.out, JSON.stringify(profile));
 } finally {
   await server.stop();

@@ -79,9 +79,18 @@ export class FileSource {
         if (this.#block === block) this.#block = undefined;
       });
     }
-    const view = (await block.bytes).subarray(start - block.start, end - block.start);
-    // A fresh ArrayBuffer, never a view: mock-socket (and some socket shims) stringify typed-array views.
-    const payload = this.#type === 'binary' ? view.slice().buffer : encodeBase64(view);
+    const bytes = await block.bytes;
+    const view = bytes.subarray(start - block.start, end - block.start);
+    // An ArrayBuffer, never a view: mock-socket (and some socket shims) stringify typed-array views. A chunk
+    // that is a whole block (chunks of READ_BLOCK_SIZE or more) goes as the block's own buffer, uncopied:
+    // nothing else reads that block. A smaller chunk is copied out of its block.
+    const whole = view.byteLength === bytes.buffer.byteLength && bytes.byteOffset === 0;
+    const payload =
+      this.#type === 'binary'
+        ? whole
+          ? (bytes.buffer as ArrayBuffer)
+          : view.slice().buffer
+        : encodeBase64(view);
     return { start, end, payload, bytes: view };
   }
 }

@@ -82,6 +82,12 @@ const RETRYABLE: readonly number[] = [
   Status.serverError,
   Status.unavailable,
 ];
+/**
+ * Bytes of the file read ahead of the send loop under v2 (at least one chunk). Measured in Chromium
+ * (docs/protocol.md, Measurements): with one read in flight the send loop spent ~40 % of an upload waiting
+ * for `Blob.arrayBuffer()`; 4 MiB ahead keeps a read in flight whatever the chunk size.
+ */
+const READ_AHEAD = 4 * 1024 * 1024;
 /** The most bytes hashed in one read when the digest must catch up with the server's offset. */
 const REHASH_BLOCK = 4 * 1024 * 1024;
 
@@ -163,8 +169,12 @@ export class WebSocketFileTransfer extends EventTarget {
   #window = 1;
   /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
   #inFlight: number[] = [];
-  /** The next chunk, read while the previous one is on the wire; at most one, so memory stays bounded. */
-  #nextChunk: Promise<Chunk> | null = null;
+  /**
+   * The next chunks, read while earlier ones are on the wire, oldest first. v1 reads one chunk ahead; v2
+   * reads {@link READ_AHEAD} bytes ahead, so that a file read (a round trip to the browser process) is always
+   * in flight while the socket sends. Bounded either way.
+   */
+  #nextChunks: Promise<Chunk>[] = [];
   #readOffset = 0;
   #pumping = false;
   #sent = 0;
@@ -542,7 +552,7 @@ export class WebSocketFileTransfer extends EventTarget {
     );
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#loaded) this.#attempt = 0;
-    this.#nextChunk = null;
+    this.#nextChunks = [];
     this.#inFlight = [];
     this.#readOffset = stored.offset;
     this.#sent = stored.offset;
@@ -632,7 +642,7 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#releaseSocket();
     this.#clearTimer();
     this.#awaiting = null;
-    this.#nextChunk = null;
+    this.#nextChunks = [];
     this.#inFlight = [];
     this.#setState('retrying');
     this.#retryTimer = setTimeout(() => {
@@ -729,8 +739,7 @@ export class WebSocketFileTransfer extends EventTarget {
         this.#sent < this.#source.size
       ) {
         this.#prefetch();
-        const next = this.#nextChunk!;
-        this.#nextChunk = null;
+        const next = this.#nextChunks.shift()!;
         const chunk = await next;
         if (this.#state !== 'sending' || connection !== this.#connection) return;
         const hasher = this.#hasher;
@@ -759,12 +768,14 @@ export class WebSocketFileTransfer extends EventTarget {
   }
 
   #prefetch(): void {
-    if (this.#nextChunk || this.#readOffset >= this.#source.size) return;
-    const chunk = this.#source.read(this.#readOffset);
-    // A read that fails after an abort is never awaited; this keeps it from surfacing as unhandled.
-    chunk.catch(() => undefined);
-    this.#nextChunk = chunk;
-    this.#readOffset = Math.min(this.#readOffset + this.#source.chunkSize, this.#source.size);
+    const ahead = this.#v2 ? Math.max(1, Math.ceil(READ_AHEAD / this.#source.chunkSize)) : 1;
+    while (this.#nextChunks.length < ahead && this.#readOffset < this.#source.size) {
+      const chunk = this.#source.read(this.#readOffset);
+      // A read that fails after an abort is never awaited; this keeps it from surfacing as unhandled.
+      chunk.catch(() => undefined);
+      this.#nextChunks.push(chunk);
+      this.#readOffset = Math.min(this.#readOffset + this.#source.chunkSize, this.#source.size);
+    }
   }
 
   #send(data: string | ArrayBuffer): boolean {
@@ -865,7 +876,7 @@ export class WebSocketFileTransfer extends EventTarget {
     clearTimeout(this.#retryTimer);
     this.#stopWaitingOnline?.();
     this.#awaiting = null;
-    this.#nextChunk = null;
+    this.#nextChunks = [];
     this.#detachSocket?.();
     this.#detachSocket = null;
     const socket = this.#socket;

@@ -27,6 +27,11 @@ export interface ProgressDetail {
   remainingTime: number;
   /** The file being sent. */
   file: Blob;
+  /**
+   * On `success` under protocol v2: the server's upload id and the name it stored the file under (it may
+   * differ from the file's: sanitised, or `name (1).ext` beside an existing file). Absent under v1.
+   */
+  stored?: { id: string; filename: string };
 }
 
 /** The `detail` of the `abort` event: the figures when the upload was stopped. */

@@ -61,6 +61,11 @@ export interface UploadItem {
   readonly remainingTime: number;
   /** Why the last attempt failed; null unless `status` is `failed`. */
   readonly error: UploadError | null;
+  /**
+   * The name the server stored the file under, once `complete` over protocol v2 (sanitised, or numbered
+   * beside an existing file); null before, and under v1, whose answers do not say.
+   */
+  readonly storedAs: string | null;
 }
 
 /** A file refused by the restrictions. */
@@ -182,6 +187,7 @@ export const UPLOAD_QUEUE_EVENTS = [
 interface Entry {
   id: number;
   file: File;
+  storedAs: string | null;
   status: UploadStatus;
   loaded: number;
   sent: number;
@@ -361,6 +367,7 @@ export class UploadQueue extends EventTarget {
         elapsedTime: 0,
         remainingTime: Infinity,
         error: null,
+        storedAs: null,
         transfer: null,
       };
       this.#entries.push(entry);
@@ -413,7 +420,15 @@ export class UploadQueue extends EventTarget {
     for (const entry of this.#select(target)) {
       if (entry.status !== 'failed' && entry.status !== 'cancelled') continue;
       this.#change(entry, () => {
-        Object.assign(entry, { loaded: 0, sent: 0, percentage: 0, speed: 0, elapsedTime: 0, error: null });
+        Object.assign(entry, {
+          loaded: 0,
+          sent: 0,
+          percentage: 0,
+          speed: 0,
+          elapsedTime: 0,
+          error: null,
+          storedAs: null,
+        });
         entry.remainingTime = Infinity;
       });
       this.#setStatus(entry, 'queued');
@@ -552,6 +567,7 @@ export class UploadQueue extends EventTarget {
     transfer.addEventListener('success', (event) => {
       if (!mine()) return;
       entry.transfer = null;
+      entry.storedAs = event.detail.stored?.filename ?? null;
       this.#apply(entry, event.detail);
       this.#change(entry, () => (entry.speed = 0));
       this.#setStatus(entry, 'complete');

@@ -143,6 +143,7 @@ export class WebSocketFileTransfer extends EventTarget {
   #v2: { id: string; grant: StorGrant } | null = null;
   /** The resume record read at start() or written since; null when there is none. */
   #record: ResumeRecord | null = null;
+  #stored: { id: string; filename: string } | null = null;
   /** The id offered in the last STOR's `resume`, or null. */
   #offeredResume: string | null = null;
   #hasher: Sha256 | null = null;
@@ -488,6 +489,9 @@ export class WebSocketFileTransfer extends EventTarget {
         break;
       case 'FIN':
         this.#options.resumeStore.remove(this.#fingerprint);
+        if (typeof answer.id === 'string' && typeof answer.filename === 'string') {
+          this.#stored = { id: answer.id, filename: answer.filename };
+        }
         this.#succeed();
         break;
       default:
@@ -846,7 +850,10 @@ export class WebSocketFileTransfer extends EventTarget {
   }
 
   #succeed(): void {
-    this.#end('complete', () => this.#dispatch('success', this.#figures()));
+    const stored = this.#stored;
+    this.#end('complete', () =>
+      this.#dispatch('success', { ...this.#figures(), ...(stored ? { stored } : {}) }),
+    );
   }
 
   #fail(code: UploadErrorCode, message: string, init: FailInit = {}): void {

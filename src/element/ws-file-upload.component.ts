@@ -264,9 +264,14 @@ export class WsFileUpload extends LitElement {
     return this.#queue.items;
   }
 
-  /** The names of the uploaded files: the form value. */
+  /**
+   * The names of the uploaded files, the form value: the names the server stored them under when it said
+   * (protocol v2), else the files' own names.
+   */
   get value(): string[] {
-    return this.#queue.items.filter((item) => item.status === 'complete').map((item) => item.file.name);
+    return this.#queue.items
+      .filter((item) => item.status === 'complete')
+      .map((item) => item.storedAs ?? item.file.name);
   }
 
   /** The form the element belongs to, if any. */

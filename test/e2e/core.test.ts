@@ -13,6 +13,7 @@ interface Result {
   code?: string;
   loaded?: number;
   percentage?: number;
+  stored?: { id: string; filename: string };
   events: [string, number, number][];
 }
 
@@ -66,6 +67,9 @@ describe('core → real server, in real Chromium', () => {
             assert.equal(result.percentage, 100);
             const stored = env.stored.find((s) => s.requestedName === local.name);
             assert.ok(stored, `${local.name} was stored`);
+            // Under v2 the FIN answer names the stored file; an empty file completes on STOR, with no FIN.
+            if (local.size > 0)
+              assert.equal(result.stored?.filename, stored.filename, `${local.name}: name told`);
             assert.equal(
               await storedHash(env.dir, stored.filename),
               local.sha256,

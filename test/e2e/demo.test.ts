@@ -99,6 +99,15 @@ describe('demo page (CDN bundle) with the reference server', () => {
       const stored = await readFile(path.join(dir, file.name));
       assert.equal(sha256(stored), sha256(file.data), file.name);
     }
+
+    // The same name again: the server stores it beside the first, and the form value says under which name.
+    await input.uploadFile(path.join(sources, 'picked-small.txt'));
+    await untilAllUploaded(page, files.length + 1);
+    const value = (await page.evaluate(
+      () => (document.querySelector('ws-file-upload') as unknown as { value: string[] }).value,
+    )) as string[];
+    assert.deepEqual([...value].sort(), [...files.map((f) => f.name), 'picked-small (1).txt'].sort());
+    assert.equal(sha256(await readFile(path.join(dir, 'picked-small (1).txt'))), sha256(files[0]!.data));
     await page.close();
   });
 

@@ -1,16 +1,14 @@
 // Screenshots of the demo page for the README: mid-upload and done, light and dark, saved to docs/.
 // Usage: npm run screenshots (builds first). Uses the real server and Chromium, like the e2e tests.
-/* global customElements, document, File, requestAnimationFrame, process, console */
-import { existsSync } from 'node:fs';
+/* global customElements, document, File, requestAnimationFrame, console */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import puppeteer from 'puppeteer-core';
 import { createUploadServer } from '../dist/server/index.js';
+import { CHROMIUM_ARGS, chromiumPath } from '../test/chromium.mjs';
 
-const executablePath =
-  process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const dir = await mkdtemp(path.join(tmpdir(), 'wsfu-shots-'));
 const server = await createUploadServer({
   dir,
@@ -19,9 +17,9 @@ const server = await createUploadServer({
   staticMounts: { '/dist': 'dist' },
 });
 const browser = await puppeteer.launch({
-  executablePath,
+  executablePath: chromiumPath(),
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu'],
+  args: CHROMIUM_ARGS,
 });
 
 try {

@@ -7,11 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import { launchBrowser } from './harness.ts';
 import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
-
-const executablePath =
-  process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -56,7 +54,6 @@ describe('demo page (CDN bundle) with the reference server', () => {
 
   before(async () => {
     assert.ok(existsSync('dist/ws-file-upload.bundle.min.js'), 'run `npm run build` first');
-    assert.ok(executablePath, 'Chromium not found: set CHROME_PATH');
     dir = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-store-'));
     sources = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-src-'));
     server = await createUploadServer({
@@ -65,11 +62,7 @@ describe('demo page (CDN bundle) with the reference server', () => {
       staticDir: 'demo',
       staticMounts: { '/dist': 'dist' },
     });
-    browser = await puppeteer.launch({
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

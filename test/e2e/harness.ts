@@ -1,31 +1,14 @@
 // End-to-end harness: the system's Chromium (puppeteer-core, no per-frame instrumentation) against the real
 // reference server, which also serves the built dist/ and the fixture pages.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.mjs';
 import { createUploadServer, type StoredFile, type UploadServerOptions } from '../../src/server/index.ts';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
-
-/** The system browser: CHROME_PATH, or Debian's chromium. */
-export function chromiumPath(): string {
-  const found = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-    (candidate) => candidate && existsSync(candidate),
-  );
-  if (!found) throw new Error('No Chromium found: install Debian\'s "chromium" or set CHROME_PATH.');
-  return found;
-}
+export { CHROMIUM_ARGS, chromiumPath };
 
 export function launchBrowser(): Promise<Browser> {
   return puppeteer.launch({

@@ -9,11 +9,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import puppeteer, { type Browser, type ElementHandle } from 'puppeteer-core';
+import { type Browser, type ElementHandle } from 'puppeteer-core';
+import { launchBrowser } from './harness.ts';
 import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
 
-const executablePath =
-  process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 function sha256(data: Uint8Array): string {
@@ -30,7 +29,6 @@ describe('framework interop', () => {
 
   before(async () => {
     assert.ok(existsSync('dist/element/ws-file-upload.js'), 'run `npm run build` first');
-    assert.ok(executablePath, 'Chromium not found: set CHROME_PATH');
     site = await mkdtemp(path.join(tmpdir(), 'wsfu-interop-site-'));
     store = await mkdtemp(path.join(tmpdir(), 'wsfu-interop-store-'));
     sources = await mkdtemp(path.join(tmpdir(), 'wsfu-interop-src-'));
@@ -69,11 +67,7 @@ describe('framework interop', () => {
         return credentials.token === 'react-token' || credentials.token === 'vue-token';
       },
     });
-    browser = await puppeteer.launch({
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

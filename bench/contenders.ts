@@ -20,6 +20,7 @@ export interface Contender {
 }
 
 const MiB = 1024 * 1024;
+// Raw rows read the file with file.stream() and a BYOB reader (the cheapest read measured; see the diagnostics).
 const raw = { block: 4 * MiB, highWater: 16 * MiB };
 
 export function contenders({ networkCheck }: { networkCheck: boolean }): Contender[] {
@@ -91,13 +92,32 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       options: { chunkSize: 8 * MiB },
     },
   ];
-  // Diagnostics: where the WebSocket rows spend their time (file reads, or the socket).
+  // Diagnostics: where the WebSocket rows spend their time (file reads, or the socket), and the slower ways to
+  // read a file the raw rows do not use.
   list.push(
+    {
+      name: 'diagnostic: read the file only, file.stream() BYOB into 1 MiB buffers, nothing sent',
+      server: 'count',
+      page: 'readOnly',
+      options: { message: MiB },
+    },
     {
       name: 'diagnostic: read the file only, 4 MiB arrayBuffer() reads, nothing sent',
       server: 'count',
       page: 'readOnly',
-      options: { block: 4 * MiB, message: 4 * MiB },
+      options: { block: 4 * MiB, message: 4 * MiB, reader: 'arrayBuffer' },
+    },
+    {
+      name: 'diagnostic: raw WebSocket 1 MiB messages cut from 4 MiB arrayBuffer() reads → disk',
+      server: 'disk',
+      page: 'rawWebSocket',
+      options: { ...raw, message: MiB, reader: 'arrayBuffer' },
+    },
+    {
+      name: 'diagnostic: raw WebSocket, send(Blob slice of 1 MiB) → disk',
+      server: 'disk',
+      page: 'rawWebSocket',
+      options: { ...raw, message: MiB, reader: 'blob' },
     },
     {
       name: 'diagnostic: raw WebSocket 1 MiB from one in-memory buffer (no file read) → count only',

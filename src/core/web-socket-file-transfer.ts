@@ -549,6 +549,7 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#v2 = { id: stored.id, grant };
     this.#window = Math.min(grant.window, this.#options.window);
     const chunkSize = Math.min(this.#options.v2ChunkSize, grant.maxChunk);
+    this.#source.close();
     this.#source = new FileSource(
       this.#options.file,
       chunkSize,
@@ -884,6 +885,7 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#stopWaitingOnline?.();
     this.#awaiting = null;
     this.#nextChunks = [];
+    this.#source.close();
     this.#detachSocket?.();
     this.#detachSocket = null;
     const socket = this.#socket;

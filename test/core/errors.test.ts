@@ -325,10 +325,13 @@ describe('WebSocketFileTransfer', () => {
     it('fails with readFailed', async () => {
       const server = serve();
       const file = makeFile(3 * CHUNK);
+      // What a picked file that changed on disk does: every way of reading it fails with NotReadableError.
+      const changed = () => new DOMException('The file changed.', 'NotReadableError');
       file.slice = () =>
         ({
-          arrayBuffer: () => Promise.reject(new DOMException('The file changed.', 'NotReadableError')),
-        }) as Blob;
+          arrayBuffer: () => Promise.reject(changed()),
+          stream: () => new ReadableStream({ pull: (controller) => controller.error(changed()) }),
+        }) as unknown as Blob;
       const { error } = await failure(server.url, { file });
       expectError(error, 'readFailed', /The file changed/);
       expect(error.cause).to.be.instanceOf(DOMException);

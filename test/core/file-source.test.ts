@@ -2,6 +2,7 @@ import { expect } from '@open-wc/testing';
 import {
   encodeBase64,
   encodeBase64Portable,
+  DIRECT_READ_MIN,
   FileSource,
   READ_BLOCK_SIZE,
 } from '../../src/core/file-source.ts';
@@ -33,7 +34,7 @@ describe('FileSource', () => {
     expect(decodeBase64(last.payload as string)).to.deep.equal(bytes.slice(2000));
   });
 
-  it('loads one block from the chunk it reads, clipped to the file, and cuts later chunks from it', async () => {
+  it('opens the file once for reads in file order, and reopens it where a read jumps', async () => {
     const bytes = makeBytes(10_000);
     const blob = new Blob([bytes]);
     const slices: [number | undefined, number | undefined][] = [];
@@ -45,27 +46,92 @@ describe('FileSource', () => {
     const source = new FileSource(blob, 1000, 'binary');
     await source.read(5000);
     const next = await source.read(6000);
-    expect(slices).to.deep.equal([[5000, 10_000]]);
+    expect(slices).to.deep.equal([[5000, undefined]]);
     expect(new Uint8Array(next.payload as ArrayBuffer)).to.deep.equal(bytes.slice(6000, 7000));
+    const back = await source.read(1000);
+    expect(slices).to.deep.equal([
+      [5000, undefined],
+      [1000, undefined],
+    ]);
+    expect(new Uint8Array(back.payload as ArrayBuffer)).to.deep.equal(bytes.slice(1000, 2000));
   });
 
-  it('never loads more than one block at a time from a big file', async () => {
+  it('reads a big chunk into its own buffer, uncopied, and small chunks from one block', async () => {
+    const size = 3 * DIRECT_READ_MIN + 5;
+    const bytes = makeBytes(size);
+    const big = new FileSource(new Blob([bytes]), DIRECT_READ_MIN, 'binary');
+    const chunks = await Promise.all([0, 1, 2, 3].map((i) => big.read(i * DIRECT_READ_MIN)));
+    for (const chunk of chunks) {
+      expect(chunk.bytes.buffer).to.equal(
+        chunk.payload,
+        'the payload is the buffer the bytes were read into',
+      );
+      expect(chunk.bytes).to.deep.equal(bytes.slice(chunk.start, chunk.end));
+    }
+    const small = new FileSource(new Blob([bytes]), 1000, 'binary');
+    const [first, second] = await Promise.all([small.read(0), small.read(1000)]);
+    expect(first.bytes.buffer).to.equal(second.bytes.buffer, 'both cut from one block');
+    expect(first.bytes.buffer.byteLength).to.equal(Math.min(READ_BLOCK_SIZE, size));
+    expect(second.bytes).to.deep.equal(bytes.slice(1000, 2000));
+  });
+
+  it('reads a big file in order, chunk after chunk, to the same bytes', async () => {
     const size = 3 * READ_BLOCK_SIZE + 5;
-    const blob = new Blob([makeBytes(size)]);
-    const slices: [number | undefined, number | undefined][] = [];
-    const slice = blob.slice.bind(blob);
-    blob.slice = (start?: number, end?: number) => {
-      slices.push([start, end]);
-      return slice(start, end);
+    const bytes = makeBytes(size);
+    const source = new FileSource(new Blob([bytes]), 256 * 1024, 'binary');
+    const reads = [];
+    for (let at = 0; at < size; at += 256 * 1024) reads.push(source.read(at));
+    const chunks = await Promise.all(reads);
+    const joined = new Uint8Array(size);
+    for (const chunk of chunks) joined.set(chunk.bytes, chunk.start);
+    expect(joined).to.deep.equal(bytes);
+  });
+
+  it('fails a read when the file cannot be read, and reads again on the next call', async () => {
+    const bytes = makeBytes(5000);
+    const blob = new Blob([bytes]);
+    const stream = blob.stream.bind(blob);
+    let broken = true;
+    blob.slice = () => {
+      const part = new Blob([bytes]);
+      part.stream = () => {
+        if (!broken) return stream();
+        return new ReadableStream({
+          pull: (controller) => controller.error(new DOMException('gone', 'NotReadableError')),
+        });
+      };
+      return part;
     };
-    const source = new FileSource(blob, 64 * 1024, 'binary');
-    for (let at = 0; at < size; at += 64 * 1024) await source.read(at);
-    expect(slices).to.deep.equal([
-      [0, READ_BLOCK_SIZE],
-      [READ_BLOCK_SIZE, 2 * READ_BLOCK_SIZE],
-      [2 * READ_BLOCK_SIZE, 3 * READ_BLOCK_SIZE],
-      [3 * READ_BLOCK_SIZE, size],
-    ]);
+    const source = new FileSource(blob, 1000, 'binary');
+    let failure: unknown;
+    await source.read(0).catch((error: unknown) => (failure = error));
+    expect(failure).to.be.instanceOf(DOMException);
+    broken = false;
+    const chunk = await source.read(0);
+    expect(chunk.bytes).to.deep.equal(bytes.slice(0, 1000));
+  });
+
+  it('reads through the default reader where the stream is not a byte stream', async () => {
+    const bytes = makeBytes(5000);
+    const blob = new Blob([bytes]);
+    blob.slice = (start?: number) => {
+      const part = new Blob([bytes.slice(start)]);
+      // Chunks of 700 bytes from a plain (not byte) stream, as a browser without byte streams hands out.
+      part.stream = () => {
+        let at = 0;
+        const data = bytes.slice(start);
+        return new ReadableStream<Uint8Array<ArrayBuffer>>({
+          pull(controller) {
+            if (at >= data.length) controller.close();
+            else controller.enqueue(data.slice(at, (at += 700)));
+          },
+        });
+      };
+      return part;
+    };
+    const source = new FileSource(blob, 1000, 'binary');
+    const chunks = await Promise.all([0, 1000, 2000, 3000, 4000].map((at) => source.read(at)));
+    for (const chunk of chunks) expect(chunk.bytes).to.deep.equal(bytes.slice(chunk.start, chunk.end));
   });
 });
 

@@ -209,3 +209,73 @@ describe('v2 options', () => {
     );
   });
 });
+
+describe('WebSocketFileTransfer between connections under v2 (manual mock)', () => {
+  const grant = {
+    type: 'STOR' as const,
+    code: 200,
+    message: 'ok',
+    v: 2,
+    id: 'u_between',
+    offset: 0,
+    ext: {
+      binary: true,
+      window: 2,
+      maxChunk: 1000,
+      checksum: null,
+      fin: true,
+      expires: '2999-01-01T00:00:00Z',
+    },
+  };
+  const start = async (retryDelays: number[]) => {
+    const server = new MockServer({ mode: 'manual' });
+    servers.push(server);
+    const transfer = new WebSocketFileTransfer({
+      url: server.url,
+      file: makeFile(3000),
+      WebSocket: MockWebSocketClass,
+      resumeStore: null,
+      v2ChunkSize: 1000,
+      window: 2,
+      retryDelays,
+    });
+    transfer.start();
+    await server.nextText();
+    server.send(grant);
+    await server.nextFrame();
+    await server.nextFrame(); // the window: two chunks before any ack
+    return { server, transfer };
+  };
+  const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('waits for the browser to be back online before it reconnects', async () => {
+    const { server, transfer } = await start([0]);
+    Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });
+    try {
+      server.closeClient(1006);
+      await delay(150);
+      expect(transfer.state).to.equal('retrying');
+      expect(server.connections).to.equal(1, 'no reconnect while offline');
+    } finally {
+      delete (navigator as { onLine?: boolean }).onLine;
+    }
+    window.dispatchEvent(new Event('online'));
+    const resumed = JSON.parse((await server.nextText()).slice(5)) as { ext: { resume: string } };
+    expect(resumed.ext.resume).to.equal('u_between');
+    expect(server.connections).to.equal(2);
+    transfer.abort();
+  });
+
+  it('sends ABOR on a connection of its own when aborted while waiting to reconnect', async () => {
+    const { server, transfer } = await start([5000]);
+    server.closeClient(1006);
+    await delay(50);
+    expect(transfer.state).to.equal('retrying');
+    const aborted = nextEvent(transfer, 'abort');
+    transfer.abort();
+    await aborted;
+    expect(await server.nextText()).to.equal('ABOR: {"id":"u_between"}');
+    expect(server.connections).to.equal(2);
+    expect(transfer.state).to.equal('aborted');
+  });
+});

@@ -12,7 +12,7 @@ export type {
 } from './options.ts';
 export type { StoredFile } from './session.ts';
 export { FileStore, type FileStoreOptions } from './stores/file-store.ts';
-export type { UploadStore, PartialUpload } from './stores/store.ts';
+export type { UploadStore, PartialUpload, CompletedUpload } from './stores/store.ts';
 export { sanitizeFilename } from './naming.ts';
 export { tokenAccess, passwordFileAccess, hashPassword } from './access.ts';
 export { createLogger } from './logging.ts';

@@ -21,7 +21,7 @@ import {
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
-import type { PartialUpload, UploadStore } from './stores/store.ts';
+import type { CompletedUpload, PartialUpload, UploadStore } from './stores/store.ts';
 
 /** What the server learns when a file is in its final place. */
 export interface StoredFile {
@@ -109,15 +109,11 @@ const MAX_PENDING_BYTES = 1024 * 1024;
 const SWEEP_INTERVAL = 60_000;
 const lastSweep = new WeakMap<UploadStore, number>();
 
-/** An upload committed on FIN, remembered so that a client whose FIN answer was lost learns it succeeded. */
-interface Completed {
-  size: number;
-  filename: string;
-  checksum: string | undefined;
-  owner: string | null;
-  expiresAt: number;
-}
-// Per store, in memory only (a restart forgets them; the client then starts afresh, see docs/protocol.md).
+/**
+ * An upload committed on FIN, remembered so that a client whose FIN answer was lost learns it succeeded: per
+ * store in memory, and through the store's `remember` (the file store keeps it on disk) across restarts.
+ */
+type Completed = CompletedUpload;
 const completedUploads = new WeakMap<UploadStore, Map<string, Completed>>();
 // Bounds the memory that remembering costs; the oldest entries go first.
 const MAX_COMPLETED = 10_000;
@@ -313,7 +309,11 @@ export class UploadSession {
     if (resume !== null) {
       const found = await this.#store.open?.(resume);
       if (this.#closed) return;
-      const completed = found ? undefined : this.#completed().get(resume);
+      let completed = found ? undefined : this.#completed().get(resume);
+      if (!found && !completed) {
+        completed = await this.#store.recall?.(resume).catch(() => undefined);
+        if (this.#closed) return;
+      }
       if (completed && completed.size === stor.size && completed.expiresAt > Date.now()) {
         return this.#answerFinished(resume, completed, offer.value.window);
       }
@@ -501,13 +501,17 @@ export class UploadSession {
     const id = upload.partial.id;
     const owner = upload.partial.owner;
     const filename = await this.#commit();
-    this.#remember(id, {
+    const record: Completed = {
       size: upload.size,
       filename,
       checksum,
       owner,
       expiresAt: Date.now() + this.#options.partialExpiry,
-    });
+    };
+    this.#remember(id, record);
+    // Kept before the answer, so that an answer lost in a crash is still recoverable after the restart. A
+    // record that cannot be kept (full disk) costs only that: the file itself is committed and answered.
+    await this.#store.remember?.(id, record).catch(() => undefined);
     if (this.#closed) return;
     this.#answer({
       type: 'FIN',

@@ -133,7 +133,7 @@ describe('protocol v2 session', () => {
     started = await startServer();
     const data = bytes(10_000, 3);
     const peer = await connect(started.url);
-    await peer.ask(stor('a.bin', data.length));
+    const answer = await peer.ask(stor('a.bin', data.length));
     const acks = await sendPipelined(peer, data, 0, data.length, 1024);
     assert.deepEqual(
       acks.map((a) => a.offset),
@@ -153,7 +153,7 @@ describe('protocol v2 session', () => {
     assert.equal(fin.checksum, digest(data));
     assert.deepEqual(landedAtAnswer, ['a.bin']);
     assert.deepEqual(await readStored(started.dir, 'a.bin'), data);
-    assert.deepEqual(await partialFiles(started.dir), []);
+    assert.deepEqual(await partialFiles(started.dir), [`${answer.id}.json`], 'no data left, only the record');
   });
 
   it('answers a wrong checksum with 422, deletes the partial and stores nothing', async () => {
@@ -265,6 +265,59 @@ describe('protocol v2 session', () => {
     assert.equal(again.code, 200);
     assert.equal(again.filename, 'done.bin');
     assert.deepEqual(await storedFiles(started.dir), ['done.bin'], 'stored once, not twice');
+  });
+
+  it('still knows a committed upload after a restart, for a client whose FIN answer was lost', async () => {
+    const dir = await tempDir();
+    const data = bytes(4096, 10);
+    let server = await createUploadServer({ dir, port: 0 });
+    const first = await Peer.connect(server.url);
+    const answer = await first.ask(stor('kept.bin', data.length));
+    await sendPipelined(first, data, 0, data.length, 1024);
+    const fin = `FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`;
+    assert.equal((await first.ask(fin)).code, 200);
+    first.close();
+    await server.close();
+    server = await createUploadServer({ dir, port: 0 });
+    try {
+      const second = await Peer.connect(server.url);
+      const resumed = await second.ask(stor('kept.bin', data.length, { resume: answer.id }));
+      assert.equal(resumed.code, 200);
+      assert.equal(resumed.offset, data.length);
+      const wrong = await Peer.connect(server.url);
+      const other = await wrong.ask(stor('kept.bin', data.length + 1, { resume: answer.id }));
+      assert.equal(other.code, 404, 'another size is another file');
+      wrong.close();
+      const again = await second.ask(fin);
+      assert.equal(again.code, 200);
+      assert.equal(again.filename, 'kept.bin');
+      assert.equal(again.checksum, digest(data));
+      assert.deepEqual(await storedFiles(dir), ['kept.bin'], 'stored once, not twice');
+      second.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('forgets a committed upload once its record expires, and sweeps the record', async () => {
+    const dir = await tempDir();
+    const store = new FileStore({ dir });
+    const id = 'u_AAAAAAAAAAAAAAAAAAAAAAAB';
+    const record = {
+      size: 5,
+      filename: 'f.bin',
+      checksum: undefined,
+      owner: 'alice',
+      expiresAt: Date.now() + 60_000,
+    };
+    await store.remember(id, record);
+    assert.deepEqual(await store.recall(id), record);
+    assert.equal(await store.open(id), undefined, 'a record is not a resumable partial upload');
+    assert.equal(await store.recall('../../etc/passwd'), undefined);
+    await store.remember(id, { ...record, expiresAt: Date.now() - 1 });
+    assert.equal(await store.recall(id), undefined);
+    assert.equal(await store.expire(Date.now()), 1);
+    assert.deepEqual(await partialFiles(dir), []);
   });
 
   it('answers 404 to an unknown id and keeps the connection for a fresh STOR', async () => {

@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { numberedName } from '../naming.ts';
-import type { PartialUpload, ResumableRequest, UploadStore } from './store.ts';
+import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 
 /** Folder inside the upload directory where partial uploads live until they are complete. */
 export const PARTIAL_DIR = '.partial';
@@ -43,6 +43,8 @@ interface PartialMeta {
   owner: string | null;
   ttl: number;
   expiresAt: number;
+  /** Set once committed: the upload is then only a record for {@link FileStore.recall}, no longer resumable. */
+  completed?: { filename: string; checksum?: string };
 }
 
 // Resumable ids are capability tokens: 144 random bits, URL-safe, and safe as a file name.
@@ -80,12 +82,7 @@ export class FileStore implements UploadStore {
     folder?: string;
     resumable?: ResumableRequest;
   }): Promise<PartialUpload> {
-    // A failed mkdir (full disk, permissions) must not stick: the next upload tries again.
-    this.#ready ??= mkdir(this.#partialDir, { recursive: true }).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    await this.#ready;
+    await this.#ensurePartialDir();
     this.targetDir(request.folder);
     const { resumable } = request;
     const id = resumable ? `u_${randomBytes(18).toString('base64url')}` : randomBytes(12).toString('hex');
@@ -106,6 +103,15 @@ export class FileStore implements UploadStore {
       this.#live.set(id, upload);
     }
     return upload;
+  }
+
+  #ensurePartialDir(): Promise<unknown> {
+    // A failed mkdir (full disk, permissions) must not stick: the next upload tries again.
+    this.#ready ??= mkdir(this.#partialDir, { recursive: true }).catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
   }
 
   /** @inheritdoc */
@@ -135,6 +141,7 @@ export class FileStore implements UploadStore {
     }
     if (meta.id !== id || typeof meta.size !== 'number' || typeof meta.filename !== 'string')
       return undefined;
+    if (meta.completed) return undefined;
     try {
       this.targetDir(meta.folder);
     } catch {
@@ -149,6 +156,49 @@ export class FileStore implements UploadStore {
     const upload = new FilePartialUpload(this, meta, handle, offset, hash, true);
     this.#live.set(id, upload);
     return upload;
+  }
+
+  /**
+   * @inheritdoc
+   * Kept as `<id>.json` in the partial folder (written aside, then renamed), swept by {@link FileStore.expire}.
+   */
+  async remember(id: string, record: CompletedUpload): Promise<void> {
+    if (!RESUMABLE_ID_RE.test(id)) return;
+    const meta: PartialMeta = {
+      id,
+      filename: record.filename,
+      size: record.size,
+      owner: record.owner,
+      ttl: 0,
+      expiresAt: record.expiresAt,
+      completed: {
+        filename: record.filename,
+        ...(record.checksum !== undefined ? { checksum: record.checksum } : {}),
+      },
+    };
+    await this.#ensurePartialDir();
+    await writeMeta(this.metaPath(id), meta);
+  }
+
+  /** @inheritdoc */
+  async recall(id: string): Promise<CompletedUpload | undefined> {
+    if (!RESUMABLE_ID_RE.test(id)) return undefined;
+    let meta: PartialMeta;
+    try {
+      meta = JSON.parse(await readFile(this.metaPath(id), 'utf8')) as PartialMeta;
+    } catch {
+      return undefined;
+    }
+    const completed = meta.completed;
+    if (meta.id !== id || !completed || typeof completed.filename !== 'string') return undefined;
+    if (typeof meta.size !== 'number' || !(meta.expiresAt >= Date.now())) return undefined;
+    return {
+      size: meta.size,
+      filename: completed.filename,
+      checksum: typeof completed.checksum === 'string' ? completed.checksum : undefined,
+      owner: typeof meta.owner === 'string' ? meta.owner : null,
+      expiresAt: meta.expiresAt,
+    };
   }
 
   /** @inheritdoc */
@@ -325,11 +375,7 @@ class FilePartialUpload implements PartialUpload {
 
   /** @internal */
   async saveMeta(): Promise<void> {
-    const meta: PartialMeta = { ...this.#meta, expiresAt: this.#expiresAt };
-    // Written aside then renamed, so that a crash never leaves half a JSON file that hides the upload.
-    const tmp = `${this.#store.metaPath(this.id)}.tmp`;
-    await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
-    await rename(tmp, this.#store.metaPath(this.id));
+    await writeMeta(this.#store.metaPath(this.id), { ...this.#meta, expiresAt: this.#expiresAt });
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -379,6 +425,13 @@ class FilePartialUpload implements PartialUpload {
     await handle?.close().catch(() => undefined);
     await this.#store.removeFiles(this.id);
   }
+}
+
+/** Writes `<id>.json` aside then renames it, so that a crash never leaves half a JSON file that hides the upload. */
+async function writeMeta(file: string, meta: PartialMeta): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
+  await rename(tmp, file);
 }
 
 /** SHA-256 of the first `length` bytes of a file: how a restarted server recovers its digest state. */

@@ -32,6 +32,31 @@ export interface UploadStore {
    * @returns how many were deleted
    */
   expire?(now: number): Promise<number>;
+  /**
+   * Keeps the record of a committed resumable upload until it expires, so that a client whose FIN answer was
+   * lost learns it succeeded even after a restart. Optional: without it the record lives in memory only.
+   *
+   * @param id - the upload's id
+   * @param record - what the FIN answer said, and who may ask
+   */
+  remember?(id: string, record: CompletedUpload): Promise<void>;
+  /**
+   * The record {@link UploadStore.remember} kept for `id`, or undefined when there is none or it expired.
+   *
+   * @param id - the id a client resumes with
+   */
+  recall?(id: string): Promise<CompletedUpload | undefined>;
+}
+
+/** A committed resumable upload, as remembered for a client that lost the FIN answer. */
+export interface CompletedUpload {
+  size: number;
+  /** The name it was stored under, relative to the upload folder (what the FIN answer said). */
+  filename: string;
+  /** `sha256:<base64>` when a checksum was agreed and checked. */
+  checksum: string | undefined;
+  owner: string | null;
+  expiresAt: number;
 }
 
 /** How a resumable partial upload is kept. */

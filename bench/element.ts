@@ -80,11 +80,14 @@ export async function inPage(files: number, size: number, timeoutMs: number): Pr
     setTimeout(() => reject(new Error(`not complete after ${timeoutMs} ms`)), timeoutMs);
   });
   await new Promise((resolve) => setTimeout(resolve, 0));
+  // Marks for a trace of the run (bench/trace-element.ts); nothing reads them here.
+  performance.mark('element-bench:start');
   const start = performance.now();
   el.addFiles(list);
   const addMs = performance.now() - start;
   await done;
   const totalMs = performance.now() - start;
+  performance.mark('element-bench:end');
   running = false;
   // Long-task entries are delivered after the task; give the last ones time to arrive.
   await new Promise((resolve) => setTimeout(resolve, 200));

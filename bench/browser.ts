@@ -2,8 +2,8 @@
 //
 // Why not puppeteer's Page: it enables the Network domain, and Chromium then copies every WebSocket frame to
 // the driver, which slows WebSocket uploads 3–4×. This client only ever sends the commands below (Target,
-// Page.navigate, Runtime, DOM.setFileInputFiles, Network.enable only for the `--network-check` row), so no
-// frame is copied. How it was checked: `npm run bench -- --network-check` adds a row that runs the raw
+// Page.navigate, Runtime, DOM.setFileInputFiles, Network.enable only for the `--network-check` row; Profiler,
+// Tracing and IO in the diagnostics profile-*.ts and trace-element.ts), so no frame is copied. How it was checked: `npm run bench -- --network-check` adds a row that runs the raw
 // WebSocket contender after `Network.enable`; compare its MiB/s with the plain raw row of the same run. On
 // 2026-11-29 (bench/results/2026-11-29T1146Z-128MiB-partial.md): 19 MiB/s without, 2.2 MiB/s with it.
 import { spawn, type ChildProcess } from 'node:child_process';

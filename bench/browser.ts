@@ -2,8 +2,8 @@
 //
 // Why not puppeteer's Page: it enables the Network domain, and Chromium then copies every WebSocket frame to
 // the driver, which slows WebSocket uploads 3–4×. This client only ever sends the commands below (Target,
-// Page.navigate, Runtime, DOM.setFileInputFiles, Network.enable only for the `--network-check` row), so no
-// frame is copied. How it was checked: `npm run bench -- --network-check` adds a row that runs the raw
+// Page.navigate, Runtime, DOM.setFileInputFiles, Network.enable only for the `--network-check` row; Profiler,
+// Tracing and IO in the diagnostics profile-*.ts and trace-element.ts), so no frame is copied. How it was checked: `npm run bench -- --network-check` adds a row that runs the raw
 // WebSocket contender after `Network.enable`; compare its MiB/s with the plain raw row of the same run. On
 // 2026-11-29 (bench/results/2026-11-29T1146Z-128MiB-partial.md): 19 MiB/s without, 2.2 MiB/s with it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,8 @@ interface Pending {
 export class Cdp {
   readonly #socket: WebSocket;
   readonly #pending = new Map<number, Pending>();
+  /** Handlers of the few events a diagnostic asks for (bench/trace-element.ts: Tracing.tracingComplete). */
+  readonly #handlers = new Map<string, (params: Record<string, unknown>) => void>();
   #nextId = 1;
 
   constructor(socket: WebSocket) {
@@ -30,10 +32,16 @@ export class Cdp {
     socket.on('message', (data: Buffer) => {
       const message = JSON.parse(data.toString('utf8')) as {
         id?: number;
+        method?: string;
+        params?: Record<string, unknown>;
         result?: unknown;
         error?: { message: string };
       };
-      if (message.id === undefined) return; // events: none is subscribed to on purpose
+      if (message.id === undefined) {
+        // Events: no domain that streams them (Network) is ever enabled, on purpose; see the file header.
+        if (message.method) this.#handlers.get(message.method)?.(message.params ?? {});
+        return;
+      }
       const pending = this.#pending.get(message.id);
       if (!pending) return;
       this.#pending.delete(message.id);
@@ -66,6 +74,11 @@ export class Cdp {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       this.#socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
     });
+  }
+
+  /** Calls `handler` with the params of every `method` event (one handler per event name). */
+  on(method: string, handler: (params: Record<string, unknown>) => void): void {
+    this.#handlers.set(method, handler);
   }
 
   close(): void {

@@ -35,9 +35,9 @@ export interface ElementResult {
 /**
  * Runs in the page (serialised with `toString()`, hence only browser globals): makes the files, lets that
  * task end, then adds them to the element in a task of their own, as a drop would, and watches until the
- * queue completes (bounded by `timeoutMs`).
+ * queue completes (bounded by `timeoutMs`). Exported for bench/profile-element.ts.
  */
-async function inPage(files: number, size: number, timeoutMs: number): Promise<ElementResult> {
+export async function inPage(files: number, size: number, timeoutMs: number): Promise<ElementResult> {
   // The global tag map types it (the element's module is in this project); the page runs the bundle.
   const el = document.querySelector('ws-file-upload')!;
   el.url = `ws://${location.host}/upload`;
@@ -80,11 +80,14 @@ async function inPage(files: number, size: number, timeoutMs: number): Promise<E
     setTimeout(() => reject(new Error(`not complete after ${timeoutMs} ms`)), timeoutMs);
   });
   await new Promise((resolve) => setTimeout(resolve, 0));
+  // Marks for a trace of the run (bench/trace-element.ts); nothing reads them here.
+  performance.mark('element-bench:start');
   const start = performance.now();
   el.addFiles(list);
   const addMs = performance.now() - start;
   await done;
   const totalMs = performance.now() - start;
+  performance.mark('element-bench:end');
   running = false;
   // Long-task entries are delivered after the task; give the last ones time to arrive.
   await new Promise((resolve) => setTimeout(resolve, 200));

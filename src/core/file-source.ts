@@ -41,15 +41,36 @@ export class FileSource {
   #block: Block | undefined;
 
   /**
-   * @param blob - the file to read
+   * @param file - the file to read, or the reader of another source over it (see {@link withChunks})
    * @param chunkSize - bytes per chunk
    * @param type - `binary` yields ArrayBuffers, `base64` yields text
    */
-  constructor(blob: Blob, chunkSize: number, type: TransferType) {
-    this.#reader = new SequentialReader(blob);
+  constructor(file: Blob | SequentialReader, chunkSize: number, type: TransferType) {
+    this.#reader = file instanceof SequentialReader ? file : new SequentialReader(file);
     this.#chunkSize = chunkSize;
     this.#blockSize = chunkSize >= DIRECT_READ_MIN ? chunkSize : READ_BLOCK_SIZE;
     this.#type = type;
+  }
+
+  /**
+   * The same file cut into other chunks, keeping the block already loaded (or being loaded): when a v2
+   * server's STOR answer changes the chunk size, the chunk read ahead while it answered is not read again,
+   * and the file's stream stays open where it was. For a file smaller than a block, that halves the reads
+   * of an upload.
+   *
+   * @param chunkSize - bytes per chunk
+   * @param type - `binary` yields ArrayBuffers, `base64` yields text
+   * @returns a new source over the same file
+   */
+  withChunks(chunkSize: number, type: TransferType): FileSource {
+    const source = new FileSource(this.#reader, chunkSize, type);
+    const block = this.#block;
+    source.#block = block;
+    // As in read(): a failed load must not stay cached in the new source either.
+    block?.bytes.catch(() => {
+      if (source.#block === block) source.#block = undefined;
+    });
+    return source;
   }
 
   /** Raw bytes per chunk. */
@@ -85,8 +106,9 @@ export class FileSource {
     const bytes = await block.bytes;
     const view = bytes.subarray(start - block.start, end - block.start);
     // An ArrayBuffer, never a view: mock-socket (and some socket shims) stringify typed-array views. A chunk
-    // that is its whole block goes as the block's own buffer, uncopied: nothing else reads that block. A
-    // smaller chunk is copied out of its block.
+    // that is its whole block (chunks of DIRECT_READ_MIN or more, or a small file) goes as the block's own
+    // buffer, uncopied: nothing writes to a block once read, so one shared through withChunks() may even be
+    // sent twice. A smaller chunk is copied out of its block.
     const whole = view.byteLength === bytes.buffer.byteLength && bytes.byteOffset === 0;
     const payload =
       this.#type === 'binary'

@@ -98,6 +98,9 @@ export class LocalResumeStore implements ResumeStore {
   }
 }
 
+/** The storage that passed the probe of {@link defaultResumeStore}, and the store over it. */
+let probed: { storage: Storage; store: LocalResumeStore } | null = null;
+
 /**
  * The store used when the caller gives none: `localStorage` when it works, else a {@link NullResumeStore}.
  *
@@ -107,10 +110,15 @@ export function defaultResumeStore(): ResumeStore {
   try {
     const storage = globalThis.localStorage;
     if (!storage) return new NullResumeStore();
+    // Every transfer asks for its store when it is created, and a probe is two storage writes: a storage that
+    // worked once is not probed again (a LocalResumeStore guards every access anyway). One that failed is,
+    // since quota may have been freed.
+    if (probed?.storage === storage) return probed.store;
     const probe = `${PREFIX}probe`;
     storage.setItem(probe, '1');
     storage.removeItem(probe);
-    return new LocalResumeStore(storage);
+    probed = { storage, store: new LocalResumeStore(storage) };
+    return probed.store;
   } catch {
     return new NullResumeStore();
   }

@@ -436,7 +436,8 @@ export class WebSocketFileTransfer extends EventTarget {
     }
     if (!this.#send(stor)) return;
     this.#expect('STOR', this.#options.answerTimeout);
-    // Read the first chunk while the server prepares (a v1 answer uses it; a v2 answer re-reads).
+    // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
+    // from the block it loaded (see FileSource.withChunks).
     if (this.#v2 === null) this.#prefetch();
   }
 
@@ -549,12 +550,7 @@ export class WebSocketFileTransfer extends EventTarget {
     this.#v2 = { id: stored.id, grant };
     this.#window = Math.min(grant.window, this.#options.window);
     const chunkSize = Math.min(this.#options.v2ChunkSize, grant.maxChunk);
-    this.#source.close();
-    this.#source = new FileSource(
-      this.#options.file,
-      chunkSize,
-      grant.binary ? 'binary' : this.#options.type,
-    );
+    this.#source = this.#source.withChunks(chunkSize, grant.binary ? 'binary' : this.#options.type);
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#loaded) this.#attempt = 0;
     this.#nextChunks = [];

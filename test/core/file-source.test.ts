@@ -135,6 +135,59 @@ describe('FileSource', () => {
   });
 });
 
+describe('FileSource.withChunks', () => {
+  const spied = (bytes: Uint8Array<ArrayBuffer>) => {
+    const blob = new Blob([bytes]);
+    const slices: [number | undefined, number | undefined][] = [];
+    const slice = blob.slice.bind(blob);
+    blob.slice = (start?: number, end?: number) => {
+      slices.push([start, end]);
+      return slice(start, end);
+    };
+    return { blob, slices };
+  };
+
+  it('cuts chunks of the new size and type from the block the first source loaded, without reading again', async () => {
+    const bytes = makeBytes(10_000);
+    const { blob, slices } = spied(bytes);
+    const first = new FileSource(blob, 10_000, 'base64');
+    void first.read(0);
+    const second = first.withChunks(4000, 'binary');
+    expect(second.chunkSize).to.equal(4000);
+    const chunks = await Promise.all([0, 4000, 8000].map((start) => second.read(start)));
+    expect(slices).to.deep.equal([[0, undefined]], 'one stream opened, at 0');
+    for (const chunk of chunks) {
+      expect(chunk.payload).to.be.instanceOf(ArrayBuffer);
+      expect(new Uint8Array(chunk.payload as ArrayBuffer)).to.deep.equal(bytes.slice(chunk.start, chunk.end));
+    }
+  });
+
+  it('reads again when the block it was given failed to load', async () => {
+    const bytes = makeBytes(5000);
+    const { blob, slices } = spied(bytes);
+    let fail = true;
+    const slice = blob.slice;
+    blob.slice = (start?: number, end?: number) => {
+      const part = slice(start, end);
+      if (fail) {
+        part.stream = () =>
+          new ReadableStream({ pull: (controller) => controller.error(new Error('unreadable')) });
+      }
+      return part;
+    };
+    const first = new FileSource(blob, 5000, 'binary');
+    const failed = first.read(0);
+    const second = first.withChunks(1000, 'binary');
+    let error: unknown = null;
+    await failed.catch((cause: unknown) => (error = cause));
+    expect(error).to.be.instanceOf(Error);
+    fail = false;
+    const chunk = await second.read(0);
+    expect(new Uint8Array(chunk.payload as ArrayBuffer)).to.deep.equal(bytes.slice(0, 1000));
+    expect(slices).to.have.length(2);
+  });
+});
+
 describe('encodeBase64', () => {
   for (const size of [0, 1, 2, 3, 4, 32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 100_000]) {
     it(`encodes ${size} bytes like btoa, natively and portably`, () => {

@@ -1,6 +1,7 @@
 import { expect } from '@open-wc/testing';
 import {
   DEFAULT_RETRY_DELAYS,
+  defaultResumeStore,
   fingerprint,
   LocalResumeStore,
   NullResumeStore,
@@ -94,6 +95,55 @@ describe('WebSocketFileTransfer with protocol v2 on offer', () => {
   });
 });
 
+describe('WebSocketFileTransfer reading a small file under v2 (manual mock)', () => {
+  it('reads it once: the chunks of the v2 size come from the block read while STOR was answered', async () => {
+    const server = new MockServer({ mode: 'manual' });
+    servers.push(server);
+    const bytes = makeBytes(3000);
+    const file = new File([bytes], 'small.bin');
+    let reads = 0;
+    const slice = file.slice.bind(file);
+    file.slice = (start?: number, end?: number) => {
+      reads += 1;
+      return slice(start, end);
+    };
+    const transfer = new WebSocketFileTransfer({
+      url: server.url,
+      file,
+      WebSocket: MockWebSocketClass,
+      resumeStore: null,
+      chunkSize: 48 * 1024,
+      v2ChunkSize: 1000,
+      window: 3,
+    });
+    transfer.start();
+    await server.nextText();
+    server.send({
+      type: 'STOR',
+      code: 200,
+      message: 'ok',
+      v: 2,
+      id: 'u_small',
+      offset: 0,
+      ext: {
+        binary: true,
+        window: 3,
+        maxChunk: 1000,
+        checksum: null,
+        fin: true,
+        expires: '2999-01-01T00:00:00Z',
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      const frame = await server.nextFrame();
+      if (frame.kind !== 'binary') throw new Error(`chunk ${i} came as text`);
+      expect(frame.bytes).to.deep.equal(bytes.slice(i * 1000, (i + 1) * 1000));
+    }
+    expect(reads).to.equal(1);
+    transfer.abort();
+  });
+});
+
 describe('WebSocketFileTransfer reconnecting under v2 (manual mock)', () => {
   const grant = (offset: number) => ({
     type: 'STOR' as const,
@@ -177,6 +227,25 @@ describe('resume stores', () => {
     expect(store.get(key)).to.deep.equal(record);
     store.remove(key);
     expect(store.get(key)).to.equal(null);
+  });
+  it('default to localStorage, probed with a write once rather than once per transfer', () => {
+    const writes: string[] = [];
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (this: Storage, key: string, value: string) {
+      writes.push(key);
+      setItem.call(this, key, value);
+    };
+    try {
+      const first = defaultResumeStore();
+      for (let i = 0; i < 3; i++) {
+        new WebSocketFileTransfer({ url: 'ws://x/upload', file: makeFile(1) });
+        expect(defaultResumeStore()).to.equal(first);
+      }
+      expect(first).to.be.instanceOf(LocalResumeStore);
+    } finally {
+      Storage.prototype.setItem = setItem;
+    }
+    expect(writes.filter((key) => key.endsWith('probe')).length).to.be.at.most(1);
   });
   it('ignore a corrupt record, and the null store keeps nothing', () => {
     localStorage.setItem('ws-file-upload:k', '{not json');

@@ -1,51 +1,42 @@
 // One benchmark server in its own process, so that its CPU time and RSS are its own.
-// Usage (by bench/run.ts through fork): server-child.ts <kind> <dir>
+// Usage (by bench/child.ts through fork): node bench/server-child.mjs <kind> <dir>
+// Plain JavaScript run by plain `node`, with no TypeScript loader: the reference server (`ref`) is the
+// compiled product in dist/server (what `npm run build` ships and operators run), and the other servers
+// carry no loader either, so that idle and peak RSS compare like with like. Run `npm run build` first.
 // It serves the bench page, dist/ and tus-js-client's browser bundle over HTTP on 127.0.0.1:0 (same origin
 // as the endpoint, so no CORS is involved), reports {ready, origin} over IPC, and answers:
 //   'reset'  → starts counting CPU from now            → {type: 'reset'}
 //   'report' → CPU seconds since reset, peak RSS bytes → {type: 'report', cpuSeconds, maxRss}
 //   'stop'   → closes and exits.
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import sirv from 'sirv';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { Server as TusServer } from '@tus/server';
-import { FileStore as TusFileStore } from '@tus/file-store';
-import { createUploadServer } from '../src/server/index.ts';
+import { WebSocketServer } from 'ws';
 
-export type ServerKind = 'ref' | 'count' | 'disk' | 'http' | 'tus';
+/** @typedef {import('./server-types.ts').ServerKind} ServerKind */
 
-export interface ChildReady {
-  type: 'ready';
-  origin: string;
-  /** Where the contender sends: a ws:// URL or an http:// endpoint. */
-  endpoint: string;
-}
-
-export interface ChildReport {
-  type: 'report';
-  cpuSeconds: number;
-  /** Peak resident set size of this process over its life, in bytes (kernel high-water mark). */
-  maxRss: number;
-}
-
-const MOUNTS: Record<string, string> = {
+/** @type {Record<string, string>} */
+const MOUNTS = {
   '/dist': 'dist',
   '/bench': 'bench/page',
   '/tus': 'node_modules/tus-js-client/dist',
 };
 
-const [kind, dir] = process.argv.slice(2) as [ServerKind, string];
+const [kind, dir] = /** @type {[ServerKind, string]} */ (process.argv.slice(2));
 await mkdir(dir, { recursive: true });
 
 const statics = Object.entries(MOUNTS).map(
-  ([prefix, folder]) => [prefix, sirv(path.resolve(folder), { dev: true })] as const,
+  ([prefix, folder]) => /** @type {const} */ ([prefix, sirv(path.resolve(folder), { dev: true })]),
 );
-function serveStatic(request: IncomingMessage, response: ServerResponse): void {
+/**
+ * @param {import('node:http').IncomingMessage} request
+ * @param {import('node:http').ServerResponse} response
+ */
+function serveStatic(request, response) {
   const notFound = () => {
     response.writeHead(404).end('Not found');
   };
@@ -61,16 +52,28 @@ function serveStatic(request: IncomingMessage, response: ServerResponse): void {
 
 /**
  * The raw-limit endpoint: a text message `{"size":N}`, then binary messages; answers `{"received":N}` once
- * N bytes arrived (with `disk`, once they are written and the file is closed).
+ * N bytes arrived (with `disk`, once they are written and the file is closed). The capacity test's floor
+ * rows add `"name"` (a file of its own per connection, one path segment) and `"fsync": true` (fsync before
+ * the answer, as the reference server does at FIN).
+ *
+ * @param {import('ws').WebSocket} socket
+ * @param {boolean} toDisk
  */
-function rawWebSocket(socket: WebSocket, toDisk: boolean): void {
+function rawWebSocket(socket, toDisk) {
   let size = -1;
   let received = 0;
-  let file: ReturnType<typeof createWriteStream> | undefined;
-  socket.on('message', (data: Buffer, isBinary: boolean) => {
+  let fsync = false;
+  /** @type {string | undefined} */
+  let target;
+  /** @type {import('node:fs').WriteStream | undefined} */
+  let file;
+  socket.on('message', (/** @type {Buffer} */ data, /** @type {boolean} */ isBinary) => {
     if (!isBinary) {
-      size = (JSON.parse(data.toString()) as { size: number }).size;
-      if (toDisk) file = createWriteStream(path.join(dir, 'raw.bin'));
+      const start = JSON.parse(data.toString());
+      size = start.size;
+      fsync = start.fsync === true;
+      target = path.join(dir, path.basename(String(start.name ?? 'raw.bin')));
+      if (toDisk) file = createWriteStream(target);
       return;
     }
     received += data.length;
@@ -80,16 +83,25 @@ function rawWebSocket(socket: WebSocket, toDisk: boolean): void {
     }
     if (received >= size) {
       const answer = () => socket.send(JSON.stringify({ received }));
-      if (file) file.end(answer);
-      else answer();
+      if (!file) return answer();
+      file.end(() => {
+        if (!fsync || !target) return answer();
+        open(target, 'r+')
+          .then((handle) => handle.sync().finally(() => handle.close()))
+          .then(answer, () => socket.close(1011));
+      });
     }
   });
   socket.on('error', () => undefined);
 }
 
-let origin: string;
-let endpoint: string;
+/** @type {string} */
+let origin;
+/** @type {string} */
+let endpoint;
 if (kind === 'ref') {
+  // The compiled server, as operators run it (`npm run build`); not the TypeScript sources.
+  const { createUploadServer } = await import('../dist/server/index.js');
   const server = await createUploadServer({
     dir,
     port: 0,
@@ -103,10 +115,13 @@ if (kind === 'ref') {
   origin = server.url.replace(/^ws/, 'http').replace(server.options.path, '');
   endpoint = server.url;
 } else {
-  const tus =
-    kind === 'tus'
-      ? new TusServer({ path: '/files', datastore: new TusFileStore({ directory: dir }) })
-      : undefined;
+  // Loaded only for its own row, so that the other servers' RSS does not include tus.
+  let tus;
+  if (kind === 'tus') {
+    const { Server: TusServer } = await import('@tus/server');
+    const { FileStore: TusFileStore } = await import('@tus/file-store');
+    tus = new TusServer({ path: '/files', datastore: new TusFileStore({ directory: dir }) });
+  }
   const http = createServer((request, response) => {
     const url = request.url ?? '/';
     if (tus && url.startsWith('/files')) {
@@ -115,10 +130,10 @@ if (kind === 'ref') {
       // Streams the request body to the file, with backpressure; answers once the file is closed.
       const target = path.join(dir, 'post.bin');
       let size = 0;
-      request.on('data', (chunk: Buffer) => (size += chunk.length));
+      request.on('data', (/** @type {Buffer} */ chunk) => (size += chunk.length));
       pipeline(request, createWriteStream(target)).then(
         () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ size })),
-        (error: unknown) => response.writeHead(500).end(String(error)),
+        (error) => response.writeHead(500).end(String(error)),
       );
     } else {
       serveStatic(request, response);
@@ -133,35 +148,37 @@ if (kind === 'ref') {
     });
     wss.on('connection', (socket) => rawWebSocket(socket, kind === 'disk'));
   }
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (http.address());
   origin = `http://127.0.0.1:${port}`;
   endpoint = {
     count: `ws://127.0.0.1:${port}/raw`,
     disk: `ws://127.0.0.1:${port}/raw`,
     http: `${origin}/upload`,
     tus: `${origin}/files`,
-  }[kind];
+  }[/** @type {'count' | 'disk' | 'http' | 'tus'} */ (kind)];
 }
 
 let baseline = process.cpuUsage();
-process.on('message', (message: string) => {
+process.on('message', (/** @type {string} */ message) => {
   if (message === 'reset') {
     baseline = process.cpuUsage();
-    process.send!({ type: 'reset' });
+    process.send?.({ type: 'reset' });
   } else if (message === 'report') {
     const used = process.cpuUsage(baseline);
-    const report: ChildReport = {
+    /** @type {import('./server-types.ts').ChildReport} */
+    const report = {
       type: 'report',
       cpuSeconds: (used.user + used.system) / 1e6,
       maxRss: process.resourceUsage().maxRSS * 1024,
     };
-    process.send!(report);
+    process.send?.(report);
   } else if (message === 'stop') {
     process.exit(0);
   }
 });
 // Never outlive the benchmark.
 process.on('disconnect', () => process.exit(0));
-const ready: ChildReady = { type: 'ready', origin, endpoint };
-process.send!(ready);
+/** @type {import('./server-types.ts').ChildReady} */
+const ready = { type: 'ready', origin, endpoint };
+process.send?.(ready);

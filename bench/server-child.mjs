@@ -8,7 +8,7 @@
 //   'reset'  → starts counting CPU from now            → {type: 'reset'}
 //   'report' → CPU seconds since reset, peak RSS bytes → {type: 'report', cpuSeconds, maxRss}
 //   'stop'   → closes and exits.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -159,6 +159,22 @@ if (kind === 'ref') {
   }[/** @type {'count' | 'disk' | 'http' | 'tus'} */ (kind)];
 }
 
+/**
+ * Peak resident set of this process in bytes: VmHWM from /proc/self/status, the high-water mark of this
+ * process's own memory, which starts afresh at exec. Not `process.resourceUsage().maxRSS`: Linux carries
+ * the parent's high-water mark over into a forked and exec'd child (getrusage's ru_maxrss is at least what
+ * the forking process had), so a child of a big benchmark process reported the benchmark's RSS.
+ */
+function peakRss() {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib) return Number(kib) * 1024;
+  } catch {
+    // Not Linux: fall back below.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 let baseline = process.cpuUsage();
 process.on('message', (/** @type {string} */ message) => {
   if (message === 'reset') {
@@ -170,7 +186,7 @@ process.on('message', (/** @type {string} */ message) => {
     const report = {
       type: 'report',
       cpuSeconds: (used.user + used.system) / 1e6,
-      maxRss: process.resourceUsage().maxRSS * 1024,
+      maxRss: peakRss(),
     };
     process.send?.(report);
   } else if (message === 'stop') {

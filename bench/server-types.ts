@@ -12,6 +12,6 @@ export interface ChildReady {
 export interface ChildReport {
   type: 'report';
   cpuSeconds: number;
-  /** Peak resident set size of this process over its life, in bytes (kernel high-water mark). */
+  /** Peak resident set size of this process over its life, in bytes (kernel high-water mark, VmHWM). */
   maxRss: number;
 }

@@ -32,6 +32,8 @@ export interface CapacityResult {
   mibPerSecond: number;
   serverCpuSeconds: number;
   serverCpuPerGiB: number;
+  /** The kernel's part of serverCpuPerGiB. */
+  serverSystemPerGiB: number;
   serverMaxRss: number;
   serverIdleRss: number;
   /** NaN for the floor rows (no acks). */
@@ -281,7 +283,7 @@ function summary(
   name: string,
   options: CapacityOptions,
   seconds: number,
-  usage: { cpuSeconds: number; maxRss: number },
+  usage: { cpuSeconds: number; systemSeconds: number; maxRss: number },
   idleRss: number,
   failed: string[],
   rest: { ackP50: number; ackP99: number; corrupted: number },
@@ -296,6 +298,7 @@ function summary(
     mibPerSecond: (ok * options.mib) / seconds,
     serverCpuSeconds: usage.cpuSeconds,
     serverCpuPerGiB: usage.cpuSeconds / gib,
+    serverSystemPerGiB: usage.systemSeconds / gib,
     serverMaxRss: usage.maxRss,
     serverIdleRss: idleRss,
     ok,

@@ -196,11 +196,11 @@ function table(rows: Row[], fileSize: number): string {
 function capacityTable(results: CapacityResult[] | string): string {
   if (typeof results === 'string') return results;
   return [
-    '| server | clients × MiB | aggregate MiB/s | wall s | server CPU s (s/GiB) | server RSS MiB: peak (idle) | ack p50 / p99 ms | files ok | corrupted |',
+    '| server | clients × MiB | aggregate MiB/s | wall s | server CPU s (s/GiB; of which system) | server RSS MiB: peak (idle) | ack p50 / p99 ms | files ok | corrupted |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|',
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.clients} × ${r.mib} | ${fixed(r.mibPerSecond)} | ${fixed(r.seconds)} | ${fixed(r.serverCpuSeconds)} (${fixed(r.serverCpuPerGiB, 2)}) | ` +
+        `| ${r.name} | ${r.clients} × ${r.mib} | ${fixed(r.mibPerSecond)} | ${fixed(r.seconds)} | ${fixed(r.serverCpuSeconds)} (${fixed(r.serverCpuPerGiB, 2)}; ${fixed(r.serverSystemPerGiB, 2)}) | ` +
         `${fixed(r.serverMaxRss / MiB, 0)} (${fixed(r.serverIdleRss / MiB, 0)}) | ${fixed(r.ackP50)} / ${fixed(r.ackP99)} | ${r.ok}/${r.clients} | ${fixed(r.corrupted, 0)} |`,
     ),
     ...results.flatMap((r) =>

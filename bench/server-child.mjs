@@ -6,7 +6,7 @@
 // It serves the bench page, dist/ and tus-js-client's browser bundle over HTTP on 127.0.0.1:0 (same origin
 // as the endpoint, so no CORS is involved), reports {ready, origin} over IPC, and answers:
 //   'reset'  → starts counting CPU from now            → {type: 'reset'}
-//   'report' → CPU seconds since reset, peak RSS bytes → {type: 'report', cpuSeconds, maxRss}
+//   'report' → CPU seconds since reset, peak RSS bytes → {type: 'report', cpuSeconds, systemSeconds, maxRss}
 //   'stop'   → closes and exits.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -186,6 +186,7 @@ process.on('message', (/** @type {string} */ message) => {
     const report = {
       type: 'report',
       cpuSeconds: (used.user + used.system) / 1e6,
+      systemSeconds: used.system / 1e6,
       maxRss: peakRss(),
     };
     process.send?.(report);

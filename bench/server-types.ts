@@ -12,6 +12,8 @@ export interface ChildReady {
 export interface ChildReport {
   type: 'report';
   cpuSeconds: number;
+  /** The kernel's part of cpuSeconds (system time: syscalls, copies, the page cache). */
+  systemSeconds: number;
   /** Peak resident set size of this process over its life, in bytes (kernel high-water mark, VmHWM). */
   maxRss: number;
 }

@@ -1,13 +1,14 @@
-// Starts bench/server-child.ts in its own Node process and talks to it over IPC.
+// Starts bench/server-child.mjs in its own Node process (plain `node`, no TypeScript loader; the reference
+// server is the compiled dist/server) and talks to it over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildReady, ChildReport, ServerKind } from './server-child.ts';
+import type { ChildReady, ChildReport, ServerKind } from './server-types.ts';
 
-const CHILD = new URL('./server-child.ts', import.meta.url).pathname;
+const CHILD = new URL('./server-child.mjs', import.meta.url).pathname;
 
 /** A running benchmark server process. */
 export interface ServerProcess {
@@ -16,7 +17,7 @@ export interface ServerProcess {
   endpoint: string;
   /** The folder it stores into (removed by `stop`). */
   dir: string;
-  /** RSS of the process once listening, before any upload: Node, the tsx loader and the server code. */
+  /** RSS of the process once listening, before any upload: Node and the server code. */
   idleRss: number;
   /** Starts counting the server's CPU from now. */
   reset(): Promise<void>;
@@ -45,12 +46,16 @@ function request<T extends { type: string }>(
 
 /** Forks a server of `kind` storing into a fresh temp folder; resolves once it listens. */
 export async function startServer(kind: ServerKind): Promise<ServerProcess> {
+  if (kind === 'ref' && !existsSync(new URL('../dist/server/index.js', import.meta.url))) {
+    throw new Error('The reference server runs from dist/server: run `npm run build` first.');
+  }
   const dir = await mkdtemp(path.join(os.tmpdir(), `wsfu-bench-${kind}-`));
   // BENCH_CPU_PROF=<folder>: each server process writes a V8 CPU profile there (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = fork(CHILD, [kind, dir], { execArgv: ['--import', 'tsx', ...profile], stdio: 'inherit' });
+  // execArgv is set explicitly: the benchmark itself runs under tsx, which the child must not inherit.
+  const child = fork(CHILD, [kind, dir], { execArgv: profile, stdio: 'inherit' });
   const ready = await new Promise<ChildReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 20 s`)), 20_000);
     child.once('message', (message: ChildReady) => {

@@ -1,6 +1,6 @@
 // The browser contenders, as data: which server process, which page function (bench/page/bench.html), with
 // which options. Protocol v2 rows become one options change here once v2 is on main.
-import type { ServerKind } from './server-child.ts';
+import type { ServerKind } from './server-types.ts';
 
 export type PageFunction = 'rawWebSocket' | 'webSocketStream' | 'core' | 'fetchPost' | 'tus' | 'readOnly';
 

@@ -101,9 +101,12 @@ const CLOSE_CODE: Partial<Record<number, number>> = {
 // Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
 // stop-and-wait cannot make the server buffer without bound.
 const MAX_BACKLOG = 4;
-// Bytes of received messages waiting for the disk beyond which the socket stops reading. The rest of a
-// client's window waits in TCP buffers, outside the process: 50 uploads with 16 × 1 MiB windows would
-// otherwise hold 800 MiB here. 1 MiB still keeps the disk busy while the next chunk arrives.
+// Bytes of received messages waiting for the disk (the one being written included) from which the socket
+// stops reading. The rest of a client's window waits in the kernel's TCP receive buffer, outside the
+// process: 50 uploads with 16 × 1 MiB windows would otherwise hold 800 MiB here. With 1 MiB chunks the
+// socket pauses while each chunk is written; the kernel keeps receiving meanwhile, so the next chunk is
+// there when reading resumes, and the process holds one chunk per connection (plus the one `ws` is
+// assembling) instead of two or three. Smaller chunks still pipeline up to 1 MiB.
 const MAX_PENDING_BYTES = 1024 * 1024;
 // How often a session start may trigger a sweep of expired partial uploads, per store.
 const SWEEP_INTERVAL = 60_000;
@@ -188,7 +191,7 @@ export class UploadSession {
   #enqueue(data: Buffer, isBinary: boolean): void {
     this.#armIdleTimer();
     this.#pendingBytes += data.byteLength;
-    if (++this.#backlog > this.#maxBacklog || this.#pendingBytes > MAX_PENDING_BYTES) this.#socket.pause();
+    if (++this.#backlog > this.#maxBacklog || this.#pendingBytes >= MAX_PENDING_BYTES) this.#socket.pause();
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
       .catch((error: unknown) => {
@@ -197,7 +200,7 @@ export class UploadSession {
       })
       .finally(() => {
         this.#pendingBytes -= data.byteLength;
-        const drained = --this.#backlog <= this.#maxBacklog && this.#pendingBytes <= MAX_PENDING_BYTES;
+        const drained = --this.#backlog <= this.#maxBacklog && this.#pendingBytes < MAX_PENDING_BYTES;
         if (drained && this.#socket.isPaused) this.#socket.resume();
       });
   }
@@ -660,8 +663,12 @@ export class UploadSession {
     else await upload.partial.discard();
   }
 
+  /** Restarts the idle countdown; per message, so the one timer is refreshed rather than replaced. */
   #armIdleTimer(): void {
-    clearTimeout(this.#idleTimer);
+    if (this.#idleTimer) {
+      this.#idleTimer.refresh();
+      return;
+    }
     this.#idleTimer = setTimeout(() => {
       if (this.#closed) return;
       this.#socket.close(1001, 'Idle timeout');

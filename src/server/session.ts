@@ -283,7 +283,8 @@ export class UploadSession {
     })) ?? { ok: true };
     if (this.#closed) return;
     if (!admission.ok) return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
-    const partial = await this.#store.create({ filename, size, folder: admission.folder });
+    // v1 has no checksum: no running hash (the file store still keeps one for content naming).
+    const partial = await this.#store.create({ filename, size, folder: admission.folder, sha256: false });
     if (this.#closed) return partial.discard();
     this.#upload = {
       partial,
@@ -370,6 +371,7 @@ export class UploadSession {
         size: stor.size,
         ...(admission.folder !== undefined ? { folder: admission.folder } : {}),
         resumable: this.#store.open ? { owner: this.#owner, ttl: this.#options.partialExpiry } : undefined,
+        sha256: offer.value.checksum.includes('sha256'),
       });
       if (this.#closed) return partial.release();
       partial.hold();

@@ -320,6 +320,31 @@ describe('protocol v2 session', () => {
     assert.deepEqual(await partialFiles(dir), []);
   });
 
+  it('checks a checksum first offered on a resume of an upload that started without one', async () => {
+    started = await startServer();
+    const data = bytes(6000, 12);
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('late.bin', data.length, { checksum: [] }));
+    assert.equal((answer.ext as { checksum: unknown }).checksum, null);
+    await sendPipelined(first, data, 0, 3000, 1000);
+    first.close();
+    await first.waitClose();
+    let resumed = { code: 409 } as Record<string, unknown>;
+    for (let i = 0; resumed.code === 409 && i < 40; i++) {
+      const second = await connect(started.url);
+      resumed = await second.ask(stor('late.bin', data.length, { resume: answer.id }));
+      if (resumed.code !== 409) {
+        assert.equal(resumed.code, 200);
+        assert.equal((resumed.ext as { checksum: unknown }).checksum, 'sha256');
+        await sendPipelined(second, data, resumed.offset as number, data.length, 1000);
+        const fin = await second.ask(`FIN: ${JSON.stringify({ size: data.length, checksum: digest(data) })}`);
+        assert.equal(fin.code, 200, 'the bytes written before the checksum was agreed are hashed too');
+        assert.equal(fin.checksum, digest(data));
+      } else await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(await readStored(started.dir, 'late.bin'), data);
+  });
+
   it('answers 404 to an unknown id and keeps the connection for a fresh STOR', async () => {
     started = await startServer();
     const peer = await connect(started.url);

@@ -43,6 +43,8 @@ interface PartialMeta {
   owner: string | null;
   ttl: number;
   expiresAt: number;
+  /** False when nobody asked for a running SHA-256 (see `create`'s `sha256`): a restart then skips re-hashing. */
+  sha256?: boolean;
   /** Set once committed: the upload is then only a record for {@link FileStore.recall}, no longer resumable. */
   completed?: { filename: string; checksum?: string };
 }
@@ -81,6 +83,7 @@ export class FileStore implements UploadStore {
     size: number;
     folder?: string;
     resumable?: ResumableRequest;
+    sha256?: boolean;
   }): Promise<PartialUpload> {
     await this.#ensurePartialDir();
     this.targetDir(request.folder);
@@ -96,8 +99,18 @@ export class FileStore implements UploadStore {
       owner: resumable?.owner ?? null,
       ttl: resumable?.ttl ?? Infinity,
       expiresAt: resumable ? Date.now() + resumable.ttl : Infinity,
+      ...(request.sha256 === false ? { sha256: false } : {}),
     };
-    const upload = new FilePartialUpload(this, meta, handle, 0, createHash('sha256'), !!resumable);
+    // Content naming needs the digest whatever the session asked for.
+    const running = request.sha256 !== false || this.#naming === 'sha256';
+    const upload = new FilePartialUpload(
+      this,
+      meta,
+      handle,
+      0,
+      running ? createHash('sha256') : undefined,
+      !!resumable,
+    );
     if (resumable) {
       await upload.saveMeta();
       this.#live.set(id, upload);
@@ -152,7 +165,8 @@ export class FileStore implements UploadStore {
     if (!handle) return undefined;
     // Bytes past the declared size cannot be part of the file: a crash cannot have written them in order.
     const offset = Math.min((await handle.stat()).size, meta.size);
-    const hash = await hashPrefix(partPath, offset);
+    const running = meta.sha256 !== false || this.#naming === 'sha256';
+    const hash = running ? await hashPrefix(partPath, offset) : undefined;
     const upload = new FilePartialUpload(this, meta, handle, offset, hash, true);
     this.#live.set(id, upload);
     return upload;
@@ -310,7 +324,8 @@ export class FileStore implements UploadStore {
 class FilePartialUpload implements PartialUpload {
   #offset: number;
   #handle: FileHandle | undefined;
-  #hash: Hash;
+  /** The running SHA-256 of [0, offset), or undefined until somebody asks for it (then read from the file). */
+  #hash: Hash | undefined;
   #held = false;
   #expiresAt: number;
   readonly #store: FileStore;
@@ -322,7 +337,7 @@ class FilePartialUpload implements PartialUpload {
     meta: PartialMeta,
     handle: FileHandle,
     offset: number,
-    hash: Hash,
+    hash: Hash | undefined,
     resumable: boolean,
   ) {
     this.#store = store;
@@ -391,15 +406,22 @@ class FilePartialUpload implements PartialUpload {
       written += bytesWritten;
       this.#offset += bytesWritten;
     }
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
   }
 
   async sha256(): Promise<Uint8Array> {
-    return this.#hash.copy().digest();
+    return (await this.#runningHash()).copy().digest();
+  }
+
+  /** The running hash, started from the bytes already written when it was not kept while writing. */
+  async #runningHash(): Promise<Hash> {
+    this.#hash ??= await hashPrefix(this.#store.partPath(this.id), this.#offset);
+    return this.#hash;
   }
 
   async commit(): Promise<string> {
     if (!this.#handle) throw new Error('The partial upload is closed.');
+    const digest = this.#store.naming === 'sha256' ? (await this.#runningHash()).copy().digest('hex') : '';
     await this.#handle.sync();
     await this.#handle.close();
     this.#handle = undefined;
@@ -409,7 +431,7 @@ class FilePartialUpload implements PartialUpload {
     const partPath = this.#store.partPath(this.id);
     const name =
       this.#store.naming === 'sha256'
-        ? await this.#store.placeByContent(partPath, filename, dir, this.#hash.copy().digest('hex'))
+        ? await this.#store.placeByContent(partPath, filename, dir, digest)
         : await this.#store.place(partPath, filename, dir);
     this.#store.forget(this.id);
     if (this.#resumable) await unlink(this.#store.metaPath(this.id)).catch(() => undefined);

@@ -7,8 +7,9 @@ export interface UploadStore {
    * Starts a partial upload that nobody can mistake for a finished file.
    *
    * @param request - the sanitised name, the declared size, an optional sub-folder (one sanitised segment,
-   *   e.g. the user's) the file is to land in, and `resumable` to keep it (with its metadata) across
-   *   connections and restarts until it expires (protocol v2)
+   *   e.g. the user's) the file is to land in, `resumable` to keep it (with its metadata) across
+   *   connections and restarts until it expires (protocol v2), and `sha256: false` when no checksum was
+   *   agreed: the store may then skip the running hash (`sha256()` must still answer, e.g. by reading back)
    * @returns a handle to write into
    */
   create(request: {
@@ -16,6 +17,7 @@ export interface UploadStore {
     size: number;
     folder?: string;
     resumable?: ResumableRequest;
+    sha256?: boolean;
   }): Promise<PartialUpload>;
   /**
    * Finds a resumable partial upload by id, in memory or (after a restart) from what the store persisted.
@@ -93,7 +95,7 @@ export interface PartialUpload {
   write(chunk: Uint8Array): Promise<void>;
   /**
    * The SHA-256 of the bytes [0, offset), kept incrementally while writing (re-read from storage once after a
-   * restart, since a hash state cannot be saved).
+   * restart, since a hash state cannot be saved, or when it was created with `sha256: false`).
    *
    * @returns the 32-byte digest
    */

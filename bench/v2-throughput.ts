@@ -1,5 +1,5 @@
 // Throughput of protocol v1 (the 2012 conversation: base64, 48 KiB, stop-and-wait) against protocol v2 (binary,
-// 1 MiB chunks, window 16, SHA-256 + FIN) from real Chromium to the reference server, in one run.
+// 256 KiB chunks, window 16, SHA-256 + FIN) from real Chromium to the reference server, in one run.
 // Usage: npm run build && node --import tsx bench/v2-throughput.ts [--mib 256]
 import { parseArgs } from 'node:util';
 import { launchBrowser, randomBytes, startE2eServer, storedHash, writeFiles } from '../test/e2e/harness.ts';
@@ -12,8 +12,8 @@ const env = await startE2eServer();
 const runs = [
   { label: 'v1 (base64, 48 KiB, stop-and-wait)', options: { offerV2: false } },
   { label: 'v1 (binary, 48 KiB, stop-and-wait)', options: { offerV2: false, type: 'binary' } },
-  { label: 'v2 (binary, 1 MiB, window 16, SHA-256, FIN)', options: {} },
-  { label: 'v2 without checksum (binary, 1 MiB, window 16, FIN)', options: { checksum: false } },
+  { label: 'v2 (binary, 256 KiB, window 16, SHA-256, FIN)', options: {} },
+  { label: 'v2 without checksum (binary, 256 KiB, window 16, FIN)', options: { checksum: false } },
 ];
 const rows = ['| protocol | MiB | seconds | MiB/s |', '|---|---|---|---|'];
 try {

@@ -19,6 +19,19 @@ afterEach(() => {
     if (key.startsWith('ws-file-upload:')) localStorage.removeItem(key);
 });
 
+/** A v2 STOR answer from the manual mock: binary, FIN, no checksum, chunks of at most 1000 bytes. */
+function v2Grant(id: string, window: number, offset = 0) {
+  return {
+    type: 'STOR' as const,
+    code: 200,
+    message: 'ok',
+    v: 2,
+    id,
+    offset,
+    ext: { binary: true, window, maxChunk: 1000, checksum: null, fin: true, expires: '2999-01-01T00:00:00Z' },
+  };
+}
+
 describe('WebSocketFileTransfer with protocol v2 on offer', () => {
   describe('against the 2012 PHP server (php2012 mock)', () => {
     it('falls back to exact v1: base64 text chunks of the v1 size, one per answer, success after the last', async () => {
@@ -61,22 +74,7 @@ describe('WebSocketFileTransfer with protocol v2 on offer', () => {
       });
       transfer.start();
       await server.nextText();
-      server.send({
-        type: 'STOR',
-        code: 200,
-        message: 'ok',
-        v: 2,
-        id: 'u_test',
-        offset: 0,
-        ext: {
-          binary: true,
-          window: 3,
-          maxChunk: 1000,
-          checksum: null,
-          fin: true,
-          expires: '2999-01-01T00:00:00Z',
-        },
-      });
+      server.send(v2Grant('u_test', 3));
       for (let i = 0; i < 3; i++) expect((await server.nextFrame()).kind).to.equal('binary');
       let fourth = false;
       void server.nextFrame(300).then(
@@ -118,22 +116,7 @@ describe('WebSocketFileTransfer reading a small file under v2 (manual mock)', ()
     });
     transfer.start();
     await server.nextText();
-    server.send({
-      type: 'STOR',
-      code: 200,
-      message: 'ok',
-      v: 2,
-      id: 'u_small',
-      offset: 0,
-      ext: {
-        binary: true,
-        window: 3,
-        maxChunk: 1000,
-        checksum: null,
-        fin: true,
-        expires: '2999-01-01T00:00:00Z',
-      },
-    });
+    server.send(v2Grant('u_small', 3));
     for (let i = 0; i < 3; i++) {
       const frame = await server.nextFrame();
       if (frame.kind !== 'binary') throw new Error(`chunk ${i} came as text`);
@@ -145,22 +128,7 @@ describe('WebSocketFileTransfer reading a small file under v2 (manual mock)', ()
 });
 
 describe('WebSocketFileTransfer reconnecting under v2 (manual mock)', () => {
-  const grant = (offset: number) => ({
-    type: 'STOR' as const,
-    code: 200,
-    message: 'ok',
-    v: 2,
-    id: 'u_again',
-    offset,
-    ext: {
-      binary: true,
-      window: 2,
-      maxChunk: 1000,
-      checksum: null,
-      fin: true,
-      expires: '2999-01-01T00:00:00Z',
-    },
-  });
+  const grant = (offset: number) => v2Grant('u_again', 2, offset);
 
   it('reconnects after a drop, offers the id, continues from the server offset, and honours retryAfter', async () => {
     const server = new MockServer({ mode: 'manual' });
@@ -280,22 +248,7 @@ describe('v2 options', () => {
 });
 
 describe('WebSocketFileTransfer between connections under v2 (manual mock)', () => {
-  const grant = {
-    type: 'STOR' as const,
-    code: 200,
-    message: 'ok',
-    v: 2,
-    id: 'u_between',
-    offset: 0,
-    ext: {
-      binary: true,
-      window: 2,
-      maxChunk: 1000,
-      checksum: null,
-      fin: true,
-      expires: '2999-01-01T00:00:00Z',
-    },
-  };
+  const grant = v2Grant('u_between', 2);
   const start = async (retryDelays: number[]) => {
     const server = new MockServer({ mode: 'manual' });
     servers.push(server);

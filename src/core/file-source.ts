@@ -48,7 +48,10 @@ export class FileSource {
   constructor(file: Blob | SequentialReader, chunkSize: number, type: TransferType) {
     this.#reader = file instanceof SequentialReader ? file : new SequentialReader(file);
     this.#chunkSize = chunkSize;
-    this.#blockSize = chunkSize >= DIRECT_READ_MIN ? chunkSize : READ_BLOCK_SIZE;
+    // A whole number of chunks per block, so that a chunk never straddles two blocks: a straddling chunk
+    // starts a block before the stream's position and reopens the file (48 KiB chunks: once per block).
+    this.#blockSize =
+      chunkSize >= DIRECT_READ_MIN ? chunkSize : Math.floor(READ_BLOCK_SIZE / chunkSize) * chunkSize;
     this.#type = type;
   }
 
@@ -139,6 +142,8 @@ export class SequentialReader {
   #position = 0;
   #stream: StreamReader | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Bumped by close(): reads asked for before it are dropped instead of reopening the file. */
+  #epoch = 0;
 
   constructor(blob: Blob) {
     this.#blob = blob;
@@ -154,13 +159,22 @@ export class SequentialReader {
    * @throws whatever reading the blob throws, or an Error when the blob ends before `end`
    */
   read(start: number, end: number): Promise<Uint8Array> {
-    const result = this.#queue.then(() => this.#read(start, end));
+    const epoch = this.#epoch;
+    const result = this.#queue.then(() => {
+      if (epoch !== this.#epoch) throw new DOMException('The reader was closed.', 'AbortError');
+      return this.#read(start, end);
+    });
     this.#queue = result.catch(() => undefined);
     return result;
   }
 
   /** Releases the open stream, if any. */
   close(): void {
+    this.#epoch += 1;
+    this.#release();
+  }
+
+  #release(): void {
     const stream = this.#stream;
     this.#stream = undefined;
     stream?.cancel();
@@ -171,7 +185,7 @@ export class SequentialReader {
       return new Uint8Array(await this.#blob.slice(start, end).arrayBuffer());
     }
     if (!this.#stream || this.#position !== start) {
-      this.close();
+      this.#release();
       this.#stream = openStream(this.#blob.slice(start));
       this.#position = start;
     }
@@ -181,7 +195,7 @@ export class SequentialReader {
       this.#position = end;
       return bytes;
     } catch (cause) {
-      if (this.#stream === stream) this.close();
+      if (this.#stream === stream) this.#release();
       throw cause;
     }
   }

@@ -5,6 +5,7 @@ import {
   DIRECT_READ_MIN,
   FileSource,
   READ_BLOCK_SIZE,
+  SequentialReader,
 } from '../../src/core/file-source.ts';
 import { makeBytes } from '../helpers/make-file.ts';
 import { decodeBase64 } from '../helpers/mock-server.ts';
@@ -132,6 +133,65 @@ describe('FileSource', () => {
     const source = new FileSource(blob, 1000, 'binary');
     const chunks = await Promise.all([0, 1000, 2000, 3000, 4000].map((at) => source.read(at)));
     for (const chunk of chunks) expect(chunk.bytes).to.deep.equal(bytes.slice(chunk.start, chunk.end));
+  });
+});
+
+describe('SequentialReader', () => {
+  /** Counts the streams the blob's slices open, and how many were cancelled. */
+  const counted = (bytes: Uint8Array<ArrayBuffer>) => {
+    const blob = new Blob([bytes]);
+    const streams = { opened: 0, cancelled: 0 };
+    const slice = blob.slice.bind(blob);
+    blob.slice = (start?: number, end?: number) => {
+      const part = slice(start, end);
+      const stream = part.stream.bind(part);
+      part.stream = () => {
+        streams.opened += 1;
+        const real = stream();
+        const getReader = real.getReader.bind(real) as (options?: {
+          mode: 'byob';
+        }) => ReadableStreamBYOBReader;
+        (real as { getReader: unknown }).getReader = (options?: { mode: 'byob' }) => {
+          const reader = getReader(options);
+          const cancel = reader.cancel.bind(reader);
+          reader.cancel = (reason?: unknown) => {
+            streams.cancelled += 1;
+            return cancel(reason);
+          };
+          return reader;
+        };
+        return real;
+      };
+      return part;
+    };
+    return { blob, streams };
+  };
+
+  it('drops the reads queued before close() instead of opening the file again', async () => {
+    const { blob, streams } = counted(makeBytes(8 * 256 * 1024));
+    const reader = new SequentialReader(blob);
+    const reads = [0, 1, 2, 3].map((i) => reader.read(i * 262_144, (i + 1) * 262_144));
+    reader.close();
+    const outcomes = await Promise.allSettled(reads);
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+    expect(streams.opened - streams.cancelled).to.equal(0, 'no stream left open');
+  });
+
+  it('reads 48 KiB chunks (the v1 default) through one stream, block after block', async () => {
+    const size = 4 * READ_BLOCK_SIZE;
+    const bytes = makeBytes(size);
+    const { blob, streams } = counted(bytes);
+    const source = new FileSource(blob, 48 * 1024, 'binary');
+    for (let at = 0; at < size; at += 48 * 1024) {
+      const chunk = await source.read(at);
+      if (at % (20 * 48 * 1024) === 0) expect(chunk.bytes).to.deep.equal(bytes.slice(at, chunk.end));
+    }
+    expect(streams.opened).to.equal(1);
   });
 });
 

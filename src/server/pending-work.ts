@@ -18,14 +18,18 @@ export class PendingWork {
     // Resumed partial uploads are tracked like new ones: their writes and commits also hold up a shutdown.
     const open = (id: string) =>
       this.#track(store.open!(id)).then((partial) => (partial ? this.#wrap(partial) : undefined));
-    // A proxy rather than a literal: methods a store adds later (resume, sweep) still reach it, bound to
-    // the store itself so that its #private fields work. Only `create` hands out partial uploads today.
+    const track = <T>(operation: T): T =>
+      operation instanceof Promise ? (this.#track(operation) as T) : operation;
+    // A proxy rather than a literal: methods a store adds later still reach it, bound to the store itself so
+    // that its #private fields work, and the promises they return (the sweep, keeping the record of a
+    // committed upload) hold up a shutdown like writes do. Only `create` and `open` hand out partial uploads.
     this.store = new Proxy(store, {
       get(target, property) {
         if (property === 'create') return create;
         if (property === 'open' && target.open) return open;
         const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => track((value as (...a: unknown[]) => unknown).apply(target, args));
       },
     });
   }

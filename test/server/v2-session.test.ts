@@ -1,9 +1,10 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createUploadServer } from '../../src/server/index.ts';
+import { PendingWork } from '../../src/server/pending-work.ts';
 import { FileStore } from '../../src/server/stores/file-store.ts';
 import {
   bytes,
@@ -343,6 +344,79 @@ describe('protocol v2 session', () => {
       } else await new Promise((r) => setTimeout(r, 50));
     }
     assert.deepEqual(await readStored(started.dir, 'late.bin'), data);
+  });
+
+  it("keeps the upload's file in the partial folder from its commit until the record replaces it", async () => {
+    const dir = await tempDir();
+    const store = new FileStore({ dir });
+    const partial = await store.create({
+      filename: 'c.bin',
+      size: 3,
+      resumable: { owner: null, ttl: 60_000 },
+    });
+    await partial.write(new Uint8Array([1, 2, 3]));
+    await partial.commit();
+    assert.deepEqual(await partialFiles(dir), [`${partial.id}.json`], 'never a moment with neither on disk');
+    assert.equal(await store.open(partial.id), undefined, 'committed: no longer resumable');
+    const record = {
+      size: 3,
+      filename: 'c.bin',
+      checksum: undefined,
+      owner: null,
+      expiresAt: Date.now() + 60_000,
+    };
+    await store.remember(partial.id, record);
+    assert.deepEqual(await store.recall(partial.id), record);
+  });
+
+  it('holds up a shutdown while the record of a committed upload is being kept', async () => {
+    const dir = await tempDir();
+    const inner = new FileStore({ dir });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const work = new PendingWork({
+      create: (request) => inner.create(request),
+      remember: async (id, record) => {
+        await gate;
+        await inner.remember(id, record);
+      },
+    });
+    const id = 'u_AAAAAAAAAAAAAAAAAAAAAAAC';
+    const kept = work.store.remember!(id, {
+      size: 1,
+      filename: 'x',
+      checksum: undefined,
+      owner: null,
+      expiresAt: Date.now() + 60_000,
+    });
+    let settled = false;
+    const done = work.settled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(settled, false, 'settled before the record was kept');
+    openGate();
+    await kept;
+    await done;
+    assert.equal((await inner.recall(id))?.filename, 'x');
+  });
+
+  it('sweeps a record write left half-done, and runs one sweep at a time', async () => {
+    const dir = await tempDir();
+    const store = new FileStore({ dir });
+    await mkdir(path.join(dir, '.partial'), { recursive: true });
+    const stale = path.join(dir, '.partial', 'u_AAAAAAAAAAAAAAAAAAAAAAAD.json.tmp');
+    const fresh = path.join(dir, '.partial', 'u_AAAAAAAAAAAAAAAAAAAAAAAE.json.tmp');
+    await writeFile(stale, '{"id":');
+    await writeFile(fresh, '{"id":');
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, old, old);
+    const first = store.expire(Date.now());
+    assert.equal(store.expire(Date.now()), first, 'a second sweep joins the one running');
+    await first;
+    assert.deepEqual(
+      await partialFiles(dir),
+      ['u_AAAAAAAAAAAAAAAAAAAAAAAE.json.tmp'],
+      'only the stale one goes',
+    );
   });
 
   it('answers 404 to an unknown id and keeps the connection for a fresh STOR', async () => {

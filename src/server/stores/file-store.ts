@@ -51,6 +51,8 @@ interface PartialMeta {
 
 // Resumable ids are capability tokens: 144 random bits, URL-safe, and safe as a file name.
 const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
+// A `<id>.json.tmp` older than this was left by a crash or a failed write: the sweep removes it.
+const STALE_TMP_AGE = 60 * 60 * 1000;
 
 /**
  * Stores uploads on the local filesystem: partial data in `<dir>/.partial/<id>.part`, moved into
@@ -65,6 +67,12 @@ export class FileStore implements UploadStore {
   readonly #partialDir: string;
   /** Partial uploads this process has open, by id: a reconnecting client gets the same object (and hash). */
   readonly #live = new Map<string, FilePartialUpload>();
+  /**
+   * When each `<id>.json` this process wrote or read expires, so that a sweep reads only the files it has not
+   * seen: with a record kept for every committed upload, there can be many.
+   */
+  readonly #expiries = new Map<string, number>();
+  #sweeping: Promise<number> | undefined;
   /** Loads in progress, so that two connections resuming at once share one re-hash and one object. */
   readonly #loading = new Map<string, Promise<FilePartialUpload | undefined>>();
   #ready: Promise<unknown> | undefined;
@@ -191,7 +199,7 @@ export class FileStore implements UploadStore {
       },
     };
     await this.#ensurePartialDir();
-    await writeMeta(this.metaPath(id), meta);
+    await this.writeMeta(meta);
   }
 
   /** @inheritdoc */
@@ -215,8 +223,13 @@ export class FileStore implements UploadStore {
     };
   }
 
-  /** @inheritdoc */
-  async expire(now: number): Promise<number> {
+  /** @inheritdoc A sweep already running is joined, not started twice. */
+  expire(now: number): Promise<number> {
+    this.#sweeping ??= this.#expire(now).finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  async #expire(now: number): Promise<number> {
     let names: string[];
     try {
       names = await readdir(this.#partialDir);
@@ -225,15 +238,26 @@ export class FileStore implements UploadStore {
     }
     let expired = 0;
     for (const name of names) {
+      if (name.endsWith('.json.tmp')) {
+        // Left by a crash or a failed write between writing a record aside and renaming it.
+        const file = path.join(this.#partialDir, name);
+        const stale = await stat(file).then(
+          (s) => s.mtimeMs < now - STALE_TMP_AGE,
+          () => false,
+        );
+        if (stale) await unlink(file).catch(() => undefined);
+        continue;
+      }
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -'.json'.length);
       const live = this.#live.get(id);
       if (live?.held) continue;
-      let expiresAt = live?.expiresAt;
+      let expiresAt = live?.expiresAt ?? this.#expiries.get(id);
       if (expiresAt === undefined) {
         try {
           expiresAt = (JSON.parse(await readFile(path.join(this.#partialDir, name), 'utf8')) as PartialMeta)
             .expiresAt;
+          if (typeof expiresAt === 'number') this.#expiries.set(id, expiresAt);
         } catch {
           expiresAt = 0;
         }
@@ -278,8 +302,18 @@ export class FileStore implements UploadStore {
     this.#live.delete(id);
   }
 
+  /** @internal Writes `<id>.json` aside then renames it, so that a crash never leaves half a JSON file. */
+  async writeMeta(meta: PartialMeta): Promise<void> {
+    const file = this.metaPath(meta.id);
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
+    await rename(tmp, file);
+    this.#expiries.set(meta.id, meta.expiresAt);
+  }
+
   /** @internal */
   async removeFiles(id: string): Promise<void> {
+    this.#expiries.delete(id);
     await unlink(this.partPath(id)).catch(() => undefined);
     await unlink(this.metaPath(id)).catch(() => undefined);
   }
@@ -390,7 +424,7 @@ class FilePartialUpload implements PartialUpload {
 
   /** @internal */
   async saveMeta(): Promise<void> {
-    await writeMeta(this.#store.metaPath(this.id), { ...this.#meta, expiresAt: this.#expiresAt });
+    await this.#store.writeMeta({ ...this.#meta, expiresAt: this.#expiresAt });
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -434,7 +468,9 @@ class FilePartialUpload implements PartialUpload {
         ? await this.#store.placeByContent(partPath, filename, dir, digest)
         : await this.#store.place(partPath, filename, dir);
     this.#store.forget(this.id);
-    if (this.#resumable) await unlink(this.#store.metaPath(this.id)).catch(() => undefined);
+    // A resumable upload's `<id>.json` stays: the session overwrites it with the record of the committed
+    // upload (FileStore.remember), so that no moment passes with neither on disk. Until then, or if that
+    // fails, it names no `.part` and cannot be resumed; the sweep removes it when it expires.
     await syncDir(dir);
     return folder ? `${folder}/${name}` : name;
   }
@@ -447,13 +483,6 @@ class FilePartialUpload implements PartialUpload {
     await handle?.close().catch(() => undefined);
     await this.#store.removeFiles(this.id);
   }
-}
-
-/** Writes `<id>.json` aside then renames it, so that a crash never leaves half a JSON file that hides the upload. */
-async function writeMeta(file: string, meta: PartialMeta): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
-  await rename(tmp, file);
 }
 
 /** SHA-256 of the first `length` bytes of a file: how a restarted server recovers its digest state. */

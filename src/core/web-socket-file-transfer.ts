@@ -14,7 +14,7 @@ import {
 } from '../protocol/index.ts';
 import { UploadError, type UploadErrorCode, type UploadErrorInit } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
-import { FileSource, type Chunk } from './file-source.ts';
+import { FileSource, SequentialReader, type Chunk } from './file-source.ts';
 import {
   CALLBACK_NAMES,
   resolveOptions,
@@ -601,10 +601,14 @@ export class WebSocketFileTransfer extends EventTarget {
     if (state) hasher.load(state, from);
     else hasher.reset();
     for (const at of [...this.#hashStates.keys()]) if (at > offset) this.#hashStates.delete(at);
-    const file = this.#options.file;
-    for (let at = from; at < offset; at += REHASH_BLOCK) {
-      const end = Math.min(at + REHASH_BLOCK, offset);
-      hasher.update(new Uint8Array(await file.slice(at, end).arrayBuffer()));
+    // Read the way chunks are read: one stream over the range, not an arrayBuffer() per block.
+    const reader = new SequentialReader(this.#options.file);
+    try {
+      for (let at = from; at < offset; at += REHASH_BLOCK) {
+        hasher.update(await reader.read(at, Math.min(at + REHASH_BLOCK, offset)));
+      }
+    } finally {
+      reader.close();
     }
     this.#hashStates.set(offset, hasher.save());
   }

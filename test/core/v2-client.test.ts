@@ -301,3 +301,49 @@ describe('WebSocketFileTransfer between connections under v2 (manual mock)', () 
     expect(transfer.state).to.equal('aborted');
   });
 });
+
+describe('WebSocketFileTransfer resuming mid-chunk under v2 with SHA-256 (manual mock)', () => {
+  it('re-hashes the bytes between its last saved state and the server offset from the file', async () => {
+    const server = new MockServer({ mode: 'manual' });
+    servers.push(server);
+    const bytes = makeBytes(3000);
+    const transfer = new WebSocketFileTransfer({
+      url: server.url,
+      file: new File([bytes], 'mid.bin'),
+      WebSocket: MockWebSocketClass,
+      resumeStore: null,
+      v2ChunkSize: 1000,
+      window: 2,
+      retryDelays: [0, 0],
+    });
+    const outcome = new Promise<string>((resolve) => {
+      transfer.addEventListener('success', () => resolve('success'));
+      transfer.addEventListener('error', (event) => resolve(event.detail.error.code));
+    });
+    const withChecksum = (offset: number) => {
+      const grant = v2Grant('u_mid', 2, offset);
+      return { ...grant, ext: { ...grant.ext, checksum: 'sha256' } };
+    };
+    transfer.start();
+    await server.nextText();
+    server.send(withChecksum(0));
+    await server.nextFrame();
+    await server.nextFrame();
+    server.closeClient(1006);
+    await server.nextText();
+    // The server kept half of the second chunk: the client's saved states end at 1000 and 2000, not there.
+    server.send(withChecksum(1500));
+    const resent = await server.nextFrame();
+    expect(resent.kind === 'binary' && Array.from(resent.bytes)).to.deep.equal(
+      Array.from(bytes.slice(1500, 2500)),
+    );
+    server.send({ type: 'DATA', code: 200, bytesRead: 1000, offset: 2500 });
+    await server.nextFrame();
+    server.send({ type: 'DATA', code: 200, bytesRead: 500, offset: 3000 });
+    const fin = JSON.parse((await server.nextText()).slice(5)) as { checksum: string };
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    expect(fin.checksum).to.equal(`sha256:${btoa(String.fromCharCode(...digest))}`);
+    server.send({ type: 'FIN', code: 200, id: 'u_mid', size: 3000 });
+    expect(await outcome).to.equal('success');
+  });
+});

@@ -33,27 +33,56 @@ export function sanitizeFilename(name: string): string {
     // After removing: an invisible character between a letter and its accent blocks composition.
     .normalize('NFC')
     .replace(SEPARATORS, '_')
-    .replace(WINDOWS_ILLEGAL, '_')
-    // Windows drops trailing dots and spaces; a leading dot hides a file and could spell `.` or `..`.
-    .replace(/^[\s.]+|[\s.]+$/g, '');
+    .replace(WINDOWS_ILLEGAL, '_');
+  // Windows drops trailing dots and spaces; a leading dot hides a file and could spell `.` or `..`.
+  safe = trimDotsAndSpaces(safe);
   const stem = safe.split('.')[0] ?? '';
   if (RESERVED.test(stem.trim())) safe = `_${safe}`;
   // Truncating can leave a stem ending in a dot or space, or an empty one: clean the cut once more.
-  safe = truncateUtf8(safe, MAX_NAME_BYTES).replace(/^[\s.]+|[\s.]+$/g, '');
+  safe = trimDotsAndSpaces(truncateUtf8(safe, MAX_NAME_BYTES));
   return safe === '' ? 'file' : safe;
+}
+
+const DOT_OR_SPACE = /^[\s.]$/u;
+
+/**
+ * Strips dots and white space from both ends. A loop, not `/[\s.]+$/`: that regex retries from every dot
+ * or space of a long run and costs O(n²) — one 60 KB name of spaces froze the server for 14 s.
+ */
+function trimDotsAndSpaces(name: string): string {
+  let start = 0;
+  let end = name.length;
+  while (start < end && DOT_OR_SPACE.test(name[start]!)) start++;
+  while (end > start && DOT_OR_SPACE.test(name[end - 1]!)) end--;
+  return name.slice(start, end);
+}
+
+/** UTF-8 length of one code point. */
+function utf8Bytes(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
 }
 
 function truncateUtf8(name: string, maxBytes: number): string {
   if (encoder.encode(name).length <= maxBytes) return name;
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  let stem = ext ? name.slice(0, dot) : name;
+  const stem = ext ? name.slice(0, dot) : name;
   const budget = maxBytes - encoder.encode(ext).length;
-  // Cut whole code points so that no surrogate half is left behind.
-  const points = Array.from(stem);
-  while (points.length > 0 && encoder.encode(points.join('')).length > budget) points.pop();
-  stem = points.join('').replace(/[\s.]+$/, '');
-  return stem + ext;
+  // Whole code points, counted once each (linear in the name): no surrogate half is left behind.
+  let bytes = 0;
+  let cut = 0;
+  for (const point of stem) {
+    bytes += utf8Bytes(point.codePointAt(0)!);
+    if (bytes > budget) break;
+    cut += point.length;
+  }
+  return trimTrailingDotsAndSpaces(stem.slice(0, cut)) + ext;
+}
+
+function trimTrailingDotsAndSpaces(name: string): string {
+  let end = name.length;
+  while (end > 0 && DOT_OR_SPACE.test(name[end - 1]!)) end--;
+  return name.slice(0, end);
 }
 
 /**

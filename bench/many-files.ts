@@ -60,7 +60,7 @@ export async function measureManyFiles(
   // Bounded: 3 s per file is far beyond any row at 200 ms RTT.
   const timeoutMs = 60_000 + files * 3_000;
   const result: ManyFilesResult = {
-    name: `${way.name}, ${way.concurrency} in parallel`,
+    name: way.name,
     files,
     fileBytes,
     concurrency: way.concurrency,

@@ -1,11 +1,13 @@
 // Starts bench/server-child.mjs in its own Node process (plain `node`, no TypeScript loader; the reference
-// server is the compiled dist/server) and talks to it over IPC.
+// server is the compiled dist/server) and talks to it over IPC; and, for emulated networks, the link emulator
+// (bench/link-child.ts) in front of it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import type { LinkOptions } from './link.ts';
 import type { ChildReady, ChildReport, ServerKind } from './server-types.ts';
 
 const CHILD = new URL('./server-child.mjs', import.meta.url).pathname;
@@ -107,4 +109,105 @@ export async function storedFile(dir: string): Promise<{ path: string; size: num
     if (!best || size > best.size) best = { path: full, size };
   }
   return best;
+}
+
+/** Every stored file under `dir` that is not metadata (`.json`): what a many-files row stored. */
+export async function storedFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.endsWith('.json')) files.push(path.join(entry.parentPath, entry.name));
+  }
+  return files;
+}
+
+const LINK_CHILD = new URL('./link-child.ts', import.meta.url).pathname;
+
+/** A link emulator process (bench/link-child.ts) in front of a server. */
+export interface LinkProcess {
+  /** The port on 127.0.0.1 that goes through the link. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks the link emulator in front of `127.0.0.1:targetPort`; resolves once it listens.
+ *
+ * @param targetPort - the server's port
+ * @param link - delays, rates and queue (rates of Infinity travel as null)
+ * @param lifetimeMs - the link closes itself after this long, whatever happens to the bench
+ */
+export async function startLinkProcess(
+  targetPort: number,
+  link: Omit<LinkOptions, 'targetPort'>,
+  lifetimeMs: number,
+): Promise<LinkProcess> {
+  const wire = JSON.stringify({ ...link, lifetimeMs }, (_key, value: unknown) =>
+    value === Infinity ? null : value,
+  );
+  // Under tsx (the link is TypeScript); the proxy's RSS is not a figure of the report.
+  const child = fork(LINK_CHILD, [String(targetPort), wire], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('link emulator did not start in 20 s')), 20_000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`link emulator exited with ${code}`));
+    });
+  });
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send('stop');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A server reached directly or through a link emulator: the URLs a page uses, and one stop for both. */
+export interface NetServer {
+  server: ServerProcess;
+  /** The page's origin and the upload endpoint, both through the link when there is one. */
+  origin: string;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server of `kind` and, when `link` is given, a link emulator in front of it: then the page, the
+ * WebSocket, fetch() and tus all reach the server through the link (one origin, one port).
+ */
+export async function startServerOnNet(
+  kind: ServerKind,
+  link: Omit<LinkOptions, 'targetPort'> | undefined,
+  lifetimeMs: number,
+): Promise<NetServer> {
+  const server = await startServer(kind);
+  if (!link) return { server, origin: server.origin, endpoint: server.endpoint, stop: () => server.stop() };
+  try {
+    const serverHost = new URL(server.origin).host;
+    const proxy = await startLinkProcess(Number(new URL(server.origin).port), link, lifetimeMs);
+    const viaLink = (url: string) => url.replace(`//${serverHost}`, `//127.0.0.1:${proxy.port}`);
+    return {
+      server,
+      origin: viaLink(server.origin),
+      endpoint: viaLink(server.endpoint),
+      async stop() {
+        await proxy.stop();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 // The browser contenders, as data: which server process, which page function (bench/page/bench.html), with
-// which options. Protocol v2 rows become one options change here once v2 is on main.
+// which options, and what each row is to the report (a candidate for the raw limit, checked against it, the
+// fetch() baseline, run on emulated links too). The many-small-files rows are in bench/many-files.ts.
 import type { ServerKind } from './server-types.ts';
 
 export type PageFunction = 'rawWebSocket' | 'webSocketStream' | 'core' | 'fetchPost' | 'tus' | 'readOnly';
@@ -11,8 +12,18 @@ export interface Contender {
   options: Record<string, unknown>;
   /** Send only the first MiB of the file (slow rows); the row says so. */
   shareMiB?: number;
-  /** The ratio column divides by this row's MiB/s. */
-  isBaseline?: boolean;
+  /**
+   * A plain WebSocket sender of the file to disk, read the way our client reads it: the raw limit of a run is
+   * the fastest of these rows, and any other WebSocket row more than 5 % above it makes the report say the
+   * limit is wrong instead of printing ratios.
+   */
+  limitCandidate?: boolean;
+  /** Sends over a WebSocket to disk: checked against the limit (count-only rows are not). */
+  webSocketToDisk?: boolean;
+  /** The "× fetch" column divides by this row's MiB/s. */
+  isFetch?: boolean;
+  /** Also runs on emulated links (`--net`); other rows run on loopback only. */
+  onLink?: boolean;
   /** Skipped (and said so) when the page lacks it. */
   needsWebSocketStream?: boolean;
   /** Runs with the DevTools Network domain enabled (what puppeteer's Page does): the instrumentation check. */
@@ -20,8 +31,33 @@ export interface Contender {
 }
 
 const MiB = 1024 * 1024;
-// Raw rows read the file with file.stream() and a BYOB reader (the cheapest read measured; see the diagnostics).
+const KiB = 1024;
+// Raw rows read the file with file.stream() and a BYOB reader, as the core does (the cheapest read measured;
+// see the diagnostics), falling back to the default reader where the stream is not a byte stream.
 const raw = { block: 4 * MiB, highWater: 16 * MiB };
+
+/**
+ * The plain WebSocket senders the raw limit is taken from: message sizes of our chunks and larger, flow
+ * control by bufferedAmount, by nothing (the browser queues the whole file, up to a 512 MiB safety stop), or
+ * by a window of application-level acks as v2 keeps (the server acks each message once written).
+ */
+const LIMIT_GRID: { message: number; pacing: 'buffered' | 'none' | 'acks'; window?: number }[] = [
+  { message: MiB, pacing: 'buffered' },
+  { message: 256 * KiB, pacing: 'buffered' },
+  { message: MiB, pacing: 'none' },
+  { message: 256 * KiB, pacing: 'none' },
+  { message: 256 * KiB, pacing: 'acks', window: 4 * MiB },
+  { message: 256 * KiB, pacing: 'acks', window: 16 * MiB },
+  { message: MiB, pacing: 'acks', window: 16 * MiB },
+];
+
+const size = (bytes: number) => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`);
+const pacingName = ({ pacing, window }: (typeof LIMIT_GRID)[number]) =>
+  pacing === 'buffered'
+    ? 'bufferedAmount ≤ 16 MiB'
+    : pacing === 'none'
+      ? 'no pacing'
+      : `ack window ${size(window!)}`;
 
 export function contenders({ networkCheck }: { networkCheck: boolean }): Contender[] {
   const list: Contender[] = [
@@ -37,19 +73,24 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       page: 'rawWebSocket',
       options: { ...raw, message: 4 * MiB },
     },
-    {
-      name: 'raw WebSocket, 1 MiB messages → disk (**raw limit**)',
+    ...LIMIT_GRID.map((cell): Contender => ({
+      name: `raw WebSocket, ${size(cell.message)} messages, ${pacingName(cell)} → disk`,
       server: 'disk',
       page: 'rawWebSocket',
-      options: { ...raw, message: MiB },
-      isBaseline: true,
-    },
+      options: { ...raw, message: cell.message, pacing: cell.pacing, window: cell.window },
+      limitCandidate: true,
+      webSocketToDisk: true,
+      onLink: true,
+    })),
     {
       name: 'WebSocketStream, 1 MiB messages → disk',
       server: 'disk',
       page: 'webSocketStream',
       options: { block: 4 * MiB, message: MiB, inFlight: 8 },
       needsWebSocketStream: true,
+      limitCandidate: true,
+      webSocketToDisk: true,
+      onLink: true,
     },
     {
       name: 'ws-file-upload v1: base64, 1 KiB, stop-and-wait (2012 default)',
@@ -57,6 +98,7 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       page: 'core',
       options: { type: 'base64', chunkSize: 1024 },
       shareMiB: 8,
+      webSocketToDisk: true,
     },
     {
       name: 'ws-file-upload v1: base64, 48 KiB, stop-and-wait (our v1 default)',
@@ -64,27 +106,46 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       page: 'core',
       options: { type: 'base64', chunkSize: 48 * 1024 },
       shareMiB: 256,
+      webSocketToDisk: true,
     },
     {
-      name: 'ws-file-upload v2: SHA-256 on (defaults: 256 KiB chunks, window 16)',
+      name: 'ws-file-upload v2 defaults (SHA-256 on)',
       server: 'ref',
       page: 'core',
       options: { type: 'binary', offerV2: true, checksum: true },
+      webSocketToDisk: true,
+      onLink: true,
     },
     {
-      name: 'ws-file-upload v2: SHA-256 off (defaults: 256 KiB chunks, window 16)',
+      name: 'ws-file-upload v2 defaults, SHA-256 off',
       server: 'ref',
       page: 'core',
       options: { type: 'binary', offerV2: true, checksum: false },
+      webSocketToDisk: true,
+      onLink: true,
     },
     {
       name: 'ws-file-upload v2: SHA-256 on, 1 MiB chunks, window 16',
       server: 'ref',
       page: 'core',
       options: { type: 'binary', offerV2: true, checksum: true, v2ChunkSize: MiB, window: 16 },
+      webSocketToDisk: true,
     },
-    { name: 'fetch() POST of the File → Node http, disk', server: 'http', page: 'fetchPost', options: {} },
-    { name: 'tus-js-client defaults → @tus/server file store', server: 'tus', page: 'tus', options: {} },
+    {
+      name: 'fetch() POST of the File → Node http, disk',
+      server: 'http',
+      page: 'fetchPost',
+      options: {},
+      isFetch: true,
+      onLink: true,
+    },
+    {
+      name: 'tus-js-client defaults → @tus/server file store',
+      server: 'tus',
+      page: 'tus',
+      options: {},
+      onLink: true,
+    },
     {
       name: 'tus-js-client, 8 MiB chunks → @tus/server file store',
       server: 'tus',
@@ -112,12 +173,14 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       server: 'disk',
       page: 'rawWebSocket',
       options: { ...raw, message: MiB, reader: 'arrayBuffer' },
+      webSocketToDisk: true,
     },
     {
       name: 'diagnostic: raw WebSocket, send(Blob slice of 1 MiB) → disk',
       server: 'disk',
       page: 'rawWebSocket',
       options: { ...raw, message: MiB, reader: 'blob' },
+      webSocketToDisk: true,
     },
     {
       name: 'diagnostic: raw WebSocket 1 MiB from one in-memory buffer (no file read) → count only',

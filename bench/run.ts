@@ -1,9 +1,13 @@
 // `npm run bench`: real Chromium uploads a random file picked through <input type=file> to servers on
-// 127.0.0.1, one contender after another, then N Node clients load the reference server. Prints a markdown
-// table and writes it to bench/results/. See bench/README.md for what each column means.
+// 127.0.0.1, one contender after another, on each network of the run (loopback, or through the link
+// emulator), then many small files, then N Node clients load the reference server. Prints markdown tables
+// and writes them to bench/results/. See bench/README.md for what each column means.
 //
 // Usage: npm run bench -- [--mib 256] [--runs 3] [--clients 50] [--client-mib 64] [--no-capacity]
 //                         [--element-files 500] [--no-element] [--network-check] [--only <regexp>]
+//                         [--net loopback,proxy,rtt20,rtt50,rtt100,rtt200,home|all]
+//                         [--rtt MS] [--rate-mbit N] [--up-mbit N] [--down-mbit N] [--queue-kib N]
+//                         [--files 200] [--file-kib 100] [--no-many]
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,9 +16,27 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from '../test/e2e/harness.ts';
 import { launchChromium, type BenchPage, type LaunchedBrowser } from './browser.ts';
 import { runCapacity, type CapacityResult } from './capacity.ts';
-import { hashFile, startServer, storedFile } from './child.ts';
+import { hashFile, startServerOnNet, storedFile } from './child.ts';
 import { contenders, type Contender } from './contenders.ts';
 import { elementTable, measureElement, type ElementResult } from './element.ts';
+import {
+  formatLoad,
+  LoadMeter,
+  OTHERS_LIMIT_PERCENT,
+  STEAL_LIMIT_PERCENT,
+  type MachineLoad,
+} from './load.ts';
+import { MANY_FILES_WAYS, measureManyFiles } from './many-files.ts';
+import { parseNets, type Net } from './nets.ts';
+import {
+  capacityTable,
+  fixed,
+  manyFilesTable,
+  uploadTable,
+  type ManyFilesResult,
+  type Row,
+  type Sample,
+} from './report.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -30,6 +52,15 @@ const { values: args } = parseArgs({
     'no-element': { type: 'boolean', default: false },
     'network-check': { type: 'boolean', default: false },
     only: { type: 'string' },
+    net: { type: 'string' },
+    rtt: { type: 'string' },
+    'rate-mbit': { type: 'string' },
+    'up-mbit': { type: 'string' },
+    'down-mbit': { type: 'string' },
+    'queue-kib': { type: 'string' },
+    files: { type: 'string', default: '200' },
+    'file-kib': { type: 'string', default: '100' },
+    'no-many': { type: 'boolean', default: false },
   },
 });
 const fileMiB = positiveInt('mib', args.mib);
@@ -37,31 +68,14 @@ const runs = positiveInt('runs', args.runs);
 const clients = positiveInt('clients', args.clients);
 const clientMiB = positiveInt('client-mib', args['client-mib']);
 const elementFiles = positiveInt('element-files', args['element-files']);
+const manyFiles = positiveInt('files', args.files);
+const manyFileKiB = positiveInt('file-kib', args['file-kib']);
+const nets = parseNets(args);
 
 function positiveInt(name: string, value: string | undefined): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new RangeError(`--${name} must be a positive integer`);
   return number;
-}
-
-interface Sample {
-  mibPerSecond: number;
-  bytes: number;
-  browserCpu: number;
-  rendererCpu: number;
-  serverCpu: number;
-  heapIdle: number;
-  heapPeak: number;
-  serverMaxRss: number;
-  serverIdleRss: number;
-}
-
-interface Row {
-  contender: Contender;
-  bytes: number;
-  samples: Sample[];
-  skipped?: string;
-  errors: string[];
 }
 
 /** Writes the random source file in 64 MiB pieces (bounded memory even at 1 GiB). */
@@ -84,27 +98,32 @@ async function measure(
   browser: LaunchedBrowser,
   page: BenchPage,
   contender: Contender,
+  net: Net,
   source: { path: string; size: number },
   expectedHash: (bytes: number) => Promise<string>,
 ): Promise<Sample | string> {
-  const server = await startServer(contender.server);
+  const bytes = Math.min(source.size, (contender.shareMiB ?? Infinity) * MiB);
+  // Bounded: even the 1 KiB row must reach 0.05 MiB/s.
+  const timeoutMs = Math.max(60_000, (bytes / MiB) * 20_000 + 30_000);
+  const at = await startServerOnNet(contender.server, net.link, timeoutMs + 120_000);
+  const server = at.server;
   try {
-    await page.goto(`${server.origin}/bench/bench.html`);
+    await page.goto(`${at.origin}/bench/bench.html`);
     if (contender.needsWebSocketStream && !(await page.evaluate<boolean>('window.hasWebSocketStream'))) {
       return 'skipped: this Chromium has no WebSocketStream';
     }
     await page.pickFile('file', source.path);
     if (contender.withNetworkDomain) await page.send('Network.enable');
-    const bytes = Math.min(source.size, (contender.shareMiB ?? Infinity) * MiB);
-    // Bounded: even the 1 KiB row must reach 0.05 MiB/s.
-    const timeoutMs = Math.max(60_000, (bytes / MiB) * 20_000 + 30_000);
     await page.send('HeapProfiler.collectGarbage').catch(() => undefined);
     const heapIdle = await page.heapUsed();
     let heapPeak = heapIdle;
     let sampling = true;
+    const meter = new LoadMeter();
+    await meter.start();
     const sampler = (async () => {
-      while (sampling) {
+      for (let tick = 0; sampling; tick++) {
         heapPeak = Math.max(heapPeak, await page.heapUsed().catch(() => 0));
+        if (tick % 5 === 0) meter.sample();
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
@@ -115,7 +134,7 @@ async function measure(
       result = await page.evaluate<{ ms: number; bytes: number }>(
         `runContender(${JSON.stringify(contender.page)}, ${JSON.stringify({
           ...contender.options,
-          url: server.endpoint,
+          url: at.endpoint,
           limit: bytes < source.size ? bytes : 0,
           timeoutMs,
         })})`,
@@ -125,6 +144,7 @@ async function measure(
       sampling = false;
       await sampler;
     }
+    const load = await meter.stop();
     const cpuAfter = await browser.cpuSeconds();
     const usage = await server.report();
     if (result.bytes !== bytes) return `server confirmed ${result.bytes} of ${bytes} bytes`;
@@ -146,67 +166,11 @@ async function measure(
       heapPeak,
       serverMaxRss: usage.maxRss,
       serverIdleRss: server.idleRss,
+      load,
     };
   } finally {
-    await server.stop();
+    await at.stop();
   }
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const mib = (bytes: number) => fixed(bytes / MiB, 0);
-
-function table(rows: Row[], fileSize: number): string {
-  const baseline = rows.find((row) => row.contender.isBaseline && row.samples.length > 0);
-  const base = baseline ? median(baseline.samples.map((s) => s.mibPerSecond)) : NaN;
-  const lines = [
-    '| contender | MiB sent | MiB/s | × raw limit (disk) | browser CPU s/GiB: all procs (renderer) | server CPU s/GiB | JS heap MiB: peak (idle) | server RSS MiB: peak (idle) | runs ok |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
-  ];
-  for (const row of rows) {
-    const { contender, samples } = row;
-    const name = contender.name + (row.bytes < fileSize ? ` — first ${mib(row.bytes)} MiB only` : '');
-    if (samples.length === 0) {
-      lines.push(
-        `| ${name} | ${mib(row.bytes)} | ${row.skipped ?? 'failed: ' + row.errors.join('; ')} | | | | | | 0 |`,
-      );
-      continue;
-    }
-    const speed = median(samples.map((s) => s.mibPerSecond));
-    const m = (pick: (s: Sample) => number) => median(samples.map(pick));
-    const max = (pick: (s: Sample) => number) => Math.max(...samples.map(pick));
-    lines.push(
-      `| ${name} | ${mib(row.bytes)} | ${fixed(speed)} | ${fixed(speed / base, 2)} | ` +
-        `${fixed(m((s) => s.browserCpu))} (${fixed(m((s) => s.rendererCpu))}) | ${fixed(
-          m((s) => s.serverCpu),
-          2,
-        )} | ` +
-        `${fixed(max((s) => s.heapPeak) / MiB)} (${fixed(m((s) => s.heapIdle) / MiB)}) | ` +
-        `${fixed(max((s) => s.serverMaxRss) / MiB, 0)} (${fixed(m((s) => s.serverIdleRss) / MiB, 0)}) | ${samples.length}/${samples.length + row.errors.length}` +
-        `${row.errors.length ? ' ⚠ ' + row.errors.join('; ') : ''} |`,
-    );
-  }
-  return lines.join('\n');
-}
-
-function capacityTable(results: CapacityResult[] | string): string {
-  if (typeof results === 'string') return results;
-  return [
-    '| server | clients × MiB | aggregate MiB/s | wall s | server CPU s (s/GiB; of which system) | server RSS MiB: peak (idle) | ack p50 / p99 ms | files ok | corrupted |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
-    ...results.map(
-      (r) =>
-        `| ${r.name} | ${r.clients} × ${r.mib} | ${fixed(r.mibPerSecond)} | ${fixed(r.seconds)} | ${fixed(r.serverCpuSeconds)} (${fixed(r.serverCpuPerGiB, 2)}; ${fixed(r.serverSystemPerGiB, 2)}) | ` +
-        `${fixed(r.serverMaxRss / MiB, 0)} (${fixed(r.serverIdleRss / MiB, 0)}) | ${fixed(r.ackP50)} / ${fixed(r.ackP99)} | ${r.ok}/${r.clients} | ${fixed(r.corrupted, 0)} |`,
-    ),
-    ...results.flatMap((r) =>
-      r.failed.length ? ['', `Failures (${r.name}): ${r.failed.slice(0, 5).join('; ')}`] : [],
-    ),
-  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -216,13 +180,22 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'wsfu-bench-src-'));
   const size = fileMiB * MiB;
   let browser: LaunchedBrowser | undefined;
-  const rows: Row[] = list.map((contender) => ({
-    contender,
-    bytes: Math.min(size, (contender.shareMiB ?? Infinity) * MiB),
-    samples: [],
-    errors: [],
+  // One group of rows per network: every contender on loopback, the `onLink` ones on an emulated link.
+  const groups = nets.map((net) => ({
+    net,
+    rows: list
+      .filter((contender) => !net.link || contender.onLink)
+      .map((contender): Row => ({
+        contender,
+        bytes: Math.min(size, (contender.shareMiB ?? Infinity) * MiB),
+        samples: [],
+        errors: [],
+      })),
+    many: [] as ManyFilesResult[],
   }));
+  const runMany = !args['no-many'] && (!only || only.test('many files'));
   let capacity: CapacityResult[] | string = 'not run (--no-capacity)';
+  let capacityLoad: MachineLoad | undefined;
   const runElement = !args['no-element'] && (!only || only.test('element responsiveness'));
   let element: ElementResult[] | string = runElement ? [] : 'not run (--no-element or --only)';
   const info = { chromium: 'Chromium' };
@@ -237,32 +210,64 @@ async function main(): Promise<void> {
     browser = await launchChromium();
     info.chromium = (await browser.cdp.send<{ product: string }>('Browser.getVersion')).product;
     const page = await browser.newPage();
-    // Runs are interleaved (every contender once, then again) so that a noisy minute does not hit one row.
-    for (let run = 1; run <= runs; run++) {
-      for (const row of rows) {
-        if (row.skipped) continue;
-        const label = `[run ${run}/${runs}] ${row.contender.name}`;
-        try {
-          const sample = await measure(
-            browser,
-            page,
-            row.contender,
-            { path: sourcePath, size },
-            expectedHash,
-          );
-          if (typeof sample === 'string') {
-            if (sample.startsWith('skipped')) row.skipped = sample;
-            else row.errors.push(sample);
-            console.error(`${label}: ${sample}`);
-          } else {
-            row.samples.push(sample);
-            console.error(`${label}: ${fixed(sample.mibPerSecond)} MiB/s`);
+    for (const group of groups) {
+      // Runs are interleaved (every contender once, then again) so that a noisy minute does not hit one row.
+      for (let run = 1; run <= runs; run++) {
+        for (const row of group.rows) {
+          if (row.skipped) continue;
+          const label = `[${group.net.name}, run ${run}/${runs}] ${row.contender.name}`;
+          try {
+            const sample = await measure(
+              browser,
+              page,
+              row.contender,
+              group.net,
+              { path: sourcePath, size },
+              expectedHash,
+            );
+            if (typeof sample === 'string') {
+              if (sample.startsWith('skipped')) row.skipped = sample;
+              else row.errors.push(sample);
+              console.error(`${label}: ${sample}`);
+            } else {
+              row.samples.push(sample);
+              console.error(
+                `${label}: ${fixed(sample.mibPerSecond)} MiB/s, others' load ${formatLoad(sample.load)}`,
+              );
+            }
+          } catch (error) {
+            row.errors.push(String((error as Error).message ?? error).slice(0, 200));
+            console.error(`${label}: ${String(error)}`);
+            // A page stuck in a failed upload is replaced, not reused.
+            await page.send('Page.navigate', { url: 'about:blank' }).catch(() => undefined);
           }
-        } catch (error) {
-          row.errors.push(String((error as Error).message ?? error).slice(0, 200));
-          console.error(`${label}: ${String(error)}`);
-          // A page stuck in a failed upload is replaced, not reused.
-          await page.send('Page.navigate', { url: 'about:blank' }).catch(() => undefined);
+        }
+      }
+      if (runMany) {
+        for (const way of MANY_FILES_WAYS) {
+          const label = `[${group.net.name}] many files: ${way.name}`;
+          try {
+            const result = await measureManyFiles(page, way, group.net, {
+              files: manyFiles,
+              fileBytes: manyFileKiB * 1024,
+            });
+            group.many.push(result);
+            console.error(
+              `${label}: ${fixed(result.seconds, 2)} s, ${result.ok}/${result.files} ok${result.error ? ', ' + result.error : ''}`,
+            );
+          } catch (error) {
+            console.error(`${label}: ${String(error)}`);
+            group.many.push({
+              name: way.name,
+              files: manyFiles,
+              fileBytes: manyFileKiB * 1024,
+              concurrency: way.concurrency,
+              seconds: NaN,
+              overheadMs: NaN,
+              ok: 0,
+              error: String((error as Error).message ?? error).slice(0, 200),
+            });
+          }
         }
       }
     }
@@ -288,9 +293,14 @@ async function main(): Promise<void> {
     browser = undefined;
     if (!args['no-capacity']) {
       console.error(`Capacity: ${clients} clients × ${clientMiB} MiB…`);
+      const meter = new LoadMeter();
+      await meter.start();
+      const sampler = setInterval(() => meter.sample(), 1000);
       capacity = await runCapacity({ clients, mib: clientMiB, chunk: MiB, timeoutMs: 600_000 }).catch(
         (error: unknown) => `capacity test failed: ${String(error)}`,
       );
+      clearInterval(sampler);
+      capacityLoad = await meter.stop();
     }
   } finally {
     await browser?.close();
@@ -298,17 +308,32 @@ async function main(): Promise<void> {
   }
 
   const cpus = os.cpus();
+  const sections = groups.flatMap(({ net, rows, many }) => [
+    `## ${fileMiB} MiB upload — ${net.name}: ${net.description}`,
+    '',
+    uploadTable(rows, size),
+    '',
+    ...(runMany
+      ? [
+          `### Many small files — ${net.name}: ${manyFiles} files of ${manyFileKiB} KiB`,
+          '',
+          manyFilesTable(many),
+          '',
+        ]
+      : []),
+  ]);
   const report = [
     `# Benchmark ${started.toISOString()}`,
     '',
     `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` — ${fileMiB} MiB random file picked through ` +
       `\`<input type=file>\`, medians of ${runs} interleaved runs (peaks: highest of the runs).`,
     `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${fixed(os.totalmem() / GiB)} GiB RAM, ${os.type()} ${os.release()}, ` +
-      `Node ${process.version}, ${info.chromium} headless, loopback (127.0.0.1), files on local disk. ` +
-      'Other jobs share this machine: timings drift 25–50 % between runs; compare rows of one run only.',
+      `Node ${process.version}, ${info.chromium} headless, 127.0.0.1, files on local disk. ` +
+      'Compare rows of one run only. "Others\' load" is the CPU time of processes that are not this bench ' +
+      `(in % of all ${cpus.length} cores), the hypervisor's steal time and the highest 1-minute load average ` +
+      `during the row (worst of its runs); ⚠ marks rows above ${OTHERS_LIMIT_PERCENT} % others or ${STEAL_LIMIT_PERCENT} % steal.`,
     '',
-    table(rows, size),
-    '',
+    ...sections,
     `## Element responsiveness: ${elementFiles} files of 20 kB added at once to \`<ws-file-upload>\` (CDN bundle) and uploaded to the reference server`,
     '',
     'Main-thread tasks over 50 ms (Long Tasks API) from `addFiles()` until the queue completes; one row per run. Target: none.',
@@ -322,13 +347,15 @@ async function main(): Promise<void> {
     '',
     capacityTable(capacity),
     '',
+    ...(capacityLoad ? [`Others' load during the capacity test: ${formatLoad(capacityLoad)}.`, ''] : []),
   ].join('\n');
   console.log(report);
   const dir = new URL('./results/', import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
   // e.g. 2026-11-29T1114Z-256MiB.md: one file per run, never overwritten by a later run the same day.
   const stamp = started.toISOString().slice(0, 16).replace(':', '') + 'Z';
-  const file = path.join(dir, `${stamp}-${fileMiB}MiB${only ? '-partial' : ''}.md`);
+  const netSuffix = nets.length === 1 && !nets[0]!.link ? '' : `-${nets.map((net) => net.name).join('+')}`;
+  const file = path.join(dir, `${stamp}-${fileMiB}MiB${netSuffix}${only ? '-partial' : ''}.md`);
   await writeFile(file, report);
   console.error(`Written to ${path.relative(process.cwd(), file)}`);
 }

@@ -52,7 +52,8 @@ function serveStatic(request, response) {
 
 /**
  * The raw-limit endpoint: a text message `{"size":N}`, then binary messages; answers `{"received":N}` once
- * N bytes arrived (with `disk`, once they are written and the file is closed). The capacity test's floor
+ * N bytes arrived (with `disk`, once they are written and the file is closed); with `"ack": true`, also
+ * `{"acked":N}` after each binary message is written (an application-level window). The capacity test's floor
  * rows add `"name"` (a file of its own per connection, one path segment) and `"fsync": true` (fsync before
  * the answer, as the reference server does at FIN).
  *
@@ -63,6 +64,7 @@ function rawWebSocket(socket, toDisk) {
   let size = -1;
   let received = 0;
   let fsync = false;
+  let acks = false;
   /** @type {string | undefined} */
   let target;
   /** @type {import('node:fs').WriteStream | undefined} */
@@ -72,15 +74,26 @@ function rawWebSocket(socket, toDisk) {
       const start = JSON.parse(data.toString());
       size = start.size;
       fsync = start.fsync === true;
+      acks = start.ack === true;
       target = path.join(dir, path.basename(String(start.name ?? 'raw.bin')));
       if (toDisk) file = createWriteStream(target);
       return;
     }
     received += data.length;
-    if (file && !file.write(data)) {
-      socket.pause();
-      file.once('drain', () => socket.resume());
-    }
+    // With "ack": true the client keeps a window of unacknowledged bytes: each message is acked once
+    // written (handed to the OS), or at once when only counting; the window is what the client holds back.
+    const ack = acks
+      ? (
+          (total) => () =>
+            socket.send(JSON.stringify({ acked: total }))
+        )(received)
+      : undefined;
+    if (file) {
+      if (!file.write(data, ack)) {
+        socket.pause();
+        file.once('drain', () => socket.resume());
+      }
+    } else ack?.();
     if (received >= size) {
       const answer = () => socket.send(JSON.stringify({ received }));
       if (!file) return answer();
@@ -126,9 +139,11 @@ if (kind === 'ref') {
     const url = request.url ?? '/';
     if (tus && url.startsWith('/files')) {
       void tus.handle(request, response);
-    } else if (kind === 'http' && url === '/upload' && request.method === 'POST') {
-      // Streams the request body to the file, with backpressure; answers once the file is closed.
-      const target = path.join(dir, 'post.bin');
+    } else if (kind === 'http' && /^\/upload(\?|$)/.test(url) && request.method === 'POST') {
+      // Streams the request body to the file (`?name=` for the many-files row: letters, digits, `-_.`), with
+      // backpressure; answers once the file is closed.
+      const name = new URL(url, 'http://127.0.0.1').searchParams.get('name');
+      const target = path.join(dir, name && /^[\w-][\w.-]*$/.test(name) ? name : 'post.bin');
       let size = 0;
       request.on('data', (/** @type {Buffer} */ chunk) => (size += chunk.length));
       pipeline(request, createWriteStream(target)).then(

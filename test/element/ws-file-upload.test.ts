@@ -374,7 +374,8 @@ describe('<ws-file-upload>', () => {
       await sendKeys({ press: 'Tab' });
       expect(el.shadowRoot!.activeElement).to.equal(part(el, 'button'));
       await sendKeys({ press: 'Enter' });
-      await sendKeys({ press: 'Space' });
+      // ' ' rather than 'Space': puppeteer's WebDriver BiDi keyboard (Firefox) knows no 'Space' key name.
+      await sendKeys({ press: ' ' });
       expect(opened).to.equal(2);
     });
 

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import process from 'node:process';
+import { setTimeout, clearTimeout } from 'node:timers';
 
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'];
 
@@ -13,11 +14,15 @@ export function miniBrowserPath() {
   const candidates = [process.env.WEBKIT_MINIBROWSER];
   for (const lib of LIB_DIRS) {
     if (!existsSync(lib)) continue;
-    for (const entry of readdirSync(lib).filter((name) => /^webkit2?gtk-[\d.]+$/.test(name)).sort().reverse())
+    for (const entry of readdirSync(lib)
+      .filter((name) => /^webkit2?gtk-[\d.]+$/.test(name))
+      .sort()
+      .reverse())
       candidates.push(`${lib}/${entry}/MiniBrowser`);
   }
   const found = candidates.find((candidate) => candidate && existsSync(candidate));
-  if (!found) throw new Error('No MiniBrowser found: install Debian\'s "webkit2gtk-driver" or set WEBKIT_MINIBROWSER.');
+  if (!found)
+    throw new Error('No MiniBrowser found: install Debian\'s "webkit2gtk-driver" or set WEBKIT_MINIBROWSER.');
   return found;
 }
 
@@ -109,12 +114,14 @@ export async function startWebKitDriver(display) {
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
   const failed = new Promise((_, reject) => {
     child.once('error', (error) => reject(new Error(`WebKitWebDriver could not start: ${error.message}`)));
-    child.once('exit', (code) => reject(new Error(`WebKitWebDriver exited (${code}): ${stderr.slice(-500)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`WebKitWebDriver exited (${code}): ${stderr.slice(-500)}`)),
+    );
   });
   failed.catch(() => undefined);
   for (let attempt = 0; attempt < 100; attempt++) {
     const up = await Promise.race([
-      fetch(`http://127.0.0.1:${port}/status`).then(
+      globalThis.fetch(`http://127.0.0.1:${port}/status`).then(
         (response) => response.ok,
         () => false,
       ),

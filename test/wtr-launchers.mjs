@@ -33,7 +33,13 @@ export function firefoxLauncher() {
 /** WebdriverLauncher whose WebKitWebDriver and Xvfb live exactly as long as the launcher. */
 class WebKitLauncher extends WebdriverLauncher {
   constructor() {
-    super({ hostname: '127.0.0.1', port: 0, path: '/', capabilities: webKitCapabilities(), logLevel: 'error' });
+    super({
+      hostname: '127.0.0.1',
+      port: 0,
+      path: '/',
+      capabilities: webKitCapabilities(),
+      logLevel: 'error',
+    });
   }
 
   async initialize(config, testFiles) {

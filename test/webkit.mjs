@@ -56,6 +56,19 @@ function freePort() {
   });
 }
 
+// Every child started here and not yet stopped: killed by PID if this process exits without stopping them (a
+// test run that dies in a hook, a runner that exits on a timeout), so no Xvfb or driver is left behind.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function track(child) {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** Stops a child we started, by its PID: TERM, then KILL if it is still there after a bounded wait. */
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -72,9 +85,11 @@ async function stopChild(child) {
  */
 export function startXvfb() {
   return new Promise((resolve, reject) => {
-    const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      }),
+    );
     let told = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -85,16 +100,17 @@ export function startXvfb() {
       clearTimeout(timer);
       reject(new Error(`Xvfb could not start (install Debian's "xvfb"): ${error.message}`));
     });
-    child.once('exit', (code) => {
+    const exitedEarly = (code) => {
       clearTimeout(timer);
       reject(new Error(`Xvfb exited (${code}) before telling its display: ${stderr.slice(-500)}`));
-    });
+    };
+    child.once('exit', exitedEarly);
     child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
     child.stdio[3].on('data', (chunk) => {
       told += chunk;
       if (!told.includes('\n')) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.removeListener('exit', exitedEarly);
       resolve({ display: `:${told.trim()}`, pid: child.pid, stop: () => stopChild(child) });
     });
   });
@@ -106,10 +122,12 @@ export function startXvfb() {
  */
 export async function startWebKitDriver(display) {
   const port = await freePort();
-  const child = spawn(webKitDriverPath(), [`--port=${port}`, '--host=local'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DISPLAY: display },
-  });
+  const child = track(
+    spawn(webKitDriverPath(), [`--port=${port}`, '--host=local'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DISPLAY: display },
+    }),
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
   const failed = new Promise((_, reject) => {

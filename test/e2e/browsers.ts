@@ -27,6 +27,8 @@ export interface E2ePage {
 
 export interface E2eBrowser {
   engine: Engine;
+  /** The engine's product and version, e.g. "Firefox 153.8.0esr", "WebKitGTK 2.50.6". */
+  version(): Promise<string>;
   newPage(): Promise<E2ePage>;
   close(): Promise<void>;
 }
@@ -87,6 +89,10 @@ async function launchPuppeteer(engine: 'chromium' | 'firefox'): Promise<E2eBrows
         });
   return {
     engine,
+    async version() {
+      const [product, version] = (await browser.version()).split('/');
+      return `${engine === 'chromium' ? 'Chromium' : product === 'firefox' ? 'Firefox' : product} ${version}`;
+    },
     newPage: async () => new PuppeteerE2ePage(await browser.newPage()),
     close: () => browser.close(),
   };
@@ -175,17 +181,27 @@ class WebDriverE2ePage implements E2ePage {
 async function launchWebKit(): Promise<E2eBrowser> {
   const stack = await startWebKitStack();
   const sessions = new Set<WebDriverSession>();
+  const open = () =>
+    remote({
+      hostname: '127.0.0.1',
+      port: stack.port,
+      path: '/',
+      capabilities: webKitCapabilities() as WebdriverIO.Capabilities,
+      logLevel: 'error',
+      connectionRetryCount: 0,
+    });
   return {
     engine: 'webkit',
+    async version() {
+      const session = await open();
+      try {
+        return `WebKitGTK ${(session.capabilities as { browserVersion?: string }).browserVersion ?? '?'}`;
+      } finally {
+        await session.deleteSession();
+      }
+    },
     async newPage() {
-      const session = await remote({
-        hostname: '127.0.0.1',
-        port: stack.port,
-        path: '/',
-        capabilities: webKitCapabilities() as WebdriverIO.Capabilities,
-        logLevel: 'error',
-        connectionRetryCount: 0,
-      });
+      const session = await open();
       // Uploads of tens of MiB run inside one evaluate(); the tests bound them with their own timeouts.
       await session.setTimeout({ script: 600_000, pageLoad: 60_000 });
       sessions.add(session);

@@ -177,12 +177,17 @@ class WebDriverE2ePage implements E2ePage {
   }
 }
 
-/** WebKit: one Xvfb and one WebKitWebDriver per browser; each page is a WebDriver session (a MiniBrowser). */
+/**
+ * WebKit: one Xvfb and one WebKitWebDriver per browser; each page is a WebDriver session (a MiniBrowser).
+ * WebKitWebDriver holds one session at a time, so a WebKit browser has at most one page open.
+ */
 async function launchWebKit(): Promise<E2eBrowser> {
   const stack = await startWebKitStack();
-  const sessions = new Set<WebDriverSession>();
-  const open = () =>
-    remote({
+  let current: WebDriverSession | undefined;
+  let browserVersion: string | undefined;
+  const open = async () => {
+    if (current) throw new Error('WebKitWebDriver holds one session at a time: close the open page first.');
+    const session = await remote({
       hostname: '127.0.0.1',
       port: stack.port,
       path: '/',
@@ -190,32 +195,37 @@ async function launchWebKit(): Promise<E2eBrowser> {
       logLevel: 'error',
       connectionRetryCount: 0,
     });
+    browserVersion = (session.capabilities as { browserVersion?: string }).browserVersion ?? '?';
+    current = session;
+    return session;
+  };
+  const end = async (session: WebDriverSession) => {
+    if (current === session) current = undefined;
+    await session.deleteSession();
+  };
   return {
     engine: 'webkit',
     async version() {
-      const session = await open();
-      try {
-        return `WebKitGTK ${(session.capabilities as { browserVersion?: string }).browserVersion ?? '?'}`;
-      } finally {
-        await session.deleteSession();
-      }
+      if (browserVersion === undefined) await end(await open());
+      return `WebKitGTK ${browserVersion}`;
     },
     async newPage() {
       const session = await open();
       // Uploads of tens of MiB run inside one evaluate(); the tests bound them with their own timeouts.
       await session.setTimeout({ script: 600_000, pageLoad: 60_000 });
-      sessions.add(session);
       const page = new WebDriverE2ePage(session);
       const close = page.close.bind(page);
       page.close = async () => {
-        sessions.delete(session);
-        await close();
+        try {
+          await close();
+        } finally {
+          if (current === session) current = undefined;
+        }
       };
       return page;
     },
     async close() {
-      for (const session of sessions) await session.deleteSession().catch(() => undefined);
-      sessions.clear();
+      if (current) await end(current).catch(() => undefined);
       await stack.stop();
     },
   };

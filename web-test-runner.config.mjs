@@ -1,7 +1,8 @@
-// Browser tests (core and element) in the system's Chromium: test tools cannot download browsers here.
+// Browser tests (core and element) in Chromium, Firefox and WebKit, each the system's own binary from Debian's
+// packages (see test/wtr-launchers.mjs). BROWSERS=firefox (or chromium,webkit …) runs only those engines.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
-import { chromeLauncher } from '@web/test-runner-chrome';
-import { CHROMIUM_ARGS, chromiumPath } from './test/chromium.mjs';
+import { selectedEngines } from './test/engines.mjs';
+import { LAUNCHERS } from './test/wtr-launchers.mjs';
 
 export default {
   files: ['test/core/**/*.test.ts', 'test/element/**/*.test.ts'],
@@ -10,13 +11,5 @@ export default {
   testFramework: { config: { timeout: 10000 } },
   testsFinishTimeout: 600000,
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' })],
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath: chromiumPath(),
-        headless: true,
-        args: CHROMIUM_ARGS,
-      },
-    }),
-  ],
+  browsers: selectedEngines().map((engine) => LAUNCHERS[engine]()),
 };

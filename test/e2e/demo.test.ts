@@ -1,4 +1,4 @@
-// The demo page in real Chromium against the real server: files picked and dropped on <ws-file-upload> (the
+// The demo page in each engine against the real server: files picked and dropped on <ws-file-upload> (the
 // CDN bundle) must land on disk byte for byte. Needs `npm run build` first (test:e2e does it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
-import { launchBrowser } from './harness.ts';
+import { call, ENGINES, launchE2eBrowser, type E2eBrowser, type E2ePage } from './harness.ts';
 import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
 
 function sha256(data: Uint8Array): string {
@@ -19,124 +18,129 @@ function sha256(data: Uint8Array): string {
  * Waits until every item of the demo's element is complete and every bar says 100. The list renders only the
  * rows in view, so the bars are checked at the top of the list and again scrolled to its end.
  */
-async function untilAllUploaded(page: Page, count: number): Promise<void> {
+async function untilAllUploaded(page: E2ePage, count: number): Promise<void> {
   for (const end of [false, true]) {
-    await page.waitForFunction(
-      (expected: number, atEnd: boolean) => {
-        const el = document.querySelector('ws-file-upload')!;
-        const viewport = el.shadowRoot!.querySelector<HTMLElement>('[part~="file-list-viewport"]');
-        if (atEnd && viewport) viewport.scrollTop = viewport.scrollHeight;
-        const rows = [...el.shadowRoot!.querySelectorAll('[part~="file"]')];
-        const bars = [...el.shadowRoot!.querySelectorAll('[part~="progress"]')];
-        const positions = rows.map((row) => Number(row.getAttribute('aria-posinset')));
-        return (
-          el.items.length === expected &&
-          el.items.every((item) => item.status === 'complete') &&
-          bars.length === rows.length &&
-          rows.every((row) => row.getAttribute('aria-setsize') === String(expected)) &&
-          positions.includes(atEnd ? expected : 1) &&
-          bars.every((bar) => bar.getAttribute('aria-valuenow') === '100')
-        );
-      },
+    await page.waitFor(
+      call(
+        (expected: number, atEnd: boolean) => {
+          const el = document.querySelector('ws-file-upload')!;
+          const viewport = el.shadowRoot!.querySelector<HTMLElement>('[part~="file-list-viewport"]');
+          if (atEnd && viewport) viewport.scrollTop = viewport.scrollHeight;
+          const rows = [...el.shadowRoot!.querySelectorAll('[part~="file"]')];
+          const bars = [...el.shadowRoot!.querySelectorAll('[part~="progress"]')];
+          const positions = rows.map((row) => Number(row.getAttribute('aria-posinset')));
+          return (
+            el.items.length === expected &&
+            el.items.every((item) => item.status === 'complete') &&
+            bars.length === rows.length &&
+            rows.every((row) => row.getAttribute('aria-setsize') === String(expected)) &&
+            positions.includes(atEnd ? expected : 1) &&
+            bars.every((bar) => bar.getAttribute('aria-valuenow') === '100')
+          );
+        },
+        count,
+        end,
+      ),
       { timeout: 30_000, polling: 50 },
-      count,
-      end,
     );
   }
 }
 
-describe('demo page (CDN bundle) with the reference server', () => {
-  let dir: string;
-  let sources: string;
-  let server: UploadServer;
-  let browser: Browser;
-  let page: Page;
+const PICKER = "document.querySelector('ws-file-upload').shadowRoot.querySelector('input[type=file]')";
 
-  before(async () => {
-    assert.ok(existsSync('dist/ws-file-upload.bundle.min.js'), 'run `npm run build` first');
-    dir = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-store-'));
-    sources = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-src-'));
-    server = await createUploadServer({
-      dir,
-      port: 0,
-      staticDir: 'demo',
-      staticMounts: { '/dist': 'dist' },
+for (const engine of ENGINES)
+  describe(`demo page (CDN bundle) with the reference server, in ${engine}`, () => {
+    let dir: string;
+    let sources: string;
+    let server: UploadServer;
+    let browser: E2eBrowser;
+    let page: E2ePage;
+
+    before(async () => {
+      assert.ok(existsSync('dist/ws-file-upload.bundle.min.js'), 'run `npm run build` first');
+      dir = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-store-'));
+      sources = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-src-'));
+      server = await createUploadServer({
+        dir,
+        port: 0,
+        staticDir: 'demo',
+        staticMounts: { '/dist': 'dist' },
+      });
+      browser = await launchE2eBrowser(engine);
     });
-    browser = await launchBrowser();
-  });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-    await rm(sources, { recursive: true, force: true });
-  });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+      await rm(dir, { recursive: true, force: true });
+      await rm(sources, { recursive: true, force: true });
+    });
 
-  it('uploads picked files and stores them byte for byte', async () => {
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.port}/`);
-    await page.waitForFunction(() => customElements.get('ws-file-upload') !== undefined);
-    const files = [
-      { name: 'picked-small.txt', data: randomBytes(5) },
-      { name: 'picked-medium.bin', data: randomBytes(300_000) },
-      { name: 'picked-large.bin', data: randomBytes(2_500_000) },
-    ];
-    for (const file of files) await writeFile(path.join(sources, file.name), file.data);
-    const input = (await page.evaluateHandle(() =>
-      document.querySelector('ws-file-upload')!.shadowRoot!.querySelector('input[type=file]')!,
-    )) as ElementHandle<HTMLInputElement>;
-    await input.uploadFile(...files.map((file) => path.join(sources, file.name)));
+    it('uploads picked files and stores them byte for byte', async () => {
+      page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.port}/`);
+      await page.waitFor("customElements.get('ws-file-upload') !== undefined");
+      const files = [
+        { name: 'picked-small.txt', data: randomBytes(5) },
+        { name: 'picked-medium.bin', data: randomBytes(300_000) },
+        { name: 'picked-large.bin', data: randomBytes(2_500_000) },
+      ];
+      for (const file of files) await writeFile(path.join(sources, file.name), file.data);
+      await page.setFiles(
+        PICKER,
+        files.map((file) => path.join(sources, file.name)),
+      );
 
-    await untilAllUploaded(page, files.length);
-    for (const file of files) {
-      const stored = await readFile(path.join(dir, file.name));
-      assert.equal(sha256(stored), sha256(file.data), file.name);
-    }
-
-    // The same name again: the server stores it beside the first, and the form value says under which name.
-    await input.uploadFile(path.join(sources, 'picked-small.txt'));
-    await untilAllUploaded(page, files.length + 1);
-    const value = (await page.evaluate(
-      () => (document.querySelector('ws-file-upload') as unknown as { value: string[] }).value,
-    )) as string[];
-    assert.deepEqual([...value].sort(), [...files.map((f) => f.name), 'picked-small (1).txt'].sort());
-    assert.equal(sha256(await readFile(path.join(dir, 'picked-small (1).txt'))), sha256(files[0]!.data));
-    await page.close();
-  });
-
-  it('uploads ten dropped files and stores them byte for byte', async () => {
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.port}/`);
-    await page.waitForFunction(() => customElements.get('ws-file-upload') !== undefined);
-    const sent = await page.evaluate(async () => {
-      // No named helper functions in here: tsx wraps them in a `__name` call the page does not have.
-      const dataTransfer = new DataTransfer();
-      const out: { name: string; sha: string }[] = [];
-      for (let i = 0; i < 10; i++) {
-        const bytes = new Uint8Array(1000 + i * 150_000);
-        // getRandomValues fills at most 64 KiB per call.
-        for (let offset = 0; offset < bytes.length; offset += 65_536) {
-          crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
-        }
-        const name = `dropped-${i}.bin`;
-        dataTransfer.items.add(new File([bytes], name));
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-        out.push({ name, sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') });
+      await untilAllUploaded(page, files.length);
+      for (const file of files) {
+        const stored = await readFile(path.join(dir, file.name));
+        assert.equal(sha256(stored), sha256(file.data), file.name);
       }
-      const zone = document
-        .querySelector('ws-file-upload')!
-        .shadowRoot!.querySelector('[part~="drop-zone"]')!;
-      const init = { dataTransfer, bubbles: true, cancelable: true, composed: true };
-      zone.dispatchEvent(new DragEvent('dragover', init));
-      zone.dispatchEvent(new DragEvent('drop', init));
-      return out;
+
+      // The same name again: the server stores it beside the first, and the form value says under which name.
+      await page.setFiles(PICKER, [path.join(sources, 'picked-small.txt')]);
+      await untilAllUploaded(page, files.length + 1);
+      const value = await page.evaluate<string[]>("document.querySelector('ws-file-upload').value");
+      assert.deepEqual([...value].sort(), [...files.map((f) => f.name), 'picked-small (1).txt'].sort());
+      assert.equal(sha256(await readFile(path.join(dir, 'picked-small (1).txt'))), sha256(files[0]!.data));
+      await page.close();
     });
 
-    await untilAllUploaded(page, 10);
-    for (const file of sent) {
-      const stored = await readFile(path.join(dir, file.name));
-      assert.equal(sha256(stored), file.sha, file.name);
-    }
-    await page.close();
+    it('uploads ten dropped files and stores them byte for byte', async () => {
+      page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.port}/`);
+      await page.waitFor("customElements.get('ws-file-upload') !== undefined");
+      const sent = await page.evaluate<{ name: string; sha: string }[]>(
+        call(async () => {
+          // No named helper functions in here: tsx wraps them in a `__name` call the page does not have.
+          const dataTransfer = new DataTransfer();
+          const out: { name: string; sha: string }[] = [];
+          for (let i = 0; i < 10; i++) {
+            const bytes = new Uint8Array(1000 + i * 150_000);
+            // getRandomValues fills at most 64 KiB per call.
+            for (let offset = 0; offset < bytes.length; offset += 65_536) {
+              crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
+            }
+            const name = `dropped-${i}.bin`;
+            dataTransfer.items.add(new File([bytes], name));
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+            out.push({ name, sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') });
+          }
+          const zone = document
+            .querySelector('ws-file-upload')!
+            .shadowRoot!.querySelector('[part~="drop-zone"]')!;
+          const init = { dataTransfer, bubbles: true, cancelable: true, composed: true };
+          zone.dispatchEvent(new DragEvent('dragover', init));
+          zone.dispatchEvent(new DragEvent('drop', init));
+          return out;
+        }),
+      );
+
+      await untilAllUploaded(page, 10);
+      for (const file of sent) {
+        const stored = await readFile(path.join(dir, file.name));
+        assert.equal(sha256(stored), file.sha, file.name);
+      }
+      await page.close();
+    });
   });
-});

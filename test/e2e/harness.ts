@@ -1,22 +1,30 @@
-// End-to-end harness: the system's Chromium (puppeteer-core, no per-frame instrumentation) against the real
-// reference server, which also serves the built dist/ and the fixture pages.
+// End-to-end harness: each selected engine (Chromium, Firefox, WebKit: see browsers.ts; BROWSERS= narrows them)
+// against the real reference server, which also serves the built dist/ and the fixture pages.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.mjs';
+import { selectedEngines } from '../engines.mjs';
 import { createUploadServer, type StoredFile, type UploadServerOptions } from '../../src/server/index.ts';
+import { launchEngine, type E2eBrowser, type Engine } from './browsers.ts';
+
+export { call, type E2eBrowser, type E2ePage, type Engine } from './browsers.ts';
+
+/** The engines this run covers: all three unless BROWSERS names some. */
+export const ENGINES: Engine[] = selectedEngines();
+
+/** The engine behind the tests' one page API (browsers.ts). */
+export function launchE2eBrowser(engine: Engine): Promise<E2eBrowser> {
+  return launchEngine(engine);
+}
 
 export { CHROMIUM_ARGS, chromiumPath };
 
+/** Plain puppeteer Chromium, for the bench diagnostics (bench/v2-throughput.ts) that drive a page directly. */
 export function launchBrowser(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: CHROMIUM_ARGS,
-    userDataDir: undefined,
-  });
+  return puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A reference server on 127.0.0.1:0 storing into a temp folder and serving dist/, demo/ and the fixtures. */

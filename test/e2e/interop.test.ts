@@ -9,8 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { type Browser, type ElementHandle } from 'puppeteer-core';
-import { launchBrowser } from './harness.ts';
+import { ENGINES, launchE2eBrowser, type E2eBrowser } from './harness.ts';
 import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -24,7 +23,7 @@ describe('framework interop', () => {
   let store: string;
   let sources: string;
   let server: UploadServer;
-  let browser: Browser;
+  const browsers = new Map<string, E2eBrowser>();
   const tokens: string[] = [];
 
   before(async () => {
@@ -67,47 +66,50 @@ describe('framework interop', () => {
         return credentials.token === 'react-token' || credentials.token === 'vue-token';
       },
     });
-    browser = await launchBrowser();
+    for (const engine of ENGINES) browsers.set(engine, await launchE2eBrowser(engine));
   });
 
   after(async () => {
-    await browser?.close();
+    for (const browser of browsers.values()) await browser.close();
     await server?.close();
     for (const dir of [site, store, sources]) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const framework of ['react', 'vue'] as const) {
-    it(`renders the element from ${framework}, passes auth as a property and hears progress and success`, async () => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.goto(`http://127.0.0.1:${server.port}/${framework}.html`);
-      await page.waitForFunction(
-        () => document.querySelector('ws-file-upload')?.shadowRoot?.querySelector('input') != null,
-      );
-      const files = [
-        { name: `${framework}-a.bin`, data: randomBytes(700_000) },
-        { name: `${framework}-b.bin`, data: randomBytes(12) },
-      ];
-      for (const file of files) await writeFile(path.join(sources, file.name), file.data);
-      const input = (await page.evaluateHandle(() =>
-        document.querySelector('ws-file-upload')!.shadowRoot!.querySelector('input[type=file]')!,
-      )) as ElementHandle<HTMLInputElement>;
-      await input.uploadFile(...files.map((file) => path.join(sources, file.name)));
+  for (const engine of ENGINES)
+    for (const framework of ['react', 'vue'] as const) {
+      it(`renders the element from ${framework}, passes auth as a property and hears progress and success, in ${engine}`, async () => {
+        const page = await browsers.get(engine)!.newPage();
+        await page.goto(`http://127.0.0.1:${server.port}/${framework}.html`);
+        await page.waitFor(
+          "document.querySelector('ws-file-upload')?.shadowRoot?.querySelector('input') != null",
+        );
+        // Names per engine: every engine uploads into the same store.
+        const files = [
+          { name: `${framework}-${engine}-a.bin`, data: randomBytes(700_000) },
+          { name: `${framework}-${engine}-b.bin`, data: randomBytes(12) },
+        ];
+        for (const file of files) await writeFile(path.join(sources, file.name), file.data);
+        await page.setFiles(
+          "document.querySelector('ws-file-upload').shadowRoot.querySelector('input[type=file]')",
+          files.map((file) => path.join(sources, file.name)),
+        );
 
-      await page.waitForFunction(() => document.querySelectorAll('#stored li').length === 2, {
-        timeout: 30_000,
+        await page.waitFor("document.querySelectorAll('#stored li').length === 2", { timeout: 30_000 });
+        const shown = await page.evaluate<string[]>(
+          "[...document.querySelectorAll('#stored li')].map((item) => item.textContent).sort()",
+        );
+        assert.deepEqual(shown, files.map((file) => file.name).sort());
+        const progressCount = Number(
+          await page.evaluate<string>("document.querySelector('#progress-count').textContent"),
+        );
+        assert.ok(progressCount >= 2, `the framework heard ${progressCount} progress events`);
+        for (const file of files) {
+          assert.equal(sha256(await readFile(path.join(store, file.name))), sha256(file.data), file.name);
+        }
+        assert.ok(tokens.includes(`${framework}-token`), `the server saw tokens ${tokens.join(', ')}`);
+        const errors = await page.errors();
+        await page.close();
+        assert.deepEqual(errors, []);
       });
-      const shown = await page.$$eval('#stored li', (items) => items.map((item) => item.textContent).sort());
-      assert.deepEqual(shown, files.map((file) => file.name).sort());
-      const progressCount = Number(await page.$eval('#progress-count', (p) => p.textContent));
-      assert.ok(progressCount >= 2, `the framework heard ${progressCount} progress events`);
-      for (const file of files) {
-        assert.equal(sha256(await readFile(path.join(store, file.name))), sha256(file.data), file.name);
-      }
-      assert.ok(tokens.includes(`${framework}-token`), `the server saw tokens ${tokens.join(', ')}`);
-      assert.deepEqual(errors, []);
-      await page.close();
-    });
-  }
+    }
 });

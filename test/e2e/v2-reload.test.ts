@@ -1,9 +1,18 @@
-// Protocol v2 in real Chromium against the real server: a page reload mid-upload, the same file picked again,
-// continues from the stored offset.
+// Protocol v2 in each engine against the real server: a page reload mid-upload, the same file picked again,
+// continues from the stored offset; an upload whose TCP connection is cut continues on a new connection.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'puppeteer-core';
-import { launchBrowser, randomBytes, startE2eServer, storedHash, writeFiles } from './harness.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
+import {
+  ENGINES,
+  launchE2eBrowser,
+  randomBytes,
+  startE2eServer,
+  storedHash,
+  writeFiles,
+  type E2eBrowser,
+  type E2ePage,
+} from './harness.ts';
 
 interface Outcome {
   ok: boolean;
@@ -22,58 +31,85 @@ interface Record_ {
 
 const MIB = 1024 * 1024;
 
-describe('protocol v2 in real Chromium', () => {
-  let browser: Browser;
-  let source: Awaited<ReturnType<typeof writeFiles>>;
+for (const engine of ENGINES)
+  describe(`protocol v2 in ${engine}`, () => {
+    let browser: E2eBrowser;
+    let source: Awaited<ReturnType<typeof writeFiles>>;
 
-  before(async () => {
-    browser = await launchBrowser();
-    source = await writeFiles([{ name: 'reload.bin', data: randomBytes(96 * MIB + 5, 41) }]);
-  });
-  after(async () => {
-    await browser?.close();
-    await source?.remove();
-  });
+    before(async () => {
+      browser = await launchE2eBrowser(engine);
+      source = await writeFiles([
+        { name: 'reload.bin', data: randomBytes(48 * MIB + 5, 41) },
+        { name: 'cut.bin', data: randomBytes(6 * MIB + 3, 42) },
+      ]);
+    });
+    after(async () => {
+      await browser?.close();
+      await source?.remove();
+    });
 
-  async function open(page: Page, http: string): Promise<void> {
-    await page.goto(`${http}/e2e/v2.html`);
-    await page.waitForFunction('window.ready === true', { timeout: 10_000 });
-    await (await page.$('input'))!.uploadFile(source.files[0]!.path);
-  }
-
-  it('resumes after a page reload when the same file is picked again', async () => {
-    const env = await startE2eServer();
-    const page = await browser.newPage();
-    try {
-      await open(page, env.http);
-      const reloadAt = 30 * MIB;
-      const navigated = page.waitForNavigation({ timeout: 60_000 });
-      page
-        .evaluate(`upload(${JSON.stringify({ url: env.url, reloadAt, window: 4 })})`)
-        .catch(() => undefined); // the page goes away mid-call, on purpose
-      await navigated;
-      await page.waitForFunction('window.ready === true', { timeout: 10_000 });
-      const records = (await page.evaluate('records()')) as Record_[];
-      assert.equal(records.length, 1, 'one resume record survived the reload');
-      const record = records[0]!;
-      assert.ok(record.offset >= reloadAt, `record at ${record.offset}`);
-      assert.ok(record.hashState, 'the SHA-256 state is kept with it');
-      assert.equal(env.stored.length, 0, 'nothing landed before the reload');
-      await (await page.$('input'))!.uploadFile(source.files[0]!.path);
-      const outcome = (await page.evaluate(
-        `upload(${JSON.stringify({ url: env.url, window: 4 })})`,
-      )) as Outcome;
-      assert.equal(outcome.ok, true, outcome.message);
-      // The first acknowledgement after the reload is past the stored offset: nothing before it was re-sent.
-      const [firstLoaded, firstSent] = outcome.progress![0]!;
-      assert.ok(firstLoaded > record.offset, `first ack at ${firstLoaded}, record at ${record.offset}`);
-      assert.ok(firstSent - firstLoaded <= 4 * MIB);
-      assert.equal(env.stored.length, 1);
-      assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[0]!.sha256);
-      assert.deepEqual(await page.evaluate('records()'), [], 'the record is removed on success');
-    } finally {
-      await page.close();
-      await env.stop();
+    async function open(page: E2ePage, http: string, file: number): Promise<void> {
+      await page.goto(`${http}/e2e/v2.html`);
+      await page.waitFor('window.ready === true', { timeout: 10_000 });
+      await page.setFiles("document.querySelector('input')", [source.files[file]!.path]);
     }
+
+    it('resumes after a page reload when the same file is picked again', async () => {
+      const env = await startE2eServer();
+      const page = await browser.newPage();
+      try {
+        await open(page, env.http, 0);
+        const reloadAt = 16 * MIB;
+        // Started, not awaited: the page reloads itself mid-upload, on purpose, and the call dies with it.
+        await page.evaluate(`void upload(${JSON.stringify({ url: env.url, reloadAt, window: 4 })}), null`);
+        await page.waitFor(
+          "window.ready === true && performance.getEntriesByType('navigation')[0].type === 'reload'",
+          { timeout: 120_000, polling: 100 },
+        );
+        const records = await page.evaluate<Record_[]>('records()');
+        assert.equal(records.length, 1, 'one resume record survived the reload');
+        const record = records[0]!;
+        assert.ok(record.offset >= reloadAt, `record at ${record.offset}`);
+        assert.ok(record.hashState, 'the SHA-256 state is kept with it');
+        assert.equal(env.stored.length, 0, 'nothing landed before the reload');
+        await page.setFiles("document.querySelector('input')", [source.files[0]!.path]);
+        const outcome = await page.evaluate<Outcome>(
+          `upload(${JSON.stringify({ url: env.url, window: 4 })})`,
+        );
+        assert.equal(outcome.ok, true, outcome.message);
+        // The first acknowledgement after the reload is past the stored offset: nothing before it was re-sent.
+        const [firstLoaded, firstSent] = outcome.progress![0]!;
+        assert.ok(firstLoaded > record.offset, `first ack at ${firstLoaded}, record at ${record.offset}`);
+        assert.ok(firstSent - firstLoaded <= 4 * MIB);
+        assert.equal(env.stored.length, 1);
+        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[0]!.sha256);
+        assert.deepEqual(await page.evaluate('records()'), [], 'the record is removed on success');
+      } finally {
+        await page.close();
+        await env.stop();
+      }
+    });
+
+    it('continues on a new connection after the TCP connection is cut, and the stored file is identical', async () => {
+      const env = await startE2eServer();
+      const cutAt = [1 * MIB + 17, 3 * MIB + 5, 5 * MIB + 123];
+      const proxy = await TcpProxy.start(env.server.port, { cutAt });
+      const page = await browser.newPage();
+      try {
+        await open(page, env.http, 1);
+        const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
+        const outcome = await page.evaluate<Outcome>(
+          `upload(${JSON.stringify({ url, v2ChunkSize: 128 * 1024, window: 4, retryDelays: [0, 50, 200, 800] })})`,
+        );
+        assert.equal(outcome.ok, true, outcome.message);
+        assert.equal(proxy.cuts, cutAt.length, 'every cut happened');
+        assert.ok(proxy.connections > cutAt.length, `${proxy.connections} connections`);
+        assert.equal(env.stored.length, 1);
+        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[1]!.sha256);
+      } finally {
+        await page.close();
+        await proxy.close();
+        await env.stop();
+      }
+    });
   });
-});

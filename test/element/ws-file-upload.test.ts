@@ -374,7 +374,8 @@ describe('<ws-file-upload>', () => {
       await sendKeys({ press: 'Tab' });
       expect(el.shadowRoot!.activeElement).to.equal(part(el, 'button'));
       await sendKeys({ press: 'Enter' });
-      await sendKeys({ press: 'Space' });
+      // ' ' rather than 'Space': puppeteer's WebDriver BiDi keyboard (Firefox) knows no 'Space' key name.
+      await sendKeys({ press: ' ' });
       expect(opened).to.equal(2);
     });
 
@@ -663,6 +664,11 @@ describe('<ws-file-upload>', () => {
       // A low list so that most of the 40 rows are outside the rendered window at any time.
       const el = await manyFiles(40, '--ws-file-upload-list-max-height: 8rem');
       expect(parts(el, 'file').length).to.be.lessThan(20);
+      // Something focusable after the element, so the last Tab stays in the page: WebKitWebDriver's key action
+      // never returns when Tab moves focus out of the web view (into MiniBrowser's toolbar).
+      const next = document.createElement('button');
+      next.textContent = 'after';
+      el.after(next);
       parts(el, 'cancel-button')[0]!.focus();
       const reached: string[] = [];
       for (let i = 0; i < 40; i++) {
@@ -672,6 +678,7 @@ describe('<ws-file-upload>', () => {
       }
       expect(reached).to.deep.equal(Array.from({ length: 40 }, (_, i) => `Cancel f${i}.bin`));
       expect(el.shadowRoot!.activeElement).to.equal(null, 'the last Tab leaves the element');
+      expect(document.activeElement).to.equal(next, 'and reaches what follows it');
     });
 
     it('keeps the summary and the counts right for the rows not rendered', async () => {

@@ -1,3 +1,8 @@
+/**
+ * The upload server: the HTTP endpoint and its WebSocket upgrade (Origin, connection limits, the upgrade
+ * hook), `/healthz` and `/metrics`, and shutdown. It owns what all its connections share — the tracked store
+ * and the upload records — and starts one session (session.ts) with its guard per connection.
+ */
 import { EventEmitter } from 'node:events';
 import {
   createServer,

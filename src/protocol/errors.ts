@@ -62,3 +62,45 @@ export const fail = <T>(
   message: string,
   status: StatusCode = Status.badRequest,
 ): ParseResult<T> => ({ ok: false, error: new ProtocolError(code, message, status) });
+
+/**
+ * WebSocket close codes (RFC 6455 §7.4) this protocol uses. docs/protocol.md §5 says when each is sent and
+ * which ones a v2 client reconnects after.
+ */
+export const CloseCode = {
+  /** The client, after success or abort. */
+  normal: 1000,
+  /** Server shutdown or idle timeout: come back later. */
+  goingAway: 1001,
+  protocolError: 1002,
+  /** The data was inconsistent with its checksum. */
+  inconsistentData: 1007,
+  /** Policy: not let in, not allowed. Also the close for any wire code the table below does not name. */
+  policy: 1008,
+  tooBig: 1009,
+  serverError: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+/** The close code a server closes with after answering with a wire code (docs/protocol.md §5). */
+const CLOSE_CODE_FOR_STATUS: Readonly<Partial<Record<number, number>>> = {
+  [Status.badRequest]: CloseCode.protocolError,
+  [Status.unauthorized]: CloseCode.policy,
+  [Status.forbidden]: CloseCode.policy,
+  // 409 "held by another connection": try again later.
+  [Status.conflict]: CloseCode.tryAgainLater,
+  [Status.tooLarge]: CloseCode.tooBig,
+  [Status.checksumMismatch]: CloseCode.inconsistentData,
+  [Status.tooMany]: CloseCode.tryAgainLater,
+  [Status.serverError]: CloseCode.serverError,
+  [Status.unavailable]: CloseCode.tryAgainLater,
+  [Status.insufficientStorage]: CloseCode.serverError,
+};
+
+/**
+ * @param status - the wire code of the error answer that ends the connection
+ * @returns the WebSocket close code to close with (1008, policy, for a code the table does not name)
+ */
+export function closeCodeFor(status: number): number {
+  return CLOSE_CODE_FOR_STATUS[status] ?? CloseCode.policy;
+}

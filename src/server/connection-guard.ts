@@ -7,7 +7,7 @@ import type { UploadLog } from './logging.ts';
 import type { UploadMetrics } from './metrics.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { AcceptDecision, ResolvedOptions } from './options.ts';
-import type { Admission, SessionEvents, StoredFile, UploadAnnouncement } from './session.ts';
+import type { Admission, SessionEvents, StoredFile, UploadAnnouncement } from './session-events.ts';
 
 /** What the server shares with every connection's guard. */
 export interface GuardContext {

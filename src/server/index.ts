@@ -10,7 +10,7 @@ export type {
   Credentials,
   Naming,
 } from './options.ts';
-export type { StoredFile } from './session.ts';
+export type { StoredFile } from './session-events.ts';
 export { FileStore, type FileStoreOptions } from './stores/file-store.ts';
 export type { UploadStore, PartialUpload, CompletedUpload } from './stores/store.ts';
 export { sanitizeFilename } from './naming.ts';

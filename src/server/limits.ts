@@ -1,13 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { Status } from '../protocol/index.ts';
-
-/** Why a limit refused a client: the wire code, a sentence, and when to come back. */
-export interface Refusal {
-  code: number;
-  message: string;
-  /** Milliseconds the client should wait before it retries (429/503). */
-  retryAfter?: number;
-}
+import type { RefusalDetail } from './refusal.ts';
 
 /** The limits {@link ClientLimits} enforces. */
 export interface ClientLimitOptions {
@@ -53,7 +46,7 @@ export class ClientLimits {
    * @param ip - the client address
    * @returns undefined when taken, else why not (429 for this client, 503 for the server)
    */
-  connect(ip: string): Refusal | undefined {
+  connect(ip: string): RefusalDetail | undefined {
     if (this.#connectionCount >= this.#options.maxConnections) {
       return { code: Status.unavailable, message: 'Too many connections.', retryAfter: RETRY_AFTER };
     }
@@ -81,7 +74,7 @@ export class ClientLimits {
    * @param ip - the client address
    * @returns undefined when taken, else a 429 refusal with `retryAfter`
    */
-  startUpload(ip: string): Refusal | undefined {
+  startUpload(ip: string): RefusalDetail | undefined {
     if (this.#uploadCount >= this.#options.maxUploads) {
       return { code: Status.tooMany, message: 'Too many uploads in progress.', retryAfter: RETRY_AFTER };
     }
@@ -124,7 +117,11 @@ function decrement(map: Map<string, number>, key: string): void {
  * @param size - the declared size of the new upload
  * @returns undefined when there is room, else a 507 refusal
  */
-export async function checkFreeSpace(dir: string, floor: number, size: number): Promise<Refusal | undefined> {
+export async function checkFreeSpace(
+  dir: string,
+  floor: number,
+  size: number,
+): Promise<RefusalDetail | undefined> {
   if (floor <= 0) return undefined;
   let free: number;
   try {
@@ -144,7 +141,7 @@ export async function checkFreeSpace(dir: string, floor: number, size: number): 
  * @param error - what the store threw
  * @returns the code and message to answer with
  */
-export function storageFailure(error: unknown): Refusal {
+export function storageFailure(error: unknown): RefusalDetail {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return { code: Status.insufficientStorage, message: `Storage full (${code}).` };

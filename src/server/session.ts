@@ -1,13 +1,26 @@
+/**
+ * One client connection of the upload server: reads its messages one at a time, in order, and dispatches
+ * each to the handler of its command. What the connection is doing lives in its state machine
+ * (session-state.ts); what an upload agreed in its agreement (agreement.ts, over the protocol's terms);
+ * socket reading is paced by backpressure.ts; a resume is looked up by resume.ts; every "no" is a
+ * {@link Refusal}, sent in one place.
+ *
+ * Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after the chunk is written;
+ * the last answer only after the file is committed. Protocol v2 (offered inside STOR, see
+ * docs/protocol.md): a window of chunks, acks with the offset, resume by id, FIN with a SHA-256 checked
+ * before the commit, ABOR.
+ */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import {
+  CloseCode,
   formatAnswer,
   isBase64,
   looksLikeCommand,
   parseCommand,
-  parseStorOffer,
   PROTOCOL_V2,
+  readOffer,
   Status,
   type AborCommand,
   type Answer,
@@ -15,214 +28,92 @@ import {
   type AuthCommand,
   type FinCommand,
   type StorCommand,
-  type StorGrant,
-  type TransferType,
+  type GrantPolicy,
+  type StorOffer,
 } from '../protocol/index.ts';
+import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
+import { Backpressure } from './backpressure.ts';
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
+import { Refusal } from './refusal.ts';
+import { findResume } from './resume.ts';
+import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
 import type { CompletedUpload, PartialUpload, UploadStore } from './stores/store.ts';
+import type { UploadRecords } from './upload-records.ts';
+import type { SessionEvents, SessionServices } from './session-events.ts';
 
-/** What the server learns when a file is in its final place. */
-export interface StoredFile {
-  /** Final name inside the upload folder. */
-  filename: string;
-  /** The name the client asked for. */
-  requestedName: string;
-  size: number;
-  parameters: unknown;
-  /** Milliseconds from STOR to commit. */
-  duration: number;
-}
-
-/** A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it. */
-export interface UploadAnnouncement {
-  filename: string;
-  requestedName: string;
-  size: number;
-  mime?: string;
-  parameters: unknown;
-}
-
-/** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */
-export type Admission =
-  { ok: true; folder?: string } | { ok: false; code: number; message: string; retryAfter?: number };
-
-/** Hooks a session reports through; the server turns them into events, limits, logs and metrics. */
-export interface SessionEvents {
-  stored(file: StoredFile): void;
-  failed(info: { code: number; message: string; filename?: string }): void;
-  /** Asked for every STOR before storage is touched. */
-  admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
-  /** AUTH was accepted, for this user (the hook's `user`, else the login). */
-  authenticated?(user: string | undefined): void;
-  /** The client was already let in at the HTTP upgrade: no AUTH needed. */
-  readonly preAuthenticated?: boolean;
-}
-
-/**
- * Per-connection states. One field, so that no two flags can contradict each other:
- * `ready` (AUTH or STOR expected) → `receiving` (data frames) → `ready` (file stored) … → `closed`.
- */
-type SessionState = 'ready' | 'receiving' | 'closed';
-
-/** What a v2 STOR agreed, for the rest of the upload. */
-interface Agreed {
-  grant: StorGrant;
-}
-
-interface Receiving {
-  partial: PartialUpload;
-  /** Present when the STOR negotiated protocol v2. */
-  v2: Agreed | undefined;
-  type: TransferType;
-  size: number;
-  received: number;
-  filename: string;
-  requestedName: string;
-  parameters: unknown;
-  startedAt: number;
-}
-
-// WebSocket close codes per wire code (see docs/protocol.md).
-const CLOSE_CODE: Partial<Record<number, number>> = {
-  400: 1002,
-  401: 1008,
-  403: 1008,
-  // 409 "held by another connection": try again later. 422: the data was inconsistent with its checksum.
-  409: 1013,
-  413: 1009,
-  422: 1007,
-  429: 1013,
-  500: 1011,
-  503: 1013,
-  507: 1011,
-};
-// Messages waiting for the disk beyond this many stop the socket from reading: a client that ignores
-// stop-and-wait cannot make the server buffer without bound.
-const MAX_BACKLOG = 4;
-// Bytes of received messages waiting for the disk (the one being written included) from which the socket
-// stops reading. The rest of a client's window waits in the kernel's TCP receive buffer, outside the
-// process: 50 uploads with 16 × 1 MiB windows would otherwise hold 800 MiB here. With 1 MiB chunks the
-// socket pauses while each chunk is written; the kernel keeps receiving meanwhile, so the next chunk is
-// there when reading resumes, and the process holds one chunk per connection (plus the one `ws` is
-// assembling) instead of two or three. Smaller chunks still pipeline up to 1 MiB.
-const MAX_PENDING_BYTES = 1024 * 1024;
-// How often a session start may trigger a sweep of expired partial uploads, per store.
-const SWEEP_INTERVAL = 60_000;
-const lastSweep = new WeakMap<UploadStore, number>();
-
-/**
- * An upload committed on FIN, remembered so that a client whose FIN answer was lost learns it succeeded: per
- * store in memory, and through the store's `remember` (the file store keeps it on disk) across restarts.
- */
-type Completed = CompletedUpload;
-const completedUploads = new WeakMap<UploadStore, Map<string, Completed>>();
-// Bounds the memory that remembering costs; the oldest entries go first.
-const MAX_COMPLETED = 10_000;
-// What a client that found its upload held by another connection is told to wait before it retries.
-const HELD_RETRY_AFTER = 1000;
-// How long a resume waits for the upload's previous connection to let go before answering 409.
-const HELD_GRACE = 1000;
-
-/**
- * One client connection. Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after
- * the chunk is written; the last answer only after the file is committed. Protocol v2 (offered inside STOR,
- * see docs/protocol.md): a window of chunks, acks with the offset, resume by id, FIN with a SHA-256 checked
- * before the commit, ABOR. Messages are handled one at a time, in order.
- */
+/** One client connection. */
 export class UploadSession {
-  #state: SessionState = 'ready';
+  readonly #machine = new SessionStateMachine();
   #authenticated = false;
   /** Who the authenticate hook accepted; resumable uploads are bound to it. */
   #owner: string | null = null;
-  #maxBacklog = MAX_BACKLOG;
-  /** Set by a resume of an upload already committed: only its FIN is expected. */
-  #finished: { id: string; entry: Completed } | undefined;
-  /** Set when the socket closed: queued work still runs (a written chunk stays written), answers are not sent. */
-  #socketClosed = false;
-  // The 2012 client sends one empty data frame for an empty file (it reads and sends a 0-byte "last block").
-  #emptyFrameDue = false;
-  #upload: Receiving | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #backlog = 0;
-  #pendingBytes = 0;
   #idleTimer: NodeJS.Timeout | undefined;
+  readonly #backpressure: Backpressure;
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
   readonly #options: ResolvedOptions;
   readonly #store: UploadStore;
+  readonly #records: UploadRecords;
   readonly #events: SessionEvents;
 
   constructor(
     socket: WebSocket,
     request: IncomingMessage,
     options: ResolvedOptions,
-    store: UploadStore,
+    services: SessionServices,
     events: SessionEvents,
   ) {
     this.#socket = socket;
     this.#request = request;
     this.#options = options;
-    this.#store = store;
+    this.#store = services.store;
+    this.#records = services.records;
     this.#events = events;
+    this.#backpressure = new Backpressure(socket);
     this.#authenticated = events.preAuthenticated === true;
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#enqueue(data, isBinary));
     socket.on('close', () => this.#handleClose());
     // ws reports protocol violations (oversized frames, bad UTF-8) here and closes the socket itself.
     socket.on('error', () => undefined);
     this.#armIdleTimer();
-    this.#sweep();
-  }
-
-  /** Deletes expired partial uploads now and then; riding on connections needs no timer of its own. */
-  #sweep(): void {
-    const now = Date.now();
-    if (!this.#store.expire || now - (lastSweep.get(this.#store) ?? 0) < SWEEP_INTERVAL) return;
-    lastSweep.set(this.#store, now);
-    this.#store.expire(now).catch(() => undefined);
-  }
-
-  // Read through a getter so that TypeScript does not narrow the state across an await.
-  get #closed(): boolean {
-    return this.#state === 'closed';
+    this.#records.sweep(Date.now());
   }
 
   #enqueue(data: Buffer, isBinary: boolean): void {
     this.#armIdleTimer();
-    this.#pendingBytes += data.byteLength;
-    if (++this.#backlog > this.#maxBacklog || this.#pendingBytes >= MAX_PENDING_BYTES) this.#socket.pause();
+    this.#backpressure.arrived(data.byteLength);
     this.#queue = this.#queue
-      .then(() => (this.#closed ? undefined : this.#handleMessage(data, isBinary)))
-      .catch((error: unknown) => {
-        const failure = storageFailure(error);
-        return this.#fail(this.#state === 'receiving' ? 'DATA' : 'STOR', failure.code, failure.message);
-      })
-      .finally(() => {
-        this.#pendingBytes -= data.byteLength;
-        const drained = --this.#backlog <= this.#maxBacklog && this.#pendingBytes < MAX_PENDING_BYTES;
-        if (drained && this.#socket.isPaused) this.#socket.resume();
-      });
+      .then(() => (this.#machine.closed ? undefined : this.#handleMessage(data, isBinary)))
+      .catch((error: unknown) =>
+        this.#refuse(Refusal.of(this.#machine.upload ? 'DATA' : 'STOR', storageFailure(error))),
+      )
+      .finally(() => this.#backpressure.handled(data.byteLength));
   }
 
   async #handleMessage(data: Buffer, isBinary: boolean): Promise<void> {
-    const emptyFrameDue = this.#emptyFrameDue;
-    this.#emptyFrameDue = false;
-    if (emptyFrameDue && data.byteLength === 0) {
-      return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
+    const { state } = this.#machine;
+    if (state.name === 'ready' && state.emptyFrameDue) {
+      this.#machine.to(READY);
+      if (data.byteLength === 0) return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
     if (isBinary) return this.#handleBinary(data);
     const text = data.toString('utf8');
-    if (this.#state === 'receiving' && !looksLikeCommand(text)) return this.#handleBase64(text);
+    const upload = this.#machine.upload;
+    if (upload && !looksLikeCommand(text)) return this.#handleBase64(upload, text);
     const parsed = parseCommand(text, this.#options.maxCommandLength);
     if (!parsed.ok) {
-      return this.#fail(answerTypeFor(text, this.#state), parsed.error.status, parsed.error.message);
+      const type = answerTypeFor(text, upload !== undefined);
+      return this.#refuse(new Refusal(type, parsed.error.status, parsed.error.message));
     }
     const command = parsed.value;
     if (command.command === 'ABOR') return this.#handleAbor(command);
     if (command.command === 'FIN') return this.#handleFin(command);
-    if (this.#state === 'receiving') {
-      return this.#fail('DATA', Status.badRequest, `${command.command} arrived in the middle of the data.`);
+    if (upload) {
+      const message = `${command.command} arrived in the middle of the data.`;
+      return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
     return command.command === 'AUTH' ? this.#handleAuth(command) : this.#handleStor(command);
   }
@@ -239,11 +130,11 @@ export class UploadSession {
     } catch {
       decision = false;
     }
-    if (this.#closed) return;
+    if (this.#machine.closed) return;
     const user = (decision as { user?: unknown } | null)?.user;
     // Only an explicit yes lets a client in: a hook that returns a truthy non-answer has a bug.
     if (decision !== true && typeof user !== 'string') {
-      return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
+      return this.#refuse(new Refusal('AUTH', Status.unauthorized, 'Authentication failed.'));
     }
     this.#authenticated = true;
     // The identity resumable uploads are bound to: the hook's user, else the login; a token only as its hash.
@@ -261,287 +152,159 @@ export class UploadSession {
 
   async #handleStor(stor: StorCommand): Promise<void> {
     if (this.#options.authenticate && !this.#authenticated) {
-      return this.#fail('STOR', Status.unauthorized, 'Authentication required: send AUTH first.');
+      const message = 'Authentication required: send AUTH first.';
+      return this.#refuse(new Refusal('STOR', Status.unauthorized, message));
     }
     if (stor.size > this.#options.maxFileSize) {
-      return this.#fail(
-        'STOR',
-        Status.tooLarge,
-        `File too large: the limit is ${this.#options.maxFileSize} bytes.`,
-      );
+      const message = `File too large: the limit is ${this.#options.maxFileSize} bytes.`;
+      return this.#refuse(new Refusal('STOR', Status.tooLarge, message));
     }
-    if (stor.v !== undefined && stor.v >= PROTOCOL_V2 && stor.ext) return this.#handleStorV2(stor, stor.ext);
-    const filename = sanitizeFilename(stor.filename);
-    const mime = typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
-    const { parameters, size } = stor;
-    const admission = (await this.#events.admit?.({
-      filename,
-      requestedName: stor.filename,
-      size,
-      mime,
-      parameters,
-    })) ?? { ok: true };
-    if (this.#closed) return;
-    if (!admission.ok) return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
-    // v1 has no checksum: no running hash (the file store still keeps one for content naming).
-    const partial = await this.#store.create({ filename, size, folder: admission.folder, sha256: false });
-    if (this.#closed) return partial.discard();
-    this.#upload = {
-      partial,
-      v2: undefined,
-      type: stor.type,
-      size: stor.size,
-      received: 0,
-      filename,
-      requestedName: stor.filename,
-      parameters: stor.parameters,
-      startedAt: Date.now(),
-    };
-    this.#state = 'receiving';
-    // An empty file is complete as soon as it is announced: commit before answering, as for the last chunk.
-    if (stor.size === 0) await this.#commit();
-    if (this.#closed) return;
-    this.#emptyFrameDue = stor.size === 0;
-    this.#answer({ type: 'STOR', code: Status.ok, message: 'Upload initialized. Wait for data' });
-  }
-
-  async #handleStorV2(stor: StorCommand, ext: Record<string, unknown>): Promise<void> {
-    const offer = parseStorOffer(ext);
-    if (!offer.ok) return this.#fail('STOR', offer.error.status, offer.error.message);
-    const { resume } = offer.value;
+    // v2 is offered inside STOR; without an offer the upload gets the v1 terms.
+    let offer: StorOffer | null = null;
+    if (stor.v !== undefined && stor.v >= PROTOCOL_V2 && stor.ext) {
+      const read = readOffer(stor.ext);
+      if (!read.ok) return this.#refuse(new Refusal('STOR', read.error.status, read.error.message));
+      offer = read.value;
+    }
     let partial: PartialUpload | undefined;
-    if (resume !== null) {
-      const found = await this.#store.open?.(resume);
-      if (this.#closed) return;
-      let completed = found ? undefined : this.#completed().get(resume);
-      if (!found && !completed) {
-        completed = await this.#store.recall?.(resume).catch(() => undefined);
-        if (this.#closed) return;
-      }
-      if (completed && completed.size === stor.size && completed.expiresAt > Date.now()) {
-        return this.#answerFinished(resume, completed, offer.value.window);
-      }
-      // Unknown, expired and "a different file under the same id" look alike: the client starts afresh.
-      // The connection stays open for that fresh STOR.
-      if (!found || found.size !== stor.size) {
-        return this.#answer({
-          type: 'STOR',
-          code: Status.notFound,
-          message: 'Unknown or expired upload id.',
-        });
-      }
-      if (found.owner !== null && found.owner !== this.#owner) {
-        return this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
-      }
-      // A client that reconnects at once often finds its old connection's close still queued on the
-      // server: give that release a moment before calling the upload taken.
-      for (let waited = 0; found.held && waited < HELD_GRACE; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      if (this.#closed) return;
-      if (found.held) {
-        return this.#fail(
-          'STOR',
-          Status.conflict,
-          'This upload is in use by another connection.',
-          HELD_RETRY_AFTER,
-        );
-      }
-      // Held before the admission's awaits, so that a second connection cannot take it meanwhile.
-      found.hold();
-      partial = found;
+    if (offer?.resume) {
+      const found = await findResume(this.#store, this.#records, {
+        id: offer.resume,
+        size: stor.size,
+        owner: this.#owner,
+        closed: () => this.#machine.closed,
+      });
+      if (found.kind === 'closed') return;
+      if (found.kind === 'refused') return this.#refuse(found.refusal);
+      if (found.kind === 'stored') return this.#answerStored(offer.resume, found.record, offer);
+      partial = found.partial;
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
     const filename = sanitizeFilename(stor.filename);
+    const mime = offer ? offer.mime : typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
     const admission = (await this.#events.admit?.({
       filename,
       requestedName: stor.filename,
       size: stor.size,
-      mime: offer.value.mime,
+      mime,
       parameters: stor.parameters,
     })) ?? { ok: true };
-    if (this.#closed || !admission.ok) {
+    if (this.#machine.closed || !admission.ok) {
       await partial?.release();
-      if (this.#closed || admission.ok) return;
-      return this.#fail('STOR', admission.code, admission.message, admission.retryAfter);
+      if (this.#machine.closed || admission.ok) return;
+      return this.#refuse(Refusal.of('STOR', admission));
     }
     if (!partial) {
+      const { folder } = admission;
+      const resumable = offer && this.#store.open;
       partial = await this.#store.create({
         filename,
         size: stor.size,
-        ...(admission.folder !== undefined ? { folder: admission.folder } : {}),
-        resumable: this.#store.open ? { owner: this.#owner, ttl: this.#options.partialExpiry } : undefined,
-        sha256: offer.value.checksum.includes('sha256'),
+        ...(folder !== undefined ? { folder } : {}),
+        ...(resumable ? { resumable: { owner: this.#owner, ttl: this.#options.partialExpiry } } : {}),
+        // Without an agreed checksum the store may skip its running hash.
+        sha256: offer?.checksum.includes('sha256') ?? false,
       });
-      if (this.#closed) return partial.release();
-      partial.hold();
+      if (this.#machine.closed) return offer ? partial.release() : partial.discard();
+      if (offer) partial.hold();
     }
-    const { maxWindow, maxChunk, maxPayload } = this.#options;
-    const grant: StorGrant = {
-      binary: offer.value.binary,
-      window: Math.min(offer.value.window, maxWindow),
-      maxChunk: Math.min(maxChunk, maxPayload),
-      checksum: offer.value.checksum.includes('sha256') ? 'sha256' : null,
-      fin: offer.value.fin,
-      expires: new Date(
-        Number.isFinite(partial.expiresAt) ? partial.expiresAt : Date.now() + this.#options.partialExpiry,
-      ).toISOString(),
-    };
-    // A pipelining client has `window` chunks on the way by design: only more than that is abuse.
-    this.#maxBacklog = Math.max(MAX_BACKLOG, grant.window + 2);
-    this.#upload = {
+    const agreement = offer
+      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt))
+      : v1Agreement(stor.type);
+    this.#backpressure.agreeWindow(agreement.terms.window);
+    const upload: ReceivingUpload = {
       partial,
-      v2: { grant },
-      type: grant.binary ? 'binary' : 'base64',
+      agreement,
       size: stor.size,
       received: partial.offset,
-      filename: partial.filename,
       requestedName: stor.filename,
       parameters: stor.parameters,
       startedAt: Date.now(),
     };
-    this.#state = 'receiving';
-    if (partial.offset === stor.size && !grant.fin) await this.#commit();
-    if (this.#closed) return;
-    this.#answer({
-      type: 'STOR',
-      code: Status.ok,
-      message: 'Upload initialized. Wait for data',
-      v: PROTOCOL_V2,
-      id: partial.id,
-      offset: partial.offset,
-      ext: grant,
-    });
-  }
-
-  #completed(): Map<string, Completed> {
-    let map = completedUploads.get(this.#store);
-    if (!map) completedUploads.set(this.#store, (map = new Map()));
-    return map;
-  }
-
-  #remember(id: string, entry: Completed): void {
-    const map = this.#completed();
-    map.set(id, entry);
-    for (const key of map.keys()) {
-      if (map.size <= MAX_COMPLETED) break;
-      map.delete(key);
+    this.#machine.to({ name: 'receiving', upload });
+    // Complete as soon as announced (an empty file, a resume that holds everything) unless FIN is agreed.
+    if (upload.received === upload.size && !agreement.terms.fin) await this.#commit(upload);
+    if (this.#machine.closed) return;
+    if (upload.size === 0 && agreement.emptyFrameForEmptyFile) {
+      this.#machine.to({ name: 'ready', emptyFrameDue: true });
     }
+    this.#answer(agreement.accepted(partial.id, partial.offset));
+  }
+
+  /** The server's side of a grant: its limits, and when the partial upload expires. */
+  #grantPolicy(expiresAt: number): GrantPolicy {
+    const { maxWindow, maxChunk, maxPayload, partialExpiry } = this.#options;
+    return {
+      maxWindow,
+      maxChunk: Math.min(maxChunk, maxPayload),
+      expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
+    };
   }
 
   /** A resume of an upload that was committed: the client lost the FIN answer; let it send FIN again. */
-  #answerFinished(id: string, entry: Completed, window: number): void {
-    if (entry.owner !== null && entry.owner !== this.#owner) {
-      void this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
-      return;
-    }
-    this.#finished = { id, entry };
-    this.#answer({
-      type: 'STOR',
-      code: Status.ok,
-      message: 'Upload already stored. Send FIN',
-      v: PROTOCOL_V2,
-      id,
-      offset: entry.size,
-      ext: {
-        binary: true,
-        window: Math.max(1, Math.min(window, this.#options.maxWindow)),
-        maxChunk: Math.min(this.#options.maxChunk, this.#options.maxPayload),
-        checksum: entry.checksum ? 'sha256' : null,
-        fin: true,
-        expires: new Date(entry.expiresAt).toISOString(),
-      },
-    });
+  #answerStored(id: string, record: CompletedUpload, offer: StorOffer): void {
+    this.#machine.to({ name: 'finished', id, record });
+    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt)));
   }
 
   async #handleFin(fin: FinCommand): Promise<void> {
-    const finished = this.#finished;
-    if (finished && this.#state === 'ready') {
-      this.#finished = undefined;
-      const { entry, id } = finished;
-      if (fin.size !== entry.size || (entry.checksum !== undefined && fin.checksum !== entry.checksum)) {
-        return this.#fail(
-          'FIN',
-          Status.checksumMismatch,
-          'This upload was stored with another size or checksum.',
-        );
+    const { state } = this.#machine;
+    if (state.name === 'finished') {
+      this.#machine.to(READY);
+      const { record, id } = state;
+      if (fin.size !== record.size || (record.checksum !== undefined && fin.checksum !== record.checksum)) {
+        const message = 'This upload was stored with another size or checksum.';
+        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message));
       }
-      return this.#answer({
-        type: 'FIN',
-        code: Status.ok,
-        message: 'Stored',
-        id,
-        size: entry.size,
-        ...(entry.checksum ? { checksum: entry.checksum } : {}),
-        filename: entry.filename,
-      });
+      return this.#answer(finAnswer(id, record));
     }
-    const upload = this.#upload;
-    if (this.#state !== 'receiving' || !upload?.v2?.grant.fin) {
-      return this.#fail('FIN', Status.badRequest, 'FIN without an upload that agreed to it.');
+    const upload = this.#machine.upload;
+    if (!upload?.agreement.terms.fin) {
+      return this.#refuse(new Refusal('FIN', Status.badRequest, 'FIN without an upload that agreed to it.'));
     }
     if (fin.size !== upload.size || upload.received !== upload.size) {
-      return this.#fail(
-        'FIN',
-        Status.checksumMismatch,
-        `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`,
-        undefined,
-        true,
-      );
+      const message = `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`;
+      return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
     }
     let checksum: string | undefined;
-    if (upload.v2.grant.checksum === 'sha256') {
-      if (fin.checksum === undefined) return this.#fail('FIN', Status.badRequest, 'FIN needs the checksum.');
+    if (upload.agreement.terms.integrity === 'sha256') {
+      if (fin.checksum === undefined) {
+        return this.#refuse(new Refusal('FIN', Status.badRequest, 'FIN needs the checksum.'));
+      }
       checksum = `sha256:${Buffer.from(await upload.partial.sha256()).toString('base64')}`;
       if (checksum !== fin.checksum) {
-        return this.#fail(
-          'FIN',
-          Status.checksumMismatch,
-          'Checksum mismatch: the file was damaged on the way.',
-          undefined,
-          true,
-        );
+        const message = 'Checksum mismatch: the file was damaged on the way.';
+        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
       }
     }
-    const id = upload.partial.id;
-    const owner = upload.partial.owner;
-    const filename = await this.#commit();
-    const record: Completed = {
+    const { id, owner } = upload.partial;
+    const filename = await this.#commit(upload);
+    const record: CompletedUpload = {
       size: upload.size,
       filename,
       checksum,
       owner,
       expiresAt: Date.now() + this.#options.partialExpiry,
     };
-    this.#remember(id, record);
-    // Kept before the answer, so that an answer lost in a crash is still recoverable after the restart. A
-    // record that cannot be kept (full disk) costs only that: the file itself is committed and answered.
-    await this.#store.remember?.(id, record).catch(() => undefined);
-    if (this.#closed) return;
-    this.#answer({
-      type: 'FIN',
-      code: Status.ok,
-      message: 'Stored',
-      id,
-      size: upload.size,
-      ...(checksum ? { checksum } : {}),
-      filename,
-    });
+    // Kept before the answer, so that an answer lost in a crash is still recoverable after the restart.
+    await this.#records.remember(id, record);
+    if (this.#machine.closed) return;
+    this.#answer(finAnswer(id, record));
   }
 
   async #handleAbor(abor: AborCommand): Promise<void> {
-    const upload = this.#upload;
+    const upload = this.#machine.upload;
     if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
-      this.#upload = undefined;
-      this.#state = 'ready';
+      this.#machine.to(READY);
       await upload.partial.discard();
       return this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
     }
-    if (this.#state === 'receiving') {
-      return this.#fail('ABOR', Status.badRequest, 'ABOR of another upload in the middle of the data.');
+    if (upload) {
+      const message = 'ABOR of another upload in the middle of the data.';
+      return this.#refuse(new Refusal('ABOR', Status.badRequest, message));
     }
     const found = abor.id === undefined ? undefined : await this.#store.open?.(abor.id);
-    if (this.#closed) return;
+    if (this.#machine.closed) return;
     if (!found) return this.#answer({ type: 'ABOR', code: Status.notFound, message: 'Unknown upload id.' });
     if (found.owner !== null && found.owner !== this.#owner) {
       return this.#answer({ type: 'ABOR', code: Status.forbidden, message: 'Not your upload.' });
@@ -554,55 +317,52 @@ export class UploadSession {
   }
 
   async #handleBinary(data: Buffer): Promise<void> {
-    const upload = this.#upload;
-    if (this.#state !== 'receiving' || !upload) {
-      return this.#fail('DATA', Status.badRequest, 'Data arrived before STOR.');
+    const upload = this.#machine.upload;
+    if (!upload) return this.#refuse(new Refusal('DATA', Status.badRequest, 'Data arrived before STOR.'));
+    if (upload.agreement.terms.encoding !== 'binary') {
+      const message = 'Binary frame received, but STOR declared type "base64".';
+      return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    if (upload.type !== 'binary') {
-      return this.#fail('DATA', Status.badRequest, 'Binary frame received, but STOR declared type "base64".');
-    }
-    return this.#handleChunk(data);
+    return this.#handleChunk(upload, data);
   }
 
-  async #handleBase64(text: string): Promise<void> {
-    const upload = this.#upload!;
-    if (upload.type !== 'base64') {
-      return this.#fail('DATA', Status.badRequest, 'Text frame received, but STOR declared type "binary".');
+  async #handleBase64(upload: ReceivingUpload, text: string): Promise<void> {
+    if (upload.agreement.terms.encoding !== 'base64') {
+      const message = 'Text frame received, but STOR declared type "binary".';
+      return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    if (!isBase64(text)) return this.#fail('DATA', Status.badRequest, 'The data frame is not valid base64.');
-    return this.#handleChunk(Buffer.from(text, 'base64'));
+    if (!isBase64(text)) {
+      return this.#refuse(new Refusal('DATA', Status.badRequest, 'The data frame is not valid base64.'));
+    }
+    return this.#handleChunk(upload, Buffer.from(text, 'base64'));
   }
 
-  async #handleChunk(chunk: Buffer): Promise<void> {
-    const upload = this.#upload!;
-    if (chunk.byteLength === 0) return this.#fail('DATA', Status.badRequest, 'Empty data frame.');
-    if (upload.v2 && chunk.byteLength > upload.v2.grant.maxChunk) {
-      return this.#fail('DATA', Status.tooLarge, `Chunk larger than maxChunk (${upload.v2.grant.maxChunk}).`);
+  async #handleChunk(upload: ReceivingUpload, chunk: Buffer): Promise<void> {
+    const { terms } = upload.agreement;
+    if (chunk.byteLength === 0)
+      return this.#refuse(new Refusal('DATA', Status.badRequest, 'Empty data frame.'));
+    // v1 sets no chunk limit (Infinity): ws's maxPayload bounds its frames.
+    if (chunk.byteLength > terms.maxChunk) {
+      const message = `Chunk larger than maxChunk (${terms.maxChunk}).`;
+      return this.#refuse(new Refusal('DATA', Status.tooLarge, message));
     }
     if (upload.received + chunk.byteLength > upload.size) {
-      return this.#fail(
-        'DATA',
-        Status.tooLarge,
-        `More bytes than declared: STOR said ${upload.size}, received ${upload.received + chunk.byteLength}.`,
-      );
+      const message = `More bytes than declared: STOR said ${upload.size}, received ${upload.received + chunk.byteLength}.`;
+      return this.#refuse(new Refusal('DATA', Status.tooLarge, message));
     }
     await upload.partial.write(chunk);
     upload.received += chunk.byteLength;
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
-    if (upload.received === upload.size && !upload.v2?.grant.fin) await this.#commit();
-    if (this.#closed) return;
-    if (upload.v2) {
-      this.#answer({ type: 'DATA', code: Status.ok, bytesRead: chunk.byteLength, offset: upload.received });
-    } else {
-      this.#answer({ type: 'DATA', code: Status.ok, bytesRead: chunk.byteLength });
-    }
+    if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
+    if (this.#machine.closed) return;
+    this.#answer(upload.agreement.ack(chunk.byteLength, upload.received));
   }
 
-  async #commit(): Promise<string> {
-    const upload = this.#upload!;
+  async #commit(upload: ReceivingUpload): Promise<string> {
+    // Closed meanwhile (idle timeout, a failure): the upload was let go of and must not be committed now.
+    if (this.#machine.upload !== upload) throw new Error('The connection closed before the commit.');
     const filename = await upload.partial.commit();
-    this.#upload = undefined;
-    if (this.#state !== 'closed') this.#state = 'ready';
+    if (!this.#machine.closed) this.#machine.to(READY);
     this.#events.stored({
       filename,
       requestedName: upload.requestedName,
@@ -614,54 +374,46 @@ export class UploadSession {
   }
 
   #answer(answer: Answer): void {
-    if (this.#state !== 'closed' && !this.#socketClosed) this.#socket.send(formatAnswer(answer));
+    // After the socket closed queued work still runs (a written chunk stays written); nothing is sent.
+    if (!this.#machine.closed && this.#socket.readyState === this.#socket.OPEN) {
+      this.#socket.send(formatAnswer(answer));
+    }
   }
 
   /**
-   * Answers with an error, closes, and drops the partial upload — unless it is a v2 upload that may be
-   * resumed (a 500 or a bad frame does not make the bytes already stored wrong). `discard` forces the drop.
+   * Sends a refusal. One that closes the connection also reports the failure and lets go of the partial
+   * upload: kept for a resume when the terms say it is resumable (a 500 or a bad frame does not make the
+   * bytes already stored wrong), unless the refusal says to discard it.
    */
-  async #fail(
-    type: AnswerType,
-    code: number,
-    message: string,
-    retryAfter?: number,
-    discard = false,
-  ): Promise<void> {
-    if (this.#closed) return;
-    this.#answer({ type, code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) });
-    const filename = this.#upload?.filename;
-    this.#events.failed({ code, message, ...(filename ? { filename } : {}) });
-    this.#socket.close(CLOSE_CODE[code] ?? 1008, message.slice(0, 120));
-    if (discard) {
-      const upload = this.#upload;
-      this.#upload = undefined;
-      await upload?.partial.discard();
-    }
-    await this.#close();
+  async #refuse(refusal: Refusal): Promise<void> {
+    if (this.#machine.closed) return;
+    this.#answer(refusal.answer());
+    if (refusal.closeCode === null) return;
+    const filename = this.#machine.upload?.partial.filename;
+    this.#events.failed({ code: refusal.code, message: refusal.message, ...(filename ? { filename } : {}) });
+    this.#socket.close(refusal.closeCode, refusal.closeReason);
+    await this.#close(refusal.discard);
   }
 
   #handleClose(): void {
-    this.#socketClosed = true;
-    // v1 (or nothing started): drop at once, as v1 always did; a shutdown waits for that discard.
-    if (!this.#upload?.v2) {
+    // Not resumable (v1, or nothing started): drop at once, as v1 always did; a shutdown waits for that.
+    if (!this.#machine.upload?.agreement.terms.resumable) {
       void this.#close();
       return;
     }
-    // v2: after the messages that arrived before the close, so that an ABOR sent just before closing still
-    // deletes and chunks already received are still written for the resume.
+    // Resumable: after the messages that arrived before the close, so that an ABOR sent just before closing
+    // still deletes and chunks already received are still written for the resume.
     this.#queue = this.#queue.then(() => this.#close()).catch(() => undefined);
   }
 
-  async #close(): Promise<void> {
-    if (this.#closed) return;
-    this.#state = 'closed';
+  /** Ends the session: a resumable upload is kept for a resume, any other one dropped. */
+  async #close(discard = false): Promise<void> {
+    if (this.#machine.closed) return;
+    const upload = this.#machine.upload;
+    this.#machine.to(CLOSED);
     clearTimeout(this.#idleTimer);
-    const upload = this.#upload;
-    this.#upload = undefined;
     if (!upload) return;
-    // A v2 upload is kept for a resume; a v1 one is dropped, so nothing looks like a finished file.
-    if (upload.v2) await upload.partial.release();
+    if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
   }
 
@@ -672,16 +424,17 @@ export class UploadSession {
       return;
     }
     this.#idleTimer = setTimeout(() => {
-      if (this.#closed) return;
-      this.#socket.close(1001, 'Idle timeout');
+      if (this.#machine.closed) return;
+      this.#socket.close(CloseCode.goingAway, 'Idle timeout');
       void this.#close();
     }, this.#options.idleTimeout);
     this.#idleTimer.unref();
   }
 }
 
-function answerTypeFor(text: string, state: SessionState): AnswerType {
+/** Which answer type a malformed command is refused under: its own command's, else DATA or ERROR. */
+function answerTypeFor(text: string, receiving: boolean): AnswerType {
   const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
   if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
-  return state === 'receiving' ? 'DATA' : 'ERROR';
+  return receiving ? 'DATA' : 'ERROR';
 }

@@ -1,3 +1,8 @@
+/**
+ * The upload server: the HTTP endpoint and its WebSocket upgrade (Origin, connection limits, the upgrade
+ * hook), `/healthz` and `/metrics`, and shutdown. It owns what all its connections share — the tracked store
+ * and the upload records — and starts one session (session.ts) with its guard per connection.
+ */
 import { EventEmitter } from 'node:events';
 import {
   createServer,
@@ -17,9 +22,11 @@ import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
 import { PendingWork } from './pending-work.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
-import { UploadSession, type StoredFile } from './session.ts';
+import { UploadSession } from './session.ts';
+import type { SessionServices, StoredFile } from './session-events.ts';
 import { FileStore } from './stores/file-store.ts';
 import type { UploadStore } from './stores/store.ts';
+import { UploadRecords } from './upload-records.ts';
 
 /** Events of an {@link UploadServer}. */
 export interface UploadServerEvents {
@@ -47,6 +54,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   readonly #log: UploadLog;
   readonly #guardContext: GuardContext;
   readonly #work: PendingWork;
+  /** What every session of this server shares: the tracked store and the server's upload records. */
+  readonly #services: SessionServices;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createUploadServer} */
@@ -59,6 +68,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       options.store ??
       new FileStore({ dir: options.dir!, overwrite: options.overwrite, naming: options.naming });
     this.#work = new PendingWork(this.store);
+    // Through the tracked store, so that keeping a record and sweeping also hold up a shutdown.
+    this.#services = { store: this.#work.store, records: new UploadRecords(this.#work.store) };
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
       connections: () => this.#limits.connections,
@@ -160,7 +171,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       handedOver = true;
       const guard = new ConnectionGuard(this.#guardContext, ws, request, ip, user);
       this.emit('connection', request);
-      new UploadSession(ws, request, options, this.#work.store, guard);
+      new UploadSession(ws, request, options, this.#services, guard);
     });
   }
 

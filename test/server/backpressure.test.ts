@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { formatFin, formatStor } from '../../src/protocol/index.ts';
 import { FileStore, type PartialUpload, type UploadStore } from '../../src/server/index.ts';
+import { Backpressure, MAX_BACKLOG, MAX_PENDING_BYTES } from '../../src/server/backpressure.ts';
 import { bytes, eventually, Peer, readStored, sha256, startServer, tempDir } from './peer.ts';
 
 const MiB = 1024 * 1024;
@@ -101,5 +102,57 @@ describe('backpressure', () => {
     assert.equal(fin.code, 200, JSON.stringify(fin));
     assert.equal(sha256(await readStored(store.inner.dir, 'slow.bin')), sha256(data));
     peer.close();
+  });
+});
+
+// The same unit step by step, without a socket: a socket is only something that pauses and resumes.
+describe('Backpressure (unit)', () => {
+  class Reading {
+    isPaused = false;
+    pauses = 0;
+    pause(): void {
+      this.isPaused = true;
+      this.pauses++;
+    }
+    resume(): void {
+      this.isPaused = false;
+    }
+  }
+
+  it('pauses past the backlog of a stop-and-wait client and resumes once it drained', () => {
+    const socket = new Reading();
+    const pressure = new Backpressure(socket);
+    for (let i = 0; i < MAX_BACKLOG; i++) pressure.arrived(10);
+    assert.equal(socket.isPaused, false, `${MAX_BACKLOG} small messages may wait`);
+    pressure.arrived(10);
+    assert.equal(socket.isPaused, true);
+    pressure.handled(10);
+    assert.equal(socket.isPaused, false);
+    assert.deepEqual([pressure.backlog, pressure.pendingBytes], [MAX_BACKLOG, MAX_BACKLOG * 10]);
+  });
+
+  it('pauses while 1 MiB waits, whatever the count', () => {
+    const socket = new Reading();
+    const pressure = new Backpressure(socket);
+    pressure.arrived(MAX_PENDING_BYTES - 1);
+    assert.equal(socket.isPaused, false);
+    pressure.arrived(1);
+    assert.equal(socket.isPaused, true);
+    pressure.handled(1);
+    assert.equal(socket.isPaused, false);
+  });
+
+  it('lets an agreed window of chunks (plus two commands) wait without pausing', () => {
+    const socket = new Reading();
+    const pressure = new Backpressure(socket);
+    pressure.agreeWindow(16);
+    for (let i = 0; i < 18; i++) pressure.arrived(1);
+    assert.equal(socket.pauses, 0);
+    pressure.arrived(1);
+    assert.equal(socket.pauses, 1);
+    // A smaller window never goes below the stop-and-wait allowance.
+    pressure.agreeWindow(1);
+    for (let i = 0; i < 19 - MAX_BACKLOG; i++) pressure.handled(1);
+    assert.equal(socket.isPaused, false);
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * The one refusal type of the server: what a session answers when it says no, with everything the answer
+ * and the close that may follow need — the answer's type, the wire code, a human message, `retryAfter`, the
+ * WebSocket close code (from the protocol's table in src/protocol/errors.ts) and whether the partial upload
+ * goes with it. Checks anywhere in the session build one; the session sends it in one place.
+ */
+import { closeCodeFor, type Answer, type AnswerType } from '../protocol/index.ts';
+
+/** Why something was refused, before it is known which answer carries it (limits, admission, storage). */
+export interface RefusalDetail {
+  code: number;
+  message: string;
+  /** Milliseconds the client should wait before it retries (409/429/503). */
+  retryAfter?: number;
+}
+
+/** How a refusal ends, besides its answer. */
+export interface RefusalOptions {
+  /** Milliseconds the client should wait before it retries (409/429/503). */
+  retryAfter?: number;
+  /** Drop the partial upload even when it could be resumed: its bytes are known to be wrong. */
+  discard?: boolean;
+  /** Answer only: the connection stays open for the client's next command (an unknown resume id, ABOR). */
+  keepOpen?: boolean;
+}
+
+/** A no, with its wire code, message and close code. */
+export class Refusal {
+  /** The answer's `type`: which command or data frame is refused. */
+  readonly answerType: AnswerType;
+  /** The wire code (never 200). */
+  readonly code: number;
+  readonly message: string;
+  readonly retryAfter: number | undefined;
+  /** The partial upload is dropped, not kept for a resume. */
+  readonly discard: boolean;
+  /** The WebSocket close code that follows the answer, or null when the connection stays open. */
+  readonly closeCode: number | null;
+
+  /**
+   * @param answerType - which command or data frame is refused
+   * @param code - the wire code
+   * @param message - a human sentence saying what was wrong
+   * @param options - retryAfter, discard, keepOpen
+   */
+  constructor(answerType: AnswerType, code: number, message: string, options: RefusalOptions = {}) {
+    this.answerType = answerType;
+    this.code = code;
+    this.message = message;
+    this.retryAfter = options.retryAfter;
+    this.discard = options.discard === true;
+    this.closeCode = options.keepOpen === true ? null : closeCodeFor(code);
+  }
+
+  /**
+   * @param answerType - which command or data frame is refused
+   * @param detail - the code, message and retryAfter a limit, the admission or the storage gave
+   * @returns the refusal that closes the connection
+   */
+  static of(answerType: AnswerType, detail: RefusalDetail): Refusal {
+    return new Refusal(answerType, detail.code, detail.message, { retryAfter: detail.retryAfter });
+  }
+
+  /** The close frame's reason: the message, cut to fit the 123 bytes a close frame allows. */
+  get closeReason(): string {
+    return this.message.slice(0, 120);
+  }
+
+  /** @returns the error answer to send */
+  answer(): Answer {
+    return {
+      type: this.answerType,
+      code: this.code,
+      message: this.message,
+      ...(this.retryAfter !== undefined ? { retryAfter: this.retryAfter } : {}),
+    };
+  }
+}

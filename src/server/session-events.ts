@@ -1,0 +1,52 @@
+/**
+ * The contract between a session and its server: what a session reports (a file stored, a failure, an
+ * authenticated user), what it asks (admission of each STOR) and what it shares with the other sessions of
+ * the server (the store, the server's records). The server's ConnectionGuard implements the events.
+ */
+import type { UploadStore } from './stores/store.ts';
+import type { UploadRecords } from './upload-records.ts';
+
+/** What the server learns when a file is in its final place. */
+export interface StoredFile {
+  /** Final name inside the upload folder. */
+  filename: string;
+  /** The name the client asked for. */
+  requestedName: string;
+  size: number;
+  parameters: unknown;
+  /** Milliseconds from STOR to commit. */
+  duration: number;
+}
+
+/** A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it. */
+export interface UploadAnnouncement {
+  filename: string;
+  requestedName: string;
+  size: number;
+  mime?: string;
+  parameters: unknown;
+}
+
+/** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */
+export type Admission =
+  { ok: true; folder?: string } | { ok: false; code: number; message: string; retryAfter?: number };
+
+/** Hooks a session reports through; the server turns them into events, limits, logs and metrics. */
+export interface SessionEvents {
+  stored(file: StoredFile): void;
+  failed(info: { code: number; message: string; filename?: string }): void;
+  /** Asked for every STOR before storage is touched. */
+  admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
+  /** AUTH was accepted, for this user (the hook's `user`, else the login). */
+  authenticated?(user: string | undefined): void;
+  /** The client was already let in at the HTTP upgrade: no AUTH needed. */
+  readonly preAuthenticated?: boolean;
+}
+
+/** What a session shares with the other sessions of its server. */
+export interface SessionServices {
+  /** Where files go (wrapped so that a shutdown can wait for its operations). */
+  store: UploadStore;
+  /** The server's records of committed uploads and of its sweeps. */
+  records: UploadRecords;
+}

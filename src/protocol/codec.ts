@@ -4,14 +4,10 @@ import type {
   Answer,
   AnswerType,
   AuthCommand,
-  ChecksumAlgorithm,
   ClientCommand,
   CommandName,
   FinCommand,
-  StorAnswerV2,
   StorCommand,
-  StorGrant,
-  StorOffer,
   TransferType,
 } from './messages.ts';
 
@@ -80,6 +76,16 @@ const CHECKSUM_RE = /^sha256:[A-Za-z0-9+/]{43}=$/;
 // Upload ids are printable tokens; the bound keeps a hostile id from reaching a file path or a log in full.
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * Tells whether a value is a well-formed upload id (a printable token of 1 to 128 characters).
+ *
+ * @param value - anything read from the wire
+ * @returns true for a string that may name an upload
+ */
+export function isUploadId(value: unknown): value is string {
+  return typeof value === 'string' && ID_RE.test(value);
+}
+
 function parseFin(body: Record<string, unknown>): ParseResult<FinCommand> {
   const { size, checksum } = body;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
@@ -98,105 +104,12 @@ function parseFin(body: Record<string, unknown>): ParseResult<FinCommand> {
 function parseAbor(body: Record<string, unknown>): ParseResult<AborCommand> {
   const command: AborCommand = { command: 'ABOR' };
   if (body.id !== undefined && body.id !== null) {
-    if (typeof body.id !== 'string' || !ID_RE.test(body.id)) {
+    if (!isUploadId(body.id)) {
       return fail('badField', 'ABOR "id" must be an upload id.');
     }
     command.id = body.id;
   }
   return ok(command);
-}
-
-/**
- * Reads the extensions a client offered in `STOR`'s raw `ext` object. Unknown fields are ignored (a later
- * client may offer more); known fields of the wrong type are refused. Never throws.
- *
- * @param ext - the `ext` of a {@link StorCommand}
- * @returns the offer, with defaults (nothing offered) for absent fields
- */
-export function parseStorOffer(ext: Record<string, unknown>): ParseResult<StorOffer> {
-  const offer: StorOffer = { binary: false, window: 1, chunk: 0, resume: null, checksum: [], fin: false };
-  if (ext.binary !== undefined) {
-    if (typeof ext.binary !== 'boolean') return fail('badField', 'ext "binary" must be a boolean.');
-    offer.binary = ext.binary;
-  }
-  if (ext.fin !== undefined) {
-    if (typeof ext.fin !== 'boolean') return fail('badField', 'ext "fin" must be a boolean.');
-    offer.fin = ext.fin;
-  }
-  for (const field of ['window', 'chunk'] as const) {
-    const value = ext[field];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      return fail('badField', `ext "${field}" must be a positive integer.`);
-    }
-    offer[field] = value;
-  }
-  if (ext.resume !== undefined && ext.resume !== null) {
-    if (typeof ext.resume !== 'string' || !ID_RE.test(ext.resume)) {
-      return fail('badField', 'ext "resume" must be an upload id or null.');
-    }
-    offer.resume = ext.resume;
-  }
-  if (ext.checksum !== undefined) {
-    if (!Array.isArray(ext.checksum) || ext.checksum.length > 16) {
-      return fail('badField', 'ext "checksum" must be a list of algorithm names.');
-    }
-    offer.checksum = ext.checksum.filter((name): name is ChecksumAlgorithm => name === 'sha256');
-  }
-  if (typeof ext.mime === 'string') offer.mime = ext.mime.slice(0, 255);
-  if (typeof ext.lastModified === 'number' && Number.isFinite(ext.lastModified)) {
-    offer.lastModified = ext.lastModified;
-  }
-  return ok(offer);
-}
-
-/**
- * Reads a `STOR` answer with code 200 as v2, or tells that it is v1. An answer without `v` (or with
- * `v: 1`) is v1 — the 2012 servers never send it. A `v` of 2 or more with missing or malformed v2 fields
- * is refused: half a negotiation must not be guessed at. Never throws.
- *
- * @param answer - a parsed STOR answer
- * @returns the v2 fields, or null for a v1 answer
- */
-export function parseStorAnswer(answer: Answer): ParseResult<StorAnswerV2 | null> {
-  const { v, id, offset, ext } = answer;
-  if (v === undefined || v === 1) return ok(null);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 2) {
-    return fail('badAnswer', 'The STOR answer\'s "v" is not a protocol version.');
-  }
-  if (typeof id !== 'string' || !ID_RE.test(id))
-    return fail('badAnswer', 'The STOR answer has no valid "id".');
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    return fail('badAnswer', 'The STOR answer has no valid "offset".');
-  }
-  if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) {
-    return fail('badAnswer', 'The STOR answer has no "ext" object.');
-  }
-  const raw = ext as Record<string, unknown>;
-  const { binary, window, maxChunk, checksum, fin, expires } = raw;
-  if (typeof binary !== 'boolean' || typeof fin !== 'boolean') {
-    return fail('badAnswer', 'The STOR answer\'s "binary" and "fin" must be booleans.');
-  }
-  for (const [name, value] of [
-    ['window', window],
-    ['maxChunk', maxChunk],
-  ] as const) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      return fail('badAnswer', `The STOR answer's "${name}" must be a positive integer.`);
-    }
-  }
-  if (checksum !== null && checksum !== undefined && checksum !== 'sha256') {
-    return fail('badAnswer', 'The STOR answer grants an unknown checksum.');
-  }
-  const grant: StorGrant = {
-    binary,
-    window: window as number,
-    maxChunk: maxChunk as number,
-    checksum: checksum ?? null,
-    fin,
-    expires: typeof expires === 'string' ? expires : '',
-  };
-  return ok({ v, id, offset, ext: grant });
 }
 
 /**

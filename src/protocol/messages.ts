@@ -59,54 +59,7 @@ export const PROTOCOL_V2 = 2;
 /** The only checksum algorithm v2 defines. */
 export type ChecksumAlgorithm = 'sha256';
 
-/**
- * The extensions a v2 client offers in `STOR`'s `ext` field. Every field is optional; an absent field is
- * not offered. A v1 server ignores the whole object.
- */
-export interface StorOffer {
-  /** Send chunks as binary frames instead of base64 text. */
-  binary: boolean;
-  /** Chunks the client would like to keep unacknowledged at once (1 = stop-and-wait). */
-  window: number;
-  /** The chunk size the client would like to use, in bytes. */
-  chunk: number;
-  /** An upload id from an earlier STOR answer, to continue that upload; null or absent starts fresh. */
-  resume: string | null;
-  /** Checksum algorithms the client can compute, best first. */
-  checksum: ChecksumAlgorithm[];
-  /** The client will send FIN after the last chunk and wait for its answer. */
-  fin: boolean;
-  /** The file's MIME type, informational. */
-  mime?: string;
-  /** The file's lastModified (ms since the epoch), informational. */
-  lastModified?: number;
-}
-
-/** What a v2 server grants in its `STOR` answer's `ext` field: the subset of the offer it takes. */
-export interface StorGrant {
-  /** Chunks travel as binary frames (else base64 text, as `type` said). */
-  binary: boolean;
-  /** At most this many chunks unacknowledged. */
-  window: number;
-  /** No chunk may be larger than this many bytes. */
-  maxChunk: number;
-  /** The checksum the server will check on FIN, or null for none. */
-  checksum: ChecksumAlgorithm | null;
-  /** The server expects FIN and answers it once the file is durably in place. */
-  fin: boolean;
-  /** When the partial upload is deleted if nobody continues it (ISO 8601). */
-  expires: string;
-}
-
-/** A v2 `STOR` answer, after {@link parseStorAnswer} checked it. */
-export interface StorAnswerV2 {
-  v: number;
-  /** The upload id: an unguessable capability token the client keeps to resume. */
-  id: string;
-  /** Bytes the server already holds: the client continues from here, whatever it believes it sent. */
-  offset: number;
-  ext: StorGrant;
-}
+// The v2 negotiation (StorOffer, StorGrant, StorAnswerV2 and the functions over them) is in terms.ts.
 
 /** The `type` of a server answer: which command or data frame it answers. */
 export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'ERROR';

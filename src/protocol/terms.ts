@@ -1,0 +1,321 @@
+/**
+ * The negotiated terms of a conversation: what a client and a server agreed for one upload (encoding,
+ * window, largest chunk, integrity, FIN, resume, expiry). This module owns the whole negotiation, on both
+ * sides, as pure functions:
+ *
+ * 1. the client builds an offer ({@link buildOffer}) and puts it in `STOR`'s `ext` ({@link offerExt});
+ * 2. the server reads it ({@link readOffer}) and grants ({@link grantTerms}) — the one place a grant is
+ *    computed — then sends the grant as its `STOR` answer's `ext`;
+ * 3. the client reads the answer ({@link readGrant}) and turns it into the {@link Terms} it sends under
+ *    ({@link agreedTerms}). An answer without a grant means v1: {@link V1_TERMS}, the smallest set.
+ *
+ * Framing (parse/format of whole commands and answers) stays in codec.ts; the wire fields are in
+ * docs/protocol.md.
+ */
+import { fail, ok, type ParseResult } from './errors.ts';
+import { isUploadId } from './codec.ts';
+import { PROTOCOL_V2, type Answer, type ChecksumAlgorithm, type TransferType } from './messages.ts';
+
+/**
+ * The extensions a v2 client offers in `STOR`'s `ext` field. Every field is optional on the wire; an absent
+ * field is not offered. A v1 server ignores the whole object.
+ */
+export interface StorOffer {
+  /** Send chunks as binary frames instead of base64 text. */
+  binary: boolean;
+  /** Chunks the client would like to keep unacknowledged at once (1 = stop-and-wait). */
+  window: number;
+  /** The chunk size the client would like to use, in bytes. */
+  chunk: number;
+  /** An upload id from an earlier STOR answer, to continue that upload; null or absent starts fresh. */
+  resume: string | null;
+  /** Checksum algorithms the client can compute, best first. */
+  checksum: ChecksumAlgorithm[];
+  /** The client will send FIN after the last chunk and wait for its answer. */
+  fin: boolean;
+  /** The file's MIME type, informational. */
+  mime?: string;
+  /** The file's lastModified (ms since the epoch), informational. */
+  lastModified?: number;
+}
+
+/** What a v2 server grants in its `STOR` answer's `ext` field: the subset of the offer it takes. */
+export interface StorGrant {
+  /** Chunks travel as binary frames (else base64 text, as `type` said). */
+  binary: boolean;
+  /** At most this many chunks unacknowledged. */
+  window: number;
+  /** No chunk may be larger than this many bytes. */
+  maxChunk: number;
+  /** The checksum the server will check on FIN, or null for none. */
+  checksum: ChecksumAlgorithm | null;
+  /** The server expects FIN and answers it once the file is durably in place. */
+  fin: boolean;
+  /** When the partial upload is deleted if nobody continues it (ISO 8601). */
+  expires: string;
+}
+
+/** A v2 `STOR` answer, after {@link readGrant} checked it. */
+export interface StorAnswerV2 {
+  v: number;
+  /** The upload id: an unguessable capability token the client keeps to resume. */
+  id: string;
+  /** Bytes the server already holds: the client continues from here, whatever it believes it sent. */
+  offset: number;
+  ext: StorGrant;
+}
+
+/** What one conversation agreed, whichever version it speaks. Read-only: terms do not change mid-upload. */
+export interface Terms {
+  /** The protocol version: 1 (the 2012 protocol) or the version of the server's grant. */
+  readonly version: number;
+  /** How chunks travel. */
+  readonly encoding: TransferType;
+  /** Chunks the sender may keep unacknowledged at once; v1 is stop-and-wait (1). */
+  readonly window: number;
+  /** The largest chunk in bytes the receiver takes; v1 sets no limit (Infinity: the sender chooses). */
+  readonly maxChunk: number;
+  /** The checksum sent with FIN and checked by the server; null: no integrity check agreed. */
+  readonly integrity: ChecksumAlgorithm | null;
+  /** The sender ends with FIN and success waits for its answer (the file is durable); v1: no FIN. */
+  readonly fin: boolean;
+  /** The upload has an id and can be continued on another connection; v1 cannot. */
+  readonly resumable: boolean;
+  /** When the server forgets an unfinished upload (ms since the epoch); null when nothing was said. */
+  readonly expires: number | null;
+}
+
+/** Protocol v1: the smallest set of terms, what a conversation has when no grant came back. */
+export const V1_TERMS: Terms = Object.freeze({
+  version: 1,
+  encoding: 'base64',
+  window: 1,
+  maxChunk: Number.POSITIVE_INFINITY,
+  integrity: null,
+  fin: false,
+  resumable: false,
+  expires: null,
+});
+
+/**
+ * The v1 terms for a client that announced `type` in its STOR (v1 already lets a client send binary frames).
+ *
+ * @param encoding - the STOR's `type`
+ * @returns {@link V1_TERMS} with that encoding
+ */
+export function v1Terms(encoding: TransferType): Terms {
+  return encoding === V1_TERMS.encoding ? V1_TERMS : Object.freeze({ ...V1_TERMS, encoding });
+}
+
+/** What a client wants for one upload; {@link buildOffer} turns it into an offer. */
+export interface OfferWish {
+  /** Chunks to keep in flight. */
+  window: number;
+  /** Chunk size in bytes. */
+  chunk: number;
+  /** The id of an upload to continue, or null to start afresh. */
+  resume: string | null;
+  /** Whether to verify the upload with SHA-256. */
+  checksum: boolean;
+  /** The file's MIME type (informational). */
+  mime: string;
+  /** The file's lastModified, when it has one (informational). */
+  lastModified?: number;
+}
+
+/**
+ * What this client offers: always binary frames and FIN (durable completion); window, chunk, resume and
+ * checksum as wished.
+ *
+ * @param wish - the client's settings for this upload
+ * @returns the offer
+ */
+export function buildOffer(wish: OfferWish): StorOffer {
+  const offer: StorOffer = {
+    binary: true,
+    window: wish.window,
+    chunk: wish.chunk,
+    resume: wish.resume,
+    checksum: wish.checksum ? ['sha256'] : [],
+    fin: true,
+    mime: wish.mime,
+  };
+  if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
+  return offer;
+}
+
+/**
+ * The offer as `STOR`'s `ext` object, fields in wire order (binary, window, chunk, resume, checksum, fin,
+ * mime, lastModified); absent informational fields are left out.
+ *
+ * @param offer - from {@link buildOffer}
+ * @returns the object for `formatStor`'s `ext`
+ */
+export function offerExt(offer: StorOffer): Record<string, unknown> {
+  const ext: Record<string, unknown> = {
+    binary: offer.binary,
+    window: offer.window,
+    chunk: offer.chunk,
+    resume: offer.resume,
+    checksum: offer.checksum,
+    fin: offer.fin,
+  };
+  if (offer.mime !== undefined) ext.mime = offer.mime;
+  if (offer.lastModified !== undefined) ext.lastModified = offer.lastModified;
+  return ext;
+}
+
+/**
+ * Reads the extensions a client offered in `STOR`'s raw `ext` object. Unknown fields are ignored (a later
+ * client may offer more); known fields of the wrong type are refused. Never throws.
+ *
+ * @param ext - the `ext` of a `StorCommand`
+ * @returns the offer, with defaults (nothing offered) for absent fields
+ */
+export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> {
+  const offer: StorOffer = { binary: false, window: 1, chunk: 0, resume: null, checksum: [], fin: false };
+  if (ext.binary !== undefined) {
+    if (typeof ext.binary !== 'boolean') return fail('badField', 'ext "binary" must be a boolean.');
+    offer.binary = ext.binary;
+  }
+  if (ext.fin !== undefined) {
+    if (typeof ext.fin !== 'boolean') return fail('badField', 'ext "fin" must be a boolean.');
+    offer.fin = ext.fin;
+  }
+  for (const field of ['window', 'chunk'] as const) {
+    const value = ext[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      return fail('badField', `ext "${field}" must be a positive integer.`);
+    }
+    offer[field] = value;
+  }
+  if (ext.resume !== undefined && ext.resume !== null) {
+    if (!isUploadId(ext.resume)) return fail('badField', 'ext "resume" must be an upload id or null.');
+    offer.resume = ext.resume;
+  }
+  if (ext.checksum !== undefined) {
+    if (!Array.isArray(ext.checksum) || ext.checksum.length > 16) {
+      return fail('badField', 'ext "checksum" must be a list of algorithm names.');
+    }
+    offer.checksum = ext.checksum.filter((name): name is ChecksumAlgorithm => name === 'sha256');
+  }
+  if (typeof ext.mime === 'string') offer.mime = ext.mime.slice(0, 255);
+  if (typeof ext.lastModified === 'number' && Number.isFinite(ext.lastModified)) {
+    offer.lastModified = ext.lastModified;
+  }
+  return ok(offer);
+}
+
+/** The server's side of a negotiation: its limits, and facts about the upload the grant is for. */
+export interface GrantPolicy {
+  /** The most chunks the server lets a client keep in flight. */
+  maxWindow: number;
+  /** The largest chunk the server takes, in bytes (already capped by its largest WebSocket message). */
+  maxChunk: number;
+  /** When the partial upload expires: ms since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * The server's grant for an offer: the one place a grant is computed. Takes what the client offered of
+ * binary, checksum and FIN; the window is the smaller of the two sides' (at least 1); the largest chunk is
+ * the server's.
+ *
+ * @param offer - from {@link readOffer}
+ * @param policy - the server's limits and the upload's expiry
+ * @returns the grant, fields in wire order, to send as the `STOR` answer's `ext`
+ */
+export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
+  return {
+    binary: offer.binary,
+    window: Math.max(1, Math.floor(Math.min(offer.window, policy.maxWindow))),
+    maxChunk: policy.maxChunk,
+    checksum: offer.checksum.includes('sha256') ? 'sha256' : null,
+    fin: offer.fin,
+    expires: new Date(policy.expiresAt).toISOString(),
+  };
+}
+
+/**
+ * Reads a `STOR` answer with code 200 as v2, or tells that it is v1. An answer without `v` (or with
+ * `v: 1`) is v1 — the 2012 servers never send it. A `v` of 2 or more with missing or malformed v2 fields
+ * is refused: half a negotiation must not be guessed at. Never throws.
+ *
+ * @param answer - a parsed STOR answer
+ * @returns the v2 fields, or null for a v1 answer
+ */
+export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
+  const { v, id, offset, ext } = answer;
+  if (v === undefined || v === 1) return ok(null);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < PROTOCOL_V2) {
+    return fail('badAnswer', 'The STOR answer\'s "v" is not a protocol version.');
+  }
+  if (!isUploadId(id)) return fail('badAnswer', 'The STOR answer has no valid "id".');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    return fail('badAnswer', 'The STOR answer has no valid "offset".');
+  }
+  if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) {
+    return fail('badAnswer', 'The STOR answer has no "ext" object.');
+  }
+  const raw = ext as Record<string, unknown>;
+  const { binary, window, maxChunk, checksum, fin, expires } = raw;
+  if (typeof binary !== 'boolean' || typeof fin !== 'boolean') {
+    return fail('badAnswer', 'The STOR answer\'s "binary" and "fin" must be booleans.');
+  }
+  for (const [name, value] of [
+    ['window', window],
+    ['maxChunk', maxChunk],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      return fail('badAnswer', `The STOR answer's "${name}" must be a positive integer.`);
+    }
+  }
+  if (checksum !== null && checksum !== undefined && checksum !== 'sha256') {
+    return fail('badAnswer', 'The STOR answer grants an unknown checksum.');
+  }
+  const grant: StorGrant = {
+    binary,
+    window: window as number,
+    maxChunk: maxChunk as number,
+    checksum: checksum ?? null,
+    fin,
+    expires: typeof expires === 'string' ? expires : '',
+  };
+  return ok({ v, id, offset, ext: grant });
+}
+
+/** The client's own limits, which a grant can narrow but never widen. */
+export interface ClientLimits {
+  /** The window the client offered. */
+  window: number;
+  /** The encoding the client's STOR announced, used when binary was not granted. */
+  encoding: TransferType;
+}
+
+/**
+ * The terms a client sends under after a v2 grant: the grant, narrowed by what the client itself asked for.
+ *
+ * @param stored - from {@link readGrant}
+ * @param limits - what the client offered
+ * @returns the agreed terms
+ */
+export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
+  const grant = stored.ext;
+  const expires = Date.parse(grant.expires);
+  return Object.freeze({
+    version: stored.v,
+    encoding: grant.binary ? 'binary' : limits.encoding,
+    window: Math.max(1, Math.min(grant.window, limits.window)),
+    maxChunk: grant.maxChunk,
+    integrity: grant.checksum,
+    fin: grant.fin,
+    resumable: true,
+    expires: Number.isFinite(expires) ? expires : null,
+  });
+}
+
+/** {@link readOffer} under its earlier name (codec.ts exported it before terms.ts existed). */
+export const parseStorOffer = readOffer;
+/** {@link readGrant} under its earlier name (codec.ts exported it before terms.ts existed). */
+export const parseStorAnswer = readGrant;

@@ -1,0 +1,236 @@
+// The negotiation, step by step and without a socket: a client builds an offer, it crosses the wire as
+// STOR's ext, the server reads and grants, the grant crosses back as the STOR answer, the client reads the
+// terms it sends under. Wire text is compared literally: the bytes must not change.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  agreedTerms,
+  buildOffer,
+  formatAnswer,
+  formatStor,
+  grantTerms,
+  offerExt,
+  parseAnswer,
+  parseCommand,
+  parseStorAnswer,
+  parseStorOffer,
+  readGrant,
+  readOffer,
+  v1Terms,
+  V1_TERMS,
+  type ParseResult,
+  type StorCommand,
+} from '../../src/protocol/index.ts';
+
+function expectOk<T>(result: ParseResult<T>): T {
+  if (!result.ok) assert.fail(`expected success, got ${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+const EXPIRES_AT = Date.UTC(2030, 0, 2, 3, 4, 5);
+const POLICY = { maxWindow: 16, maxChunk: 4 * 1024 * 1024, expiresAt: EXPIRES_AT };
+
+describe('negotiated terms', () => {
+  describe('v1', () => {
+    it('is the smallest set of terms: stop-and-wait, no checksum, no FIN, no resume, no expiry', () => {
+      assert.deepEqual(
+        { ...V1_TERMS },
+        {
+          version: 1,
+          encoding: 'base64',
+          window: 1,
+          maxChunk: Number.POSITIVE_INFINITY,
+          integrity: null,
+          fin: false,
+          resumable: false,
+          expires: null,
+        },
+      );
+      assert.ok(Object.isFrozen(V1_TERMS));
+    });
+    it('keeps the encoding a v1 STOR announced', () => {
+      assert.equal(v1Terms('base64'), V1_TERMS);
+      assert.deepEqual({ ...v1Terms('binary') }, { ...V1_TERMS, encoding: 'binary' });
+    });
+    it('is what a STOR answer without "v" means', () => {
+      assert.equal(expectOk(readGrant({ type: 'STOR', code: 200, message: 'ok' })), null);
+      assert.equal(expectOk(readGrant({ type: 'STOR', code: 200, v: 1 })), null);
+    });
+  });
+
+  describe('step 1: the client builds an offer', () => {
+    it('always offers binary and FIN; window, chunk, resume and checksum as wished', () => {
+      const offer = buildOffer({
+        window: 8,
+        chunk: 1 << 20,
+        resume: null,
+        checksum: true,
+        mime: 'text/plain',
+      });
+      assert.deepEqual(offer, {
+        binary: true,
+        window: 8,
+        chunk: 1 << 20,
+        resume: null,
+        checksum: ['sha256'],
+        fin: true,
+        mime: 'text/plain',
+      });
+      assert.deepEqual(
+        buildOffer({ window: 1, chunk: 1, resume: 'u_1', checksum: false, mime: '' }).checksum,
+        [],
+      );
+    });
+    it('puts lastModified in only when the file has one', () => {
+      const base = { window: 1, chunk: 1, resume: null, checksum: false, mime: '' };
+      assert.equal('lastModified' in buildOffer(base), false);
+      assert.equal(buildOffer({ ...base, lastModified: 5 }).lastModified, 5);
+    });
+  });
+
+  describe('step 2: the offer on the wire', () => {
+    it("is STOR's ext with its fields in wire order", () => {
+      const offer = buildOffer({
+        window: 8,
+        chunk: 1048576,
+        resume: 'u_abc',
+        checksum: true,
+        mime: 'image/png',
+        lastModified: 1700000000000,
+      });
+      const text = formatStor({
+        filename: 'a.png',
+        size: 10,
+        type: 'base64',
+        parameters: [],
+        v: 2,
+        ext: offerExt(offer),
+      });
+      assert.equal(
+        text,
+        'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
+          '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256"],"fin":true,"mime":"image/png",' +
+          '"lastModified":1700000000000}}',
+      );
+    });
+  });
+
+  describe('step 3: the server reads the offer', () => {
+    it('reads back what the client offered', () => {
+      const offer = buildOffer({ window: 4, chunk: 65536, resume: 'u_x', checksum: true, mime: 'a/b' });
+      const stor = expectOk(
+        parseCommand(
+          formatStor({ filename: 'f', size: 1, type: 'base64', parameters: [], v: 2, ext: offerExt(offer) }),
+        ),
+      ) as StorCommand;
+      assert.deepEqual(expectOk(readOffer(stor.ext!)), offer);
+    });
+    it('takes absent fields as not offered, and keeps the old name working', () => {
+      const nothing = { binary: false, window: 1, chunk: 0, resume: null, checksum: [], fin: false };
+      assert.deepEqual(expectOk(readOffer({})), nothing);
+      assert.equal(parseStorOffer, readOffer);
+      assert.equal(parseStorAnswer, readGrant);
+    });
+    it('refuses a resume id that could reach a path', () => {
+      const result = readOffer({ resume: '../x' });
+      assert.equal(result.ok, false);
+    });
+  });
+
+  describe('step 4: the server grants', () => {
+    it('takes binary, checksum and FIN as offered; narrows the window; sets its own largest chunk', () => {
+      const offer = expectOk(
+        readOffer({ binary: true, window: 64, chunk: 1 << 24, checksum: ['md5', 'sha256'], fin: true }),
+      );
+      assert.deepEqual(grantTerms(offer, POLICY), {
+        binary: true,
+        window: 16,
+        maxChunk: 4 * 1024 * 1024,
+        checksum: 'sha256',
+        fin: true,
+        expires: '2030-01-02T03:04:05.000Z',
+      });
+    });
+    it('grants nothing that was not offered', () => {
+      const grant = grantTerms(expectOk(readOffer({})), POLICY);
+      assert.equal(grant.binary, false);
+      assert.equal(grant.window, 1);
+      assert.equal(grant.checksum, null);
+      assert.equal(grant.fin, false);
+    });
+    it("keeps the window a whole number of at least one, whatever the server's limit", () => {
+      const offer = expectOk(readOffer({ window: 8 }));
+      assert.equal(grantTerms(offer, { ...POLICY, maxWindow: 0.5 }).window, 1);
+      assert.equal(grantTerms(offer, { ...POLICY, maxWindow: 2.5 }).window, 2);
+    });
+  });
+
+  describe('step 5: the grant on the wire', () => {
+    it("is the STOR answer's ext, fields in wire order", () => {
+      const grant = grantTerms(expectOk(readOffer({ binary: true, window: 2, fin: true })), POLICY);
+      const text = formatAnswer({
+        type: 'STOR',
+        code: 200,
+        message: 'm',
+        v: 2,
+        id: 'u_1',
+        offset: 0,
+        ext: grant,
+      });
+      assert.equal(
+        text,
+        '{"type":"STOR","code":200,"message":"m","v":2,"id":"u_1","offset":0,"ext":{"binary":true,' +
+          '"window":2,"maxChunk":4194304,"checksum":null,"fin":true,"expires":"2030-01-02T03:04:05.000Z"}}',
+      );
+    });
+  });
+
+  describe('step 6: the client reads the grant', () => {
+    const offer = buildOffer({ window: 8, chunk: 1 << 20, resume: null, checksum: true, mime: '' });
+    const grant = grantTerms(offer, { ...POLICY, maxWindow: 4 });
+    const answer = expectOk(
+      parseAnswer(formatAnswer({ type: 'STOR', code: 200, v: 2, id: 'u_9', offset: 12, ext: grant })),
+    );
+
+    it('reads id, offset and the grant back unchanged', () => {
+      assert.deepEqual(expectOk(readGrant(answer)), { v: 2, id: 'u_9', offset: 12, ext: grant });
+    });
+    it('turns the grant into the terms it sends under', () => {
+      const terms = agreedTerms(expectOk(readGrant(answer))!, { window: 8, encoding: 'base64' });
+      assert.deepEqual(
+        { ...terms },
+        {
+          version: 2,
+          encoding: 'binary',
+          window: 4,
+          maxChunk: 4 * 1024 * 1024,
+          integrity: 'sha256',
+          fin: true,
+          resumable: true,
+          expires: EXPIRES_AT,
+        },
+      );
+    });
+    it('never widens what the client asked for, and falls back to its encoding', () => {
+      const stored = { v: 2, id: 'u', offset: 0, ext: { ...grant, binary: false, window: 32, expires: '' } };
+      const terms = agreedTerms(stored, { window: 3, encoding: 'base64' });
+      assert.equal(terms.window, 3);
+      assert.equal(terms.encoding, 'base64');
+      assert.equal(terms.expires, null);
+    });
+    it('refuses half a negotiation', () => {
+      for (const broken of [
+        { ...answer, id: undefined },
+        { ...answer, offset: -1 },
+        { ...answer, ext: { ...grant, window: 0 } },
+        { ...answer, ext: { ...grant, checksum: 'md5' } },
+        { ...answer, ext: null },
+        { ...answer, v: 'two' },
+      ]) {
+        const result = readGrant(broken);
+        assert.equal(result.ok, false, JSON.stringify(broken));
+        if (!result.ok) assert.equal(result.error.code, 'badAnswer');
+      }
+    });
+  });
+});

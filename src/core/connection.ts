@@ -6,6 +6,7 @@
  * event's detail. Also the short-lived side connection that carries an ABOR when no socket is open.
  */
 import type { CloseDetail } from './events.ts';
+import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
 
 /** The one close code a browser script may always send; the server reads it as "done, normally". */
@@ -96,6 +97,53 @@ export class Connection {
     }
     return true;
   }
+}
+
+/**
+ * Opens a socket to `url` and attaches `handlers`, or says why it cannot.
+ *
+ * @param env - where the WebSocket constructor comes from
+ * @param url - the upload server
+ * @param handlers - the transfer's handlers
+ * @returns the connection, or the failure to report (`notSupported`, `connectionFailed`)
+ */
+export function openConnection(
+  env: TransferEnvironment,
+  url: string,
+  handlers: ConnectionHandlers,
+): Connection | Failure {
+  const WebSocketCtor = env.webSocket();
+  if (!WebSocketCtor || !canUpload(WebSocketCtor)) {
+    return {
+      code: 'notSupported',
+      message: 'This browser cannot upload over a WebSocket (WebSocket or Blob reading is missing).',
+      init: {},
+    };
+  }
+  try {
+    return new Connection(new WebSocketCtor(url), handlers);
+  } catch (cause) {
+    return {
+      code: 'connectionFailed',
+      message: `Cannot connect to ${url}: ${String(cause)}`,
+      init: { cause },
+    };
+  }
+}
+
+/**
+ * Tells whether a host can run a transfer.
+ *
+ * @param WebSocketCtor - the WebSocket constructor to check
+ * @returns true when WebSocket, `Blob.prototype.slice` and `Blob.prototype.arrayBuffer` are present
+ */
+export function canUpload(WebSocketCtor: unknown): boolean {
+  return (
+    typeof WebSocketCtor === 'function' &&
+    typeof Blob === 'function' &&
+    typeof Blob.prototype.slice === 'function' &&
+    typeof Blob.prototype.arrayBuffer === 'function'
+  );
 }
 
 /**

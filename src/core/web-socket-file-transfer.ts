@@ -7,29 +7,37 @@
  * object stands in (no checksum: NO_INTEGRITY; v1: V1_TERMS, a window of one).
  */
 import {
-  agreedTerms,
-  buildOffer,
   formatAbor,
   formatAuth,
   formatFin,
-  formatStor,
-  offerExt,
-  parseAnswer,
-  PROTOCOL_V2,
   readGrant,
   Status,
-  v1Terms,
   type Answer,
   type AnswerType,
   type StorAnswerV2,
-  type Terms,
 } from '../protocol/index.ts';
-import { closeDetail, Connection, sendAside, type ClosedHow, type ConnectionHandlers } from './connection.ts';
-import { browserEnvironment, type TimerHandle, type TransferEnvironment } from './environment.ts';
-import { UploadError, type UploadErrorCode, type UploadErrorInit } from './errors.ts';
+import { Agreement } from './agreement.ts';
+import {
+  canUpload,
+  closeDetail,
+  Connection,
+  openConnection,
+  sendAside,
+  type ClosedHow,
+  type ConnectionHandlers,
+} from './connection.ts';
+import {
+  connectionFailure,
+  readAnswer,
+  refusalFailure,
+  storFrame,
+  timeoutFailure,
+  type Failure,
+} from './conversation.ts';
+import { browserEnvironment, type TransferEnvironment } from './environment.ts';
+import { UploadError, type UploadErrorCode } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
 import { FileSource } from './file-source.ts';
-import { NO_INTEGRITY, Sha256Integrity, type Integrity } from './integrity.ts';
 import { CALLBACK_NAMES, resolveOptions, type ResolvedOptions } from './options.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import { ReadAhead } from './read-ahead.ts';
@@ -45,11 +53,9 @@ import {
   type TransferState,
 } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
+import { AnswerDeadline, ReconnectWait } from './waits.ts';
 
 export type { TransferState } from './transfer-state.ts';
-
-/** What a failure may carry: the error's fields, plus how the socket closed when that is the cause. */
-type FailInit = UploadErrorInit & { closed?: ClosedHow };
 
 /**
  * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
@@ -79,29 +85,16 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    * @returns true when WebSocket, `Blob.prototype.slice` and `Blob.prototype.arrayBuffer` are present
    */
   static supported(WebSocketCtor: unknown = globalThis.WebSocket): boolean {
-    return (
-      typeof WebSocketCtor === 'function' &&
-      typeof Blob === 'function' &&
-      typeof Blob.prototype.slice === 'function' &&
-      typeof Blob.prototype.arrayBuffer === 'function'
-    );
+    return canUpload(WebSocketCtor);
   }
 
   readonly #options: ResolvedOptions;
   readonly #env: TransferEnvironment;
   readonly #retryPolicy: RetryPolicy;
   #source: FileSource;
-  readonly #records: ResumeRecords;
-  /** What the conversation agreed: v1 until a v2 STOR answer grants more. */
-  #terms: Terms;
-  /** The server's id for this upload (v2); null while (or when) the conversation is v1. */
-  #uploadId: string | null = null;
+  /** Terms, upload id, integrity and resume record: v1 until a v2 STOR answer grants more. */
+  readonly #agreement: Agreement;
   #stored: { id: string; filename: string } | null = null;
-  /** The id offered in the last STOR's `resume`, or null. */
-  #offeredResume: string | null = null;
-  /** Kept across reconnections, so a resume continues the digest from a saved state. */
-  readonly #sha256 = new Sha256Integrity();
-  #integrity: Integrity = NO_INTEGRITY;
   readonly #window = new SendWindow();
   readonly #reads: ReadAhead;
   /** Bumped on every (re)connection, so that work begun for an older socket stops when it resumes. */
@@ -110,19 +103,16 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #handlers: ConnectionHandlers = {
     open: () => this.#handleOpen(),
     message: (event) => this.#handleMessage(event),
-    error: () => this.#handleSocketError(),
-    close: (event) => this.#handleSocketClose(event),
+    error: () => this.#handleBroken('socketError'),
+    close: (event) => this.#handleBroken('socketClosed', event),
   };
   /** Retries since the server's offset last advanced. */
   #attempt = 0;
-  #retryTimer: TimerHandle;
-  #stopWaitingOnline: (() => void) | null = null;
+  readonly #reconnect: ReconnectWait;
+  readonly #deadline: AnswerDeadline;
   #opened = false;
   #state: TransferState = 'idle';
   #credentials: { login: string; password: string } | { token: string } | null = null;
-  /** The answer type due next; null when none is (a frame then is unsolicited). */
-  #awaiting: AnswerType | null = null;
-  #timer: TimerHandle;
   #pumping = false;
   #startedAt = 0;
 
@@ -137,11 +127,13 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     super();
     const resolved = (this.#options = resolveOptions(options));
     this.#env = browserEnvironment(resolved.WebSocket);
+    this.#deadline = new AnswerDeadline(this.#env);
+    this.#reconnect = new ReconnectWait(this.#env);
     this.#retryPolicy = { delays: resolved.retryDelays, hook: resolved.shouldRetry };
-    this.#terms = v1Terms(resolved.type);
     this.#source = new FileSource(resolved.file, resolved.chunkSize, resolved.type);
     this.#reads = new ReadAhead(this.#source);
-    this.#records = new ResumeRecords(resolved.resumeStore, fingerprint(resolved.file, resolved.url));
+    const records = new ResumeRecords(resolved.resumeStore, fingerprint(resolved.file, resolved.url));
+    this.#agreement = new Agreement(records, { window: resolved.window, encoding: resolved.type });
     for (const name of CALLBACK_NAMES) {
       const callback = resolved.callbacks[name] as ((detail: unknown) => void) | undefined;
       // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
@@ -188,7 +180,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#startedAt = this.#env.now();
     if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
     else if (this.#options.token !== undefined) this.#credentials = { token: this.#options.token };
-    if (this.#options.offerV2) this.#records.load(Date.now());
+    if (this.#options.offerV2) this.#agreement.loadRecord(Date.now());
     this.#connect();
   }
 
@@ -202,17 +194,19 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#setState('aborted');
       this.emit('abort', this.#figures());
     } else if (isActive(this.#state)) {
-      const id = this.#uploadId ?? this.#offeredResume;
+      const id = this.#agreement.uploadId ?? this.#agreement.offeredResume;
       if (id !== null) {
-        this.#records.forget();
+        this.#agreement.forgetRecord();
         // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
         // before the close is enough; without an open socket, a short-lived one carries it.
-        const connection = this.#connection;
-        if (connection?.isOpen) connection.trySend(formatAbor({ id }));
-        else {
-          const auth = this.#credentials ? [formatAuth(this.#credentials)] : [];
-          sendAside(this.#env, this.#options.url, [...auth, formatAbor({ id })]);
-        }
+        const abor = formatAbor({ id });
+        if (this.#connection?.isOpen) this.#connection.trySend(abor);
+        else
+          sendAside(
+            this.#env,
+            this.#options.url,
+            this.#credentials ? [formatAuth(this.#credentials), abor] : [abor],
+          );
       }
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
@@ -220,22 +214,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #connect(): void {
     this.#generation += 1;
-    const WebSocketCtor = this.#env.webSocket();
-    if (!WebSocketCtor || !WebSocketFileTransfer.supported(WebSocketCtor)) {
-      this.#failSoon(
-        'notSupported',
-        'This browser cannot upload over a WebSocket (WebSocket or Blob reading is missing).',
-      );
-      return;
-    }
-    let socket: WebSocket;
-    try {
-      socket = new WebSocketCtor(this.#options.url);
-    } catch (cause) {
-      this.#failSoon('connectionFailed', `Cannot connect to ${this.#options.url}: ${String(cause)}`, cause);
-      return;
-    }
-    this.#connection = new Connection(socket, this.#handlers);
+    const opened = openConnection(this.#env, this.#options.url, this.#handlers);
+    if (opened instanceof Connection) this.#connection = opened;
+    // Failed after start() returned, so that listeners added right after start() hear it.
+    else queueMicrotask(() => this.#state === 'connecting' && this.#failWith(opened));
   }
 
   #handleOpen(): void {
@@ -256,74 +238,22 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #sendStor(): void {
     if (this.#state !== 'storing') this.#setState('storing');
-    const { file, type, parameters, offerV2 } = this.#options;
-    const named = file as Partial<File>;
-    const filename = named.name ? named.name : 'blob';
-    let stor: string;
-    if (offerV2) {
-      // `type` stays the fallback a v1 server uses; the offer rides in a field v1 servers ignore.
-      this.#offeredResume = this.#uploadId ?? this.#records.current?.id ?? null;
-      const offer = buildOffer({
-        window: this.#options.window,
-        chunk: this.#options.v2ChunkSize,
-        resume: this.#offeredResume,
-        checksum: this.#options.checksum,
-        mime: file.type,
-        ...(typeof named.lastModified === 'number' ? { lastModified: named.lastModified } : {}),
-      });
-      stor = formatStor({
-        filename,
-        size: file.size,
-        type,
-        parameters,
-        v: PROTOCOL_V2,
-        ext: offerExt(offer),
-      });
-    } else {
-      stor = formatStor({ filename, size: file.size, type, parameters });
-    }
+    const stor = storFrame(this.#options, this.#options.offerV2 ? this.#agreement.offerResume() : null);
     if (!this.#send(stor)) return;
     this.#expect('STOR', this.#options.answerTimeout);
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
-    if (this.#uploadId === null) this.#reads.fill();
+    if (this.#agreement.uploadId === null) this.#reads.fill();
   }
 
   #handleMessage(event: MessageEvent): void {
     if (!isActive(this.#state)) return;
-    if (typeof event.data !== 'string') {
-      this.#fail('badAnswer', 'The server sent a binary frame; a v1 server answers with JSON text only.');
-      return;
-    }
-    const parsed = parseAnswer(event.data);
-    if (!parsed.ok) {
-      this.#fail('badAnswer', parsed.error.message);
-      return;
-    }
-    const answer = parsed.value;
-    const expected = this.#awaiting;
-    if (expected === null) {
-      this.#fail('badAnswer', `The server sent a ${answer.type} answer when none was due.`, { answer });
-      return;
-    }
-    this.#clearTimer();
-    this.#awaiting = null;
-    if (answer.code !== Status.ok && (answer.type === expected || answer.type === 'ERROR')) {
-      if (this.#handleRefusal(expected, answer)) return;
-      const code: UploadErrorCode =
-        expected === 'AUTH'
-          ? 'authRejected'
-          : answer.code === Status.checksumMismatch && expected === 'FIN'
-            ? 'checksumMismatch'
-            : 'serverRefused';
-      const message = answer.message || `The server answered ${expected} with code ${answer.code}.`;
-      this.#fail(code, message, { answer, status: answer.code });
-      return;
-    }
-    if (answer.type !== expected) {
-      this.#fail('badAnswer', `The server sent a ${answer.type} answer where a ${expected} answer was due.`, {
-        answer,
-      });
+    const reading = readAnswer(event.data, this.#deadline.due);
+    if (reading.kind === 'invalid') return this.#failWith(reading.failure);
+    this.#deadline.settle();
+    const { answer, expected } = reading;
+    if (reading.kind === 'refusal') {
+      if (!this.#handleRefusal(expected, answer)) this.#failWith(refusalFailure(expected, answer));
       return;
     }
     switch (expected) {
@@ -337,7 +267,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         this.#handleAck(answer);
         break;
       case 'FIN':
-        this.#records.forget();
+        this.#agreement.forgetRecord();
         if (typeof answer.id === 'string' && typeof answer.filename === 'string') {
           this.#stored = { id: answer.id, filename: answer.filename };
         }
@@ -350,18 +280,15 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** Handles the refusals an upload survives; returns false for those that end it. */
   #handleRefusal(expected: AnswerType, answer: Answer): boolean {
-    if (expected === 'STOR' && answer.code === Status.notFound && this.#offeredResume !== null) {
+    const agreement = this.#agreement;
+    if (expected === 'STOR' && answer.code === Status.notFound && agreement.offeredResume !== null) {
       // Unknown or expired on the server: forget it and start afresh, once, on the same connection.
-      this.#records.forget();
-      this.#uploadId = null;
-      this.#terms = v1Terms(this.#options.type);
-      this.#integrity = NO_INTEGRITY;
-      this.#sha256.forget();
+      agreement.startOver();
       this.#sendStor();
       return true;
     }
     if (expected === 'FIN' && answer.code === Status.checksumMismatch) {
-      this.#records.forget();
+      agreement.forgetRecord();
       return false;
     }
     return this.#retry('refused', { status: answer.code, retryAfter: answer.retryAfter });
@@ -374,25 +301,25 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       return;
     }
     if (parsed.value === null) {
-      if (this.#uploadId !== null) {
+      if (this.#agreement.uploadId !== null) {
         this.#fail('badAnswer', 'The server answered a resume with a v1 STOR answer.', { answer });
         return;
       }
-      this.#offeredResume = null;
-      this.#handleStored();
+      this.#agreement.declineResume();
+      // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
+      this.#continue(0);
       return;
     }
     void this.#handleStoredV2(parsed.value);
   }
 
-  #handleStored(): void {
-    // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
-    if (this.#source.size === 0) {
-      this.#succeed();
-      return;
-    }
-    this.#setState('sending');
-    void this.#pump();
+  /** What comes next once the server holds `loaded` bytes: more chunks, FIN (when agreed), or success. */
+  #continue(loaded: number): void {
+    if (loaded < this.#source.size) {
+      if (this.#state !== 'sending') this.#setState('sending');
+      void this.#pump();
+    } else if (this.#agreement.terms.fin) this.#sendFin();
+    else this.#succeed();
   }
 
   async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
@@ -401,54 +328,30 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#fail('badAnswer', `The server holds ${stored.offset} bytes of a ${size}-byte file.`);
       return;
     }
-    if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#sha256.forget();
-    this.#uploadId = stored.id;
-    const terms = (this.#terms = agreedTerms(stored, {
-      window: this.#options.window,
-      encoding: this.#options.type,
-    }));
-    this.#integrity = terms.integrity === 'sha256' ? this.#sha256 : NO_INTEGRITY;
-    this.#source = this.#source.withChunks(
-      Math.min(this.#options.v2ChunkSize, terms.maxChunk),
-      terms.encoding,
-    );
+    const terms = this.#agreement.accept(stored);
+    const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
+    this.#source = this.#source.withChunks(chunkSize, terms.encoding);
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#window.loaded) this.#attempt = 0;
     this.#reads.restart(this.#source, stored.offset, true);
     this.#window.restart(stored.offset, terms.window, true);
     const generation = this.#generation;
-    const record = this.#records.current;
-    const saved =
-      record?.hashState && record.id === stored.id
-        ? { offset: record.offset, state: record.hashState }
-        : null;
     try {
-      await this.#integrity.seek(stored.offset, this.#options.file, saved);
+      const saved = this.#agreement.savedDigest();
+      await this.#agreement.integrity.seek(stored.offset, this.#options.file, saved);
     } catch (cause) {
       if (isActive(this.#state))
         this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
       return;
     }
     if (generation !== this.#generation || this.#state !== 'storing') return;
-    this.#saveRecord();
-    if (stored.offset >= size) {
-      if (terms.fin) this.#sendFin();
-      else this.#succeed();
-      return;
-    }
-    this.#setState('sending');
-    void this.#pump();
-  }
-
-  #saveRecord(): void {
-    const loaded = this.#window.loaded;
-    const state = this.#integrity.stateAt(loaded);
-    this.#records.save(this.#uploadId!, loaded, state, this.#terms.expires, Date.now());
+    this.#agreement.save(stored.offset);
+    this.#continue(stored.offset);
   }
 
   #sendFin(): void {
     this.#setState('finishing');
-    const checksum = this.#integrity.checksum();
+    const checksum = this.#agreement.integrity.checksum();
     if (!this.#send(formatFin({ size: this.#source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect('FIN', this.#options.answerTimeout);
   }
@@ -462,18 +365,11 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       return;
     }
     const loaded = this.#window.loaded;
-    if (this.#uploadId !== null) {
-      this.#attempt = 0;
-      this.#integrity.acknowledged(loaded);
-      this.#saveRecord();
-    }
+    if (this.#agreement.acknowledged(loaded)) this.#attempt = 0;
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
     if (this.#window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
     this.emit('progress', this.#figures());
-    if (this.#state !== 'sending') return; // a `progress` listener aborted
-    if (loaded < this.#source.size) void this.#pump();
-    else if (this.#terms.fin) this.#sendFin();
-    else this.#succeed();
+    if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
   }
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
@@ -486,9 +382,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       while (this.#state === 'sending' && window.open && window.sent < this.#source.size) {
         const chunk = await this.#reads.next();
         if (this.#state !== 'sending' || generation !== this.#generation) return;
-        this.#integrity.beforeSend(chunk.start);
+        const integrity = this.#agreement.integrity;
+        integrity.beforeSend(chunk.start);
         if (!this.#send(chunk.payload)) return;
-        this.#integrity.afterSend(chunk);
+        integrity.afterSend(chunk);
         window.push(chunk.end - chunk.start);
         this.#expect('DATA', this.#options.answerTimeout);
         this.#reads.fill();
@@ -513,25 +410,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #expect(type: AnswerType, timeout: number): void {
-    this.#awaiting = type;
-    this.#clearTimer();
-    this.#timer = this.#env.setTimeout(() => {
-      this.#timer = undefined;
-      if (type === 'AUTH') {
-        this.#fail(
-          'authTimeout',
-          `The server did not answer AUTH within ${timeout} ms. A 2012 server never answers AUTH: do not pass ` +
-            'credentials to such a server.',
-        );
-      } else if (!this.#retry('timeout')) {
-        this.#fail('answerTimeout', `The server did not answer ${type} within ${timeout} ms.`);
-      }
-    }, timeout);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) this.#env.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline.expect(type, timeout, () => {
+      // AUTH is never retried: a 2012 server never answers it, and would not on another connection either.
+      if (type === 'AUTH' || !this.#retry('timeout')) this.#failWith(timeoutFailure(type, timeout));
+    });
   }
 
   /**
@@ -542,56 +424,28 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     cause: RetrySituation['cause'],
     refusal: Pick<RetrySituation, 'status' | 'retryAfter'> = {},
   ): boolean {
-    const resumable = this.#uploadId !== null || this.#offeredResume !== null;
+    const { resumable } = this.#agreement;
     const situation: RetrySituation = { cause, resumable, attempt: this.#attempt, ...refusal };
     const decision = shouldRetry(situation, this.#retryPolicy);
     if (!decision.retry) return false;
     this.#attempt += 1;
     this.#connection?.release();
     this.#connection = null;
-    this.#clearTimer();
-    this.#awaiting = null;
+    this.#deadline.settle();
     this.#reads.clear();
     this.#window.drop();
     this.#setState('retrying');
-    this.#retryTimer = this.#env.setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#stopWaitingOnline = this.#env.whenOnline(() => {
-        this.#stopWaitingOnline = null;
-        if (this.#state !== 'retrying') return;
-        this.#setState('connecting');
-        this.#connect();
-      });
-    }, decision.delay);
+    this.#reconnect.schedule(decision.delay, () => {
+      if (this.#state !== 'retrying') return;
+      this.#setState('connecting');
+      this.#connect();
+    });
     return true;
   }
 
-  #handleSocketError(): void {
-    if (isActive(this.#state) && this.#retry('socketError')) return;
-    if (this.#state === 'connecting') {
-      this.#fail('connectionFailed', `Cannot connect to ${this.#options.url}.`);
-    } else if (isActive(this.#state)) {
-      this.#fail('connectionClosed', 'The connection broke before the upload completed.');
-    }
-  }
-
-  #handleSocketClose(event: CloseEvent): void {
-    const closed: ClosedHow = { code: event.code, reason: event.reason, wasClean: event.wasClean };
-    const reason = event.reason ? `: ${event.reason}` : '';
-    if (isActive(this.#state) && this.#retry('socketClosed')) return;
-    if (this.#state === 'connecting') {
-      this.#fail(
-        'connectionFailed',
-        `Cannot connect to ${this.#options.url} (close code ${event.code}${reason}).`,
-        { closeCode: event.code, closed },
-      );
-    } else if (isActive(this.#state)) {
-      this.#fail(
-        'connectionClosed',
-        `The server closed the connection (code ${event.code}${reason}) before the upload completed.`,
-        { closeCode: event.code, closed },
-      );
-    }
+  #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
+    if (!isActive(this.#state) || this.#retry(cause)) return;
+    this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));
   }
 
   #succeed(): void {
@@ -599,17 +453,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#end('complete', () => this.emit('success', { ...this.#figures(), ...(stored ? { stored } : {}) }));
   }
 
-  #fail(code: UploadErrorCode, message: string, init: FailInit = {}): void {
+  #fail(code: UploadErrorCode, message: string, init: Failure['init'] = {}): void {
     const { closed, ...errorInit } = init;
     const error = new UploadError(code, message, errorInit);
     this.#end('failed', () => this.emit('error', { error, file: this.#options.file }), closed);
   }
 
-  /** Fails after start() returned, so that listeners added right after start() hear it. */
-  #failSoon(code: UploadErrorCode, message: string, cause?: unknown): void {
-    queueMicrotask(() => {
-      if (this.#state === 'connecting') this.#fail(code, message, { cause });
-    });
+  #failWith(failure: Failure): void {
+    this.#fail(failure.code, failure.message, failure.init);
   }
 
   /**
@@ -618,11 +469,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    */
   #end(state: StoppedState, dispatchOutcome: () => void, closed?: ClosedHow): void {
     this.#setState(state);
-    this.#clearTimer();
-    this.#env.clearTimeout(this.#retryTimer);
-    this.#stopWaitingOnline?.();
-    this.#stopWaitingOnline = null;
-    this.#awaiting = null;
+    this.#deadline.settle();
+    this.#reconnect.cancel();
     this.#reads.clear();
     this.#source.close();
     const closedHere = this.#connection?.release() ?? false;

@@ -6,7 +6,9 @@
  */
 import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
 import { NO_INTEGRITY, Sha256Integrity, type Integrity, type SavedDigest } from './integrity.ts';
-import type { ResumeRecords } from './resume-records.ts';
+import type { ResolvedOptions } from './options.ts';
+import { ResumeRecords } from './resume-records.ts';
+import { fingerprint } from './resume-store.ts';
 
 /** What the client asked for, which a grant narrows. */
 export interface AgreementLimits {
@@ -26,13 +28,12 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
 
   /**
-   * @param records - this file's resume record
-   * @param limits - what the client offers
+   * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits)
    */
-  constructor(records: ResumeRecords, limits: AgreementLimits) {
-    this.#records = records;
-    this.#limits = limits;
-    this.#terms = v1Terms(limits.encoding);
+  constructor(options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'>) {
+    this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
+    this.#limits = { window: options.window, encoding: options.type };
+    this.#terms = v1Terms(options.type);
   }
 
   /** What the conversation agreed: v1 until a v2 STOR answer grants more. */

@@ -190,6 +190,27 @@ export function sendAside(env: TransferEnvironment, url: string, frames: readonl
   }
 }
 
+/**
+ * Sends ABOR on the open connection, else on a short-lived one of its own. The server handles frames in
+ * order, so ABOR just before the close is enough.
+ *
+ * @param connection - the transfer's connection, if any
+ * @param env - where a WebSocket comes from for the side connection
+ * @param url - the upload server
+ * @param abor - the ABOR frame
+ * @param auth - the AUTH frame to send first on a side connection, or null
+ */
+export function sendAbor(
+  connection: Connection | null,
+  env: TransferEnvironment,
+  url: string,
+  abor: string,
+  auth: string | null,
+): void {
+  if (connection?.isOpen) connection.trySend(abor);
+  else sendAside(env, url, auth === null ? [abor] : [auth, abor]);
+}
+
 function trySend(socket: WebSocket, data: string): void {
   try {
     socket.send(data);

@@ -9,9 +9,11 @@ import {
   offerExt,
   parseAnswer,
   PROTOCOL_V2,
+  readGrant,
   Status,
   type Answer,
   type AnswerType,
+  type StorAnswerV2,
 } from '../protocol/index.ts';
 import type { ClosedHow } from './connection.ts';
 import type { UploadErrorCode, UploadErrorInit } from './errors.ts';
@@ -48,6 +50,17 @@ export function storFrame(options: ResolvedOptions, resume: string | null): stri
   return formatStor({ filename, size: file.size, type, parameters, v: PROTOCOL_V2, ext: offerExt(offer) });
 }
 
+/**
+ * What a FIN answer says about the stored file, when it says it (the reference server does).
+ *
+ * @param answer - the FIN answer with code 200
+ * @returns the upload id and the final name, or null
+ */
+export function storedFile(answer: Answer): { id: string; filename: string } | null {
+  const { id, filename } = answer;
+  return typeof id === 'string' && typeof filename === 'string' ? { id, filename } : null;
+}
+
 /** A frame from the server, read against the answer that was due. */
 export type AnswerReading =
   | { kind: 'answer'; answer: Answer; expected: AnswerType }
@@ -79,6 +92,40 @@ export function readAnswer(data: unknown, expected: AnswerType | null): AnswerRe
     return invalid(`The server sent a ${answer.type} answer where a ${expected} answer was due.`, answer);
   }
   return { kind: 'answer', answer, expected };
+}
+
+/**
+ * Reads a STOR answer with code 200: v1 (no grant), a v2 grant, or one that ends the upload (a malformed
+ * grant, a v1 answer to a resume, an offset beyond the file).
+ *
+ * @param answer - the answer
+ * @param resuming - whether this STOR continued a v2 upload
+ * @param size - the file's size
+ * @returns the grant (`stored` null for v1), or the failure
+ */
+export function readStorAnswer(
+  answer: Answer,
+  resuming: boolean,
+  size: number,
+): { stored: StorAnswerV2 | null } | Failure {
+  const parsed = readGrant(answer);
+  if (!parsed.ok) return { code: 'badAnswer', message: parsed.error.message, init: { answer } };
+  const stored = parsed.value;
+  if (stored === null && resuming) {
+    return {
+      code: 'badAnswer',
+      message: 'The server answered a resume with a v1 STOR answer.',
+      init: { answer },
+    };
+  }
+  if (stored !== null && stored.offset > size) {
+    return {
+      code: 'badAnswer',
+      message: `The server holds ${stored.offset} bytes of a ${size}-byte file.`,
+      init: {},
+    };
+  }
+  return { stored };
 }
 
 /**
@@ -127,6 +174,18 @@ export function connectionFailure(connecting: boolean, url: string, event?: Clos
         message: `The server closed the connection (code ${event.code}${reason}) before the upload completed.`,
         init,
       };
+}
+
+/**
+ * The error an acknowledgement with the wrong offset becomes (v2: the server's offset is checked).
+ *
+ * @param answer - the DATA answer
+ * @param expected - the offset that was due
+ * @returns the failure
+ */
+export function ackFailure(answer: Answer, expected: number): Failure {
+  const message = `The server acknowledged offset ${answer.offset}; ${expected} was due.`;
+  return { code: 'badAnswer', message, init: { answer } };
 }
 
 /**

@@ -58,6 +58,12 @@ export interface RetrySituation {
   retryAfter?: number;
 }
 
+/** Why a conversation stopped, in one word. */
+export type RetryCause = RetrySituation['cause'];
+
+/** What a refusal adds to a {@link RetrySituation}. */
+export type RetryRefusal = Pick<RetrySituation, 'status' | 'retryAfter'>;
+
 /** How a transfer retries: data, plus an optional hook. */
 export interface RetryPolicy {
   /** Delays before each attempt (see {@link DEFAULT_RETRY_DELAYS}); an empty list never retries. */

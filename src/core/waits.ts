@@ -1,10 +1,11 @@
 /**
  * The transfer's two waits, over the environment's timers: the deadline for the answer that is due, and the
- * wait before a reconnection (a delay, then until the host is online). Each owns its timer, so ending a
- * transfer is two `cancel`s.
+ * wait before a reconnection (a delay from the retry decision, then until the host is online), which also
+ * counts the attempts since the last progress. Each owns its timer, so ending a transfer is two calls.
  */
 import type { AnswerType } from '../protocol/index.ts';
 import type { TimerHandle, TransferEnvironment } from './environment.ts';
+import { shouldRetry, type RetryPolicy, type RetrySituation } from './retry.ts';
 
 /** Which answer is due, and until when. */
 export class AnswerDeadline {
@@ -50,15 +51,40 @@ export class AnswerDeadline {
   }
 }
 
-/** The wait before a reconnection. */
+/** The retry decision's memory (attempts since progress) and the wait before a reconnection. */
 export class ReconnectWait {
   readonly #env: TransferEnvironment;
+  readonly #policy: RetryPolicy;
   #timer: TimerHandle;
   #stopWaitingOnline: (() => void) | null = null;
+  /** Retries since the server's offset last advanced. */
+  #attempt = 0;
 
-  /** @param env - where timers and the online state come from */
-  constructor(env: TransferEnvironment) {
+  /**
+   * @param env - where timers and the online state come from
+   * @param policy - the retry policy
+   */
+  constructor(env: TransferEnvironment, policy: RetryPolicy) {
     this.#env = env;
+    this.#policy = policy;
+  }
+
+  /** The server's offset advanced: the next retry is the first again. */
+  progressed(): void {
+    this.#attempt = 0;
+  }
+
+  /**
+   * Asks {@link shouldRetry}; counts the attempt when it says retry.
+   *
+   * @param situation - why the conversation stopped (the attempt number is this object's)
+   * @returns the delay before reconnecting, or null to fail
+   */
+  decide(situation: Omit<RetrySituation, 'attempt'>): number | null {
+    const decision = shouldRetry({ ...situation, attempt: this.#attempt }, this.#policy);
+    if (!decision.retry) return null;
+    this.#attempt += 1;
+    return decision.delay;
   }
 
   /**

@@ -1,35 +1,37 @@
 /**
- * WebSocketFileTransfer: the coordinator of one upload. It owns the state field and the conversation (which
- * answer is due, what to send next) and delegates each job to its unit: the negotiated terms
- * (protocol/terms.ts), the send window (send-window.ts), read-ahead (read-ahead.ts), integrity
- * (integrity.ts), the resume record (resume-records.ts), the socket (connection.ts), the retry decision
- * (retry.ts) and the host's globals (environment.ts). Where the conversation did not agree a feature, a null
- * object stands in (no checksum: NO_INTEGRITY; v1: V1_TERMS, a window of one).
+ * WebSocketFileTransfer: the coordinator of one upload. It owns the state field and the order of the
+ * conversation, and delegates each job: frames and answers (conversation.ts), terms, id, integrity and resume
+ * record (agreement.ts), chunks and the send window (chunk-pump.ts), the socket (connection.ts), timers and the
+ * retry decision (waits.ts, retry.ts), the host's globals (environment.ts). A feature not agreed is a null
+ * object (no checksum: NO_INTEGRITY; v1: V1_TERMS, a window of one), not an `if`.
  */
 import {
   formatAbor,
   formatAuth,
   formatFin,
-  readGrant,
   Status,
   type Answer,
   type AnswerType,
   type StorAnswerV2,
 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
+import { ChunkPump } from './chunk-pump.ts';
 import {
   canUpload,
   closeDetail,
   Connection,
   openConnection,
-  sendAside,
+  sendAbor,
   type ClosedHow,
   type ConnectionHandlers,
 } from './connection.ts';
 import {
+  ackFailure,
   connectionFailure,
   readAnswer,
+  readStorAnswer,
   refusalFailure,
+  storedFile,
   storFrame,
   timeoutFailure,
   type Failure,
@@ -37,14 +39,9 @@ import {
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError, type UploadErrorCode } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
-import { FileSource } from './file-source.ts';
 import { CALLBACK_NAMES, resolveOptions, type ResolvedOptions } from './options.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
-import { ReadAhead } from './read-ahead.ts';
-import { ResumeRecords } from './resume-records.ts';
-import { fingerprint } from './resume-store.ts';
-import { shouldRetry, type RetryPolicy, type RetrySituation } from './retry.ts';
-import { SendWindow } from './send-window.ts';
+import type { RetryCause, RetryRefusal } from './retry.ts';
 import {
   assertTransition,
   isActive,
@@ -90,13 +87,11 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   readonly #options: ResolvedOptions;
   readonly #env: TransferEnvironment;
-  readonly #retryPolicy: RetryPolicy;
-  #source: FileSource;
   /** Terms, upload id, integrity and resume record: v1 until a v2 STOR answer grants more. */
   readonly #agreement: Agreement;
   #stored: { id: string; filename: string } | null = null;
-  readonly #window = new SendWindow();
-  readonly #reads: ReadAhead;
+  /** The file, read-ahead, send window and send loop. */
+  readonly #sender: ChunkPump;
   /** Bumped on every (re)connection, so that work begun for an older socket stops when it resumes. */
   #generation = 0;
   #connection: Connection | null = null;
@@ -106,14 +101,11 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     error: () => this.#handleBroken('socketError'),
     close: (event) => this.#handleBroken('socketClosed', event),
   };
-  /** Retries since the server's offset last advanced. */
-  #attempt = 0;
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
   #opened = false;
   #state: TransferState = 'idle';
   #credentials: { login: string; password: string } | { token: string } | null = null;
-  #pumping = false;
   #startedAt = 0;
 
   /**
@@ -128,12 +120,12 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const resolved = (this.#options = resolveOptions(options));
     this.#env = browserEnvironment(resolved.WebSocket);
     this.#deadline = new AnswerDeadline(this.#env);
-    this.#reconnect = new ReconnectWait(this.#env);
-    this.#retryPolicy = { delays: resolved.retryDelays, hook: resolved.shouldRetry };
-    this.#source = new FileSource(resolved.file, resolved.chunkSize, resolved.type);
-    this.#reads = new ReadAhead(this.#source);
-    const records = new ResumeRecords(resolved.resumeStore, fingerprint(resolved.file, resolved.url));
-    this.#agreement = new Agreement(records, { window: resolved.window, encoding: resolved.type });
+    this.#reconnect = new ReconnectWait(this.#env, {
+      delays: resolved.retryDelays,
+      hook: resolved.shouldRetry,
+    });
+    this.#sender = new ChunkPump(resolved.file, resolved.chunkSize, resolved.type);
+    this.#agreement = new Agreement(resolved);
     for (const name of CALLBACK_NAMES) {
       const callback = resolved.callbacks[name] as ((detail: unknown) => void) | undefined;
       // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
@@ -199,14 +191,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         this.#agreement.forgetRecord();
         // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
         // before the close is enough; without an open socket, a short-lived one carries it.
-        const abor = formatAbor({ id });
-        if (this.#connection?.isOpen) this.#connection.trySend(abor);
-        else
-          sendAside(
-            this.#env,
-            this.#options.url,
-            this.#credentials ? [formatAuth(this.#credentials), abor] : [abor],
-          );
+        const auth = this.#credentials && formatAuth(this.#credentials);
+        sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
       }
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
@@ -243,7 +229,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#expect('STOR', this.#options.answerTimeout);
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
-    if (this.#agreement.uploadId === null) this.#reads.fill();
+    if (this.#agreement.uploadId === null) this.#sender.readFirst();
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -268,9 +254,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         break;
       case 'FIN':
         this.#agreement.forgetRecord();
-        if (typeof answer.id === 'string' && typeof answer.filename === 'string') {
-          this.#stored = { id: answer.id, filename: answer.filename };
-        }
+        this.#stored = storedFile(answer);
         this.#succeed();
         break;
       default:
@@ -295,27 +279,17 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #handleStorAnswer(answer: Answer): void {
-    const parsed = readGrant(answer);
-    if (!parsed.ok) {
-      this.#fail('badAnswer', parsed.error.message, { answer });
-      return;
-    }
-    if (parsed.value === null) {
-      if (this.#agreement.uploadId !== null) {
-        this.#fail('badAnswer', 'The server answered a resume with a v1 STOR answer.', { answer });
-        return;
-      }
-      this.#agreement.declineResume();
-      // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
-      this.#continue(0);
-      return;
-    }
-    void this.#handleStoredV2(parsed.value);
+    const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
+    if ('code' in grant) return this.#failWith(grant);
+    if (grant.stored) return void this.#handleStoredV2(grant.stored);
+    this.#agreement.declineResume();
+    // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
+    this.#continue(0);
   }
 
   /** What comes next once the server holds `loaded` bytes: more chunks, FIN (when agreed), or success. */
   #continue(loaded: number): void {
-    if (loaded < this.#source.size) {
+    if (loaded < this.#sender.source.size) {
       if (this.#state !== 'sending') this.#setState('sending');
       void this.#pump();
     } else if (this.#agreement.terms.fin) this.#sendFin();
@@ -323,26 +297,17 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
-    const size = this.#source.size;
-    if (stored.offset > size) {
-      this.#fail('badAnswer', `The server holds ${stored.offset} bytes of a ${size}-byte file.`);
-      return;
-    }
     const terms = this.#agreement.accept(stored);
-    const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
-    this.#source = this.#source.withChunks(chunkSize, terms.encoding);
     // The server's offset is the truth, whatever this side believes it sent.
-    if (stored.offset > this.#window.loaded) this.#attempt = 0;
-    this.#reads.restart(this.#source, stored.offset, true);
-    this.#window.restart(stored.offset, terms.window, true);
+    if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
+    const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding);
     const generation = this.#generation;
     try {
       const saved = this.#agreement.savedDigest();
       await this.#agreement.integrity.seek(stored.offset, this.#options.file, saved);
     } catch (cause) {
-      if (isActive(this.#state))
-        this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
-      return;
+      return this.#readFailed(cause);
     }
     if (generation !== this.#generation || this.#state !== 'storing') return;
     this.#agreement.save(stored.offset);
@@ -352,50 +317,38 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #sendFin(): void {
     this.#setState('finishing');
     const checksum = this.#agreement.integrity.checksum();
-    if (!this.#send(formatFin({ size: this.#source.size, ...(checksum ? { checksum } : {}) }))) return;
+    if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect('FIN', this.#options.answerTimeout);
   }
 
   #handleAck(answer: Answer): void {
-    const ack = this.#window.acknowledge(answer.offset);
-    if (!ack.ok) {
-      this.#fail('badAnswer', `The server acknowledged offset ${answer.offset}; ${ack.expected} was due.`, {
-        answer,
-      });
-      return;
-    }
-    const loaded = this.#window.loaded;
-    if (this.#agreement.acknowledged(loaded)) this.#attempt = 0;
+    const ack = this.#sender.window.acknowledge(answer.offset);
+    if (!ack.ok) return this.#failWith(ackFailure(answer, ack.expected));
+    const loaded = this.#sender.window.loaded;
+    if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
-    if (this.#window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
+    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
     this.emit('progress', this.#figures());
     if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
   }
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
   async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
     const generation = this.#generation;
-    const window = this.#window;
     try {
-      while (this.#state === 'sending' && window.open && window.sent < this.#source.size) {
-        const chunk = await this.#reads.next();
-        if (this.#state !== 'sending' || generation !== this.#generation) return;
-        const integrity = this.#agreement.integrity;
-        integrity.beforeSend(chunk.start);
-        if (!this.#send(chunk.payload)) return;
-        integrity.afterSend(chunk);
-        window.push(chunk.end - chunk.start);
-        this.#expect('DATA', this.#options.answerTimeout);
-        this.#reads.fill();
-      }
+      await this.#sender.run({
+        sending: () => this.#state === 'sending' && generation === this.#generation,
+        send: (chunk) => {
+          const integrity = this.#agreement.integrity;
+          integrity.beforeSend(chunk.start);
+          if (!this.#send(chunk.payload)) return false;
+          integrity.afterSend(chunk);
+          this.#expect('DATA', this.#options.answerTimeout);
+          return true;
+        },
+      });
     } catch (cause) {
-      if (isActive(this.#state)) {
-        this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
-      }
-    } finally {
-      this.#pumping = false;
+      this.#readFailed(cause);
     }
   }
 
@@ -420,22 +373,15 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    * Asks the one retry decision; when it says retry, drops the connection and schedules the reconnection
    * (once the host is online). Returns false when the caller must fail instead.
    */
-  #retry(
-    cause: RetrySituation['cause'],
-    refusal: Pick<RetrySituation, 'status' | 'retryAfter'> = {},
-  ): boolean {
-    const { resumable } = this.#agreement;
-    const situation: RetrySituation = { cause, resumable, attempt: this.#attempt, ...refusal };
-    const decision = shouldRetry(situation, this.#retryPolicy);
-    if (!decision.retry) return false;
-    this.#attempt += 1;
+  #retry(cause: RetryCause, refusal: RetryRefusal = {}): boolean {
+    const delay = this.#reconnect.decide({ cause, resumable: this.#agreement.resumable, ...refusal });
+    if (delay === null) return false;
     this.#connection?.release();
     this.#connection = null;
     this.#deadline.settle();
-    this.#reads.clear();
-    this.#window.drop();
+    this.#sender.drop();
     this.#setState('retrying');
-    this.#reconnect.schedule(decision.delay, () => {
+    this.#reconnect.schedule(delay, () => {
       if (this.#state !== 'retrying') return;
       this.#setState('connecting');
       this.#connect();
@@ -459,6 +405,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#end('failed', () => this.emit('error', { error, file: this.#options.file }), closed);
   }
 
+  #readFailed(cause: unknown): void {
+    if (isActive(this.#state)) this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
+  }
+
   #failWith(failure: Failure): void {
     this.#fail(failure.code, failure.message, failure.init);
   }
@@ -471,8 +421,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#setState(state);
     this.#deadline.settle();
     this.#reconnect.cancel();
-    this.#reads.clear();
-    this.#source.close();
+    this.#sender.close();
     const closedHere = this.#connection?.release() ?? false;
     this.#connection = null;
     const detail: CloseDetail = { ...closeDetail(closedHere, closed), file: this.#options.file };
@@ -481,13 +430,16 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #figures(): ProgressDetail {
+    const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
+    const { loaded, sent } = this.#sender.window;
+    const complete = this.#state === 'complete';
     return progressFigures({
-      loaded: this.#window.loaded,
-      sent: this.#window.sent,
-      total: this.#source.size,
-      elapsedTime: this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000,
-      complete: this.#state === 'complete',
-      file: this.#options.file,
+      loaded,
+      sent,
+      total: this.#sender.source.size,
+      elapsedTime,
+      complete,
+      file: this.file,
     });
   }
 

@@ -103,6 +103,16 @@ export class Agreement {
       : null;
   }
 
+  /**
+   * Brings the integrity to the server's offset, from this upload's saved digest state if there is one.
+   *
+   * @param offset - bytes the server holds
+   * @param file - the file, to hash what no saved state covers
+   */
+  seekIntegrity(offset: number, file: Blob): Promise<void> {
+    return this.#integrity.seek(offset, file, this.savedDigest());
+  }
+
   /** The server does not know the upload (any more): back to the start, record forgotten. */
   startOver(): void {
     this.#records.forget();

@@ -69,6 +69,11 @@ export class ReconnectWait {
     this.#policy = policy;
   }
 
+  /** Retries decided since the server's offset last advanced. */
+  get attempts(): number {
+    return this.#attempt;
+  }
+
   /** The server's offset advanced: the next retry is the first again. */
   progressed(): void {
     this.#attempt = 0;

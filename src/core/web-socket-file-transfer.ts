@@ -1,9 +1,8 @@
 /**
  * WebSocketFileTransfer: the coordinator of one upload. It owns the state field and the order of the
  * conversation, and delegates each job: frames and answers (conversation.ts), terms, id, integrity and resume
- * record (agreement.ts), chunks and the send window (chunk-pump.ts), the socket (connection.ts), timers and the
- * retry decision (waits.ts, retry.ts), the host's globals (environment.ts). A feature not agreed is a null
- * object (no checksum: NO_INTEGRITY; v1: V1_TERMS, a window of one), not an `if`.
+ * record (agreement.ts), chunks and send window (chunk-pump.ts), socket (connection.ts), timers and retry
+ * decision (waits.ts, retry.ts), host globals (environment.ts). A feature not agreed is a null object.
  */
 import {
   formatAbor,
@@ -72,6 +71,7 @@ export type { TransferState } from './transfer-state.ts';
  * @fires success - {@link ProgressDetail}: the server acknowledged the whole file
  * @fires error - {@link ErrorDetail}: the upload failed; `detail.error` is an {@link UploadError}
  * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.abort} stopped the upload
+ * @fires retrying - {@link RetryingDetail}: (v2) the connection was lost; the transfer reconnects
  * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
  */
 export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransferEventMap> {
@@ -304,8 +304,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding);
     const generation = this.#generation;
     try {
-      const saved = this.#agreement.savedDigest();
-      await this.#agreement.integrity.seek(stored.offset, this.#options.file, saved);
+      await this.#agreement.seekIntegrity(stored.offset, this.#options.file);
     } catch (cause) {
       return this.#readFailed(cause);
     }
@@ -370,8 +369,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   /**
-   * Asks the one retry decision; when it says retry, drops the connection and schedules the reconnection
-   * (once the host is online). Returns false when the caller must fail instead.
+   * Asks the one retry decision; on retry, drops the connection, schedules the reconnection (once online),
+   * then fires `retrying` (after scheduling, so a listener that aborts cancels the wait). False: fail instead.
    */
   #retry(cause: RetryCause, refusal: RetryRefusal = {}): boolean {
     const delay = this.#reconnect.decide({ cause, resumable: this.#agreement.resumable, ...refusal });
@@ -386,6 +385,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#setState('connecting');
       this.#connect();
     });
+    this.emit('retrying', { cause, attempt: this.#reconnect.attempts, delay, file: this.file });
     return true;
   }
 
@@ -409,8 +409,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (isActive(this.#state)) this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
   }
 
-  #failWith(failure: Failure): void {
-    this.#fail(failure.code, failure.message, failure.init);
+  #failWith({ code, message, init }: Failure): void {
+    this.#fail(code, message, init);
   }
 
   /**

@@ -45,6 +45,18 @@ export interface ErrorDetail {
   file: Blob;
 }
 
+/** The `detail` of the `retrying` event: a resumable (v2) upload lost its conversation and will reconnect. */
+export interface RetryingDetail {
+  /** What stopped the conversation: no answer in time, a socket error or close, a "not now" refusal. */
+  cause: 'timeout' | 'socketError' | 'socketClosed' | 'refused';
+  /** 1 for the first retry since the server's offset last advanced. */
+  attempt: number;
+  /** Milliseconds before the reconnection (then it also waits for the browser to be online). */
+  delay: number;
+  /** The file being sent. */
+  file: Blob;
+}
+
 /** The `detail` of the `close` event, the last event of every started transfer. */
 export interface CloseDetail {
   /** The WebSocket close code: the server's when it closed first, else 1000 (the transfer closed it). */
@@ -59,7 +71,8 @@ export interface CloseDetail {
 
 /**
  * The events a {@link WebSocketFileTransfer} dispatches, all `CustomEvent`s. Per started transfer: `open` (if
- * the socket opened), any number of `progress`, exactly one of `success`, `error` or `abort`, then `close`.
+ * the socket opened), any number of `progress` (and, under v2, `retrying` whenever it reconnects), exactly
+ * one of `success`, `error` or `abort`, then `close`.
  */
 export interface WebSocketFileTransferEventMap {
   open: CustomEvent<OpenDetail>;
@@ -67,5 +80,6 @@ export interface WebSocketFileTransferEventMap {
   success: CustomEvent<ProgressDetail>;
   error: CustomEvent<ErrorDetail>;
   abort: CustomEvent<AbortDetail>;
+  retrying: CustomEvent<RetryingDetail>;
   close: CustomEvent<CloseDetail>;
 }

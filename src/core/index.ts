@@ -14,6 +14,7 @@ export type {
   ErrorDetail,
   OpenDetail,
   ProgressDetail,
+  RetryingDetail,
   WebSocketFileTransferEventMap,
 } from './events.ts';
 export { DEFAULT_V2_CHUNK_SIZE, DEFAULT_WINDOW, MAX_WINDOW } from './options.ts';
@@ -25,7 +26,19 @@ export {
   type ResumeRecord,
   type ResumeStore,
 } from './resume-store.ts';
-export { DEFAULT_RETRY_DELAYS, RETRY_JITTER, retryDelay } from './retry.ts';
+export {
+  DEFAULT_RETRY_DELAYS,
+  RETRY_JITTER,
+  RETRYABLE_STATUS,
+  retryDelay,
+  shouldRetry,
+  type RetryCause,
+  type RetryDecision,
+  type RetryPolicy,
+  type RetrySituation,
+} from './retry.ts';
+export { TypedEventTarget, type TypedListener } from './typed-event-target.ts';
+export { browserEnvironment, type TransferEnvironment } from './environment.ts';
 export {
   acceptsFile,
   UPLOAD_QUEUE_EVENTS,
@@ -43,5 +56,6 @@ export {
   type UploadItem,
   type UploadQueueEventMap,
   type UploadQueueOptions,
+  type QueueTransferOptions,
   type UploadStatus,
 } from './upload-queue.ts';

@@ -1,5 +1,5 @@
 import type { TransferType } from '../protocol/index.ts';
-import { DEFAULT_RETRY_DELAYS } from './retry.ts';
+import { DEFAULT_RETRY_DELAYS, type RetrySituation } from './retry.ts';
 import { defaultResumeStore, NullResumeStore, type ResumeStore } from './resume-store.ts';
 import type { AbortDetail, CloseDetail, ErrorDetail, OpenDetail, ProgressDetail } from './events.ts';
 
@@ -95,6 +95,11 @@ export interface WebSocketFileTransferOptions {
    * the count restarts whenever the server's offset advanced. An empty list never reconnects.
    */
   retryDelays?: readonly number[];
+  /**
+   * Asked before each reconnection the policy would make (a resumable upload, a delay left, a "not now"
+   * answer or a broken connection): return false to fail instead. Absent: the policy decides alone.
+   */
+  shouldRetry?: (situation: RetrySituation) => boolean;
   /** Called with the `open` event's detail when the socket has opened. */
   open?: (detail: OpenDetail) => void;
   /** Called with the `progress` event's detail after each chunk the server acknowledged. */
@@ -129,6 +134,7 @@ export interface ResolvedOptions {
   checksum: boolean;
   resumeStore: ResumeStore;
   retryDelays: readonly number[];
+  shouldRetry: ((situation: RetrySituation) => boolean) | undefined;
   callbacks: Partial<Pick<WebSocketFileTransferOptions, (typeof CALLBACK_NAMES)[number]>>;
 }
 
@@ -202,6 +208,9 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
   ) {
     throw new TypeError('WebSocketFileTransfer: "resumeStore" must have get, set and remove methods.');
   }
+  if (options.shouldRetry !== undefined && typeof options.shouldRetry !== 'function') {
+    throw new TypeError('WebSocketFileTransfer: "shouldRetry" must be a function.');
+  }
   const callbacks: ResolvedOptions['callbacks'] = {};
   for (const name of CALLBACK_NAMES) {
     const callback = options[name];
@@ -228,6 +237,7 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     checksum: options.checksum ?? true,
     resumeStore: resumeStore === undefined ? defaultResumeStore() : (resumeStore ?? new NullResumeStore()),
     retryDelays: [...retryDelays],
+    shouldRetry: options.shouldRetry,
     callbacks,
   };
 }

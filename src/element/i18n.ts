@@ -62,6 +62,7 @@ export const DEFAULT_I18N: WsFileUploadI18n = {
     queued: 'Waiting',
     connecting: 'Connecting…',
     sending: 'Uploading',
+    retrying: 'Reconnecting…',
     complete: 'Uploaded',
     failed: 'Failed',
     cancelled: 'Cancelled',

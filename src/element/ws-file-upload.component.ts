@@ -95,7 +95,7 @@ const ICONS = {
   remove: svg`<path d="M3 4h10M6 4V2.5h4V4M4.5 4l.7 9.5h5.6l.7-9.5" />`,
 };
 
-const RUNNING = new Set(['queued', 'connecting', 'sending']);
+const RUNNING = new Set(['queued', 'connecting', 'sending', 'retrying']);
 
 /** Rows rendered above and below the view: enough for Tab and a wheel notch to land on a rendered row. */
 const OVERSCAN = 4;
@@ -759,7 +759,7 @@ export class WsFileUpload extends LitElement {
     const t = this.#strings.validation;
     const counts = this.#queue.progress.counts;
     const anchor = this.pickerButton ?? undefined;
-    if (counts.queued + counts.connecting + counts.sending > 0) {
+    if (counts.queued + counts.connecting + counts.sending + counts.retrying > 0) {
       this.#internals.setValidity({ customError: true }, t.pending, anchor);
     } else if (counts.failed > 0) {
       this.#internals.setValidity({ customError: true }, t.failed, anchor);

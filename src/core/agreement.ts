@@ -1,0 +1,153 @@
+/**
+ * The agreement of one upload, as the client keeps it across connections: the negotiated terms, the
+ * server's upload id, the id offered for resuming, the integrity that goes with the terms, and the resume
+ * record. v1 is the starting point (V1_TERMS, NO_INTEGRITY, no id); a v2 grant replaces it; a server that
+ * forgot the upload (404) sends it back to the start.
+ */
+import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
+import { NO_INTEGRITY, Sha256Integrity, type Integrity, type SavedDigest } from './integrity.ts';
+import type { ResolvedOptions } from './options.ts';
+import { ResumeRecords } from './resume-records.ts';
+import { fingerprint } from './resume-store.ts';
+
+/** What the client asked for, which a grant narrows. */
+export interface AgreementLimits {
+  window: number;
+  encoding: TransferType;
+}
+
+/** One upload's terms, id and record. */
+export class Agreement {
+  readonly #records: ResumeRecords;
+  readonly #limits: AgreementLimits;
+  #terms: Terms;
+  #uploadId: string | null = null;
+  #offeredResume: string | null = null;
+  /** Kept across reconnections, so a resume continues the digest from a saved state. */
+  readonly #sha256 = new Sha256Integrity();
+  #integrity: Integrity = NO_INTEGRITY;
+
+  /**
+   * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits)
+   */
+  constructor(options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'>) {
+    this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
+    this.#limits = { window: options.window, encoding: options.type };
+    this.#terms = v1Terms(options.type);
+  }
+
+  /** What the conversation agreed: v1 until a v2 STOR answer grants more. */
+  get terms(): Terms {
+    return this.#terms;
+  }
+
+  /** The server's id for this upload (v2); null while (or when) the conversation is v1. */
+  get uploadId(): string | null {
+    return this.#uploadId;
+  }
+
+  /** The id offered in the last STOR's `resume`, or null. */
+  get offeredResume(): string | null {
+    return this.#offeredResume;
+  }
+
+  /** Whether the upload can continue on another connection: a v2 id exists or was offered. */
+  get resumable(): boolean {
+    return this.#uploadId !== null || this.#offeredResume !== null;
+  }
+
+  /** The integrity of the terms: SHA-256 when agreed, else the null object. */
+  get integrity(): Integrity {
+    return this.#integrity;
+  }
+
+  /**
+   * Reads this file's resume record (an expired one is removed).
+   *
+   * @param now - ms since the epoch
+   */
+  loadRecord(now: number): void {
+    this.#records.load(now);
+  }
+
+  /** @returns the id to offer in the next STOR: this upload's, else the resume record's, else null */
+  offerResume(): string | null {
+    this.#offeredResume = this.#uploadId ?? this.#records.current?.id ?? null;
+    return this.#offeredResume;
+  }
+
+  /** The server answered as v1: nothing was resumed. */
+  declineResume(): void {
+    this.#offeredResume = null;
+  }
+
+  /**
+   * Takes a v2 grant: the id, the terms (narrowed by the client's limits), the integrity that goes with them.
+   *
+   * @param stored - the v2 STOR answer
+   * @returns the agreed terms
+   */
+  accept(stored: StorAnswerV2): Terms {
+    if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#sha256.forget();
+    this.#uploadId = stored.id;
+    this.#terms = agreedTerms(stored, this.#limits);
+    this.#integrity = this.#terms.integrity === 'sha256' ? this.#sha256 : NO_INTEGRITY;
+    return this.#terms;
+  }
+
+  /** @returns the digest state saved in this upload's resume record, if there is one */
+  savedDigest(): SavedDigest | null {
+    const record = this.#records.current;
+    return record?.hashState && record.id === this.#uploadId
+      ? { offset: record.offset, state: record.hashState }
+      : null;
+  }
+
+  /**
+   * Brings the integrity to the server's offset, from this upload's saved digest state if there is one.
+   *
+   * @param offset - bytes the server holds
+   * @param file - the file, to hash what no saved state covers
+   */
+  seekIntegrity(offset: number, file: Blob): Promise<void> {
+    return this.#integrity.seek(offset, file, this.savedDigest());
+  }
+
+  /** The server does not know the upload (any more): back to the start, record forgotten. */
+  startOver(): void {
+    this.#records.forget();
+    this.#uploadId = null;
+    this.#terms = v1Terms(this.#limits.encoding);
+    this.#integrity = NO_INTEGRITY;
+    this.#sha256.forget();
+  }
+
+  /**
+   * Writes the resume record after the server acknowledged up to `loaded` (v2 only; nothing under v1).
+   *
+   * @param loaded - bytes acknowledged
+   */
+  save(loaded: number): void {
+    if (this.#uploadId === null) return;
+    const state = this.#integrity.stateAt(loaded);
+    this.#records.save(this.#uploadId, loaded, state, this.#terms.expires, Date.now());
+  }
+
+  /**
+   * The server acknowledged up to `loaded`: older digest states go, the record is rewritten (v2 only).
+   *
+   * @param loaded - bytes acknowledged
+   * @returns true under v2, where an acknowledgement is progress a retry count restarts from
+   */
+  acknowledged(loaded: number): boolean {
+    if (this.#uploadId === null) return false;
+    this.#integrity.acknowledged(loaded);
+    this.save(loaded);
+    return true;
+  }
+
+  /** The upload ended (stored, aborted, or refused for good): its record is no longer useful. */
+  forgetRecord(): void {
+    this.#records.forget();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The sending side of a transfer: the file cut into chunks, the read-ahead, the send window, and the send
+ * loop that fills the window with chunks, one at a time, until it is full or the file is sent (each
+ * acknowledgement runs it again). It knows nothing of sockets or states: the transfer gives it a sink that
+ * says whether sending may go on and sends one chunk.
+ */
+import type { TransferType } from '../protocol/index.ts';
+import { FileSource, type Chunk } from './file-source.ts';
+import { ReadAhead } from './read-ahead.ts';
+import { SendWindow } from './send-window.ts';
+
+/** The transfer's side of the send loop. */
+export interface ChunkSink {
+  /** @returns whether chunks may still be sent (checked before each read and after it) */
+  sending(): boolean;
+  /**
+   * Puts a chunk on the wire.
+   *
+   * @returns false when sending failed (the transfer has already reported it)
+   */
+  send(chunk: Chunk): boolean;
+}
+
+/** The file, its read-ahead and send window, and one send loop at a time over them. */
+export class ChunkPump {
+  #source: FileSource;
+  readonly #window = new SendWindow();
+  readonly #reads: ReadAhead;
+  #running = false;
+
+  /**
+   * @param file - the file to send
+   * @param chunkSize - bytes per chunk until a grant says otherwise
+   * @param encoding - how chunks travel until a grant says otherwise
+   */
+  constructor(file: Blob, chunkSize: number, encoding: TransferType) {
+    this.#source = new FileSource(file, chunkSize, encoding);
+    this.#reads = new ReadAhead(this.#source);
+  }
+
+  /** The file, cut into chunks as agreed. */
+  get source(): FileSource {
+    return this.#source;
+  }
+
+  /** The chunks in flight and the byte counts. */
+  get window(): SendWindow {
+    return this.#window;
+  }
+
+  /** Reads the first chunk while the server prepares (a v1 answer sends it). */
+  readFirst(): void {
+    this.#reads.fill();
+  }
+
+  /**
+   * Starts over from what the server holds, under a v2 grant: new chunking, deep read-ahead, checked acks.
+   *
+   * @param offset - bytes the server holds
+   * @param window - chunks allowed in flight
+   * @param chunkSize - bytes per chunk
+   * @param encoding - how chunks travel
+   */
+  restart(offset: number, window: number, chunkSize: number, encoding: TransferType): void {
+    this.#source = this.#source.withChunks(chunkSize, encoding);
+    this.#reads.restart(this.#source, offset, true);
+    this.#window.restart(offset, window, true);
+  }
+
+  /** The connection dropped: the reads ahead and the chunks in flight will be redone. */
+  drop(): void {
+    this.#reads.clear();
+    this.#window.drop();
+  }
+
+  /** The transfer ended: reads dropped, the file's reader released. */
+  close(): void {
+    this.#reads.clear();
+    this.#source.close();
+  }
+
+  /**
+   * Sends chunks while the window is open and bytes are left; does nothing when a loop already runs (it will
+   * see the room an acknowledgement made).
+   *
+   * @param sink - where chunks go
+   * @throws whatever reading the file throws
+   */
+  async run(sink: ChunkSink): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    const window = this.#window;
+    try {
+      while (sink.sending() && window.open && window.sent < this.#source.size) {
+        const chunk = await this.#reads.next();
+        if (!sink.sending() || !sink.send(chunk)) return;
+        window.push(chunk.end - chunk.start);
+        this.#reads.fill();
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The queue's vocabulary: an item's status and its transitions table, the item callers see, the figures,
+ * the events and their details, and the `accept` check. Types and pure functions only; the queue is in
+ * upload-queue.ts.
+ */
+import type { UploadError } from './errors.ts';
+import type { ProgressDetail } from './events.ts';
+import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
+
+/**
+ * Where one file of an {@link UploadQueue} is. One field, changed only through legal moves:
+ *
+ * | from | to |
+ * |---|---|
+ * | `queued` | `connecting` (a slot is free and the queue runs), `cancelled` |
+ * | `connecting` | `sending` (the first chunk was acknowledged), `retrying`, `complete` (empty file), `failed`, `cancelled` |
+ * | `sending` | `retrying` (the connection dropped; the transfer reconnects), `complete`, `failed`, `cancelled` |
+ * | `retrying` | `sending` (a chunk was acknowledged again), `complete`, `failed`, `cancelled` |
+ * | `failed` | `queued` (retry) |
+ * | `cancelled` | `queued` (retry) |
+ *
+ * `complete` is final. A stopped upload is `complete`, `failed` or `cancelled` — the transfer's `complete`,
+ * `failed` and `aborted`: the queue cancels an item by aborting its transfer.
+ */
+export type UploadStatus =
+  'queued' | 'connecting' | 'sending' | 'retrying' | 'complete' | 'failed' | 'cancelled';
+
+/** Every legal status change, by status. */
+export const STATUS_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadStatus[]>> = {
+  queued: ['connecting', 'cancelled'],
+  connecting: ['sending', 'retrying', 'complete', 'failed', 'cancelled'],
+  sending: ['retrying', 'complete', 'failed', 'cancelled'],
+  retrying: ['sending', 'complete', 'failed', 'cancelled'],
+  complete: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
+};
+
+/** The statuses of an item that holds a slot: its transfer runs. */
+export const RUNNING_STATUSES: readonly UploadStatus[] = ['connecting', 'sending', 'retrying'];
+
+/** Why a file was refused before any upload; these keys double as i18n keys. */
+export type RejectionReason = 'fileTypeNotAccepted' | 'fileTooBig' | 'tooManyFiles';
+
+/** Credentials sent with `AUTH` before each file: a login and password, or a token. */
+export type UploadAuth = { login: string; password?: string } | { token: string };
+
+/**
+ * One file of the queue, as callers see it. The queue updates these fields in place (so that a list of
+ * hundreds re-renders without copying); callers read them and never write them.
+ */
+export interface UploadItem {
+  /** A number unique within the queue, stable for the item's life (a key for rendering). */
+  readonly id: number;
+  /** The file to send. */
+  readonly file: File;
+  /** Where the upload is; see {@link UploadStatus}. */
+  readonly status: UploadStatus;
+  /** Bytes acknowledged by the server. */
+  readonly loaded: number;
+  /** Bytes sent (may run ahead of `loaded`). */
+  readonly sent: number;
+  /** The file's size. */
+  readonly total: number;
+  /** `loaded / total` from 0 to 100. */
+  readonly percentage: number;
+  /** Acknowledged bytes per second of the current attempt. */
+  readonly speed: number;
+  /** Seconds since the current attempt started. */
+  readonly elapsedTime: number;
+  /** Estimated seconds left: `Infinity` until a speed is known. */
+  readonly remainingTime: number;
+  /** Why the last attempt failed; null unless `status` is `failed`. */
+  readonly error: UploadError | null;
+  /**
+   * The name the server stored the file under, once `complete` over protocol v2 (sanitised, or numbered
+   * beside an existing file); null before, and under v1, whose answers do not say.
+   */
+  readonly storedAs: string | null;
+}
+
+/** A file refused by the restrictions. */
+export interface Rejection {
+  /** The refused file. */
+  file: File;
+  /** Which restriction refused it. */
+  reason: RejectionReason;
+}
+
+/** The queue's figures over every item that is not cancelled. */
+export interface QueueProgress {
+  /** Bytes acknowledged, over all counted items. */
+  loaded: number;
+  /** Bytes to send, over all counted items. */
+  total: number;
+  /** `loaded / total` from 0 to 100 (100 for nothing to send). */
+  percentage: number;
+  /** Sum of the speeds of the items being sent. */
+  speed: number;
+  /** Estimated seconds left at that speed; `Infinity` when unknown, 0 when nothing is left. */
+  remainingTime: number;
+  /** Items per status. */
+  counts: Record<UploadStatus, number>;
+}
+
+/** The `detail` of the queue's `add` event. */
+export interface AddDetail {
+  /** The items just added, in order. */
+  items: UploadItem[];
+}
+/** The `detail` of the queue's `reject` event. */
+export type RejectDetail = Rejection;
+/** The `detail` of `status`, `cancel` and `remove`. */
+export interface ItemDetail {
+  /** The item concerned. */
+  item: UploadItem;
+}
+/** The `detail` of the queue's `progress` and `success` events. */
+export interface ItemProgressDetail extends ItemDetail {
+  /** The transfer's figures. */
+  progress: ProgressDetail;
+}
+/** The `detail` of the queue's `error` event. */
+export interface ItemErrorDetail extends ItemDetail {
+  /** Why the upload failed. */
+  error: UploadError;
+}
+/** The `detail` of the queue's `complete` event. */
+export interface CompleteDetail {
+  /** Every item at the time. */
+  items: UploadItem[];
+  /** Items that are complete. */
+  succeeded: number;
+  /** Items that failed. */
+  failed: number;
+}
+
+/** The events of an {@link UploadQueue}, all `CustomEvent`s. */
+export interface UploadQueueEventMap {
+  add: CustomEvent<AddDetail>;
+  reject: CustomEvent<RejectDetail>;
+  status: CustomEvent<ItemDetail>;
+  progress: CustomEvent<ItemProgressDetail>;
+  success: CustomEvent<ItemProgressDetail>;
+  error: CustomEvent<ItemErrorDetail>;
+  cancel: CustomEvent<ItemDetail>;
+  remove: CustomEvent<ItemDetail>;
+  complete: CustomEvent<CompleteDetail>;
+}
+
+/** Every event type of the queue, for subscribers that listen to all of them. */
+export const UPLOAD_QUEUE_EVENTS = [
+  'add',
+  'reject',
+  'status',
+  'progress',
+  'success',
+  'error',
+  'cancel',
+  'remove',
+  'complete',
+] as const satisfies readonly (keyof UploadQueueEventMap)[];
+
+/** The mutable record behind an {@link UploadItem}. */
+export interface Entry {
+  id: number;
+  file: File;
+  storedAs: string | null;
+  status: UploadStatus;
+  loaded: number;
+  sent: number;
+  total: number;
+  percentage: number;
+  speed: number;
+  elapsedTime: number;
+  remainingTime: number;
+  error: UploadError | null;
+  /** The running attempt; null when none runs. */
+  transfer: WebSocketFileTransfer | null;
+}
+
+/**
+ * A new entry for a file, queued.
+ *
+ * @param id - the item's id
+ * @param file - the file
+ * @returns the entry
+ */
+export function newEntry(id: number, file: File): Entry {
+  return {
+    id,
+    file,
+    status: 'queued',
+    loaded: 0,
+    sent: 0,
+    total: file.size,
+    percentage: 0,
+    speed: 0,
+    elapsedTime: 0,
+    remainingTime: Infinity,
+    error: null,
+    storedAs: null,
+    transfer: null,
+  };
+}
+
+/**
+ * Tells whether a file matches an `accept` list as the file input reads it: `.ext` matches the name's end
+ * (case-insensitive), `type/*` the MIME type's major part, anything else the MIME type exactly.
+ *
+ * @param accept - comma-separated tokens; empty accepts everything
+ * @param file - the file to check
+ * @returns whether the file is accepted
+ */
+export function acceptsFile(accept: string, file: File): boolean {
+  const tokens = accept
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
+  if (tokens.length === 0) return true;
+  const name = file.name.toLowerCase();
+  const type = file.type.toLowerCase();
+  return tokens.some((token) => {
+    if (token.startsWith('.')) return name.endsWith(token);
+    if (token.endsWith('/*')) return type.startsWith(token.slice(0, -1));
+    return type === token;
+  });
+}

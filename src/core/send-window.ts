@@ -1,0 +1,86 @@
+/**
+ * The send window (flow control): which chunks are on the wire and not yet acknowledged, how many may be, and
+ * the byte counts that follow from it (`sent`, `loaded`). It only counts; the transfer reads the file and
+ * talks to the socket. v1 is a window of one (stop-and-wait); a v2 grant sets a larger one.
+ */
+
+/** Counts chunks in flight against the agreed window. */
+export class SendWindow {
+  #limit = 1;
+  /** Whether acks carry the server's offset, which must then match (v2). */
+  #checkOffsets = false;
+  /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
+  #inFlight: number[] = [];
+  #sent = 0;
+  #loaded = 0;
+
+  /** Chunks allowed in flight. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Chunks sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#inFlight.length;
+  }
+
+  /** Whether another chunk may be sent now. */
+  get open(): boolean {
+    return this.#inFlight.length < this.#limit;
+  }
+
+  /** Bytes sent; always `>= loaded`. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Bytes the server acknowledged. */
+  get loaded(): number {
+    return this.#loaded;
+  }
+
+  /**
+   * Starts over from what the server holds (a STOR answer): nothing in flight.
+   *
+   * @param offset - bytes the server holds
+   * @param limit - chunks allowed in flight
+   * @param checkOffsets - whether acks carry an offset to check (v2)
+   */
+  restart(offset: number, limit: number, checkOffsets: boolean): void {
+    this.#limit = Math.max(1, limit);
+    this.#checkOffsets = checkOffsets;
+    this.#inFlight = [];
+    this.#sent = offset;
+    this.#loaded = offset;
+  }
+
+  /** Forgets the chunks in flight (the connection dropped; they will be sent again). */
+  drop(): void {
+    this.#inFlight = [];
+  }
+
+  /**
+   * Counts a chunk sent.
+   *
+   * @param length - its length in bytes
+   */
+  push(length: number): void {
+    this.#inFlight.push(length);
+    this.#sent += length;
+  }
+
+  /**
+   * Counts the acknowledgement of the oldest chunk in flight. Its length is the one sent, never the answer's
+   * `bytesRead`: the 2012 PHP server reports a UTF-8 character count there.
+   *
+   * @param offset - the ack's `offset` (v2), checked when offsets are
+   * @returns the acknowledged length, or the offset that was due when the server's does not match
+   */
+  acknowledge(offset: number | undefined): { ok: true; length: number } | { ok: false; expected: number } {
+    const length = this.#inFlight.shift() ?? 0;
+    const expected = this.#loaded + length;
+    if (this.#checkOffsets && offset !== expected) return { ok: false, expected };
+    this.#loaded = expected;
+    return { ok: true, length };
+  }
+}

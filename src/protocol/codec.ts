@@ -17,13 +17,20 @@ import type {
 
 /** The longest command text a parser looks at by default (64 KiB): a STOR is a few hundred bytes. */
 export const DEFAULT_MAX_COMMAND_LENGTH = 64 * 1024;
+/**
+ * The deepest nesting of arrays and objects a command body may have by default. A STOR is 2 or 3 levels
+ * deep (`parameters` as the 2012 client sends it); the bound is checked by a linear scan before
+ * `JSON.parse`, so that a hook or a log that walks `parameters` never meets 30,000 levels.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR'];
 const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'ERROR'];
 
 // A command word, then `:` and/or whitespace, then a JSON object. `{` and `:` are not in the base64
-// alphabet, so a base64 data frame can never look like a command.
-const COMMAND_RE = /^\s*([A-Z]{3,5})\s*:?\s*(\{[\s\S]*\})\s*$/;
+// alphabet, so a base64 data frame can never look like a command. Split by {@link splitCommand} in one
+// pass: as a regex (`\s*:?\s*`) two adjacent optional runs of white space backtrack quadratically.
+const COMMAND_WORD = /^[A-Z]{3,5}$/;
 const COMMAND_WORD_RE = /^\s*([A-Za-z]{3,5})\s*(?::|\{|\s\{)/;
 
 /**
@@ -43,26 +50,31 @@ export function looksLikeCommand(text: string): boolean {
  *
  * @param text - the whole text frame
  * @param maxLength - longer input is refused with 413 before it is parsed
+ * @param maxDepth - a body nested deeper is refused with 400 before it is parsed
  * @returns the command, or a {@link ProtocolError} with a 4xx status
  */
 export function parseCommand(
   text: string,
   maxLength = DEFAULT_MAX_COMMAND_LENGTH,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
 ): ParseResult<ClientCommand> {
   if (typeof text !== 'string' || text.trim() === '') return fail('emptyMessage', 'Empty message.');
   if (text.length > maxLength) {
     return fail('messageTooLong', `Command longer than ${maxLength} characters.`, Status.tooLarge);
   }
-  const match = COMMAND_RE.exec(text);
+  const match = splitCommand(text);
   if (!match) {
     const word = /^\s*([A-Za-z]+)/.exec(text)?.[1];
     return word && COMMANDS.includes(word as CommandName)
       ? fail('badJson', `${word} must be followed by a JSON object.`)
       : fail('unknownCommand', `Unknown command${word ? ` "${word.slice(0, 16)}"` : ''}.`);
   }
-  const name = match[1] as CommandName;
+  const name = match.word as CommandName;
   if (!COMMANDS.includes(name)) return fail('unknownCommand', `Unknown command "${name}".`);
-  const body = parseJsonObject(match[2]!);
+  if (nestingExceeds(match.body, maxDepth)) {
+    return fail('badJson', `The command body is nested deeper than ${maxDepth} levels.`);
+  }
+  const body = parseJsonObject(match.body);
   if (!body.ok) return body;
   switch (name) {
     case 'AUTH':
@@ -74,6 +86,69 @@ export function parseCommand(
     case 'ABOR':
       return parseAbor(body.value);
   }
+}
+
+/**
+ * Splits `WORD[ws][:][ws]{...}[ws]` into the word and the JSON text, or undefined when the frame has another
+ * shape. Each character is looked at a bounded number of times.
+ */
+function splitCommand(text: string): { word: string; body: string } | undefined {
+  let at = skipSpace(text, 0);
+  const wordStart = at;
+  while (at < text.length && at - wordStart <= 5 && isUpperAscii(text.charCodeAt(at))) at++;
+  const word = text.slice(wordStart, at);
+  if (!COMMAND_WORD.test(word)) return undefined;
+  at = skipSpace(text, at);
+  if (text[at] === ':') at = skipSpace(text, at + 1);
+  let end = text.length;
+  while (end > at && isSpace(text.charCodeAt(end - 1))) end--;
+  if (text[at] !== '{' || text[end - 1] !== '}' || end - at < 2) return undefined;
+  return { word, body: text.slice(at, end) };
+}
+
+/** Whether arrays and objects in `json` nest deeper than `max`; brackets inside strings do not count. */
+function nestingExceeds(json: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let at = 0; at < json.length; at++) {
+    const code = json.charCodeAt(at);
+    if (inString) {
+      if (code === 0x5c)
+        at++; // backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > max) return true;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return false;
+}
+
+function skipSpace(text: string, from: number): number {
+  let at = from;
+  while (at < text.length && isSpace(text.charCodeAt(at))) at++;
+  return at;
+}
+
+function isUpperAscii(code: number): boolean {
+  return code >= 0x41 && code <= 0x5a;
+}
+
+// What `\s` matches in a JavaScript regex (white space and line terminators).
+function isSpace(code: number): boolean {
+  return (
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0x20 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 const CHECKSUM_RE = /^sha256:[A-Za-z0-9+/]{43}=$/;

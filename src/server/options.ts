@@ -95,6 +95,8 @@ export interface UploadServerOptions {
   maxPayload?: number;
   /** Longest text command in characters. Default 64 KiB. */
   maxCommandLength?: number;
+  /** Deepest nesting of arrays and objects in a command's JSON body; deeper → 400. Default 64. */
+  maxJsonDepth?: number;
   /** Uploads in progress at once from one client IP; more get 429. Default 8. */
   maxUploadsPerClient?: number;
   /** Uploads in progress at once in all; more get 429. Default 256. */
@@ -143,6 +145,7 @@ export type ResolvedOptions = Required<
     | 'maxFileSize'
     | 'maxPayload'
     | 'maxCommandLength'
+    | 'maxJsonDepth'
     | 'maxUploadsPerClient'
     | 'maxUploads'
     | 'maxConnectionsPerClient'
@@ -169,6 +172,7 @@ export const DEFAULTS = {
   maxFileSize: 64 * 1024 ** 3,
   maxPayload: 16 * 1024 * 1024,
   maxCommandLength: 64 * 1024,
+  maxJsonDepth: 64,
   maxUploadsPerClient: 8,
   maxUploads: 256,
   maxConnectionsPerClient: 32,
@@ -191,6 +195,7 @@ const POSITIVE = [
   'maxFileSize',
   'maxPayload',
   'maxCommandLength',
+  'maxJsonDepth',
   'maxUploadsPerClient',
   'maxUploads',
   'maxConnectionsPerClient',

@@ -214,7 +214,7 @@ export class UploadSession {
     if (isBinary) return this.#handleBinary(data);
     const text = data.toString('utf8');
     if (this.#state === 'receiving' && !looksLikeCommand(text)) return this.#handleBase64(text);
-    const parsed = parseCommand(text, this.#options.maxCommandLength);
+    const parsed = parseCommand(text, this.#options.maxCommandLength, this.#options.maxJsonDepth);
     if (!parsed.ok) {
       return this.#fail(answerTypeFor(text, this.#state), parsed.error.status, parsed.error.message);
     }

@@ -17,6 +17,7 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-uploads 256             --max-uploads-per-client 8
   --max-connections 4096        --max-connections-per-client 32
   --idle-timeout 120            --handshake-timeout 10        --auth-timeout 30
+  --heartbeat-interval 15       (ping; a peer silent for two intervals is dropped)
   --partial-expiry 86400        --min-free-space 0 (bytes that must stay free; 0: no check)
 Access:
   --token TOKEN                 AUTH {"token"}, "Authorization: Bearer", or ?token= on the URL
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
       'max-connections': { type: 'string' },
       'max-connections-per-client': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
       'handshake-timeout': { type: 'string' },
       'auth-timeout': { type: 'string' },
       'partial-expiry': { type: 'string' },
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
         ? undefined
         : Number(values['max-connections-per-client']),
     idleTimeout: msOf(values['idle-timeout']),
+    heartbeatInterval: msOf(values['heartbeat-interval']),
     handshakeTimeout: msOf(values['handshake-timeout']),
     authTimeout: msOf(values['auth-timeout']),
     partialExpiry: msOf(values['partial-expiry']),

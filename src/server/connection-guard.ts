@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Status } from '../protocol/index.ts';
 import { checkFreeSpace, type ClientLimits } from './limits.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import type { UploadLog } from './logging.ts';
 import type { UploadMetrics } from './metrics.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -77,6 +78,9 @@ export class ConnectionGuard implements SessionEvents {
     }, authTimeout);
     this.#authTimer.unref();
     socket.on('message', (data: Buffer) => context.metrics.received(data.byteLength));
+    startHeartbeat(socket, context.options.heartbeatInterval, () =>
+      context.log.refused({ ip, code: 1006, reason: 'heartbeat' }),
+    );
     socket.once('close', () => this.#handleClose());
   }
 

@@ -107,6 +107,12 @@ export interface UploadServerOptions {
   maxConnections?: number;
   /** Milliseconds a client may wait between messages before it is closed. Default 120 s. */
   idleTimeout?: number;
+  /**
+   * Milliseconds between WebSocket pings; a connection that answered neither the last ping nor with any
+   * message by the next is terminated, so that a peer that vanished without a FIN lets go of its upload
+   * within two intervals. Default 15 s.
+   */
+  heartbeatInterval?: number;
   /** Milliseconds a standalone server waits for the request headers of a connection (slowloris). Default 10 s. */
   handshakeTimeout?: number;
   /**
@@ -151,6 +157,7 @@ export type ResolvedOptions = Required<
     | 'maxConnectionsPerClient'
     | 'maxConnections'
     | 'idleTimeout'
+    | 'heartbeatInterval'
     | 'handshakeTimeout'
     | 'authTimeout'
     | 'partialExpiry'
@@ -178,6 +185,7 @@ export const DEFAULTS = {
   maxConnectionsPerClient: 32,
   maxConnections: 4096,
   idleTimeout: 120_000,
+  heartbeatInterval: 15_000,
   handshakeTimeout: 10_000,
   authTimeout: 30_000,
   partialExpiry: 24 * 60 * 60 * 1000,
@@ -201,6 +209,7 @@ const POSITIVE = [
   'maxConnectionsPerClient',
   'maxConnections',
   'idleTimeout',
+  'heartbeatInterval',
   'handshakeTimeout',
   'authTimeout',
   'partialExpiry',
@@ -241,7 +250,7 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     }
   }
   // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
-  for (const key of ['idleTimeout', 'handshakeTimeout', 'authTimeout'] as const) {
+  for (const key of ['idleTimeout', 'heartbeatInterval', 'handshakeTimeout', 'authTimeout'] as const) {
     if (resolved[key] > 2 ** 31 - 1) {
       throw new RangeError(`The "${key}" option must be at most ${2 ** 31 - 1} ms; got ${resolved[key]}.`);
     }

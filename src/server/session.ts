@@ -21,6 +21,7 @@ import {
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
+import { claimUpload, releaseUpload, takeOver, type UploadHolder } from './upload-holders.ts';
 import type { CompletedUpload, PartialUpload, UploadStore } from './stores/store.ts';
 
 /** What the server learns when a file is in its final place. */
@@ -122,8 +123,8 @@ const completedUploads = new WeakMap<UploadStore, Map<string, Completed>>();
 const MAX_COMPLETED = 10_000;
 // What a client that found its upload held by another connection is told to wait before it retries.
 const HELD_RETRY_AFTER = 1000;
-// How long a resume waits for the upload's previous connection to let go before answering 409.
-const HELD_GRACE = 1000;
+// How long a connection taken over gets to receive its close frame before its socket is destroyed.
+const EVICT_GRACE = 200;
 
 /**
  * One client connection. Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after
@@ -148,6 +149,10 @@ export class UploadSession {
   #backlog = 0;
   #pendingBytes = 0;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The resumable upload this connection holds, as registered for a takeover (upload-holders.ts). */
+  #claimed: string | undefined;
+  /** How a newer connection resuming the same upload closes this one. */
+  readonly #holder: UploadHolder = { evict: () => this.#evict() };
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
   readonly #options: ResolvedOptions;
@@ -333,11 +338,8 @@ export class UploadSession {
       if (found.owner !== null && found.owner !== this.#owner) {
         return this.#fail('STOR', Status.forbidden, 'This upload belongs to another user.');
       }
-      // A client that reconnects at once often finds its old connection's close still queued on the
-      // server: give that release a moment before calling the upload taken.
-      for (let waited = 0; found.held && waited < HELD_GRACE; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // The owner resuming: the newer connection wins, the old one (often dead without a FIN) is closed.
+      if (found.held) await takeOver(this.#store, found, () => this.#closed);
       if (this.#closed) return;
       if (found.held) {
         return this.#fail(
@@ -349,6 +351,7 @@ export class UploadSession {
       }
       // Held before the admission's awaits, so that a second connection cannot take it meanwhile.
       found.hold();
+      this.#claim(found.id);
       partial = found;
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
@@ -375,6 +378,7 @@ export class UploadSession {
       });
       if (this.#closed) return partial.release();
       partial.hold();
+      this.#claim(partial.id);
     }
     const { maxWindow, maxChunk, maxPayload } = this.#options;
     const grant: StorGrant = {
@@ -656,6 +660,7 @@ export class UploadSession {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#state = 'closed';
+    if (this.#claimed !== undefined) releaseUpload(this.#store, this.#claimed, this.#holder);
     clearTimeout(this.#idleTimer);
     const upload = this.#upload;
     this.#upload = undefined;
@@ -663,6 +668,22 @@ export class UploadSession {
     // A v2 upload is kept for a resume; a v1 one is dropped, so nothing looks like a finished file.
     if (upload.v2) await upload.partial.release();
     else await upload.partial.discard();
+  }
+
+  #claim(id: string): void {
+    this.#claimed = id;
+    claimUpload(this.#store, id, this.#holder);
+  }
+
+  /**
+   * A newer connection took the upload over: answer nothing more, let go of the upload once the messages
+   * already received are written, and close (destroying the socket soon: the peer is often dead).
+   */
+  #evict(): void {
+    if (this.#socketClosed) return;
+    this.#socket.close(1008, 'Taken over by a newer connection');
+    setTimeout(() => this.#socket.terminate(), EVICT_GRACE).unref();
+    this.#handleClose();
   }
 
   /** Restarts the idle countdown; per message, so the one timer is refreshed rather than replaced. */

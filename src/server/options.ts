@@ -128,6 +128,8 @@ export interface UploadServerOptions {
   overwrite?: boolean;
   /** Name files after the client's name (default) or after the SHA-256 of their content. */
   naming?: Naming;
+  /** Permission bits of stored files, e.g. `0o640` (not subject to the umask). Default `0o600`. */
+  fileMode?: number;
   /** A pino logger for one line per upload and per refusal, or false for none. Default false. */
   logger?: Logger | false;
   /** Serve `/healthz` and `/metrics` (Prometheus text) on a standalone server. Default true. */
@@ -259,6 +261,12 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     throw new RangeError(
       `The "minFreeSpace" option must be a number of bytes, 0 or more; got ${String(resolved.minFreeSpace)}.`,
     );
+  }
+  if (
+    resolved.fileMode !== undefined &&
+    !(Number.isInteger(resolved.fileMode) && resolved.fileMode >= 0 && resolved.fileMode <= 0o777)
+  ) {
+    throw new RangeError(`The "fileMode" option must be from 0 to 0o777; got ${String(resolved.fileMode)}.`);
   }
   if (resolved.naming !== 'original' && resolved.naming !== 'sha256') {
     throw new TypeError(

@@ -57,7 +57,12 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.#ownsServer = ownsServer;
     this.store =
       options.store ??
-      new FileStore({ dir: options.dir!, overwrite: options.overwrite, naming: options.naming });
+      new FileStore({
+        dir: options.dir!,
+        overwrite: options.overwrite,
+        naming: options.naming,
+        fileMode: options.fileMode,
+      });
     this.#work = new PendingWork(this.store);
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({

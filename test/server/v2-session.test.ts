@@ -356,7 +356,13 @@ describe('protocol v2 session', () => {
     });
     await partial.write(new Uint8Array([1, 2, 3]));
     await partial.commit();
-    assert.deepEqual(await partialFiles(dir), [`${partial.id}.json`], 'never a moment with neither on disk');
+    // Issue 15: the partial name stays (a second link to the stored data) until the record is written, so
+    // that a crash in between is recovered without storing the file twice.
+    assert.deepEqual(
+      (await partialFiles(dir)).sort(),
+      [`${partial.id}.json`, `${partial.id}.part`],
+      'never a moment with neither on disk',
+    );
     assert.equal(await store.open(partial.id), undefined, 'committed: no longer resumable');
     const record = {
       size: 3,
@@ -367,6 +373,7 @@ describe('protocol v2 session', () => {
     };
     await store.remember(partial.id, record);
     assert.deepEqual(await store.recall(partial.id), record);
+    assert.deepEqual(await partialFiles(dir), [`${partial.id}.json`]);
   });
 
   it('holds up a shutdown while the record of a committed upload is being kept', async () => {

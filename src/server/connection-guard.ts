@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Status } from '../protocol/index.ts';
-import { checkFreeSpace, type ClientLimits } from './limits.ts';
+import type { AuthAttempt, AuthThrottle } from './auth-throttle.ts';
+import { checkFreeSpace, type ClientLimits, type Refusal } from './limits.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { UploadLog } from './logging.ts';
 import type { UploadMetrics } from './metrics.ts';
@@ -14,6 +15,8 @@ import type { Admission, SessionEvents, StoredFile, UploadAnnouncement } from '.
 export interface GuardContext {
   options: ResolvedOptions;
   limits: ClientLimits;
+  /** Failed authentications per address and login (shared with the upgrade check). */
+  authThrottle: AuthThrottle;
   metrics: UploadMetrics;
   log: UploadLog;
   /** Folder whose disk the free-space floor is measured on; undefined when there is no disk to measure. */
@@ -48,6 +51,8 @@ export class ConnectionGuard implements SessionEvents {
   #user: string | undefined;
   #active: ActiveUpload | undefined;
   #authTimer: NodeJS.Timeout | undefined;
+  /** The AUTH being checked, as the throttle let it through. */
+  #authAttempt: AuthAttempt | undefined;
 
   /**
    * @param context - what the server shares
@@ -82,6 +87,24 @@ export class ConnectionGuard implements SessionEvents {
       context.log.refused({ ip, code: 1006, reason: 'heartbeat' }),
     );
     socket.once('close', () => this.#handleClose());
+  }
+
+  /** @inheritdoc */
+  authAttempt(login: string | undefined): Refusal | undefined {
+    this.#authAttempt?.done(undefined);
+    const attempt = this.#context.authThrottle.begin(this.#ip, login);
+    if ('done' in attempt) {
+      this.#authAttempt = attempt;
+      return undefined;
+    }
+    this.#context.log.refused({ ip: this.#ip, code: attempt.code, reason: 'authThrottled' });
+    return attempt;
+  }
+
+  /** @inheritdoc */
+  authResult(_login: string | undefined, accepted: boolean | undefined): void {
+    this.#authAttempt?.done(accepted);
+    this.#authAttempt = undefined;
   }
 
   /** @inheritdoc */
@@ -171,6 +194,7 @@ export class ConnectionGuard implements SessionEvents {
 
   #handleClose(): void {
     clearTimeout(this.#authTimer);
+    this.#authAttempt?.done(undefined);
     const { limits, metrics, log } = this.#context;
     const active = this.#active;
     this.#active = undefined;

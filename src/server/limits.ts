@@ -9,6 +9,21 @@ export interface Refusal {
   retryAfter?: number;
 }
 
+/**
+ * Thrown by an access hook that cannot decide now (e.g. the password hashing queue is full): the client is
+ * answered with the refusal's code and `retryAfter` instead of a 401.
+ */
+export class RefusalError extends Error {
+  readonly refusal: Refusal;
+
+  /** @param refusal - the answer to send */
+  constructor(refusal: Refusal) {
+    super(refusal.message);
+    this.name = 'RefusalError';
+    this.refusal = refusal;
+  }
+}
+
 /** The limits {@link ClientLimits} enforces. */
 export interface ClientLimitOptions {
   maxConnectionsPerClient: number;

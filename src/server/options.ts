@@ -120,6 +120,12 @@ export interface UploadServerOptions {
    * is required, else its first STOR. Then it is closed with 1008. Default 30 s.
    */
   authTimeout?: number;
+  /** Failed authentications (AUTH or at the upgrade) per address and per login before delays start. Default 5. */
+  maxAuthFailures?: number;
+  /** Milliseconds of the first delay after `maxAuthFailures`; each further failure doubles it. Default 1 s. */
+  authBackoff?: number;
+  /** The longest such delay, in milliseconds. Default 5 min. */
+  maxAuthBackoff?: number;
   /** Milliseconds an unfinished upload is kept for a resume before it is swept (protocol v2). Default 24 h. */
   partialExpiry?: number;
   /** Bytes that must stay free on the upload disk after a new upload; else 507. Default 0 (no check). */
@@ -163,6 +169,9 @@ export type ResolvedOptions = Required<
     | 'handshakeTimeout'
     | 'authTimeout'
     | 'partialExpiry'
+    | 'maxAuthFailures'
+    | 'authBackoff'
+    | 'maxAuthBackoff'
     | 'minFreeSpace'
     | 'overwrite'
     | 'naming'
@@ -191,6 +200,9 @@ export const DEFAULTS = {
   handshakeTimeout: 10_000,
   authTimeout: 30_000,
   partialExpiry: 24 * 60 * 60 * 1000,
+  maxAuthFailures: 5,
+  authBackoff: 1000,
+  maxAuthBackoff: 5 * 60 * 1000,
   minFreeSpace: 0,
   overwrite: false,
   naming: 'original',
@@ -215,6 +227,9 @@ const POSITIVE = [
   'handshakeTimeout',
   'authTimeout',
   'partialExpiry',
+  'maxAuthFailures',
+  'authBackoff',
+  'maxAuthBackoff',
   'maxWindow',
   'maxChunk',
 ] as const;

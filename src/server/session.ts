@@ -18,7 +18,7 @@ import {
   type StorGrant,
   type TransferType,
 } from '../protocol/index.ts';
-import { storageFailure } from './limits.ts';
+import { RefusalError, storageFailure, type Refusal } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import { claimUpload, releaseUpload, takeOver, type UploadHolder } from './upload-holders.ts';
@@ -57,6 +57,10 @@ export interface SessionEvents {
   admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
   /** AUTH was accepted, for this user (the hook's `user`, else the login). */
   authenticated?(user: string | undefined): void;
+  /** Asked before an AUTH's credentials are checked: a refusal (429 while throttled) is answered instead. */
+  authAttempt?(login: string | undefined): Refusal | undefined;
+  /** An AUTH's credentials were checked: accepted, refused, or undefined when the hook could not decide. */
+  authResult?(login: string | undefined, accepted: boolean | undefined): void;
   /** The client was already let in at the HTTP upgrade: no AUTH needed. */
   readonly preAuthenticated?: boolean;
 }
@@ -237,19 +241,27 @@ export class UploadSession {
     // The 2012 client sends AUTH whenever its caller passes credentials: without a check configured, accept.
     if (!authenticate)
       return this.#answer({ type: 'AUTH', code: Status.ok, message: 'No authentication required' });
+    const throttled = this.#events.authAttempt?.(auth.login);
+    if (throttled) return this.#fail('AUTH', throttled.code, throttled.message, throttled.retryAfter);
     let decision: unknown;
     try {
       const { login, password, token } = auth;
       decision = await authenticate({ login, password, token }, this.#request);
-    } catch {
+    } catch (error) {
+      // A hook that cannot decide now (its queue is full) says when to come back; any other throw is a no.
+      if (error instanceof RefusalError) {
+        this.#events.authResult?.(auth.login, undefined);
+        const { code, message, retryAfter } = error.refusal;
+        return this.#fail('AUTH', code, message, retryAfter);
+      }
       decision = false;
     }
-    if (this.#closed) return;
     const user = (decision as { user?: unknown } | null)?.user;
     // Only an explicit yes lets a client in: a hook that returns a truthy non-answer has a bug.
-    if (decision !== true && typeof user !== 'string') {
-      return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
-    }
+    const accepted = decision === true || typeof user === 'string';
+    this.#events.authResult?.(auth.login, accepted);
+    if (this.#closed) return;
+    if (!accepted) return this.#fail('AUTH', Status.unauthorized, 'Authentication failed.');
     this.#authenticated = true;
     // The identity resumable uploads are bound to: the hook's user, else the login; a token only as its hash.
     this.#owner =

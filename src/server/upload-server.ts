@@ -11,6 +11,7 @@ import path from 'node:path';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { clientIp, originAllowed } from './access.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { ConnectionGuard, type GuardContext } from './connection-guard.ts';
 import { ClientLimits } from './limits.ts';
 import { UploadLog } from './logging.ts';
@@ -19,6 +20,7 @@ import { PendingWork } from './pending-work.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession, type StoredFile } from './session.ts';
 import { FileStore } from './stores/file-store.ts';
+import { decideUpgrade } from './upgrade-access.ts';
 import type { UploadStore } from './stores/store.ts';
 
 /** Events of an {@link UploadServer}. */
@@ -73,6 +75,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.#guardContext = {
       options,
       limits: this.#limits,
+      authThrottle: new AuthThrottle(options),
       metrics: this.#metrics,
       log: this.#log,
       diskDir: this.store instanceof FileStore ? this.store.dir : options.dir,
@@ -134,23 +137,12 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     if (!originAllowed(request, options.allowedOrigins)) return this.#refuse(socket, ip, 403, 'origin');
     const busy = this.#limits.connect(ip);
     if (busy) return this.#refuse(socket, ip, busy.code, 'connectionLimit', busy.retryAfter);
-    let user: string | undefined;
-    if (options.authorizeUpgrade) {
-      let decision: unknown;
-      try {
-        decision = await options.authorizeUpgrade(request);
-      } catch {
-        decision = false;
-      }
-      const named = (decision as { user?: unknown } | null | undefined)?.user;
-      if (decision === true) user = '';
-      else if (typeof named === 'string') user = named;
-      // Undecided is fine only when AUTH can still decide.
-      else if (decision === false || !options.authenticate) {
-        this.#limits.disconnect(ip);
-        return this.#refuse(socket, ip, 401, 'unauthorized');
-      }
+    const access = await decideUpgrade(options, this.#guardContext.authThrottle, request, ip);
+    if (!access.ok) {
+      this.#limits.disconnect(ip);
+      return this.#refuse(socket, ip, access.status, access.reason, access.retryAfter);
     }
+    const user = access.user;
     if (this.#closing || socket.destroyed) {
       this.#limits.disconnect(ip);
       socket.destroy();
@@ -323,6 +315,7 @@ function staticHandler(
 }
 
 const STATUS_TEXT: Partial<Record<number, string>> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   429: 'Too Many Requests',

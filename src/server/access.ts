@@ -8,6 +8,7 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual, createHash } fr
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { Status } from '../protocol/index.ts';
+import { clientAddress, type ForwardedHeader, type TrustProxy } from './client-address.ts';
 import { RefusalError } from './limits.ts';
 import type { AccessDecision, Authenticate, AuthorizeUpgrade, Credentials } from './options.ts';
 
@@ -23,14 +24,17 @@ const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;
 
 /**
- * The address of the client, used to count its connections and uploads. The socket's own address: a
- * forwarded-for header is not trusted, as any client can send one.
+ * The address of the client, used to count its connections and uploads. The socket's own address, unless
+ * `trust` names the proxies in front of the server (see client-address.ts): a forwarded-for header is not
+ * believed otherwise, as any client can send one.
  *
  * @param request - the upgrade request
+ * @param trust - trusted proxies (hops or CIDR ranges); none by default
+ * @param header - the header those proxies set
  * @returns the IP address, or `unknown`
  */
-export function clientIp(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+export function clientIp(request: IncomingMessage, trust?: TrustProxy, header?: ForwardedHeader): string {
+  return clientAddress(request, trust, header);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
+import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
 import type { UploadStore } from './stores/store.ts';
 
 /** Credentials a client sent with `AUTH`. */
@@ -105,6 +106,18 @@ export interface UploadServerOptions {
   maxConnectionsPerClient?: number;
   /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). Default 4096. */
   maxConnections?: number;
+  /** New connections per second one client address may open, sustained; more → HTTP 429. Default 20. */
+  maxConnectionRatePerClient?: number;
+  /** New connections one client address may open in a burst before that rate applies. Default 200. */
+  connectionBurstPerClient?: number;
+  /**
+   * Proxies whose forwarded-for header is believed for the client address: a number of hops in front of
+   * the server, or addresses and CIDR ranges (`loopback`, `private`, `linklocal` name the usual ones).
+   * Default none: the TCP peer is the client.
+   */
+  trustProxy?: TrustProxy;
+  /** The header those proxies set: `x-forwarded-for` (default) or RFC 7239 `forwarded`. */
+  forwardedHeader?: ForwardedHeader;
   /** Milliseconds a client may wait between messages before it is closed. Default 120 s. */
   idleTimeout?: number;
   /**
@@ -164,6 +177,8 @@ export type ResolvedOptions = Required<
     | 'maxUploads'
     | 'maxConnectionsPerClient'
     | 'maxConnections'
+    | 'maxConnectionRatePerClient'
+    | 'connectionBurstPerClient'
     | 'idleTimeout'
     | 'heartbeatInterval'
     | 'handshakeTimeout'
@@ -195,6 +210,8 @@ export const DEFAULTS = {
   maxUploads: 256,
   maxConnectionsPerClient: 32,
   maxConnections: 4096,
+  maxConnectionRatePerClient: 20,
+  connectionBurstPerClient: 200,
   idleTimeout: 120_000,
   heartbeatInterval: 15_000,
   handshakeTimeout: 10_000,
@@ -222,6 +239,8 @@ const POSITIVE = [
   'maxUploads',
   'maxConnectionsPerClient',
   'maxConnections',
+  'maxConnectionRatePerClient',
+  'connectionBurstPerClient',
   'idleTimeout',
   'heartbeatInterval',
   'handshakeTimeout',
@@ -302,6 +321,14 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     (!Array.isArray(resolved.allowedOrigins) || !resolved.allowedOrigins.every((o) => typeof o === 'string'))
   ) {
     throw new TypeError('The "allowedOrigins" option must be an array of origin strings.');
+  }
+  if (resolved.trustProxy !== undefined) compileTrust(resolved.trustProxy);
+  if (
+    resolved.forwardedHeader !== undefined &&
+    resolved.forwardedHeader !== 'x-forwarded-for' &&
+    resolved.forwardedHeader !== 'forwarded'
+  ) {
+    throw new TypeError('The "forwardedHeader" option must be "x-forwarded-for" or "forwarded".');
   }
   if (
     resolved.port !== undefined &&

@@ -130,7 +130,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
    */
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { options } = this;
-    const ip = clientIp(request);
+    const ip = clientIp(request, options.trustProxy, options.forwardedHeader);
     // Until ws takes the socket over, an error on it (a reset) must not become an uncaught exception.
     socket.on('error', () => socket.destroy());
     if (this.#closing) return this.#refuse(socket, ip, 503, 'shuttingDown', 5000);

@@ -67,6 +67,8 @@ async function passwordServer(extra: Record<string, unknown> = {}) {
     authBackoff: 200,
     maxAuthBackoff: 1500,
     maxConnectionsPerClient: 1000,
+    maxConnectionRatePerClient: 1e6,
+    connectionBurstPerClient: 1e6,
     ...extra,
   });
   cleanups.push(() => env.stop());

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
+import type { StaticMount } from './static-files.ts';
 import type { UploadStore } from './stores/store.ts';
 
 /** Credentials a client sent with `AUTH`. */
@@ -151,12 +152,26 @@ export interface UploadServerOptions {
   fileMode?: number;
   /** A pino logger for one line per upload and per refusal, or false for none. Default false. */
   logger?: Logger | false;
-  /** Serve `/healthz` and `/metrics` (Prometheus text) on a standalone server. Default true. */
+  /**
+   * Serve `/livez`, `/healthz` (`/readyz`) and `/metrics` (Prometheus text) on a standalone server. Default
+   * true. `/metrics` is on the main listener only while it is bound to a loopback address, or with
+   * `metricsToken`; else on the `metricsPort` listener.
+   */
   metrics?: boolean;
+  /** A bearer token `/metrics` requires (`Authorization: Bearer …`), wherever it is served. */
+  metricsToken?: string;
+  /** Serve the operational endpoints on their own listener on this port; `/metrics` then only there. */
+  metricsPort?: number;
+  /** Interface of the metrics listener. Default `127.0.0.1`. */
+  metricsHost?: string;
   /** Serve this folder over HTTP on the same port (the demo page). Standalone or attached. */
   staticDir?: string;
-  /** Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`. */
-  staticMounts?: Record<string, string>;
+  /**
+   * Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`, or `{ dir, only }` to serve just
+   * the paths `only` matches. Dotfiles, source maps and anything a symlink leads out of the folder are never
+   * served.
+   */
+  staticMounts?: Record<string, string | StaticMount>;
   /** Protocol v2: most chunks a client may keep unacknowledged. Default 16. */
   maxWindow?: number;
   /** Protocol v2: largest chunk in bytes (never above `maxPayload`). Default 4 MiB. */
@@ -329,6 +344,20 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     resolved.forwardedHeader !== 'forwarded'
   ) {
     throw new TypeError('The "forwardedHeader" option must be "x-forwarded-for" or "forwarded".');
+  }
+  if (
+    resolved.metricsToken !== undefined &&
+    (typeof resolved.metricsToken !== 'string' || resolved.metricsToken === '')
+  ) {
+    throw new TypeError('The "metricsToken" option must be a non-empty string.');
+  }
+  if (
+    resolved.metricsPort !== undefined &&
+    !(Number.isInteger(resolved.metricsPort) && resolved.metricsPort >= 0 && resolved.metricsPort < 65536)
+  ) {
+    throw new RangeError(
+      `The "metricsPort" option must be an integer from 0 to 65535; got ${String(resolved.metricsPort)}.`,
+    );
   }
   if (
     resolved.port !== undefined &&

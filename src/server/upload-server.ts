@@ -7,8 +7,6 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import path from 'node:path';
-import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { clientIp, originAllowed } from './access.ts';
 import { AuthThrottle } from './auth-throttle.ts';
@@ -16,7 +14,9 @@ import { ConnectionGuard, type GuardContext } from './connection-guard.ts';
 import { ClientLimits } from './limits.ts';
 import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
+import { Operations } from './operations.ts';
 import { PendingWork } from './pending-work.ts';
+import { staticHandler } from './static-files.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession, type StoredFile } from './session.ts';
 import { FileStore } from './stores/file-store.ts';
@@ -49,6 +49,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   readonly #log: UploadLog;
   readonly #guardContext: GuardContext;
   readonly #work: PendingWork;
+  /** @internal The operational endpoints and their own listener. */
+  readonly operations: Operations;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createUploadServer} */
@@ -82,6 +84,14 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       emitStored: (file) => this.emit('stored', file),
       emitFailed: (info) => this.emit('failed', info),
     };
+    this.operations = new Operations({
+      options,
+      closing: () => this.#closing !== undefined,
+      counts: () => ({ connections: this.connections, activeUploads: this.activeUploads }),
+      diskDir: this.#guardContext.diskDir,
+      metricsText: () => this.metricsText(),
+      metricsContentType: () => this.metricsContentType,
+    });
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -176,28 +186,9 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
   }
 
-  /** Answers `/healthz` and `/metrics`; false when the request is for another path. */
-  async handleOperationalRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
-    if (!this.options.metrics || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
-    const url = pathOf(request);
-    if (url === '/healthz') {
-      const status = this.#closing ? 'closing' : 'ok';
-      response
-        .writeHead(this.#closing ? 503 : 200, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        })
-        .end(JSON.stringify({ status, connections: this.connections, activeUploads: this.activeUploads }));
-      return true;
-    }
-    if (url === '/metrics') {
-      const text = await this.metricsText();
-      response
-        .writeHead(200, { 'content-type': this.metricsContentType, 'cache-control': 'no-store' })
-        .end(text);
-      return true;
-    }
-    return false;
+  /** Answers `/livez`, `/healthz`, `/readyz` and `/metrics` (see operations.ts); false for another path. */
+  handleOperationalRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    return this.operations.handle(request, response, 'main');
   }
 
   /** The port the HTTP server listens on. */
@@ -232,7 +223,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         clearTimeout(timer);
         if (this.#ownsServer) this.httpServer.closeAllConnections();
         // Sessions clean up after their close asynchronously: wait, so nothing half-done is left.
-        void Promise.all([httpClosed, this.#work.settled()]).then(() => resolve());
+        void Promise.all([httpClosed, this.#work.settled(), this.operations.close()]).then(() => resolve());
       });
     });
     return this.#closing;
@@ -248,10 +239,12 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
  */
 export async function createUploadServer(options: UploadServerOptions): Promise<UploadServer> {
   const resolved = resolveOptions(options);
-  const serveStatic = staticHandler(resolved);
+  const serveStatic = staticHandler(resolved.staticDir, resolved.staticMounts);
   if (resolved.server) {
     if (serveStatic) resolved.server.on('request', serveStatic);
-    return new UploadServer(resolved, resolved.server, false);
+    const attached = new UploadServer(resolved, resolved.server, false);
+    await attached.operations.listen();
+    return attached;
   }
   const httpServer = createServer(
     {
@@ -288,30 +281,11 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
       resolve();
     });
   });
+  await server.operations.listen().catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   return server;
-}
-
-function staticHandler(
-  options: ResolvedOptions,
-): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
-  const mounts = Object.entries(options.staticMounts ?? {}).map(
-    ([prefix, dir]) => [prefix.replace(/\/$/, ''), sirv(path.resolve(dir), { dev: true })] as const,
-  );
-  const root = options.staticDir ? sirv(path.resolve(options.staticDir), { dev: true }) : undefined;
-  if (!root && mounts.length === 0) return undefined;
-  return (request, response) => {
-    const notFound = () => {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-    };
-    const url = request.url ?? '/';
-    for (const [prefix, handler] of mounts) {
-      if (url === prefix || url.startsWith(prefix + '/')) {
-        request.url = url.slice(prefix.length) || '/';
-        return handler(request, response, notFound);
-      }
-    }
-    return root ? root(request, response, notFound) : notFound();
-  };
 }
 
 const STATUS_TEXT: Partial<Record<number, string>> = {

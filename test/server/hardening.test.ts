@@ -391,7 +391,12 @@ describe('operations', () => {
     const response = await fetch(env.url.replace('ws:', 'http:').replace('/upload', '/healthz'));
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type')!, /application\/json/);
-    assert.deepEqual(await response.json(), { status: 'ok', connections: 1, activeUploads: 0 });
+    assert.deepEqual(await response.json(), {
+      status: 'ok',
+      connections: 1,
+      activeUploads: 0,
+      checks: { writable: true, freeSpace: true },
+    });
     peer.close();
   });
 

@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import {
   formatAnswer,
-  isBase64,
   looksLikeCommand,
   parseCommand,
   parseStorOffer,
@@ -18,6 +17,7 @@ import {
   type StorGrant,
   type TransferType,
 } from '../protocol/index.ts';
+import { decodeBase64Frame } from './base64-frames.ts';
 import { RefusalError, storageFailure, type Refusal } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -221,8 +221,11 @@ export class UploadSession {
       return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
     if (isBinary) return this.#handleBinary(data);
+    // A data frame may be megabytes: only its start is looked at to tell it from a command.
+    if (this.#state === 'receiving' && !looksLikeCommand(data.toString('utf8', 0, 16))) {
+      return this.#handleBase64(data);
+    }
     const text = data.toString('utf8');
-    if (this.#state === 'receiving' && !looksLikeCommand(text)) return this.#handleBase64(text);
     const parsed = parseCommand(text, this.#options.maxCommandLength, this.#options.maxJsonDepth);
     if (!parsed.ok) {
       return this.#fail(answerTypeFor(text, this.#state), parsed.error.status, parsed.error.message);
@@ -580,13 +583,16 @@ export class UploadSession {
     return this.#handleChunk(data);
   }
 
-  async #handleBase64(text: string): Promise<void> {
+  async #handleBase64(frame: Buffer): Promise<void> {
     const upload = this.#upload!;
     if (upload.type !== 'base64') {
       return this.#fail('DATA', Status.badRequest, 'Text frame received, but STOR declared type "binary".');
     }
-    if (!isBase64(text)) return this.#fail('DATA', Status.badRequest, 'The data frame is not valid base64.');
-    return this.#handleChunk(Buffer.from(text, 'base64'));
+    // Checked and decoded in slices, yielding between them (base64-frames.ts).
+    const chunk = await decodeBase64Frame(frame);
+    if (this.#closed) return;
+    if (!chunk) return this.#fail('DATA', Status.badRequest, 'The data frame is not valid base64.');
+    return this.#handleChunk(chunk);
   }
 
   async #handleChunk(chunk: Buffer): Promise<void> {

@@ -80,7 +80,12 @@ class Probe {
 
 /** Sends the frames one at a time, each waiting for its answer or the close. */
 async function exchange(url: string, frames: Frame[]): Promise<Record<string, unknown>[]> {
-  const peer = await Peer.connect(url);
+  let peer: Peer;
+  try {
+    peer = await Peer.connect(url);
+  } catch (error) {
+    return [{ refused: String(error) }];
+  }
   const answers: Record<string, unknown>[] = [];
   try {
     for (const frame of frames) {
@@ -301,11 +306,13 @@ for (const kind of SERVERS) {
     let env: Env;
     let probe: Probe;
     before(async () => {
-      // Every case is a new connection from 127.0.0.1: the connection rate is not what this measures.
+      // Every case is a new connection from 127.0.0.1, and most AUTH cases fail: neither the connection
+      // rate nor the authentication throttle is what this measures (each would refuse before parsing).
       env = await startServer({
         ...(await kind.options()),
         maxConnectionRatePerClient: 1e6,
         connectionBurstPerClient: 1e6,
+        maxAuthFailures: 1e6,
       });
       probe = await Probe.start(env.url, kind.probeAuth);
     });
@@ -343,6 +350,57 @@ for (const kind of SERVERS) {
     }
   });
 }
+
+describe('bounded work per data frame at the largest size', () => {
+  const MAX_PAYLOAD = DEFAULTS.maxPayload;
+  const cases: { name: string; options: Partial<UploadServerOptions>; frames: () => Frame[] }[] = [
+    {
+      name: 'a v1 base64 frame of maxPayload',
+      options: {},
+      frames: () => {
+        const raw = Buffer.alloc((MAX_PAYLOAD / 4) * 3, 7);
+        return [STOR({ filename: 'b64.bin', size: raw.length, type: 'base64' }), raw.toString('base64')];
+      },
+    },
+    {
+      name: 'a v1 base64 frame of maxPayload, invalid at its very end',
+      options: {},
+      frames: () => {
+        const text = Buffer.alloc((MAX_PAYLOAD / 4) * 3, 7).toString('base64');
+        return [STOR({ filename: 'bad.bin', size: 100, type: 'base64' }), `${text.slice(0, -4)}!!!!`];
+      },
+    },
+    {
+      name: 'a v1 binary frame of maxPayload, hashed for content naming',
+      options: { naming: 'sha256' },
+      frames: () => [
+        STOR({ filename: 'hashed.bin', size: MAX_PAYLOAD, type: 'binary' }),
+        Buffer.alloc(MAX_PAYLOAD, 3),
+      ],
+    },
+    {
+      name: 'a v2 chunk of maxChunk with a running SHA-256',
+      options: {},
+      frames: () => [
+        STOR({ filename: 'v2.bin', size: DEFAULTS.maxChunk, type: 'binary', v: 2, ext: V2_EXT }),
+        Buffer.alloc(DEFAULTS.maxChunk, 5),
+      ],
+    },
+  ];
+  for (const { name, options, frames } of cases) {
+    it(name, async () => {
+      const env = await startServer({ ...options, connectionBurstPerClient: 1e6 });
+      const probe = await Probe.start(env.url);
+      try {
+        const built = frames();
+        assertBounded(await measure(env, probe, built), name);
+      } finally {
+        await probe.stop();
+        await env.stop();
+      }
+    });
+  }
+});
 
 describe('the measurement itself', () => {
   it('catches a quadratic cost: an accept hook that trims a long name with `[\\s.]+$`', async () => {

@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PartialUpload } from './store.ts';
 import { crashPoint } from './crash-points.ts';
 import { placeFile, type Placing } from './file-commit.ts';
@@ -24,6 +25,9 @@ export interface PartialUploadHost {
   /** Drops it from the open uploads; `committed`: and refuses to open it again until its record is kept. */
   forget(id: string, committed?: boolean): void;
 }
+
+// Bytes hashed per turn of the event loop.
+const HASH_SLICE = 1024 * 1024;
 
 export class FilePartialUpload implements PartialUpload {
   #offset: number;
@@ -110,7 +114,12 @@ export class FilePartialUpload implements PartialUpload {
       written += bytesWritten;
       this.#offset += bytesWritten;
     }
-    this.#hash?.update(chunk);
+    // A chunk may be megabytes: hashed a slice per turn of the event loop, so that other connections
+    // are answered in between.
+    for (let at = 0; this.#hash && at < chunk.byteLength; at += HASH_SLICE) {
+      if (at > 0) await nextTurn();
+      this.#hash.update(chunk.subarray(at, at + HASH_SLICE));
+    }
   }
 
   async sha256(): Promise<Uint8Array> {

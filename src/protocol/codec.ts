@@ -1,3 +1,4 @@
+import { nestingExceeds, splitCommand } from './command-text.ts';
 import { fail, ok, Status, type ParseResult } from './errors.ts';
 import type {
   AborCommand,
@@ -27,10 +28,8 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR'];
 const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'ERROR'];
 
-// A command word, then `:` and/or whitespace, then a JSON object. `{` and `:` are not in the base64
-// alphabet, so a base64 data frame can never look like a command. Split by {@link splitCommand} in one
-// pass: as a regex (`\s*:?\s*`) two adjacent optional runs of white space backtrack quadratically.
-const COMMAND_WORD = /^[A-Z]{3,5}$/;
+// A command word, then `:` and/or whitespace, then a JSON object (split by command-text.ts in one pass).
+// `{` and `:` are not in the base64 alphabet, so a base64 data frame can never look like a command.
 const COMMAND_WORD_RE = /^\s*([A-Za-z]{3,5})\s*(?::|\{|\s\{)/;
 
 /**
@@ -86,69 +85,6 @@ export function parseCommand(
     case 'ABOR':
       return parseAbor(body.value);
   }
-}
-
-/**
- * Splits `WORD[ws][:][ws]{...}[ws]` into the word and the JSON text, or undefined when the frame has another
- * shape. Each character is looked at a bounded number of times.
- */
-function splitCommand(text: string): { word: string; body: string } | undefined {
-  let at = skipSpace(text, 0);
-  const wordStart = at;
-  while (at < text.length && at - wordStart <= 5 && isUpperAscii(text.charCodeAt(at))) at++;
-  const word = text.slice(wordStart, at);
-  if (!COMMAND_WORD.test(word)) return undefined;
-  at = skipSpace(text, at);
-  if (text[at] === ':') at = skipSpace(text, at + 1);
-  let end = text.length;
-  while (end > at && isSpace(text.charCodeAt(end - 1))) end--;
-  if (text[at] !== '{' || text[end - 1] !== '}' || end - at < 2) return undefined;
-  return { word, body: text.slice(at, end) };
-}
-
-/** Whether arrays and objects in `json` nest deeper than `max`; brackets inside strings do not count. */
-function nestingExceeds(json: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let at = 0; at < json.length; at++) {
-    const code = json.charCodeAt(at);
-    if (inString) {
-      if (code === 0x5c)
-        at++; // backslash: the next character is escaped
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) inString = true;
-    else if (code === 0x5b || code === 0x7b) {
-      if (++depth > max) return true;
-    } else if (code === 0x5d || code === 0x7d) depth--;
-  }
-  return false;
-}
-
-function skipSpace(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && isSpace(text.charCodeAt(at))) at++;
-  return at;
-}
-
-function isUpperAscii(code: number): boolean {
-  return code >= 0x41 && code <= 0x5a;
-}
-
-// What `\s` matches in a JavaScript regex (white space and line terminators).
-function isSpace(code: number): boolean {
-  return (
-    (code >= 0x09 && code <= 0x0d) ||
-    code === 0x20 ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
-  );
 }
 
 const CHECKSUM_RE = /^sha256:[A-Za-z0-9+/]{43}=$/;

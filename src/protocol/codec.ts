@@ -1,3 +1,4 @@
+import { nestingExceeds, splitCommand } from './command-text.ts';
 import { fail, ok, Status, type ParseResult } from './errors.ts';
 import type {
   AborCommand,
@@ -13,13 +14,18 @@ import type {
 
 /** The longest command text a parser looks at by default (64 KiB): a STOR is a few hundred bytes. */
 export const DEFAULT_MAX_COMMAND_LENGTH = 64 * 1024;
+/**
+ * The deepest nesting of arrays and objects a command body may have by default. A STOR is 2 or 3 levels
+ * deep (`parameters` as the 2012 client sends it); the bound is checked by a linear scan before
+ * `JSON.parse`, so that a hook or a log that walks `parameters` never meets 30,000 levels.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR'];
 const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'ERROR'];
 
-// A command word, then `:` and/or whitespace, then a JSON object. `{` and `:` are not in the base64
-// alphabet, so a base64 data frame can never look like a command.
-const COMMAND_RE = /^\s*([A-Z]{3,5})\s*:?\s*(\{[\s\S]*\})\s*$/;
+// A command word, then `:` and/or whitespace, then a JSON object (split by command-text.ts in one pass).
+// `{` and `:` are not in the base64 alphabet, so a base64 data frame can never look like a command.
 const COMMAND_WORD_RE = /^\s*([A-Za-z]{3,5})\s*(?::|\{|\s\{)/;
 
 /**
@@ -39,26 +45,31 @@ export function looksLikeCommand(text: string): boolean {
  *
  * @param text - the whole text frame
  * @param maxLength - longer input is refused with 413 before it is parsed
+ * @param maxDepth - a body nested deeper is refused with 400 before it is parsed
  * @returns the command, or a {@link ProtocolError} with a 4xx status
  */
 export function parseCommand(
   text: string,
   maxLength = DEFAULT_MAX_COMMAND_LENGTH,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
 ): ParseResult<ClientCommand> {
   if (typeof text !== 'string' || text.trim() === '') return fail('emptyMessage', 'Empty message.');
   if (text.length > maxLength) {
     return fail('messageTooLong', `Command longer than ${maxLength} characters.`, Status.tooLarge);
   }
-  const match = COMMAND_RE.exec(text);
+  const match = splitCommand(text);
   if (!match) {
     const word = /^\s*([A-Za-z]+)/.exec(text)?.[1];
     return word && COMMANDS.includes(word as CommandName)
       ? fail('badJson', `${word} must be followed by a JSON object.`)
       : fail('unknownCommand', `Unknown command${word ? ` "${word.slice(0, 16)}"` : ''}.`);
   }
-  const name = match[1] as CommandName;
+  const name = match.word as CommandName;
   if (!COMMANDS.includes(name)) return fail('unknownCommand', `Unknown command "${name}".`);
-  const body = parseJsonObject(match[2]!);
+  if (nestingExceeds(match.body, maxDepth)) {
+    return fail('badJson', `The command body is nested deeper than ${maxDepth} levels.`);
+  }
+  const body = parseJsonObject(match.body);
   if (!body.ok) return body;
   switch (name) {
     case 'AUTH':

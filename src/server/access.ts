@@ -1,6 +1,15 @@
+/**
+ * The access checks the server ships: client addresses (behind trusted proxies, see client-address.ts), the
+ * Origin allow-list, a shared token and a scrypt password file. Secrets are compared in constant time, an
+ * unknown login costs the same hashing as a known one, and password hashing runs a bounded number at a time
+ * with a bounded queue, so that guessing can never occupy the thread pool that file writes need.
+ */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
+import { Status } from '../protocol/index.ts';
+import { clientAddress, type ForwardedHeader, type TrustProxy } from './client-address.ts';
+import { RefusalError } from './refusal.ts';
 import type { AccessDecision, Authenticate, AuthorizeUpgrade, Credentials } from './options.ts';
 
 const scrypt = promisify(scryptCallback) as (
@@ -15,14 +24,17 @@ const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;
 
 /**
- * The address of the client, used to count its connections and uploads. The socket's own address: a
- * forwarded-for header is not trusted, as any client can send one.
+ * The address of the client, used to count its connections and uploads. The socket's own address, unless
+ * `trust` names the proxies in front of the server (see client-address.ts): a forwarded-for header is not
+ * believed otherwise, as any client can send one.
  *
  * @param request - the upgrade request
+ * @param trust - trusted proxies (hops or CIDR ranges); none by default
+ * @param header - the header those proxies set
  * @returns the IP address, or `unknown`
  */
-export function clientIp(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+export function clientIp(request: IncomingMessage, trust?: TrustProxy, header?: ForwardedHeader): string {
+  return clientAddress(request, trust, header);
 }
 
 /**
@@ -67,8 +79,10 @@ export function tokenAccess(token: string): {
     authenticate: (credentials) => credentials.token !== undefined && secretsEqual(credentials.token, token),
     authorizeUpgrade: (request) => {
       const offered = bearerToken(request) ?? queryParam(request, 'token');
-      // Undecided rather than refused: the client may still send AUTH.
-      return offered !== undefined && secretsEqual(offered, token) ? true : undefined;
+      // Nothing offered: undecided, the client may still send AUTH. A wrong token is a failed attempt, and
+      // counted as one (auth-throttle.ts): accepting the upgrade would let a guesser probe for free.
+      if (offered === undefined) return undefined;
+      return secretsEqual(offered, token);
     },
   };
 }
@@ -117,24 +131,99 @@ export function parsePasswordFile(text: string): Map<string, PasswordEntry> {
   return users;
 }
 
+/** How much password hashing a {@link passwordFileAccess} runs at once. */
+export interface HashingLimits {
+  /**
+   * scrypt computations at once. Each takes a libuv thread (the pool has 4 by default, shared with every
+   * file read and write) and 16 MiB. Default 1.
+   */
+  maxConcurrentHashes?: number;
+  /** Checks waiting for a turn; past this an AUTH is answered 503 with `retryAfter`. Default 16. */
+  maxQueuedHashes?: number;
+}
+
+// What a client refused because the hashing queue is full is told to wait.
+const HASHING_RETRY_AFTER = 1000;
+
+/**
+ * Runs async jobs a bounded number at a time, with a bounded queue: a job past the bound is refused at once
+ * (a RefusalError with 503), never left to pile up.
+ */
+export class BoundedQueue {
+  readonly #concurrency: number;
+  readonly #maxQueued: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  /**
+   * @param concurrency - jobs at once
+   * @param maxQueued - jobs waiting at most
+   */
+  constructor(concurrency: number, maxQueued: number) {
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new RangeError(`The hashing concurrency must be a positive integer; got ${concurrency}.`);
+    }
+    if (!(Number.isInteger(maxQueued) && maxQueued >= 0)) {
+      throw new RangeError(`The hashing queue bound must be an integer, 0 or more; got ${maxQueued}.`);
+    }
+    this.#concurrency = concurrency;
+    this.#maxQueued = maxQueued;
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#concurrency) {
+      if (this.#waiting.length >= this.#maxQueued) {
+        throw new RefusalError({
+          code: Status.unavailable,
+          message: 'Too many logins at once: try again shortly.',
+          retryAfter: HASHING_RETRY_AFTER,
+        });
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running++;
+    }
+    try {
+      return await job();
+    } finally {
+      // The slot passes straight to the next waiter, so the count stays right.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
+
 /**
  * The access hooks for a password file (CLI `--htpasswd`): `AUTH: {"login","password"}`, or HTTP Basic on
  * the upgrade request. The login becomes the user (for per-user folders).
  *
  * @param text - the password file's content, see {@link parsePasswordFile}
+ * @param limits - how many password hashes run at once, and how many may wait
  * @returns the `authenticate` and `authorizeUpgrade` hooks
  */
-export function passwordFileAccess(text: string): {
+export function passwordFileAccess(
+  text: string,
+  limits: HashingLimits = {},
+): {
   authenticate: Authenticate;
   authorizeUpgrade: AuthorizeUpgrade;
 } {
   const users = parsePasswordFile(text);
+  const queue = new BoundedQueue(limits.maxConcurrentHashes ?? 1, limits.maxQueuedHashes ?? 16);
+  // An unknown login is hashed with a salt of this process, as long as a real one.
+  const decoySalt = randomBytes(16);
   const check = async ({ login, password }: Credentials): Promise<AccessDecision> => {
     if (login === undefined || password === undefined) return false;
     const entry = users.get(login);
     // An unknown user costs the same scrypt as a known one, so timing does not tell which logins exist.
-    const salt = entry?.salt ?? Buffer.alloc(16);
-    const key = await scrypt(password, salt, entry?.key.length ?? KEY_LENGTH, SCRYPT);
+    const salt = entry?.salt ?? decoySalt;
+    const key = await queue.run(() => scrypt(password, salt, entry?.key.length ?? KEY_LENGTH, SCRYPT));
     return entry !== undefined && timingSafeEqual(key, entry.key) ? { user: login } : false;
   };
   return {
@@ -152,7 +241,12 @@ function bearerToken(request: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-function basicCredentials(request: IncomingMessage): Credentials | undefined {
+/**
+ * The login and password of an HTTP Basic `Authorization` header.
+ *
+ * @returns undefined when there is none (or it is malformed)
+ */
+export function basicCredentials(request: IncomingMessage): Credentials | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(request.headers.authorization ?? '');
   if (!match) return undefined;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');

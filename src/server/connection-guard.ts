@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Status } from '../protocol/index.ts';
+import type { AuthAttempt, AuthThrottle } from './auth-throttle.ts';
 import { checkFreeSpace, type ClientLimits } from './limits.ts';
+import type { RefusalDetail } from './refusal.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import type { UploadLog } from './logging.ts';
 import type { UploadMetrics } from './metrics.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -13,6 +16,8 @@ import type { Admission, SessionEvents, StoredFile, UploadAnnouncement } from '.
 export interface GuardContext {
   options: ResolvedOptions;
   limits: ClientLimits;
+  /** Failed authentications per address and login (shared with the upgrade check). */
+  authThrottle: AuthThrottle;
   metrics: UploadMetrics;
   log: UploadLog;
   /** Folder whose disk the free-space floor is measured on; undefined when there is no disk to measure. */
@@ -47,6 +52,8 @@ export class ConnectionGuard implements SessionEvents {
   #user: string | undefined;
   #active: ActiveUpload | undefined;
   #authTimer: NodeJS.Timeout | undefined;
+  /** The AUTH being checked, as the throttle let it through. */
+  #authAttempt: AuthAttempt | undefined;
 
   /**
    * @param context - what the server shares
@@ -77,7 +84,28 @@ export class ConnectionGuard implements SessionEvents {
     }, authTimeout);
     this.#authTimer.unref();
     socket.on('message', (data: Buffer) => context.metrics.received(data.byteLength));
+    startHeartbeat(socket, context.options.heartbeatInterval, () =>
+      context.log.refused({ ip, code: 1006, reason: 'heartbeat' }),
+    );
     socket.once('close', () => this.#handleClose());
+  }
+
+  /** @inheritdoc */
+  authAttempt(login: string | undefined): RefusalDetail | undefined {
+    this.#authAttempt?.done(undefined);
+    const attempt = this.#context.authThrottle.begin(this.#ip, login);
+    if ('done' in attempt) {
+      this.#authAttempt = attempt;
+      return undefined;
+    }
+    this.#context.log.refused({ ip: this.#ip, code: attempt.code, reason: 'authThrottled' });
+    return attempt;
+  }
+
+  /** @inheritdoc */
+  authResult(_login: string | undefined, accepted: boolean | undefined): void {
+    this.#authAttempt?.done(accepted);
+    this.#authAttempt = undefined;
   }
 
   /** @inheritdoc */
@@ -167,6 +195,7 @@ export class ConnectionGuard implements SessionEvents {
 
   #handleClose(): void {
     clearTimeout(this.#authTimer);
+    this.#authAttempt?.done(undefined);
     const { limits, metrics, log } = this.#context;
     const active = this.#active;
     this.#active = undefined;

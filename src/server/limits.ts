@@ -1,3 +1,8 @@
+/**
+ * Per-client and server-wide limits: open connections, the rate of new connections, running uploads (per
+ * client address and in all), and the disk's free-space floor. What they refuse with is a RefusalDetail
+ * (refusal.ts).
+ */
 import { statfs } from 'node:fs/promises';
 import { Status } from '../protocol/index.ts';
 import type { RefusalDetail } from './refusal.ts';
@@ -8,7 +13,64 @@ export interface ClientLimitOptions {
   maxConnections: number;
   maxUploadsPerClient: number;
   maxUploads: number;
+  /** New connections per second one client address may open, sustained. */
+  maxConnectionRatePerClient: number;
+  /** New connections one client address may open at once before the rate applies. */
+  connectionBurstPerClient: number;
 }
+
+/**
+ * A token bucket per client address: `burst` connections at once, refilled at `rate` per second. A bucket
+ * that is full again is forgotten, so that the map holds only the addresses connecting right now; it is
+ * bounded besides, the least recently seen going first.
+ */
+export class ConnectionRate {
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+
+  /**
+   * @param rate - tokens per second
+   * @param burst - bucket size
+   */
+  constructor(rate: number, burst: number) {
+    this.#rate = rate;
+    this.#burst = Math.max(1, burst);
+  }
+
+  /**
+   * Takes one token for `ip`.
+   *
+   * @returns undefined when taken, else the milliseconds until a token is back
+   */
+  take(ip: string, now = Date.now()): number | undefined {
+    const bucket = this.#buckets.get(ip);
+    const tokens = bucket
+      ? Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate)
+      : this.#burst;
+    this.#buckets.delete(ip);
+    if (tokens < 1) {
+      this.#buckets.set(ip, { tokens, at: now });
+      return Math.ceil(((1 - tokens) / this.#rate) * 1000);
+    }
+    this.#buckets.set(ip, { tokens: tokens - 1, at: now });
+    if (this.#buckets.size > MAX_RATE_ENTRIES) this.#sweep(now);
+    return undefined;
+  }
+
+  #sweep(now: number): void {
+    for (const [ip, bucket] of this.#buckets) {
+      if (bucket.tokens + ((now - bucket.at) / 1000) * this.#rate >= this.#burst) this.#buckets.delete(ip);
+    }
+    // Still too many: the least recently seen go.
+    for (const ip of this.#buckets.keys()) {
+      if (this.#buckets.size <= MAX_RATE_ENTRIES) break;
+      this.#buckets.delete(ip);
+    }
+  }
+}
+
+const MAX_RATE_ENTRIES = 100_000;
 
 // A client that hit a concurrency limit learns when to try again; a few seconds lets running uploads end.
 const RETRY_AFTER = 5000;
@@ -20,6 +82,7 @@ const RETRY_AFTER = 5000;
  */
 export class ClientLimits {
   readonly #options: ClientLimitOptions;
+  readonly #rate: ConnectionRate;
   readonly #connections = new Map<string, number>();
   readonly #uploads = new Map<string, number>();
   #connectionCount = 0;
@@ -28,6 +91,7 @@ export class ClientLimits {
   /** @param options - the four limits */
   constructor(options: ClientLimitOptions) {
     this.#options = options;
+    this.#rate = new ConnectionRate(options.maxConnectionRatePerClient, options.connectionBurstPerClient);
   }
 
   /** Open connections in all. */
@@ -49,6 +113,15 @@ export class ClientLimits {
   connect(ip: string): RefusalDetail | undefined {
     if (this.#connectionCount >= this.#options.maxConnections) {
       return { code: Status.unavailable, message: 'Too many connections.', retryAfter: RETRY_AFTER };
+    }
+    // Every attempt costs a token, refused or not: a flood of connections is what this bounds.
+    const wait = this.#rate.take(ip);
+    if (wait !== undefined) {
+      return {
+        code: Status.tooMany,
+        message: 'Too many new connections from this address.',
+        retryAfter: wait,
+      };
     }
     if ((this.#connections.get(ip) ?? 0) >= this.#options.maxConnectionsPerClient) {
       return {

@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
+import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
+import type { StaticMount } from './static-files.ts';
 import type { UploadStore } from './stores/store.ts';
 
 /** Credentials a client sent with `AUTH`. */
@@ -95,6 +97,8 @@ export interface UploadServerOptions {
   maxPayload?: number;
   /** Longest text command in characters. Default 64 KiB. */
   maxCommandLength?: number;
+  /** Deepest nesting of arrays and objects in a command's JSON body; deeper → 400. Default 64. */
+  maxJsonDepth?: number;
   /** Uploads in progress at once from one client IP; more get 429. Default 8. */
   maxUploadsPerClient?: number;
   /** Uploads in progress at once in all; more get 429. Default 256. */
@@ -103,8 +107,26 @@ export interface UploadServerOptions {
   maxConnectionsPerClient?: number;
   /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). Default 4096. */
   maxConnections?: number;
+  /** New connections per second one client address may open, sustained; more → HTTP 429. Default 20. */
+  maxConnectionRatePerClient?: number;
+  /** New connections one client address may open in a burst before that rate applies. Default 200. */
+  connectionBurstPerClient?: number;
+  /**
+   * Proxies whose forwarded-for header is believed for the client address: a number of hops in front of
+   * the server, or addresses and CIDR ranges (`loopback`, `private`, `linklocal` name the usual ones).
+   * Default none: the TCP peer is the client.
+   */
+  trustProxy?: TrustProxy;
+  /** The header those proxies set: `x-forwarded-for` (default) or RFC 7239 `forwarded`. */
+  forwardedHeader?: ForwardedHeader;
   /** Milliseconds a client may wait between messages before it is closed. Default 120 s. */
   idleTimeout?: number;
+  /**
+   * Milliseconds between WebSocket pings; a connection that answered neither the last ping nor with any
+   * message by the next is terminated, so that a peer that vanished without a FIN lets go of its upload
+   * within two intervals. Default 15 s.
+   */
+  heartbeatInterval?: number;
   /** Milliseconds a standalone server waits for the request headers of a connection (slowloris). Default 10 s. */
   handshakeTimeout?: number;
   /**
@@ -112,6 +134,12 @@ export interface UploadServerOptions {
    * is required, else its first STOR. Then it is closed with 1008. Default 30 s.
    */
   authTimeout?: number;
+  /** Failed authentications (AUTH or at the upgrade) per address and per login before delays start. Default 5. */
+  maxAuthFailures?: number;
+  /** Milliseconds of the first delay after `maxAuthFailures`; each further failure doubles it. Default 1 s. */
+  authBackoff?: number;
+  /** The longest such delay, in milliseconds. Default 5 min. */
+  maxAuthBackoff?: number;
   /** Milliseconds an unfinished upload is kept for a resume before it is swept (protocol v2). Default 24 h. */
   partialExpiry?: number;
   /** Bytes that must stay free on the upload disk after a new upload; else 507. Default 0 (no check). */
@@ -120,14 +148,30 @@ export interface UploadServerOptions {
   overwrite?: boolean;
   /** Name files after the client's name (default) or after the SHA-256 of their content. */
   naming?: Naming;
+  /** Permission bits of stored files, e.g. `0o640` (not subject to the umask). Default `0o600`. */
+  fileMode?: number;
   /** A pino logger for one line per upload and per refusal, or false for none. Default false. */
   logger?: Logger | false;
-  /** Serve `/healthz` and `/metrics` (Prometheus text) on a standalone server. Default true. */
+  /**
+   * Serve `/livez`, `/healthz` (`/readyz`) and `/metrics` (Prometheus text) on a standalone server. Default
+   * true. `/metrics` is on the main listener only while it is bound to a loopback address, or with
+   * `metricsToken`; else on the `metricsPort` listener.
+   */
   metrics?: boolean;
+  /** A bearer token `/metrics` requires (`Authorization: Bearer …`), wherever it is served. */
+  metricsToken?: string;
+  /** Serve the operational endpoints on their own listener on this port; `/metrics` then only there. */
+  metricsPort?: number;
+  /** Interface of the metrics listener. Default `127.0.0.1`. */
+  metricsHost?: string;
   /** Serve this folder over HTTP on the same port (the demo page). Standalone or attached. */
   staticDir?: string;
-  /** Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`. */
-  staticMounts?: Record<string, string>;
+  /**
+   * Extra folders served under a URL prefix, e.g. `{ '/dist': 'dist' }`, or `{ dir, only }` to serve just
+   * the paths `only` matches. Dotfiles, source maps and anything a symlink leads out of the folder are never
+   * served.
+   */
+  staticMounts?: Record<string, string | StaticMount>;
   /** Protocol v2: most chunks a client may keep unacknowledged. Default 16. */
   maxWindow?: number;
   /** Protocol v2: largest chunk in bytes (never above `maxPayload`). Default 4 MiB. */
@@ -143,14 +187,21 @@ export type ResolvedOptions = Required<
     | 'maxFileSize'
     | 'maxPayload'
     | 'maxCommandLength'
+    | 'maxJsonDepth'
     | 'maxUploadsPerClient'
     | 'maxUploads'
     | 'maxConnectionsPerClient'
     | 'maxConnections'
+    | 'maxConnectionRatePerClient'
+    | 'connectionBurstPerClient'
     | 'idleTimeout'
+    | 'heartbeatInterval'
     | 'handshakeTimeout'
     | 'authTimeout'
     | 'partialExpiry'
+    | 'maxAuthFailures'
+    | 'authBackoff'
+    | 'maxAuthBackoff'
     | 'minFreeSpace'
     | 'overwrite'
     | 'naming'
@@ -169,14 +220,21 @@ export const DEFAULTS = {
   maxFileSize: 64 * 1024 ** 3,
   maxPayload: 16 * 1024 * 1024,
   maxCommandLength: 64 * 1024,
+  maxJsonDepth: 64,
   maxUploadsPerClient: 8,
   maxUploads: 256,
   maxConnectionsPerClient: 32,
   maxConnections: 4096,
+  maxConnectionRatePerClient: 20,
+  connectionBurstPerClient: 200,
   idleTimeout: 120_000,
+  heartbeatInterval: 15_000,
   handshakeTimeout: 10_000,
   authTimeout: 30_000,
   partialExpiry: 24 * 60 * 60 * 1000,
+  maxAuthFailures: 5,
+  authBackoff: 1000,
+  maxAuthBackoff: 5 * 60 * 1000,
   minFreeSpace: 0,
   overwrite: false,
   naming: 'original',
@@ -191,14 +249,21 @@ const POSITIVE = [
   'maxFileSize',
   'maxPayload',
   'maxCommandLength',
+  'maxJsonDepth',
   'maxUploadsPerClient',
   'maxUploads',
   'maxConnectionsPerClient',
   'maxConnections',
+  'maxConnectionRatePerClient',
+  'connectionBurstPerClient',
   'idleTimeout',
+  'heartbeatInterval',
   'handshakeTimeout',
   'authTimeout',
   'partialExpiry',
+  'maxAuthFailures',
+  'authBackoff',
+  'maxAuthBackoff',
   'maxWindow',
   'maxChunk',
 ] as const;
@@ -236,7 +301,7 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     }
   }
   // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
-  for (const key of ['idleTimeout', 'handshakeTimeout', 'authTimeout'] as const) {
+  for (const key of ['idleTimeout', 'heartbeatInterval', 'handshakeTimeout', 'authTimeout'] as const) {
     if (resolved[key] > 2 ** 31 - 1) {
       throw new RangeError(`The "${key}" option must be at most ${2 ** 31 - 1} ms; got ${resolved[key]}.`);
     }
@@ -245,6 +310,12 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     throw new RangeError(
       `The "minFreeSpace" option must be a number of bytes, 0 or more; got ${String(resolved.minFreeSpace)}.`,
     );
+  }
+  if (
+    resolved.fileMode !== undefined &&
+    !(Number.isInteger(resolved.fileMode) && resolved.fileMode >= 0 && resolved.fileMode <= 0o777)
+  ) {
+    throw new RangeError(`The "fileMode" option must be from 0 to 0o777; got ${String(resolved.fileMode)}.`);
   }
   if (resolved.naming !== 'original' && resolved.naming !== 'sha256') {
     throw new TypeError(
@@ -265,6 +336,28 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     (!Array.isArray(resolved.allowedOrigins) || !resolved.allowedOrigins.every((o) => typeof o === 'string'))
   ) {
     throw new TypeError('The "allowedOrigins" option must be an array of origin strings.');
+  }
+  if (resolved.trustProxy !== undefined) compileTrust(resolved.trustProxy);
+  if (
+    resolved.forwardedHeader !== undefined &&
+    resolved.forwardedHeader !== 'x-forwarded-for' &&
+    resolved.forwardedHeader !== 'forwarded'
+  ) {
+    throw new TypeError('The "forwardedHeader" option must be "x-forwarded-for" or "forwarded".');
+  }
+  if (
+    resolved.metricsToken !== undefined &&
+    (typeof resolved.metricsToken !== 'string' || resolved.metricsToken === '')
+  ) {
+    throw new TypeError('The "metricsToken" option must be a non-empty string.');
+  }
+  if (
+    resolved.metricsPort !== undefined &&
+    !(Number.isInteger(resolved.metricsPort) && resolved.metricsPort >= 0 && resolved.metricsPort < 65536)
+  ) {
+    throw new RangeError(
+      `The "metricsPort" option must be an integer from 0 to 65535; got ${String(resolved.metricsPort)}.`,
+    );
   }
   if (
     resolved.port !== undefined &&

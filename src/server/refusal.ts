@@ -14,6 +14,21 @@ export interface RefusalDetail {
   retryAfter?: number;
 }
 
+/**
+ * Thrown by an access hook that cannot decide now (e.g. the password hashing queue is full): the client is
+ * answered with the detail's code and `retryAfter` instead of a 401.
+ */
+export class RefusalError extends Error {
+  readonly refusal: RefusalDetail;
+
+  /** @param refusal - the code, message and retryAfter to answer with */
+  constructor(refusal: RefusalDetail) {
+    super(refusal.message);
+    this.name = 'RefusalError';
+    this.refusal = refusal;
+  }
+}
+
 /** How a refusal ends, besides its answer. */
 export interface RefusalOptions {
   /** Milliseconds the client should wait before it retries (409/429/503). */

@@ -1,19 +1,17 @@
 /**
  * Finding what a v2 STOR's `resume` id names: a partial upload to continue (taken for this connection), a
  * committed upload whose FIN answer was lost, or nothing the client may have — then the refusal to send.
- * Ownership, the grace for a previous connection still letting go, and the 409 for an upload held by a live
- * connection are decided here, not in the session.
+ * Ownership, the takeover of an upload another connection holds (the owner's newer connection wins, see
+ * upload-holders.ts), and the 409 when that connection does not let go in time are decided here, not in the
+ * session.
  */
 import { Status } from '../protocol/index.ts';
 import { Refusal } from './refusal.ts';
-import type { UploadRecords } from './upload-records.ts';
-import type { CompletedUpload, PartialUpload, UploadStore } from './stores/store.ts';
+import type { SessionServices } from './session-events.ts';
+import type { CompletedUpload, PartialUpload } from './stores/store.ts';
 
-// What a client that found its upload held by another connection is told to wait before it retries.
+// What a client whose upload another connection did not let go of is told to wait before it retries.
 export const HELD_RETRY_AFTER = 1000;
-// How long a resume waits for the upload's previous connection to let go before answering 409.
-export const HELD_GRACE = 1000;
-const HELD_POLL = 20;
 
 /** The resume a STOR asks for. */
 export interface ResumeRequest {
@@ -37,19 +35,18 @@ const CLOSED: ResumeOutcome = { kind: 'closed' };
 
 /**
  * Looks the id up. A partial upload found is held for this connection before this returns, so that a second
- * connection cannot take it during the admission's awaits; the caller releases it if the STOR goes no
- * further.
+ * connection cannot take it during the admission's awaits (the caller registers itself as its holder, and
+ * releases it if the STOR goes no further). One held by another connection is taken over: that
+ * connection is closed, and its upload taken once its session let go (bounded by the registry's wait, then
+ * 409).
  *
- * @param store - where partial uploads are opened
- * @param records - the server's records of committed uploads
+ * @param services - where partial uploads are opened (`store`), the server's records of committed uploads
+ *   (`records`) and its registry of which connection holds which upload (`holders`)
  * @param request - the id, the declared size, who asks
  * @returns the outcome
  */
-export async function findResume(
-  store: UploadStore,
-  records: UploadRecords,
-  request: ResumeRequest,
-): Promise<ResumeOutcome> {
+export async function findResume(services: SessionServices, request: ResumeRequest): Promise<ResumeOutcome> {
+  const { store, records, holders } = services;
   const { id, size, owner } = request;
   const found = await store.open?.(id);
   if (request.closed()) return CLOSED;
@@ -65,11 +62,8 @@ export async function findResume(
     return { kind: 'refused', refusal: new Refusal('STOR', Status.notFound, UNKNOWN, { keepOpen: true }) };
   }
   if (found.owner !== null && found.owner !== owner) return refused(Status.forbidden, NOT_YOURS);
-  // A client that reconnects at once often finds its old connection's close still queued on the server:
-  // give that release a moment before calling the upload taken.
-  for (let waited = 0; found.held && waited < HELD_GRACE; waited += HELD_POLL) {
-    await new Promise((resolve) => setTimeout(resolve, HELD_POLL));
-  }
+  // The owner resuming: the newer connection wins, the old one (often dead without a FIN) is closed.
+  if (found.held) await holders.takeOver(found, request.closed);
   if (request.closed()) return CLOSED;
   if (found.held) {
     return {

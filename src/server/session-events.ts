@@ -1,9 +1,12 @@
 /**
  * The contract between a session and its server: what a session reports (a file stored, a failure, an
- * authenticated user), what it asks (admission of each STOR) and what it shares with the other sessions of
- * the server (the store, the server's records). The server's ConnectionGuard implements the events.
+ * authenticated user, how an AUTH ended for the throttle), what it asks (admission of each STOR, whether an
+ * AUTH may be tried now) and what it shares with the other sessions of the server (the store, the server's
+ * records, the holders of resumable uploads). The server's ConnectionGuard implements the events.
  */
+import type { RefusalDetail } from './refusal.ts';
 import type { UploadStore } from './stores/store.ts';
+import type { UploadHolders } from './upload-holders.ts';
 import type { UploadRecords } from './upload-records.ts';
 
 /** What the server learns when a file is in its final place. */
@@ -39,6 +42,10 @@ export interface SessionEvents {
   admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
   /** AUTH was accepted, for this user (the hook's `user`, else the login). */
   authenticated?(user: string | undefined): void;
+  /** Asked before an AUTH's credentials are checked: a refusal (429 while throttled) is answered instead. */
+  authAttempt?(login: string | undefined): RefusalDetail | undefined;
+  /** An AUTH's credentials were checked: accepted, refused, or undefined when the hook could not decide. */
+  authResult?(login: string | undefined, accepted: boolean | undefined): void;
   /** The client was already let in at the HTTP upgrade: no AUTH needed. */
   readonly preAuthenticated?: boolean;
 }
@@ -49,4 +56,6 @@ export interface SessionServices {
   store: UploadStore;
   /** The server's records of committed uploads and of its sweeps. */
   records: UploadRecords;
+  /** Which connection holds which resumable upload, for a takeover by a newer connection. */
+  holders: UploadHolders;
 }

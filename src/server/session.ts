@@ -2,21 +2,20 @@
  * One client connection of the upload server: reads its messages one at a time, in order, and dispatches
  * each to the handler of its command. What the connection is doing lives in its state machine
  * (session-state.ts); what an upload agreed in its agreement (agreement.ts, over the protocol's terms);
- * socket reading is paced by backpressure.ts; a resume is looked up by resume.ts; every "no" is a
- * {@link Refusal}, sent in one place.
+ * socket reading is paced by backpressure.ts; a resume is looked up (and a held upload taken over) by
+ * resume.ts; an AUTH is decided by session-auth.ts; v1 base64 frames are decoded in slices by
+ * base64-frames.ts; every "no" is a {@link Refusal}, sent in one place.
  *
  * Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after the chunk is written;
  * the last answer only after the file is committed. Protocol v2 (offered inside STOR, see
  * docs/protocol.md): a window of chunks, acks with the offset, resume by id, FIN with a SHA-256 checked
  * before the commit, ABOR.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
   formatAnswer,
-  isBase64,
   looksLikeCommand,
   parseCommand,
   PROTOCOL_V2,
@@ -33,14 +32,16 @@ import {
 } from '../protocol/index.ts';
 import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
+import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import { Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
+import { decideAuth } from './session-auth.ts';
 import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
-import type { CompletedUpload, PartialUpload, UploadStore } from './stores/store.ts';
-import type { UploadRecords } from './upload-records.ts';
+import type { CompletedUpload, PartialUpload } from './stores/store.ts';
+import type { UploadHolder } from './upload-holders.ts';
 import type { SessionEvents, SessionServices } from './session-events.ts';
 
 /** One client connection. */
@@ -55,8 +56,11 @@ export class UploadSession {
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
   readonly #options: ResolvedOptions;
-  readonly #store: UploadStore;
-  readonly #records: UploadRecords;
+  /** The store, the upload records and the upload holders, shared with the server's other sessions. */
+  readonly #services: SessionServices;
+  readonly #isClosed = (): boolean => this.#machine.closed;
+  /** This connection as the holder of its resumable upload: how a newer resume of it closes this one. */
+  readonly #holder: UploadHolder = { evict: () => this.#evict() };
   readonly #events: SessionEvents;
 
   constructor(
@@ -69,8 +73,7 @@ export class UploadSession {
     this.#socket = socket;
     this.#request = request;
     this.#options = options;
-    this.#store = services.store;
-    this.#records = services.records;
+    this.#services = services;
     this.#events = events;
     this.#backpressure = new Backpressure(socket);
     this.#authenticated = events.preAuthenticated === true;
@@ -79,7 +82,7 @@ export class UploadSession {
     // ws reports protocol violations (oversized frames, bad UTF-8) here and closes the socket itself.
     socket.on('error', () => undefined);
     this.#armIdleTimer();
-    this.#records.sweep(Date.now());
+    this.#services.records.sweep(Date.now());
   }
 
   #enqueue(data: Buffer, isBinary: boolean): void {
@@ -100,10 +103,11 @@ export class UploadSession {
       if (data.byteLength === 0) return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
     if (isBinary) return this.#handleBinary(data);
-    const text = data.toString('utf8');
     const upload = this.#machine.upload;
-    if (upload && !looksLikeCommand(text)) return this.#handleBase64(upload, text);
-    const parsed = parseCommand(text, this.#options.maxCommandLength);
+    // A data frame may be megabytes: only its start is looked at to tell it from a command.
+    if (upload && !looksLikeCommand(data.toString('utf8', 0, 16))) return this.#handleBase64(upload, data);
+    const text = data.toString('utf8');
+    const parsed = parseCommand(text, this.#options.maxCommandLength, this.#options.maxJsonDepth);
     if (!parsed.ok) {
       const type = answerTypeFor(text, upload !== undefined);
       return this.#refuse(new Refusal(type, parsed.error.status, parsed.error.message));
@@ -123,30 +127,12 @@ export class UploadSession {
     // The 2012 client sends AUTH whenever its caller passes credentials: without a check configured, accept.
     if (!authenticate)
       return this.#answer({ type: 'AUTH', code: Status.ok, message: 'No authentication required' });
-    let decision: unknown;
-    try {
-      const { login, password, token } = auth;
-      decision = await authenticate({ login, password, token }, this.#request);
-    } catch {
-      decision = false;
-    }
-    if (this.#machine.closed) return;
-    const user = (decision as { user?: unknown } | null)?.user;
-    // Only an explicit yes lets a client in: a hook that returns a truthy non-answer has a bug.
-    if (decision !== true && typeof user !== 'string') {
-      return this.#refuse(new Refusal('AUTH', Status.unauthorized, 'Authentication failed.'));
-    }
+    const outcome = await decideAuth(auth, authenticate, this.#request, this.#events, this.#isClosed);
+    if (outcome.kind === 'closed') return;
+    if (outcome.kind === 'refused') return this.#refuse(outcome.refusal);
     this.#authenticated = true;
-    // The identity resumable uploads are bound to: the hook's user, else the login; a token only as its hash.
-    this.#owner =
-      typeof user === 'string'
-        ? `user:${user}`
-        : auth.login !== undefined
-          ? `login:${auth.login}`
-          : `token:${createHash('sha256')
-              .update(auth.token ?? '')
-              .digest('base64url')}`;
-    this.#events.authenticated?.(typeof user === 'string' ? user : auth.login);
+    this.#owner = outcome.owner;
+    this.#events.authenticated?.(outcome.user);
     this.#answer({ type: 'AUTH', code: Status.ok, message: 'Authenticated' });
   }
 
@@ -168,16 +154,13 @@ export class UploadSession {
     }
     let partial: PartialUpload | undefined;
     if (offer?.resume) {
-      const found = await findResume(this.#store, this.#records, {
-        id: offer.resume,
-        size: stor.size,
-        owner: this.#owner,
-        closed: () => this.#machine.closed,
-      });
+      const request = { id: offer.resume, size: stor.size, owner: this.#owner, closed: this.#isClosed };
+      const found = await findResume(this.#services, request);
       if (found.kind === 'closed') return;
       if (found.kind === 'refused') return this.#refuse(found.refusal);
       if (found.kind === 'stored') return this.#answerStored(offer.resume, found.record, offer);
       partial = found.partial;
+      this.#services.holders.claim(partial.id, this.#holder);
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
     const filename = sanitizeFilename(stor.filename);
@@ -196,8 +179,8 @@ export class UploadSession {
     }
     if (!partial) {
       const { folder } = admission;
-      const resumable = offer && this.#store.open;
-      partial = await this.#store.create({
+      const resumable = offer && this.#services.store.open;
+      partial = await this.#services.store.create({
         filename,
         size: stor.size,
         ...(folder !== undefined ? { folder } : {}),
@@ -206,7 +189,7 @@ export class UploadSession {
         sha256: offer?.checksum.includes('sha256') ?? false,
       });
       if (this.#machine.closed) return offer ? partial.release() : partial.discard();
-      if (offer) partial.hold();
+      if (offer) this.#services.holders.hold(partial, this.#holder);
     }
     const agreement = offer
       ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt))
@@ -287,7 +270,7 @@ export class UploadSession {
       expiresAt: Date.now() + this.#options.partialExpiry,
     };
     // Kept before the answer, so that an answer lost in a crash is still recoverable after the restart.
-    await this.#records.remember(id, record);
+    await this.#services.records.remember(id, record);
     if (this.#machine.closed) return;
     this.#answer(finAnswer(id, record));
   }
@@ -303,7 +286,7 @@ export class UploadSession {
       const message = 'ABOR of another upload in the middle of the data.';
       return this.#refuse(new Refusal('ABOR', Status.badRequest, message));
     }
-    const found = abor.id === undefined ? undefined : await this.#store.open?.(abor.id);
+    const found = abor.id === undefined ? undefined : await this.#services.store.open?.(abor.id);
     if (this.#machine.closed) return;
     if (!found) return this.#answer({ type: 'ABOR', code: Status.notFound, message: 'Unknown upload id.' });
     if (found.owner !== null && found.owner !== this.#owner) {
@@ -326,15 +309,18 @@ export class UploadSession {
     return this.#handleChunk(upload, data);
   }
 
-  async #handleBase64(upload: ReceivingUpload, text: string): Promise<void> {
+  async #handleBase64(upload: ReceivingUpload, frame: Buffer): Promise<void> {
     if (upload.agreement.terms.encoding !== 'base64') {
       const message = 'Text frame received, but STOR declared type "binary".';
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    if (!isBase64(text)) {
+    // Checked and decoded in slices, yielding between them (base64-frames.ts).
+    const chunk = await decodeBase64Frame(frame);
+    if (this.#machine.closed) return;
+    if (!chunk) {
       return this.#refuse(new Refusal('DATA', Status.badRequest, 'The data frame is not valid base64.'));
     }
-    return this.#handleChunk(upload, Buffer.from(text, 'base64'));
+    return this.#handleChunk(upload, chunk);
   }
 
   async #handleChunk(upload: ReceivingUpload, chunk: Buffer): Promise<void> {
@@ -411,10 +397,22 @@ export class UploadSession {
     if (this.#machine.closed) return;
     const upload = this.#machine.upload;
     this.#machine.to(CLOSED);
+    this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);
     if (!upload) return;
     if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
+  }
+
+  /**
+   * A newer connection took the upload over: answer nothing more, let go of the upload once the messages
+   * already received are written, and close (destroying the socket soon: the peer is often dead).
+   */
+  #evict(): void {
+    if (this.#machine.closed) return;
+    this.#socket.close(CloseCode.policy, 'Taken over by a newer connection');
+    setTimeout(() => this.#socket.terminate(), EVICT_GRACE).unref();
+    this.#handleClose();
   }
 
   /** Restarts the idle countdown; per message, so the one timer is refreshed rather than replaced. */
@@ -431,6 +429,9 @@ export class UploadSession {
     this.#idleTimer.unref();
   }
 }
+
+// How long a connection taken over gets to receive its close frame before its socket is destroyed.
+const EVICT_GRACE = 200;
 
 /** Which answer type a malformed command is refused under: its own command's, else DATA or ERROR. */
 function answerTypeFor(text: string, receiving: boolean): AnswerType {

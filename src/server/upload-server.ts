@@ -1,7 +1,9 @@
 /**
  * The upload server: the HTTP endpoint and its WebSocket upgrade (Origin, connection limits, the upgrade
- * hook), `/healthz` and `/metrics`, and shutdown. It owns what all its connections share — the tracked store
- * and the upload records — and starts one session (session.ts) with its guard per connection.
+ * hook and the authentication throttle, decided in upgrade-access.ts), the operational endpoints
+ * (operations.ts), static files (static-files.ts), and shutdown. It owns what all its connections share —
+ * the tracked store, the upload records, the holders of resumable uploads — and starts one session
+ * (session.ts) with its guard per connection.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -12,20 +14,23 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import path from 'node:path';
-import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { clientIp, originAllowed } from './access.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { ConnectionGuard, type GuardContext } from './connection-guard.ts';
 import { ClientLimits } from './limits.ts';
 import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
+import { Operations } from './operations.ts';
 import { PendingWork } from './pending-work.ts';
+import { staticHandler } from './static-files.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession } from './session.ts';
 import type { SessionServices, StoredFile } from './session-events.ts';
 import { FileStore } from './stores/file-store.ts';
+import { decideUpgrade } from './upgrade-access.ts';
 import type { UploadStore } from './stores/store.ts';
+import { UploadHolders } from './upload-holders.ts';
 import { UploadRecords } from './upload-records.ts';
 
 /** Events of an {@link UploadServer}. */
@@ -56,6 +61,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   readonly #work: PendingWork;
   /** What every session of this server shares: the tracked store and the server's upload records. */
   readonly #services: SessionServices;
+  /** @internal The operational endpoints and their own listener. */
+  readonly operations: Operations;
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createUploadServer} */
@@ -66,10 +73,19 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.#ownsServer = ownsServer;
     this.store =
       options.store ??
-      new FileStore({ dir: options.dir!, overwrite: options.overwrite, naming: options.naming });
+      new FileStore({
+        dir: options.dir!,
+        overwrite: options.overwrite,
+        naming: options.naming,
+        fileMode: options.fileMode,
+      });
     this.#work = new PendingWork(this.store);
     // Through the tracked store, so that keeping a record and sweeping also hold up a shutdown.
-    this.#services = { store: this.#work.store, records: new UploadRecords(this.#work.store) };
+    this.#services = {
+      store: this.#work.store,
+      records: new UploadRecords(this.#work.store),
+      holders: new UploadHolders(),
+    };
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
       connections: () => this.#limits.connections,
@@ -79,12 +95,21 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     this.#guardContext = {
       options,
       limits: this.#limits,
+      authThrottle: new AuthThrottle(options),
       metrics: this.#metrics,
       log: this.#log,
       diskDir: this.store instanceof FileStore ? this.store.dir : options.dir,
       emitStored: (file) => this.emit('stored', file),
       emitFailed: (info) => this.emit('failed', info),
     };
+    this.operations = new Operations({
+      options,
+      closing: () => this.#closing !== undefined,
+      counts: () => ({ connections: this.connections, activeUploads: this.activeUploads }),
+      diskDir: this.#guardContext.diskDir,
+      metricsText: () => this.metricsText(),
+      metricsContentType: () => this.metricsContentType,
+    });
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -133,30 +158,19 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
    */
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { options } = this;
-    const ip = clientIp(request);
+    const ip = clientIp(request, options.trustProxy, options.forwardedHeader);
     // Until ws takes the socket over, an error on it (a reset) must not become an uncaught exception.
     socket.on('error', () => socket.destroy());
     if (this.#closing) return this.#refuse(socket, ip, 503, 'shuttingDown', 5000);
     if (!originAllowed(request, options.allowedOrigins)) return this.#refuse(socket, ip, 403, 'origin');
     const busy = this.#limits.connect(ip);
     if (busy) return this.#refuse(socket, ip, busy.code, 'connectionLimit', busy.retryAfter);
-    let user: string | undefined;
-    if (options.authorizeUpgrade) {
-      let decision: unknown;
-      try {
-        decision = await options.authorizeUpgrade(request);
-      } catch {
-        decision = false;
-      }
-      const named = (decision as { user?: unknown } | null | undefined)?.user;
-      if (decision === true) user = '';
-      else if (typeof named === 'string') user = named;
-      // Undecided is fine only when AUTH can still decide.
-      else if (decision === false || !options.authenticate) {
-        this.#limits.disconnect(ip);
-        return this.#refuse(socket, ip, 401, 'unauthorized');
-      }
+    const access = await decideUpgrade(options, this.#guardContext.authThrottle, request, ip);
+    if (!access.ok) {
+      this.#limits.disconnect(ip);
+      return this.#refuse(socket, ip, access.status, access.reason, access.retryAfter);
     }
+    const user = access.user;
     if (this.#closing || socket.destroyed) {
       this.#limits.disconnect(ip);
       socket.destroy();
@@ -190,28 +204,9 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
   }
 
-  /** Answers `/healthz` and `/metrics`; false when the request is for another path. */
-  async handleOperationalRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
-    if (!this.options.metrics || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
-    const url = pathOf(request);
-    if (url === '/healthz') {
-      const status = this.#closing ? 'closing' : 'ok';
-      response
-        .writeHead(this.#closing ? 503 : 200, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        })
-        .end(JSON.stringify({ status, connections: this.connections, activeUploads: this.activeUploads }));
-      return true;
-    }
-    if (url === '/metrics') {
-      const text = await this.metricsText();
-      response
-        .writeHead(200, { 'content-type': this.metricsContentType, 'cache-control': 'no-store' })
-        .end(text);
-      return true;
-    }
-    return false;
+  /** Answers `/livez`, `/healthz`, `/readyz` and `/metrics` (see operations.ts); false for another path. */
+  handleOperationalRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    return this.operations.handle(request, response, 'main');
   }
 
   /** The port the HTTP server listens on. */
@@ -246,7 +241,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         clearTimeout(timer);
         if (this.#ownsServer) this.httpServer.closeAllConnections();
         // Sessions clean up after their close asynchronously: wait, so nothing half-done is left.
-        void Promise.all([httpClosed, this.#work.settled()]).then(() => resolve());
+        void Promise.all([httpClosed, this.#work.settled(), this.operations.close()]).then(() => resolve());
       });
     });
     return this.#closing;
@@ -262,10 +257,12 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
  */
 export async function createUploadServer(options: UploadServerOptions): Promise<UploadServer> {
   const resolved = resolveOptions(options);
-  const serveStatic = staticHandler(resolved);
+  const serveStatic = staticHandler(resolved.staticDir, resolved.staticMounts);
   if (resolved.server) {
     if (serveStatic) resolved.server.on('request', serveStatic);
-    return new UploadServer(resolved, resolved.server, false);
+    const attached = new UploadServer(resolved, resolved.server, false);
+    await attached.operations.listen();
+    return attached;
   }
   const httpServer = createServer(
     {
@@ -302,33 +299,15 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
       resolve();
     });
   });
+  await server.operations.listen().catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   return server;
 }
 
-function staticHandler(
-  options: ResolvedOptions,
-): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
-  const mounts = Object.entries(options.staticMounts ?? {}).map(
-    ([prefix, dir]) => [prefix.replace(/\/$/, ''), sirv(path.resolve(dir), { dev: true })] as const,
-  );
-  const root = options.staticDir ? sirv(path.resolve(options.staticDir), { dev: true }) : undefined;
-  if (!root && mounts.length === 0) return undefined;
-  return (request, response) => {
-    const notFound = () => {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-    };
-    const url = request.url ?? '/';
-    for (const [prefix, handler] of mounts) {
-      if (url === prefix || url.startsWith(prefix + '/')) {
-        request.url = url.slice(prefix.length) || '/';
-        return handler(request, response, notFound);
-      }
-    }
-    return root ? root(request, response, notFound) : notFound();
-  };
-}
-
 const STATUS_TEXT: Partial<Record<number, string>> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   429: 'Too Many Requests',

@@ -1,5 +1,6 @@
 // A TCP proxy between client and server for the resume and integrity tests: it can cut the connection when
-// the client-to-server stream reaches given byte counts, and flip one byte of that stream.
+// the client-to-server stream reaches given byte counts, flip one byte of that stream, and black-hole every
+// connection (bytes swallowed both ways, no FIN, no RST: a peer that vanished from the network).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -18,6 +19,9 @@ export class TcpProxy {
   /** How many cuts happened. */
   cuts = 0;
   connections = 0;
+  /** Bytes swallowed while black-holed, both ways. */
+  swallowed = 0;
+  #blackholed = false;
   readonly #server: Server;
   readonly #cutAt: number[];
   readonly #flipAt: number | undefined;
@@ -42,6 +46,11 @@ export class TcpProxy {
     return proxy;
   }
 
+  /** From now on nothing passes either way, and the sockets stay open as if the peer had vanished. */
+  blackhole(): void {
+    this.#blackholed = true;
+  }
+
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
   }
@@ -60,9 +69,16 @@ export class TcpProxy {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    upstream.on('data', (data: Buffer) => client.write(data));
+    upstream.on('data', (data: Buffer) => {
+      if (this.#blackholed) this.swallowed += data.length;
+      else client.write(data);
+    });
     client.on('data', (data: Buffer) => {
       if (dead) return;
+      if (this.#blackholed) {
+        this.swallowed += data.length;
+        return;
+      }
       let piece = data;
       const start = this.upstream;
       const next = this.#cutAt[0];

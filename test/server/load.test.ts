@@ -61,6 +61,7 @@ describe('load', () => {
     const env = await startServer({
       idleTimeout: 3000,
       maxConnectionsPerClient: 1000,
+      connectionBurstPerClient: 1000,
       maxUploadsPerClient: 200,
       maxUploads: 200,
     });
@@ -168,7 +169,12 @@ describe('load', () => {
 
   it('survives 1,000 connect/disconnect cycles and returns to its memory baseline', async (t: TestContext) => {
     // Every client here comes from 127.0.0.1: the per-client limits must not be what this test measures.
-    const env = await startServer({ maxConnectionsPerClient: 100, maxUploadsPerClient: 100 });
+    const env = await startServer({
+      maxConnectionsPerClient: 100,
+      maxUploadsPerClient: 100,
+      maxConnectionRatePerClient: 1e6,
+      connectionBurstPerClient: 1e6,
+    });
     try {
       const cycle = async (i: number) => {
         const peer = await Peer.connect(env.url);

@@ -356,7 +356,13 @@ describe('protocol v2 session', () => {
     });
     await partial.write(new Uint8Array([1, 2, 3]));
     await partial.commit();
-    assert.deepEqual(await partialFiles(dir), [`${partial.id}.json`], 'never a moment with neither on disk');
+    // Issue 15: the partial name stays (a second link to the stored data) until the record is written, so
+    // that a crash in between is recovered without storing the file twice.
+    assert.deepEqual(
+      (await partialFiles(dir)).sort(),
+      [`${partial.id}.json`, `${partial.id}.part`],
+      'never a moment with neither on disk',
+    );
     assert.equal(await store.open(partial.id), undefined, 'committed: no longer resumable');
     const record = {
       size: 3,
@@ -367,6 +373,7 @@ describe('protocol v2 session', () => {
     };
     await store.remember(partial.id, record);
     assert.deepEqual(await store.recall(partial.id), record);
+    assert.deepEqual(await partialFiles(dir), [`${partial.id}.json`]);
   });
 
   it('holds up a shutdown while the record of a committed upload is being kept', async () => {
@@ -428,14 +435,15 @@ describe('protocol v2 session', () => {
     assert.equal(fresh.code, 200);
   });
 
-  it('answers 409 with retryAfter while another live connection holds the upload', async () => {
+  it('lets a resume take over from another live connection: the newer wins, the older is closed (1008)', async () => {
+    // Issue 15: the id is the capability (no user here), and the old connection is often a dead one.
     started = await startServer();
     const holder = await connect(started.url);
     const answer = await holder.ask(stor('a.bin', 5000));
-    const thief = await connect(started.url);
-    const refused = await thief.ask(stor('a.bin', 5000, { resume: answer.id }));
-    assert.equal(refused.code, 409);
-    assert.equal(typeof refused.retryAfter, 'number');
+    const newer = await connect(started.url);
+    const resumed = await newer.ask(stor('a.bin', 5000, { resume: answer.id }));
+    assert.equal(resumed.code, 200);
+    assert.equal((await holder.waitClose()).code, 1008);
   });
 
   it('binds an upload to the authenticated user: another user gets 403', async () => {

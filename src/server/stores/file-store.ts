@@ -1,23 +1,23 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import {
-  mkdir,
-  open,
-  link,
-  readdir,
-  readFile,
-  rename,
-  unlink,
-  stat,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
+/**
+ * The local-filesystem {@link UploadStore}: partial data in `<dir>/.partial/<id>.part`, placed into
+ * `<dir>/<name>` by a crash-safe commit (file-commit.ts); resumable (protocol v2) partial uploads also get
+ * `<id>.json` with their name, size, owner and expiry (file-meta.ts), and keep it as the record of the
+ * committed upload afterwards. Owns opening, recovering after a restart, the records and the sweep.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { numberedName } from '../naming.ts';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
+import { crashPoint } from './crash-points.ts';
+import { openNoFollow, readMeta, writeMeta, type PartialMeta } from './file-meta.ts';
+import { FilePartialUpload, hashPrefix, type PartialUploadHost } from './file-partial-upload.ts';
 
 /** Folder inside the upload directory where partial uploads live until they are complete. */
 export const PARTIAL_DIR = '.partial';
+
+/** Default mode of stored files: readable and writable by the server's user only. */
+export const DEFAULT_FILE_MODE = 0o600;
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -31,39 +31,28 @@ export interface FileStoreOptions {
    * `original`.
    */
   naming?: 'original' | 'sha256';
-}
-
-/** What is persisted next to a resumable `.part` file as `<id>.json`, so that a restarted server can resume. */
-interface PartialMeta {
-  id: string;
-  filename: string;
-  size: number;
-  /** The sub-folder (one sanitised segment) the file lands in, or undefined for the upload folder itself. */
-  folder?: string;
-  owner: string | null;
-  ttl: number;
-  expiresAt: number;
-  /** False when nobody asked for a running SHA-256 (see `create`'s `sha256`): a restart then skips re-hashing. */
-  sha256?: boolean;
-  /** Set once committed: the upload is then only a record for {@link FileStore.recall}, no longer resumable. */
-  completed?: { filename: string; checksum?: string };
+  /** Permission bits of stored files (not subject to the umask). Default `0o600`. */
+  fileMode?: number;
 }
 
 // Resumable ids are capability tokens: 144 random bits, URL-safe, and safe as a file name.
 const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
-// A `<id>.json.tmp` older than this was left by a crash or a failed write: the sweep removes it.
-const STALE_TMP_AGE = 60 * 60 * 1000;
+// A leftover older than this (`<id>.json.tmp` or `.part.placing` from a crash, the `.part` of a v1 upload
+// whose process died) is swept.
+const STALE_AGE = 60 * 60 * 1000;
 
 /**
- * Stores uploads on the local filesystem: partial data in `<dir>/.partial/<id>.part`, moved into
- * `<dir>/<name>` only after an fsync, with `link()` so that an existing file is never replaced. Resumable
- * (protocol v2) partial uploads also get `<id>.json` with their name, size, owner and expiry; their offset is
- * the length of the `.part` file, since every byte before it was written in order.
+ * Stores uploads on the local filesystem. Nothing inside the upload folder is followed if it is a symlink:
+ * the partial folder and per-user folders must be real folders, and files are opened with `O_NOFOLLOW`.
  */
-export class FileStore implements UploadStore {
+export class FileStore implements UploadStore, PartialUploadHost {
   readonly dir: string;
-  readonly #overwrite: boolean;
-  readonly #naming: 'original' | 'sha256';
+  /** @internal */
+  readonly overwrite: boolean;
+  /** @internal */
+  readonly naming: 'original' | 'sha256';
+  /** @internal */
+  readonly fileMode: number;
   readonly #partialDir: string;
   /** Partial uploads this process has open, by id: a reconnecting client gets the same object (and hash). */
   readonly #live = new Map<string, FilePartialUpload>();
@@ -73,16 +62,25 @@ export class FileStore implements UploadStore {
    */
   readonly #expiries = new Map<string, number>();
   #sweeping: Promise<number> | undefined;
+  /**
+   * Committed by this process, their record not yet written: no longer resumable, though their `.part`
+   * is still there (a restart, which forgets this, recovers them as placed).
+   */
+  readonly #committed = new Set<string>();
   /** Loads in progress, so that two connections resuming at once share one re-hash and one object. */
   readonly #loading = new Map<string, Promise<FilePartialUpload | undefined>>();
   #ready: Promise<unknown> | undefined;
 
-  /** @param options - the folder, overwrite policy and naming */
+  /** @param options - the folder, overwrite policy, naming and file mode */
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
     this.#partialDir = path.join(this.dir, PARTIAL_DIR);
-    this.#overwrite = options.overwrite ?? false;
-    this.#naming = options.naming ?? 'original';
+    this.overwrite = options.overwrite ?? false;
+    this.naming = options.naming ?? 'original';
+    this.fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
+    if (!Number.isInteger(this.fileMode) || this.fileMode < 0 || this.fileMode > 0o777) {
+      throw new RangeError(`The file mode must be from 0 to 0o777; got ${String(options.fileMode)}.`);
+    }
   }
 
   /** @inheritdoc */
@@ -97,8 +95,8 @@ export class FileStore implements UploadStore {
     this.targetDir(request.folder);
     const { resumable } = request;
     const id = resumable ? `u_${randomBytes(18).toString('base64url')}` : randomBytes(12).toString('hex');
-    const partPath = path.join(this.#partialDir, `${id}.part`);
-    const handle = await open(partPath, 'wx', 0o600);
+    // O_EXCL: never opens an existing file, nor a symlink planted under the name.
+    const handle = await open(this.partPath(id), 'wx', 0o600);
     const meta: PartialMeta = {
       id,
       filename: request.filename,
@@ -110,7 +108,7 @@ export class FileStore implements UploadStore {
       ...(request.sha256 === false ? { sha256: false } : {}),
     };
     // Content naming needs the digest whatever the session asked for.
-    const running = request.sha256 !== false || this.#naming === 'sha256';
+    const running = request.sha256 !== false || this.naming === 'sha256';
     const upload = new FilePartialUpload(
       this,
       meta,
@@ -128,16 +126,18 @@ export class FileStore implements UploadStore {
 
   #ensurePartialDir(): Promise<unknown> {
     // A failed mkdir (full disk, permissions) must not stick: the next upload tries again.
-    this.#ready ??= mkdir(this.#partialDir, { recursive: true }).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
+    this.#ready ??= mkdir(this.#partialDir, { recursive: true })
+      .then(() => assertRealDir(this.#partialDir))
+      .catch((error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      });
     return this.#ready;
   }
 
   /** @inheritdoc */
   async open(id: string): Promise<PartialUpload | undefined> {
-    if (!RESUMABLE_ID_RE.test(id)) return undefined;
+    if (!RESUMABLE_ID_RE.test(id) || this.#committed.has(id)) return undefined;
     const live = this.#live.get(id);
     const upload = live ?? (await this.#load(id));
     if (!upload || upload.expiresAt < Date.now()) return undefined;
@@ -153,27 +153,30 @@ export class FileStore implements UploadStore {
     return loading;
   }
 
+  /**
+   * Recovers a partial upload after a restart. One whose commit had placed the file but not yet written
+   * the record comes back complete, with its placement: committing it again links nothing new.
+   */
   async #read(id: string): Promise<FilePartialUpload | undefined> {
-    let meta: PartialMeta;
-    try {
-      meta = JSON.parse(await readFile(path.join(this.#partialDir, `${id}.json`), 'utf8')) as PartialMeta;
-    } catch {
+    const meta = await readMeta(this.metaPath(id));
+    if (!meta || meta.id !== id || typeof meta.size !== 'number' || typeof meta.filename !== 'string')
+      return undefined;
+    if (meta.completed) {
+      // The record was written and the crash came before the partial name went: finish that now.
+      await unlink(this.partPath(id)).catch(() => undefined);
       return undefined;
     }
-    if (meta.id !== id || typeof meta.size !== 'number' || typeof meta.filename !== 'string')
-      return undefined;
-    if (meta.completed) return undefined;
     try {
       this.targetDir(meta.folder);
     } catch {
       return undefined;
     }
-    const partPath = path.join(this.#partialDir, `${id}.part`);
-    const handle = await open(partPath, 'r+').catch(() => undefined);
+    const partPath = this.partPath(id);
+    const handle = await openNoFollow(partPath, constants.O_RDWR).catch(() => undefined);
     if (!handle) return undefined;
     // Bytes past the declared size cannot be part of the file: a crash cannot have written them in order.
     const offset = Math.min((await handle.stat()).size, meta.size);
-    const running = meta.sha256 !== false || this.#naming === 'sha256';
+    const running = meta.sha256 !== false || this.naming === 'sha256';
     const hash = running ? await hashPrefix(partPath, offset) : undefined;
     const upload = new FilePartialUpload(this, meta, handle, offset, hash, true);
     this.#live.set(id, upload);
@@ -182,7 +185,8 @@ export class FileStore implements UploadStore {
 
   /**
    * @inheritdoc
-   * Kept as `<id>.json` in the partial folder (written aside, then renamed), swept by {@link FileStore.expire}.
+   * Kept as `<id>.json` in the partial folder, written durably in place of the partial upload's metadata;
+   * only then does the partial file's own name go (the final name links the same data).
    */
   async remember(id: string, record: CompletedUpload): Promise<void> {
     if (!RESUMABLE_ID_RE.test(id)) return;
@@ -199,20 +203,19 @@ export class FileStore implements UploadStore {
       },
     };
     await this.#ensurePartialDir();
-    await this.writeMeta(meta);
+    await this.writeMeta(meta, true);
+    crashPoint('record-written');
+    await unlink(this.partPath(id)).catch(() => undefined);
+    this.#committed.delete(id);
+    crashPoint('part-removed');
   }
 
   /** @inheritdoc */
   async recall(id: string): Promise<CompletedUpload | undefined> {
     if (!RESUMABLE_ID_RE.test(id)) return undefined;
-    let meta: PartialMeta;
-    try {
-      meta = JSON.parse(await readFile(this.metaPath(id), 'utf8')) as PartialMeta;
-    } catch {
-      return undefined;
-    }
-    const completed = meta.completed;
-    if (meta.id !== id || !completed || typeof completed.filename !== 'string') return undefined;
+    const meta = await readMeta(this.metaPath(id));
+    const completed = meta?.completed;
+    if (!meta || meta.id !== id || !completed || typeof completed.filename !== 'string') return undefined;
     if (typeof meta.size !== 'number' || !(meta.expiresAt >= Date.now())) return undefined;
     return {
       size: meta.size,
@@ -236,16 +239,18 @@ export class FileStore implements UploadStore {
     } catch {
       return 0;
     }
+    const records = new Set(names.filter((name) => name.endsWith('.json')));
     let expired = 0;
     for (const name of names) {
-      if (name.endsWith('.json.tmp')) {
-        // Left by a crash or a failed write between writing a record aside and renaming it.
-        const file = path.join(this.#partialDir, name);
-        const stale = await stat(file).then(
-          (s) => s.mtimeMs < now - STALE_TMP_AGE,
-          () => false,
-        );
-        if (stale) await unlink(file).catch(() => undefined);
+      if (name.endsWith('.json.tmp') || name.endsWith('.part.placing')) {
+        // Left by a crash or a failed write between writing aside and renaming.
+        await this.#removeIfStale(name, now);
+        continue;
+      }
+      if (name.endsWith('.part')) {
+        // The partial file of a v1 upload whose process died: nobody can come back for it.
+        const id = name.slice(0, -'.part'.length);
+        if (!records.has(`${id}.json`) && !this.#live.has(id)) await this.#removeIfStale(name, now);
         continue;
       }
       if (!name.endsWith('.json')) continue;
@@ -254,13 +259,8 @@ export class FileStore implements UploadStore {
       if (live?.held) continue;
       let expiresAt = live?.expiresAt ?? this.#expiries.get(id);
       if (expiresAt === undefined) {
-        try {
-          expiresAt = (JSON.parse(await readFile(path.join(this.#partialDir, name), 'utf8')) as PartialMeta)
-            .expiresAt;
-          if (typeof expiresAt === 'number') this.#expiries.set(id, expiresAt);
-        } catch {
-          expiresAt = 0;
-        }
+        expiresAt = (await readMeta(path.join(this.#partialDir, name)))?.expiresAt ?? 0;
+        if (typeof expiresAt === 'number') this.#expiries.set(id, expiresAt);
       }
       if (!(expiresAt < now)) continue;
       if (live) await live.discard();
@@ -268,6 +268,15 @@ export class FileStore implements UploadStore {
       expired += 1;
     }
     return expired;
+  }
+
+  async #removeIfStale(name: string, now: number): Promise<void> {
+    const file = path.join(this.#partialDir, name);
+    const stale = await lstat(file).then(
+      (s) => s.mtimeMs < now - STALE_AGE,
+      () => false,
+    );
+    if (stale) await unlink(file).catch(() => undefined);
   }
 
   /**
@@ -283,8 +292,14 @@ export class FileStore implements UploadStore {
   }
 
   /** @internal */
-  get naming(): 'original' | 'sha256' {
-    return this.#naming;
+  async ensureTargetDir(folder: string | undefined): Promise<string> {
+    const dir = this.targetDir(folder);
+    if (folder) {
+      await mkdir(dir, { recursive: true });
+      // A symlink planted as a user's folder would carry the file out of the upload folder.
+      await assertRealDir(dir);
+    }
+    return dir;
   }
 
   /** @internal */
@@ -298,210 +313,32 @@ export class FileStore implements UploadStore {
   }
 
   /** @internal */
-  forget(id: string): void {
+  forget(id: string, committed = false): void {
     this.#live.delete(id);
+    if (committed) this.#committed.add(id);
   }
 
-  /** @internal Writes `<id>.json` aside then renames it, so that a crash never leaves half a JSON file. */
-  async writeMeta(meta: PartialMeta): Promise<void> {
-    const file = this.metaPath(meta.id);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
-    await rename(tmp, file);
+  /** @internal Writes `<id>.json` aside then renames it (durably for the commit's records). */
+  async writeMeta(meta: PartialMeta, durable = false): Promise<void> {
+    await writeMeta(this.metaPath(meta.id), meta, durable);
     this.#expiries.set(meta.id, meta.expiresAt);
   }
 
   /** @internal */
   async removeFiles(id: string): Promise<void> {
     this.#expiries.delete(id);
+    this.#committed.delete(id);
     await unlink(this.partPath(id)).catch(() => undefined);
     await unlink(this.metaPath(id)).catch(() => undefined);
   }
-
-  /** @internal */
-  async place(partPath: string, filename: string, dir: string): Promise<string> {
-    if (this.#overwrite) {
-      await rename(partPath, path.join(dir, filename));
-      return filename;
-    }
-    // link() fails with EEXIST instead of replacing: the check and the move are one atomic step.
-    for (let n = 0; n < 1000; n++) {
-      const name = numberedName(filename, n);
-      try {
-        await link(partPath, path.join(dir, name));
-        await unlink(partPath);
-        return name;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    const name = numberedName(filename, Date.now());
-    await link(partPath, path.join(dir, name));
-    await unlink(partPath);
-    return name;
-  }
-
-  /** @internal Content naming: the same name means the same content, so an existing file is this one. */
-  async placeByContent(partPath: string, filename: string, dir: string, digest: string): Promise<string> {
-    const ext = path.extname(filename).toLowerCase();
-    const name = digest + (ext.length <= 16 ? ext : '');
-    try {
-      await link(partPath, path.join(dir, name));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    await unlink(partPath);
-    return name;
-  }
 }
 
-class FilePartialUpload implements PartialUpload {
-  #offset: number;
-  #handle: FileHandle | undefined;
-  /** The running SHA-256 of [0, offset), or undefined until somebody asks for it (then read from the file). */
-  #hash: Hash | undefined;
-  #held = false;
-  #expiresAt: number;
-  readonly #store: FileStore;
-  readonly #meta: PartialMeta;
-  readonly #resumable: boolean;
-
-  constructor(
-    store: FileStore,
-    meta: PartialMeta,
-    handle: FileHandle,
-    offset: number,
-    hash: Hash | undefined,
-    resumable: boolean,
-  ) {
-    this.#store = store;
-    this.#meta = meta;
-    this.#handle = handle;
-    this.#offset = offset;
-    this.#hash = hash;
-    this.#resumable = resumable;
-    this.#expiresAt = meta.expiresAt;
-  }
-
-  get id(): string {
-    return this.#meta.id;
-  }
-
-  get size(): number {
-    return this.#meta.size;
-  }
-
-  get filename(): string {
-    return this.#meta.filename;
-  }
-
-  get owner(): string | null {
-    return this.#meta.owner;
-  }
-
-  get offset(): number {
-    return this.#offset;
-  }
-
-  get expiresAt(): number {
-    return this.#expiresAt;
-  }
-
-  get held(): boolean {
-    return this.#held;
-  }
-
-  hold(): void {
-    this.#held = true;
-  }
-
-  async release(): Promise<void> {
-    this.#held = false;
-    if (!this.#resumable || !this.#handle) return;
-    this.#expiresAt = Date.now() + this.#meta.ttl;
-    await this.saveMeta();
-  }
-
-  /** @internal */
-  async saveMeta(): Promise<void> {
-    await this.#store.writeMeta({ ...this.#meta, expiresAt: this.#expiresAt });
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#handle) throw new Error('The partial upload is closed.');
-    let written = 0;
-    while (written < chunk.byteLength) {
-      const { bytesWritten } = await this.#handle.write(
-        chunk,
-        written,
-        chunk.byteLength - written,
-        this.#offset,
-      );
-      written += bytesWritten;
-      this.#offset += bytesWritten;
-    }
-    this.#hash?.update(chunk);
-  }
-
-  async sha256(): Promise<Uint8Array> {
-    return (await this.#runningHash()).copy().digest();
-  }
-
-  /** The running hash, started from the bytes already written when it was not kept while writing. */
-  async #runningHash(): Promise<Hash> {
-    this.#hash ??= await hashPrefix(this.#store.partPath(this.id), this.#offset);
-    return this.#hash;
-  }
-
-  async commit(): Promise<string> {
-    if (!this.#handle) throw new Error('The partial upload is closed.');
-    const digest = this.#store.naming === 'sha256' ? (await this.#runningHash()).copy().digest('hex') : '';
-    await this.#handle.sync();
-    await this.#handle.close();
-    this.#handle = undefined;
-    const { folder, filename } = this.#meta;
-    const dir = this.#store.targetDir(folder);
-    if (folder) await mkdir(dir, { recursive: true });
-    const partPath = this.#store.partPath(this.id);
-    const name =
-      this.#store.naming === 'sha256'
-        ? await this.#store.placeByContent(partPath, filename, dir, digest)
-        : await this.#store.place(partPath, filename, dir);
-    this.#store.forget(this.id);
-    // A resumable upload's `<id>.json` stays: the session overwrites it with the record of the committed
-    // upload (FileStore.remember), so that no moment passes with neither on disk. Until then, or if that
-    // fails, it names no `.part` and cannot be resumed; the sweep removes it when it expires.
-    await syncDir(dir);
-    return folder ? `${folder}/${name}` : name;
-  }
-
-  async discard(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    this.#held = false;
-    this.#store.forget(this.id);
-    await handle?.close().catch(() => undefined);
-    await this.#store.removeFiles(this.id);
-  }
-}
-
-/** SHA-256 of the first `length` bytes of a file: how a restarted server recovers its digest state. */
-async function hashPrefix(file: string, length: number): Promise<Hash> {
-  const hash = createHash('sha256');
-  if (length === 0) return hash;
-  for await (const piece of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1 << 20 })) {
-    hash.update(piece as Buffer);
-  }
-  return hash;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // The rename is durable only once the directory entry is; some filesystems refuse fsync on a folder.
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    if ((await stat(dir)).isDirectory()) await handle.sync().catch(() => undefined);
-  } finally {
-    await handle.close();
+/** Refuses a folder that is a symlink (or not a folder): uploads never follow one inside the upload folder. */
+async function assertRealDir(dir: string): Promise<void> {
+  const stats = await lstat(dir);
+  if (!stats.isDirectory()) {
+    throw Object.assign(new Error(`Not a real folder (a symlink?): ${path.basename(dir)}`), {
+      code: 'ENOTDIR',
+    });
   }
 }

@@ -1,0 +1,155 @@
+// Silent drops and takeover (issue 15): a connection that dies without a FIN or RST, simulated by a TCP proxy
+// that black-holes both directions, must not keep its upload from being resumed. The heartbeat lets the
+// server notice the dead peer; a resume by the owner takes the upload over at once; either way the stored
+// file is the one the client sent, byte for byte.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { bytes, eventually, Peer, readStored, sha256, startServer, storedFiles } from './peer.ts';
+import type { UploadServerOptions } from '../../src/server/index.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const CHUNK = 16 * 1024;
+const storV2 = (filename: string, size: number, resume: string | null = null) =>
+  `STOR: ${JSON.stringify({
+    filename,
+    size,
+    type: 'binary',
+    v: 2,
+    ext: { binary: true, window: 1, fin: true, checksum: ['sha256'], resume },
+  })}`;
+const fin = (data: Buffer) =>
+  `FIN: ${JSON.stringify({ size: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('base64')}` })}`;
+
+async function start(options: Partial<UploadServerOptions> = {}) {
+  const env = await startServer(options);
+  cleanups.push(() => env.stop());
+  const proxy = await TcpProxy.start(env.server.port);
+  cleanups.push(() => proxy.close());
+  return { env, proxy, viaProxy: `ws://127.0.0.1:${proxy.port}/upload` };
+}
+
+/** Starts a v2 upload through `url` and sends `chunks` chunks of `data`, each acknowledged. */
+async function startUpload(url: string, name: string, data: Buffer, chunks: number) {
+  const peer = await Peer.connect(url);
+  cleanups.push(() => peer.socket.terminate());
+  const stor = await peer.ask(storV2(name, data.length));
+  assert.equal(stor.code, 200, JSON.stringify(stor));
+  for (let i = 0; i < chunks; i++) {
+    const answer = await peer.ask(data.subarray(i * CHUNK, (i + 1) * CHUNK));
+    assert.equal(answer.offset, (i + 1) * CHUNK);
+  }
+  return { peer, id: stor.id as string };
+}
+
+/** Resumes `id` on a new direct connection and sends the rest, then FIN. */
+async function finish(url: string, name: string, data: Buffer, id: string) {
+  const peer = await Peer.connect(url);
+  cleanups.push(() => peer.socket.terminate());
+  const stor = await peer.ask(storV2(name, data.length, id));
+  assert.equal(stor.code, 200, `resumed at once, not refused: ${JSON.stringify(stor)}`);
+  const offset = stor.offset as number;
+  for (let at = offset; at < data.length; at += CHUNK) {
+    assert.equal((await peer.ask(data.subarray(at, at + CHUNK))).code, 200);
+  }
+  const done = await peer.ask(fin(data));
+  assert.equal(done.code, 200, JSON.stringify(done));
+  return { offset, filename: done.filename as string, peer };
+}
+
+describe('takeover of a resumable upload', () => {
+  it('a resume by the owner takes over a black-holed connection at once; the old one is closed', async () => {
+    // A heartbeat far off: here only the takeover can free the upload.
+    const { env, proxy, viaProxy } = await start({ heartbeatInterval: 600_000 });
+    const data = bytes(10 * CHUNK + 123, 3);
+    const old = await startUpload(viaProxy, 'taken.bin', data, 4);
+    proxy.blackhole();
+    // The old connection's next chunk vanishes on the way: the server never sees it.
+    old.peer.socket.send(Buffer.alloc(CHUNK, 0xee));
+    assert.equal(env.server.connections, 1);
+    const { offset, filename } = await finish(env.url, 'taken.bin', data, old.id);
+    assert.equal(offset, 4 * CHUNK, 'the resume continues where the acknowledged data ended');
+    assert.equal(filename, 'taken.bin');
+    assert.equal(sha256(await readStored(env.dir, 'taken.bin')), sha256(data));
+    await eventually(() => env.server.connections === 1, 'the old connection to be closed', 5000);
+    assert.deepEqual(await storedFiles(env.dir), ['taken.bin']);
+  });
+
+  it('a live old connection is closed with 1008 and what it sends afterwards is not written', async () => {
+    const { env } = await start({ heartbeatInterval: 600_000 });
+    const data = bytes(6 * CHUNK, 5);
+    const old = await startUpload(env.url, 'live.bin', data, 2);
+    const newer = await Peer.connect(env.url);
+    cleanups.push(() => newer.socket.terminate());
+    const stor = await newer.ask(storV2('live.bin', data.length, old.id));
+    assert.equal(stor.code, 200, JSON.stringify(stor));
+    assert.equal(stor.offset, 2 * CHUNK);
+    const closed = await old.peer.waitClose(5000);
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /newer connection/);
+    // Whatever the old client still tries to send goes nowhere.
+    if (old.peer.socket.readyState === old.peer.socket.OPEN) old.peer.socket.send(Buffer.alloc(CHUNK, 0xee));
+    for (let at = 2 * CHUNK; at < data.length; at += CHUNK) {
+      assert.equal((await newer.ask(data.subarray(at, at + CHUNK))).code, 200);
+    }
+    assert.equal((await newer.ask(fin(data))).code, 200);
+    assert.equal(sha256(await readStored(env.dir, 'live.bin')), sha256(data));
+  });
+
+  it('another user cannot take an upload over (403), and its holder keeps it', async () => {
+    const users = new Map([
+      ['alice', 'a-secret'],
+      ['bob', 'b-secret'],
+    ]);
+    const { env } = await start({
+      heartbeatInterval: 600_000,
+      authenticate: ({ login, password }) =>
+        login !== undefined && users.get(login) === password ? { user: login } : false,
+    });
+    const data = bytes(4 * CHUNK, 9);
+    const alice = await Peer.connect(env.url);
+    cleanups.push(() => alice.socket.terminate());
+    assert.equal((await alice.ask('AUTH: {"login":"alice","password":"a-secret"}')).code, 200);
+    const stor = await alice.ask(storV2('mine.bin', data.length));
+    assert.equal((await alice.ask(data.subarray(0, CHUNK))).code, 200);
+    const bob = await Peer.connect(env.url);
+    cleanups.push(() => bob.socket.terminate());
+    assert.equal((await bob.ask('AUTH: {"login":"bob","password":"b-secret"}')).code, 200);
+    assert.equal((await bob.ask(storV2('mine.bin', data.length, stor.id as string))).code, 403);
+    for (let at = CHUNK; at < data.length; at += CHUNK) {
+      assert.equal((await alice.ask(data.subarray(at, at + CHUNK))).code, 200);
+    }
+    assert.equal((await alice.ask(fin(data))).code, 200);
+    assert.equal(sha256(await readStored(env.dir, 'mine.bin')), sha256(data));
+  });
+});
+
+describe('heartbeat', () => {
+  it('terminates a black-holed connection and releases its upload for a resume', async () => {
+    const { env, proxy, viaProxy } = await start({ heartbeatInterval: 100 });
+    const data = bytes(5 * CHUNK, 7);
+    const old = await startUpload(viaProxy, 'silent.bin', data, 3);
+    proxy.blackhole();
+    await eventually(() => env.server.connections === 0, 'the server to drop the silent peer', 10_000);
+    assert.ok(proxy.swallowed > 0, 'the server pinged into the black hole');
+    const { offset } = await finish(env.url, 'silent.bin', data, old.id);
+    assert.equal(offset, 3 * CHUNK);
+    assert.equal(sha256(await readStored(env.dir, 'silent.bin')), sha256(data));
+  });
+
+  it('keeps a quiet but live connection open across many intervals', async () => {
+    const { env } = await start({ heartbeatInterval: 50 });
+    const peer = await Peer.connect(env.url);
+    cleanups.push(() => peer.socket.terminate());
+    let pings = 0;
+    peer.socket.on('ping', () => (pings += 1));
+    await eventually(() => pings >= 10, 'ten pings to be answered', 10_000);
+    assert.equal(peer.closed, undefined);
+    assert.equal(env.server.connections, 1);
+  });
+});

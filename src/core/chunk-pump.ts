@@ -6,6 +6,7 @@
  */
 import type { TransferType } from '../protocol/index.ts';
 import { FileSource, type Chunk } from './file-source.ts';
+import { ByteCredit } from './credit.ts';
 import { ReadAhead } from './read-ahead.ts';
 import { SendWindow } from './send-window.ts';
 
@@ -26,14 +27,22 @@ export class ChunkPump {
   #source: FileSource;
   readonly #window = new SendWindow();
   readonly #reads: ReadAhead;
+  readonly #now: () => number;
   #running = false;
 
   /**
    * @param file - the file to send
    * @param chunkSize - bytes per chunk until a grant says otherwise
    * @param encoding - how chunks travel until a grant says otherwise
+   * @param now - a monotonic clock in ms, for the byte credit's round-trip measurements
    */
-  constructor(file: Blob, chunkSize: number, encoding: TransferType) {
+  constructor(
+    file: Blob,
+    chunkSize: number,
+    encoding: TransferType,
+    now: () => number = () => performance.now(),
+  ) {
+    this.#now = now;
     this.#source = new FileSource(file, chunkSize, encoding);
     this.#reads = new ReadAhead(this.#source);
   }
@@ -60,11 +69,20 @@ export class ChunkPump {
    * @param window - chunks allowed in flight
    * @param chunkSize - bytes per chunk
    * @param encoding - how chunks travel
+   * @param credit - the server's byte credit, or null to count `window` chunks
    */
-  restart(offset: number, window: number, chunkSize: number, encoding: TransferType): void {
+  restart(
+    offset: number,
+    window: number,
+    chunkSize: number,
+    encoding: TransferType,
+    credit: number | null = null,
+  ): void {
     this.#source = this.#source.withChunks(chunkSize, encoding);
     this.#reads.restart(this.#source, offset, true);
-    this.#window.restart(offset, window, true);
+    // Under a credit the offered window, in bytes, is the floor: what the chunk window alone kept in flight.
+    const allowance = credit === null ? null : new ByteCredit(credit, window * chunkSize, this.#now);
+    this.#window.restart(offset, window, true, allowance);
   }
 
   /** The connection dropped: the reads ahead and the chunks in flight will be redone. */
@@ -91,7 +109,7 @@ export class ChunkPump {
     this.#running = true;
     const window = this.#window;
     try {
-      while (sink.sending() && window.open && window.sent < this.#source.size) {
+      while (sink.sending() && window.sent < this.#source.size && window.fits(this.#nextLength())) {
         const chunk = await this.#reads.next();
         if (!sink.sending() || !sink.send(chunk)) return;
         window.push(chunk.end - chunk.start);
@@ -100,5 +118,10 @@ export class ChunkPump {
     } finally {
       this.#running = false;
     }
+  }
+
+  /** The length of the next chunk to send. */
+  #nextLength(): number {
+    return Math.min(this.#source.chunkSize, this.#source.size - this.#window.sent);
   }
 }

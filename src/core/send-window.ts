@@ -1,8 +1,10 @@
 /**
  * The send window (flow control): which chunks are on the wire and not yet acknowledged, how many may be, and
  * the byte counts that follow from it (`sent`, `loaded`). It only counts; the transfer reads the file and
- * talks to the socket. v1 is a window of one (stop-and-wait); a v2 grant sets a larger one.
+ * talks to the socket. v1 is a window of one (stop-and-wait); a v2 grant sets a larger one, counted in chunks,
+ * or a byte credit (credit.ts), counted in bytes.
  */
+import type { ByteCredit } from './credit.ts';
 
 /** Counts chunks in flight against the agreed window. */
 export class SendWindow {
@@ -11,8 +13,11 @@ export class SendWindow {
   #checkOffsets = false;
   /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
   #inFlight: number[] = [];
+  #inFlightBytes = 0;
   #sent = 0;
   #loaded = 0;
+  /** The byte allowance when a credit was granted; null: the chunk limit applies. */
+  #credit: ByteCredit | null = null;
 
   /** Chunks allowed in flight. */
   get limit(): number {
@@ -24,9 +29,39 @@ export class SendWindow {
     return this.#inFlight.length;
   }
 
-  /** Whether another chunk may be sent now. */
+  /** Bytes sent and not yet acknowledged. */
+  get inFlightBytes(): number {
+    return this.#inFlightBytes;
+  }
+
+  /** The byte credit in force, or null when the window counts chunks. */
+  get credit(): ByteCredit | null {
+    return this.#credit;
+  }
+
+  /** Whether another chunk may be sent now (by the chunk limit; see {@link fits} under a credit). */
   get open(): boolean {
     return this.#inFlight.length < this.#limit;
+  }
+
+  /**
+   * Whether a chunk of `length` bytes may be sent now. Under a credit one chunk may always go when nothing is
+   * in flight, so a credit smaller than a chunk slows the upload down but never stalls it.
+   *
+   * @param length - the next chunk's length
+   */
+  fits(length: number): boolean {
+    if (this.#credit === null) return this.open;
+    return this.#inFlightBytes === 0 || this.#inFlightBytes + length <= this.#credit.allowance;
+  }
+
+  /**
+   * The server changed its credit (an ack carried one); ignored when no credit was agreed.
+   *
+   * @param bytes - the new credit
+   */
+  grant(bytes: number): void {
+    this.#credit?.grant(bytes);
   }
 
   /** Bytes sent; always `>= loaded`. */
@@ -45,11 +80,14 @@ export class SendWindow {
    * @param offset - bytes the server holds
    * @param limit - chunks allowed in flight
    * @param checkOffsets - whether acks carry an offset to check (v2)
+   * @param credit - the byte allowance when a credit was granted, else null (the chunk limit applies)
    */
-  restart(offset: number, limit: number, checkOffsets: boolean): void {
+  restart(offset: number, limit: number, checkOffsets: boolean, credit: ByteCredit | null = null): void {
     this.#limit = Math.max(1, limit);
     this.#checkOffsets = checkOffsets;
+    this.#credit = credit;
     this.#inFlight = [];
+    this.#inFlightBytes = 0;
     this.#sent = offset;
     this.#loaded = offset;
   }
@@ -57,6 +95,8 @@ export class SendWindow {
   /** Forgets the chunks in flight (the connection dropped; they will be sent again). */
   drop(): void {
     this.#inFlight = [];
+    this.#inFlightBytes = 0;
+    this.#credit?.drop();
   }
 
   /**
@@ -65,7 +105,9 @@ export class SendWindow {
    * @param length - its length in bytes
    */
   push(length: number): void {
+    this.#credit?.sent(this.#loaded);
     this.#inFlight.push(length);
+    this.#inFlightBytes += length;
     this.#sent += length;
   }
 
@@ -78,9 +120,11 @@ export class SendWindow {
    */
   acknowledge(offset: number | undefined): { ok: true; length: number } | { ok: false; expected: number } {
     const length = this.#inFlight.shift() ?? 0;
+    this.#inFlightBytes -= length;
     const expected = this.#loaded + length;
     if (this.#checkOffsets && offset !== expected) return { ok: false, expected };
     this.#loaded = expected;
+    this.#credit?.acknowledged(expected);
     return { ok: true, length };
   }
 }

@@ -8,6 +8,7 @@ import {
   formatAbor,
   formatAuth,
   formatFin,
+  readCredit,
   Status,
   type Answer,
   type AnswerType,
@@ -301,7 +302,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding);
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit);
     const generation = this.#generation;
     try {
       await this.#agreement.seekIntegrity(stored.offset, this.#options.file);
@@ -323,6 +324,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleAck(answer: Answer): void {
     const ack = this.#sender.window.acknowledge(answer.offset);
     if (!ack.ok) return this.#failWith(ackFailure(answer, ack.expected));
+    const credit = readCredit(answer.credit);
+    if (credit !== null) this.#sender.window.grant(credit);
     const loaded = this.#sender.window.loaded;
     if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.

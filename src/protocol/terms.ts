@@ -33,6 +33,10 @@ export interface StorOffer {
   checksum: ChecksumAlgorithm[];
   /** The client will send FIN after the last chunk and wait for its answer. */
   fin: boolean;
+  /** The client can keep to a byte credit (`credit` in the grant and in acks) instead of a chunk window. */
+  credit?: boolean;
+  /** The client may send another STOR on this connection once this upload's FIN is sent. */
+  reuse?: boolean;
   /** The file's MIME type, informational. */
   mime?: string;
   /** The file's lastModified (ms since the epoch), informational. */
@@ -53,6 +57,10 @@ export interface StorGrant {
   fin: boolean;
   /** When the partial upload is deleted if nobody continues it (ISO 8601). */
   expires: string;
+  /** Bytes the client may keep unacknowledged, replacing `window` (acks may change it); absent: chunks. */
+  credit?: number;
+  /** The server takes another STOR on this connection after this upload's FIN. */
+  reuse?: boolean;
 }
 
 /** A v2 `STOR` answer, after {@link readGrant} checked it. */
@@ -83,6 +91,10 @@ export interface Terms {
   readonly resumable: boolean;
   /** When the server forgets an unfinished upload (ms since the epoch); null when nothing was said. */
   readonly expires: number | null;
+  /** Bytes the sender may keep unacknowledged (acks may change it); null: the chunk `window` applies. */
+  readonly credit: number | null;
+  /** Another STOR may follow this upload's FIN on the same connection. */
+  readonly reuse: boolean;
 }
 
 /** Protocol v1: the smallest set of terms, what a conversation has when no grant came back. */
@@ -95,6 +107,8 @@ export const V1_TERMS: Terms = Object.freeze({
   fin: false,
   resumable: false,
   expires: null,
+  credit: null,
+  reuse: false,
 });
 
 /**
@@ -121,11 +135,15 @@ export interface OfferWish {
   mime: string;
   /** The file's lastModified, when it has one (informational). */
   lastModified?: number;
+  /** Whether to offer a byte credit (default: offered). */
+  credit?: boolean;
+  /** Whether to offer another STOR on the connection after FIN (default: not offered). */
+  reuse?: boolean;
 }
 
 /**
  * What this client offers: always binary frames and FIN (durable completion); window, chunk, resume and
- * checksum as wished.
+ * checksum as wished; a byte credit unless told not to; connection reuse when wished.
  *
  * @param wish - the client's settings for this upload
  * @returns the offer
@@ -140,13 +158,15 @@ export function buildOffer(wish: OfferWish): StorOffer {
     fin: true,
     mime: wish.mime,
   };
+  if (wish.credit !== false) offer.credit = true;
+  if (wish.reuse === true) offer.reuse = true;
   if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
   return offer;
 }
 
 /**
  * The offer as `STOR`'s `ext` object, fields in wire order (binary, window, chunk, resume, checksum, fin,
- * mime, lastModified); absent informational fields are left out.
+ * credit, reuse, mime, lastModified); absent optional fields are left out.
  *
  * @param offer - from {@link buildOffer}
  * @returns the object for `formatStor`'s `ext`
@@ -160,6 +180,8 @@ export function offerExt(offer: StorOffer): Record<string, unknown> {
     checksum: offer.checksum,
     fin: offer.fin,
   };
+  if (offer.credit !== undefined) ext.credit = offer.credit;
+  if (offer.reuse !== undefined) ext.reuse = offer.reuse;
   if (offer.mime !== undefined) ext.mime = offer.mime;
   if (offer.lastModified !== undefined) ext.lastModified = offer.lastModified;
   return ext;
@@ -178,9 +200,11 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     if (typeof ext.binary !== 'boolean') return fail('badField', 'ext "binary" must be a boolean.');
     offer.binary = ext.binary;
   }
-  if (ext.fin !== undefined) {
-    if (typeof ext.fin !== 'boolean') return fail('badField', 'ext "fin" must be a boolean.');
-    offer.fin = ext.fin;
+  for (const field of ['fin', 'credit', 'reuse'] as const) {
+    const value = ext[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') return fail('badField', `ext "${field}" must be a boolean.`);
+    offer[field] = value;
   }
   for (const field of ['window', 'chunk'] as const) {
     const value = ext[field];
@@ -215,19 +239,24 @@ export interface GrantPolicy {
   maxChunk: number;
   /** When the partial upload expires: ms since the epoch. */
   expiresAt: number;
+  /** The byte credit to grant a client that offered one (absent: none; the chunk window applies). */
+  credit?: number;
+  /** Whether a client that offered it may send another STOR after FIN on the connection. */
+  reuse?: boolean;
 }
 
 /**
  * The server's grant for an offer: the one place a grant is computed. Takes what the client offered of
  * binary, checksum and FIN; the window is the smaller of the two sides' (at least 1); the largest chunk is
- * the server's.
+ * the server's; a byte credit and connection reuse only when both sides want them (absent otherwise, so an
+ * older client's answer is unchanged).
  *
  * @param offer - from {@link readOffer}
  * @param policy - the server's limits and the upload's expiry
  * @returns the grant, fields in wire order, to send as the `STOR` answer's `ext`
  */
 export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
-  return {
+  const grant: StorGrant = {
     binary: offer.binary,
     window: Math.max(1, Math.floor(Math.min(offer.window, policy.maxWindow))),
     maxChunk: policy.maxChunk,
@@ -235,6 +264,21 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
     fin: offer.fin,
     expires: new Date(policy.expiresAt).toISOString(),
   };
+  if (offer.credit === true && policy.credit !== undefined)
+    grant.credit = Math.max(1, Math.floor(policy.credit));
+  // Reuse needs FIN: without it the client cannot tell when the server is ready for the next STOR.
+  if (offer.reuse === true && policy.reuse === true && offer.fin) grant.reuse = true;
+  return grant;
+}
+
+/**
+ * Reads the byte credit an answer carries (a v2 STOR answer's `ext.credit`, a DATA ack's `credit`).
+ *
+ * @param value - the field's value
+ * @returns the credit in bytes, or null when absent or not a positive integer
+ */
+export function readCredit(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : null;
 }
 
 /**
@@ -274,6 +318,12 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (checksum !== null && checksum !== undefined && checksum !== 'sha256') {
     return fail('badAnswer', 'The STOR answer grants an unknown checksum.');
   }
+  if (raw.credit !== undefined && readCredit(raw.credit) === null) {
+    return fail('badAnswer', 'The STOR answer\'s "credit" must be a positive integer.');
+  }
+  if (raw.reuse !== undefined && typeof raw.reuse !== 'boolean') {
+    return fail('badAnswer', 'The STOR answer\'s "reuse" must be a boolean.');
+  }
   const grant: StorGrant = {
     binary,
     window: window as number,
@@ -282,6 +332,8 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
     fin,
     expires: typeof expires === 'string' ? expires : '',
   };
+  if (raw.credit !== undefined) grant.credit = raw.credit as number;
+  if (raw.reuse === true) grant.reuse = true;
   return ok({ v, id, offset, ext: grant });
 }
 
@@ -291,6 +343,9 @@ export interface ClientLimits {
   window: number;
   /** The encoding the client's STOR announced, used when binary was not granted. */
   encoding: TransferType;
+  /** Whether the client offered a byte credit (default: yes) and connection reuse (default: no). */
+  credit?: boolean;
+  reuse?: boolean;
 }
 
 /**
@@ -312,6 +367,8 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     fin: grant.fin,
     resumable: true,
     expires: Number.isFinite(expires) ? expires : null,
+    credit: limits.credit !== false ? (grant.credit ?? null) : null,
+    reuse: limits.reuse === true && grant.reuse === true && grant.fin,
   });
 }
 

@@ -71,7 +71,7 @@ export function v2Agreement(offer: StorOffer, policy: GrantPolicy): Agreement {
   // Chunks not granted as binary travel as base64 text, whatever `type` the STOR announced.
   const terms = agreedTerms(
     { v: PROTOCOL_V2, id: '-', offset: 0, ext: grant },
-    { window: grant.window, encoding: 'base64' },
+    { window: grant.window, encoding: 'base64', reuse: true },
   );
   return {
     terms,

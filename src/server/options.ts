@@ -176,6 +176,18 @@ export interface UploadServerOptions {
   maxWindow?: number;
   /** Protocol v2: largest chunk in bytes (never above `maxPayload`). Default 4 MiB. */
   maxChunk?: number;
+  /**
+   * Protocol v2 flow control in bytes: the most bytes one upload may keep unacknowledged (its byte credit,
+   * granted to clients that offer `credit`). Default 64 MiB: 1 Gbit/s at 200 ms round trip needs 25 MB.
+   */
+  maxCredit?: number;
+  /**
+   * The most bytes all uploads together may keep unacknowledged: each upload's credit is its share, within
+   * `maxCredit`, and acks tell a client when its share moved. Default 1 GiB.
+   */
+  creditBudget?: number;
+  /** Protocol v2: tell clients that offer `reuse` that another STOR may follow a FIN. Default true. */
+  reuseConnections?: boolean;
 }
 
 /** The options after defaults, as the server uses them. */
@@ -210,6 +222,9 @@ export type ResolvedOptions = Required<
     | 'userFolders'
     | 'maxWindow'
     | 'maxChunk'
+    | 'maxCredit'
+    | 'creditBudget'
+    | 'reuseConnections'
   >
 > &
   UploadServerOptions;
@@ -243,6 +258,9 @@ export const DEFAULTS = {
   userFolders: false,
   maxWindow: 16,
   maxChunk: 4 * 1024 * 1024,
+  maxCredit: 64 * 1024 * 1024,
+  creditBudget: 1024 * 1024 * 1024,
+  reuseConnections: true,
 } as const;
 
 const POSITIVE = [
@@ -266,9 +284,11 @@ const POSITIVE = [
   'maxAuthBackoff',
   'maxWindow',
   'maxChunk',
+  'maxCredit',
+  'creditBudget',
 ] as const;
 const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
-const BOOLEANS = ['overwrite', 'metrics', 'userFolders'] as const;
+const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'reuseConnections'] as const;
 
 /**
  * Applies defaults, then checks every option before any work starts.

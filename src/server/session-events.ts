@@ -4,6 +4,7 @@
  * AUTH may be tried now) and what it shares with the other sessions of the server (the store, the server's
  * records, the holders of resumable uploads). The server's ConnectionGuard implements the events.
  */
+import type { CreditBudget } from './credit-grant.ts';
 import type { RefusalDetail } from './refusal.ts';
 import type { UploadStore } from './stores/store.ts';
 import type { UploadHolders } from './upload-holders.ts';
@@ -58,4 +59,6 @@ export interface SessionServices {
   records: UploadRecords;
   /** Which connection holds which resumable upload, for a takeover by a newer connection. */
   holders: UploadHolders;
+  /** The byte credits of the uploads being received (protocol v2 flow control in bytes); none: no credit. */
+  credits?: CreditBudget;
 }

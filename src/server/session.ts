@@ -32,6 +32,7 @@ import {
 } from '../protocol/index.ts';
 import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
+import type { CreditGrant } from './credit-grant.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -51,6 +52,8 @@ export class UploadSession {
   /** Who the authenticate hook accepted; resumable uploads are bound to it. */
   #owner: string | null = null;
   #queue: Promise<void> = Promise.resolve();
+  /** The byte credit of the upload being received, when it agreed to one (credit-grant.ts). */
+  #credit: CreditGrant | null = null;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backpressure: Backpressure;
   readonly #socket: WebSocket;
@@ -191,8 +194,10 @@ export class UploadSession {
       if (this.#machine.closed) return offer ? partial.release() : partial.discard();
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
+    this.#credit?.end();
+    this.#credit = (offer?.credit && this.#services.credits?.open()) || null;
     const agreement = offer
-      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt))
+      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt, this.#credit?.initial()))
       : v1Agreement(stor.type);
     this.#backpressure.agreeWindow(agreement.terms.window);
     const upload: ReceivingUpload = {
@@ -214,13 +219,16 @@ export class UploadSession {
     this.#answer(agreement.accepted(partial.id, partial.offset));
   }
 
-  /** The server's side of a grant: its limits, and when the partial upload expires. */
-  #grantPolicy(expiresAt: number): GrantPolicy {
-    const { maxWindow, maxChunk, maxPayload, partialExpiry } = this.#options;
+  /** The server's side of a grant: its limits, when the partial upload expires, its byte credit. */
+  #grantPolicy(expiresAt: number, credit?: number): GrantPolicy {
+    const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections } = this.#options;
     return {
       maxWindow,
       maxChunk: Math.min(maxChunk, maxPayload),
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
+      ...(credit !== undefined ? { credit } : {}),
+      // The session takes a STOR after FIN in any case; the grant tells the client it may count on it.
+      reuse: reuseConnections,
     };
   }
 
@@ -279,6 +287,7 @@ export class UploadSession {
     const upload = this.#machine.upload;
     if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
       this.#machine.to(READY);
+      this.#endCredit();
       await upload.partial.discard();
       return this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
     }
@@ -341,13 +350,17 @@ export class UploadSession {
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
-    this.#answer(upload.agreement.ack(chunk.byteLength, upload.received));
+    const ack = upload.agreement.ack(chunk.byteLength, upload.received);
+    // The budget's share moved (uploads started or ended): the client learns it with this ack.
+    const credit = this.#credit?.changed();
+    this.#answer(credit ? { ...ack, credit } : ack);
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {
     // Closed meanwhile (idle timeout, a failure): the upload was let go of and must not be committed now.
     if (this.#machine.upload !== upload) throw new Error('The connection closed before the commit.');
     const filename = await upload.partial.commit();
+    this.#endCredit();
     if (!this.#machine.closed) this.#machine.to(READY);
     this.#events.stored({
       filename,
@@ -397,11 +410,18 @@ export class UploadSession {
     if (this.#machine.closed) return;
     const upload = this.#machine.upload;
     this.#machine.to(CLOSED);
+    this.#endCredit();
     this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);
     if (!upload) return;
     if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
+  }
+
+  /** The upload no longer needs its byte credit: its share goes back to the other uploads. */
+  #endCredit(): void {
+    this.#credit?.end();
+    this.#credit = null;
   }
 
   /**

@@ -30,6 +30,7 @@ import type { SessionServices, StoredFile } from './session-events.ts';
 import { FileStore } from './stores/file-store.ts';
 import { decideUpgrade } from './upgrade-access.ts';
 import type { UploadStore } from './stores/store.ts';
+import { CreditBudget } from './credit-grant.ts';
 import { UploadHolders } from './upload-holders.ts';
 import { UploadRecords } from './upload-records.ts';
 
@@ -85,6 +86,12 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       store: this.#work.store,
       records: new UploadRecords(this.#work.store),
       holders: new UploadHolders(),
+      credits: new CreditBudget({
+        maxCredit: options.maxCredit,
+        creditBudget: options.creditBudget,
+        // Below this a credit would hold back even a short link; the budget may be overdrawn by this much each.
+        minCredit: Math.min(MIN_CREDIT, options.maxCredit),
+      }),
     };
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
@@ -321,3 +328,6 @@ function pathOf(request: IncomingMessage): string {
     return '';
   }
 }
+
+/** The smallest byte credit a share of the budget goes down to: 1 MiB. */
+const MIN_CREDIT = 1024 * 1024;

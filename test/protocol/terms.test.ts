@@ -44,6 +44,8 @@ describe('negotiated terms', () => {
           fin: false,
           resumable: false,
           expires: null,
+          credit: null,
+          reuse: false,
         },
       );
       assert.ok(Object.isFrozen(V1_TERMS));
@@ -74,6 +76,7 @@ describe('negotiated terms', () => {
         resume: null,
         checksum: ['sha256'],
         fin: true,
+        credit: true,
         mime: 'text/plain',
       });
       assert.deepEqual(
@@ -109,7 +112,7 @@ describe('negotiated terms', () => {
       assert.equal(
         text,
         'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
-          '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256"],"fin":true,"mime":"image/png",' +
+          '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256"],"fin":true,"credit":true,"mime":"image/png",' +
           '"lastModified":1700000000000}}',
       );
     });
@@ -208,6 +211,8 @@ describe('negotiated terms', () => {
           fin: true,
           resumable: true,
           expires: EXPIRES_AT,
+          credit: null,
+          reuse: false,
         },
       );
     });

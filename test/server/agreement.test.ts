@@ -57,6 +57,8 @@ describe('v2 agreement', () => {
       fin: true,
       resumable: true,
       expires: EXPIRES_AT,
+      credit: null,
+      reuse: false,
     });
   });
 

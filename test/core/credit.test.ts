@@ -1,0 +1,106 @@
+// The byte credit over a simulated link (a fake clock, no timers, no sockets): the send window keeps to the
+// server's credit, and under it the sender's target follows the bandwidth-delay product it measures.
+import { expect } from '@open-wc/testing';
+import { ByteCredit } from '../../src/core/credit.ts';
+import { SendWindow } from '../../src/core/send-window.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 256 * KiB;
+
+/**
+ * Sends `total` bytes through a link of `rttMs` and `bytesPerMs` (one direction serialised, acks free),
+ * filling the window whenever it has room; returns the highest bytes in flight and the final allowance.
+ */
+function simulate(
+  window: SendWindow,
+  credit: ByteCredit,
+  clock: { now: number },
+  link: { rttMs: number; bytesPerMs: number },
+  total: number,
+  onAck: (loaded: number) => void = () => undefined,
+): { maxInFlight: number; allowances: number[] } {
+  const acks: { at: number }[] = [];
+  let linkFreeAt = 0;
+  let maxInFlight = 0;
+  const allowances: number[] = [];
+  for (let guard = 0; guard < 1_000_000 && window.loaded < total; guard++) {
+    while (window.sent < total && window.fits(Math.min(CHUNK, total - window.sent))) {
+      const length = Math.min(CHUNK, total - window.sent);
+      window.push(length);
+      maxInFlight = Math.max(maxInFlight, window.inFlightBytes);
+      // The chunk waits for the link, crosses it at its rate, and its ack comes back half a round trip later.
+      const start = Math.max(clock.now, linkFreeAt);
+      linkFreeAt = start + length / link.bytesPerMs;
+      acks.push({ at: linkFreeAt + link.rttMs });
+    }
+    const ack = acks.shift();
+    if (!ack) break;
+    clock.now = Math.max(clock.now, ack.at);
+    expect(window.acknowledge(window.loaded + nextLength(window)).ok).to.equal(true);
+    allowances.push(credit.allowance);
+    onAck(window.loaded);
+  }
+  return { maxInFlight, allowances };
+
+  function nextLength(w: SendWindow): number {
+    // The oldest chunk in flight is a whole chunk except the file's last.
+    return Math.min(CHUNK, total - w.loaded);
+  }
+}
+
+function setUp(granted: number, floor: number) {
+  const clock = { now: 0 };
+  const credit = new ByteCredit(granted, floor, () => clock.now);
+  const window = new SendWindow();
+  window.restart(0, 16, true, credit);
+  return { clock, credit, window };
+}
+
+describe('ByteCredit', () => {
+  it('never lets more than the credit be in flight, whatever it measures', () => {
+    const { clock, credit, window } = setUp(1 * MiB, 4 * MiB);
+    const { maxInFlight } = simulate(window, credit, clock, { rttMs: 100, bytesPerMs: 125_000 }, 64 * MiB);
+    expect(maxInFlight).to.equal(1 * MiB);
+  });
+
+  it('grows beyond its floor to fill a long fat link (1 Gbit/s, 100 ms: 12.5 MB in flight)', () => {
+    const { clock, credit, window } = setUp(64 * MiB, 4 * MiB);
+    const { maxInFlight } = simulate(window, credit, clock, { rttMs: 100, bytesPerMs: 125_000 }, 256 * MiB);
+    expect(maxInFlight).to.be.at.least(12.5e6);
+    expect(maxInFlight).to.be.at.most(64 * MiB);
+  });
+
+  it('stays near the product on a slow link (50 Mbit/s, 100 ms: 625 kB) instead of queueing seconds', () => {
+    const { clock, credit, window } = setUp(64 * MiB, 512 * KiB);
+    const { allowances } = simulate(window, credit, clock, { rttMs: 100, bytesPerMs: 6_250 }, 64 * MiB);
+    const settled = allowances.slice(-20);
+    // At most about three products in flight: 0.3 s of queue at most, against 10 s the 64 MiB credit allows.
+    for (const allowance of settled) expect(allowance).to.be.at.most(3 * 625_000 + CHUNK);
+    for (const allowance of settled) expect(allowance).to.be.at.least(625_000);
+  });
+
+  it('follows the server when it lowers or raises the credit mid-upload', () => {
+    const { clock, credit, window } = setUp(8 * MiB, 4 * MiB);
+    let lowered = Infinity;
+    let highest = 0;
+    simulate(window, credit, clock, { rttMs: 20, bytesPerMs: 125_000 }, 64 * MiB, (loaded) => {
+      if (loaded >= 16 * MiB && loaded < 32 * MiB) {
+        window.grant(1 * MiB);
+        lowered = Math.min(lowered, credit.allowance);
+      } else if (loaded >= 32 * MiB) {
+        window.grant(8 * MiB);
+        highest = Math.max(highest, window.inFlightBytes);
+      }
+    });
+    expect(lowered).to.equal(1 * MiB);
+    expect(highest).to.be.above(1 * MiB);
+  });
+
+  it('always lets one chunk go when nothing is in flight, even under a credit smaller than a chunk', () => {
+    const { window } = setUp(1000, 1000);
+    expect(window.fits(CHUNK)).to.equal(true);
+    window.push(CHUNK);
+    expect(window.fits(1)).to.equal(false);
+  });
+});

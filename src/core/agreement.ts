@@ -14,6 +14,8 @@ import { fingerprint } from './resume-store.ts';
 export interface AgreementLimits {
   window: number;
   encoding: TransferType;
+  /** Whether the upload offered `reuse` (it shares sockets through a pool). */
+  reuse: boolean;
 }
 
 /** One upload's terms, id and record. */
@@ -28,11 +30,19 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
 
   /**
-   * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits)
+   * @param options - the transfer's file, URL and resume store (for the record), window, type and pool (the
+   *   limits)
    */
-  constructor(options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'>) {
+  constructor(
+    options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'> &
+      Partial<Pick<ResolvedOptions, 'connections'>>,
+  ) {
     this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
-    this.#limits = { window: options.window, encoding: options.type };
+    this.#limits = {
+      window: options.window,
+      encoding: options.type,
+      reuse: (options.connections ?? null) !== null,
+    };
     this.#terms = v1Terms(options.type);
   }
 

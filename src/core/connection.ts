@@ -30,8 +30,43 @@ export interface ConnectionHandlers {
 /** How a socket closed, as the `close` event tells it (without the file). */
 export type ClosedHow = Omit<CloseDetail, 'file'>;
 
-/** One attached socket. */
-export class Connection {
+/**
+ * What a transfer holds to talk to the server: a {@link Connection} of its own, or a lease of a socket shared
+ * with the queue's other uploads (connection-pool.ts). The sharing hooks are no-ops on a connection of its own.
+ */
+export interface ConnectionLike {
+  /** Whether frames can be sent now. */
+  readonly isOpen: boolean;
+  /** The socket carried an earlier upload. */
+  readonly shared: boolean;
+  /** AUTH was already accepted on this socket: the upload does not send it again. */
+  readonly authenticated: boolean;
+  /** On a shared socket, no answer reached this upload yet (its STOR is still unanswered). */
+  readonly unanswered: boolean;
+  /** Sends a frame; throws whatever `WebSocket.send` throws. */
+  send(data: string | ArrayBuffer): void;
+  /** Sends a frame if it can; never throws. */
+  trySend(data: string): void;
+  /** The server accepted AUTH on this socket. */
+  authenticate(): void;
+  /** The server granted `reuse`: another STOR may follow this upload's FIN. */
+  grantReuse(): void;
+  /** This upload sent its FIN: the next one may send its STOR behind it. */
+  handOver(): void;
+  /**
+   * Lets go of the socket (detaching the transfer's handlers first).
+   *
+   * @param succeeded - the upload was stored (a shared socket may then carry the next one)
+   * @returns true when the socket was still open and this call let go of it normally
+   */
+  release(succeeded?: boolean): boolean;
+}
+
+/** One attached socket, for one upload. */
+export class Connection implements ConnectionLike {
+  readonly shared = false;
+  readonly authenticated = false;
+  readonly unanswered = false;
   readonly #socket: WebSocket;
   #detach: (() => void) | null;
 
@@ -79,6 +114,11 @@ export class Connection {
   trySend(data: string): void {
     trySend(this.#socket, data);
   }
+
+  /** A socket of its own is authenticated by its one upload, and never shared or handed over. */
+  authenticate(): void {}
+  grantReuse(): void {}
+  handOver(): void {}
 
   /**
    * Detaches the handlers, then closes the socket normally if it is still connecting or open.
@@ -201,7 +241,7 @@ export function sendAside(env: TransferEnvironment, url: string, frames: readonl
  * @param auth - the AUTH frame to send first on a side connection, or null
  */
 export function sendAbor(
-  connection: Connection | null,
+  connection: ConnectionLike | null,
   env: TransferEnvironment,
   url: string,
   abor: string,

@@ -44,6 +44,7 @@ export function storFrame(options: ResolvedOptions, resume: string | null): stri
     chunk: options.v2ChunkSize,
     resume,
     checksum: options.checksum,
+    reuse: options.connections !== null,
     mime: file.type,
     ...(typeof named.lastModified === 'number' ? { lastModified: named.lastModified } : {}),
   });

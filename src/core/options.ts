@@ -1,3 +1,4 @@
+import type { ConnectionPool } from './connection-pool.ts';
 import type { TransferType } from '../protocol/index.ts';
 import { DEFAULT_RETRY_DELAYS, type RetrySituation } from './retry.ts';
 import { defaultResumeStore, NullResumeStore, type ResumeStore } from './resume-store.ts';
@@ -86,6 +87,11 @@ export interface WebSocketFileTransferOptions {
   /** Offer an end-to-end SHA-256 under v2 (default true). */
   checksum?: boolean;
   /**
+   * Share sockets with other transfers (the UploadQueue passes its own): the upload joins a socket that the
+   * server agreed to `reuse` once the upload before it sent FIN, or opens one. Absent: a socket of its own.
+   */
+  connections?: ConnectionPool | null;
+  /**
    * Where resume records are kept (default `localStorage`, or nothing where it is unavailable); null keeps
    * none, so an upload resumes only within one page load.
    */
@@ -132,6 +138,7 @@ export interface ResolvedOptions {
   window: number;
   v2ChunkSize: number;
   checksum: boolean;
+  connections: ConnectionPool | null;
   resumeStore: ResumeStore;
   retryDelays: readonly number[];
   shouldRetry: ((situation: RetrySituation) => boolean) | undefined;
@@ -235,6 +242,7 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     window,
     v2ChunkSize,
     checksum: options.checksum ?? true,
+    connections: options.connections ?? null,
     resumeStore: resumeStore === undefined ? defaultResumeStore() : (resumeStore ?? new NullResumeStore()),
     retryDelays: [...retryDelays],
     shouldRetry: options.shouldRetry,

@@ -12,7 +12,8 @@ import { CALLBACK_NAMES, resolveOptions, type WebSocketFileTransferOptions } fro
  * token (the queue's `url` and `auth`), the 2012 alias `blockSize` (use `chunkSize`) and the callbacks (the
  * queue listens to events and re-dispatches them).
  */
-export type PerFileTransferOption = 'file' | 'url' | 'token' | 'blockSize' | (typeof CALLBACK_NAMES)[number];
+export type PerFileTransferOption =
+  'file' | 'url' | 'token' | 'blockSize' | 'connections' | (typeof CALLBACK_NAMES)[number];
 
 /** The transfer options every file of a queue is sent with. */
 export type QueueTransferOptions = Omit<WebSocketFileTransferOptions, PerFileTransferOption>;
@@ -40,6 +41,12 @@ export interface UploadQueueOptions extends QueueTransferOptions {
   maxFileSize?: number;
   /** How many items the queue may hold (default `Infinity`). Remove or clear items to make room. */
   maxFiles?: number;
+  /**
+   * Send consecutive files over one socket when the server agrees (`reuse`, protocol v2): one AUTH, and the
+   * next file's STOR goes out while the previous FIN answer is on its way (default true). A server that does
+   * not agree gets one socket per file.
+   */
+  shareConnections?: boolean;
 }
 
 /** The queue's own options, with their defaults. */
@@ -49,6 +56,7 @@ export const QUEUE_DEFAULTS = {
   accept: '',
   maxFileSize: Infinity,
   maxFiles: Infinity,
+  shareConnections: true,
 };
 
 /** The options a queue holds: its own with defaults applied, the rest as set. */
@@ -83,6 +91,9 @@ export function resolveQueueOptions(
     throw new RangeError('UploadQueue: "maxFileSize" must be a number of bytes, 0 or more.');
   }
   if (typeof accept !== 'string') throw new TypeError('UploadQueue: "accept" must be a string.');
+  if (typeof resolved.shareConnections !== 'boolean') {
+    throw new TypeError('UploadQueue: "shareConnections" must be a boolean.');
+  }
   if (auth !== undefined && auth !== null) {
     const valid =
       typeof auth === 'object' &&

@@ -3,6 +3,7 @@
  * the items and their one status field; the vocabulary (statuses, items, events) is in queue-items.ts, the
  * options (derived from the transfer's) in queue-options.ts, the running totals in queue-totals.ts.
  */
+import { ConnectionPool } from './connection-pool.ts';
 import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import {
@@ -71,6 +72,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #running = false;
   #busy = false;
   readonly #totals = new QueueTotals();
+  /** The sockets its files share (connection-pool.ts); a file that sent its FIN frees its slot. */
+  readonly #pool = new ConnectionPool();
 
   /**
    * @param options - see {@link UploadQueueOptions}
@@ -78,6 +81,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    */
   constructor(options: UploadQueueOptions = {}) {
     super();
+    this.#pool.onHandOver = () => this.#pump();
     this.configure(options);
   }
 
@@ -226,7 +230,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   /** Starts queued items while slots are free. */
   #pump(): void {
     if (this.#running && this.#totals.counts.queued > 0) {
-      let active = this.#totals.running;
+      // A file whose FIN is on its way no longer holds its slot: the next one joins its socket behind it.
+      let active = this.#totals.running - this.#pool.handedOver;
       for (const entry of this.#entries) {
         if (active >= this.#options.concurrency) break;
         if (entry.status !== 'queued') continue;
@@ -242,7 +247,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     this.#setStatus(entry, 'connecting');
     let transfer: WebSocketFileTransfer;
     try {
-      transfer = new WebSocketFileTransfer(transferOptionsFor(this.#options, entry.file));
+      const shared = this.#options.shareConnections ? { connections: this.#pool } : {};
+      transfer = new WebSocketFileTransfer({ ...transferOptionsFor(this.#options, entry.file), ...shared });
     } catch (cause) {
       // No url yet (or a URL the transfer refuses): this file fails with a message naming it, not the page.
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -326,6 +332,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     this.#busy = busy;
     if (wasBusy && !busy) {
       this.#running = this.#options.autoStart;
+      this.#pool.closeIdle();
       const items = this.items;
       this.emit('complete', {
         items,

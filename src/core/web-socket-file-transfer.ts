@@ -19,11 +19,11 @@ import { ChunkPump } from './chunk-pump.ts';
 import {
   canUpload,
   closeDetail,
-  Connection,
   openConnection,
   sendAbor,
   type ClosedHow,
   type ConnectionHandlers,
+  type ConnectionLike,
 } from './connection.ts';
 import {
   ackFailure,
@@ -53,6 +53,9 @@ import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
 
 export type { TransferState } from './transfer-state.ts';
+
+/** How many times an upload starts again on a fresh socket after a shared one closed under its STOR. */
+const MAX_REJOINS = 3;
 
 /**
  * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
@@ -95,7 +98,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #sender: ChunkPump;
   /** Bumped on every (re)connection, so that work begun for an older socket stops when it resumes. */
   #generation = 0;
-  #connection: Connection | null = null;
+  #connection: ConnectionLike | null = null;
+  /** Fresh sockets left for when a shared one closes before this upload's STOR was answered. */
+  #rejoins = MAX_REJOINS;
   readonly #handlers: ConnectionHandlers = {
     open: () => this.#handleOpen(),
     message: (event) => this.#handleMessage(event),
@@ -201,8 +206,12 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #connect(): void {
     this.#generation += 1;
-    const opened = openConnection(this.#env, this.#options.url, this.#handlers);
-    if (opened instanceof Connection) this.#connection = opened;
+    const { url, connections } = this.#options;
+    const auth = this.#credentials ? formatAuth(this.#credentials) : '';
+    const opened = connections
+      ? connections.lease(this.#env, url, auth, this.#handlers)
+      : openConnection(this.#env, url, this.#handlers);
+    if (!('code' in opened)) this.#connection = opened;
     // Failed after start() returned, so that listeners added right after start() hear it.
     else queueMicrotask(() => this.#state === 'connecting' && this.#failWith(opened));
   }
@@ -215,7 +224,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.emit('open', { file: this.#options.file });
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
-    if (this.#credentials) {
+    if (this.#credentials && !this.#connection?.authenticated) {
       this.#setState('authenticating');
       if (this.#send(formatAuth(this.#credentials))) this.#expect('AUTH', this.#options.authTimeout);
     } else {
@@ -245,6 +254,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     }
     switch (expected) {
       case 'AUTH':
+        this.#connection?.authenticate();
         this.#sendStor();
         break;
       case 'STOR':
@@ -299,6 +309,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
     const terms = this.#agreement.accept(stored);
+    if (terms.reuse) this.#connection?.grantReuse();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
@@ -319,6 +330,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const checksum = this.#agreement.integrity.checksum();
     if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect('FIN', this.#options.answerTimeout);
+    // With reuse agreed, the next upload's STOR may follow on this socket while the FIN answer is due.
+    if (this.#agreement.terms.reuse) this.#connection?.handOver();
   }
 
   #handleAck(answer: Answer): void {
@@ -393,8 +406,25 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
-    if (!isActive(this.#state) || this.#retry(cause)) return;
+    if (!isActive(this.#state) || this.#rejoin() || this.#retry(cause)) return;
     this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));
+  }
+
+  /**
+   * A shared socket closed before this upload's STOR was answered — another upload's failure retired it, not
+   * this one's: start again on a fresh socket, without counting a retry (bounded by {@link MAX_REJOINS}).
+   */
+  #rejoin(): boolean {
+    if (!this.#connection?.unanswered || this.#rejoins <= 0) return false;
+    this.#rejoins -= 1;
+    this.#connection.release();
+    this.#connection = null;
+    this.#deadline.settle();
+    this.#sender.drop();
+    this.#setState('retrying');
+    this.#setState('connecting');
+    this.#connect();
+    return true;
   }
 
   #succeed(): void {
@@ -425,7 +455,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#deadline.settle();
     this.#reconnect.cancel();
     this.#sender.close();
-    const closedHere = this.#connection?.release() ?? false;
+    const closedHere = this.#connection?.release(state === 'complete') ?? false;
     this.#connection = null;
     const detail: CloseDetail = { ...closeDetail(closedHere, closed), file: this.#options.file };
     dispatchOutcome();

@@ -1,4 +1,5 @@
 // The client's frames and its reading of answers, step by step and without a socket.
+import { ConnectionPool } from '../../src/core/connection-pool.ts';
 import { expect } from '@open-wc/testing';
 import { resolveOptions } from '../../src/core/options.ts';
 import {
@@ -27,9 +28,14 @@ describe('conversation', () => {
       const options = resolveOptions({ url, file, resumeStore: null });
       expect(storFrame(options, 'u_1')).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
-          '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256"],"fin":true,"mime":"text/plain",' +
-          '"lastModified":1700000000000}}',
+          '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256"],"fin":true,"credit":true,' +
+          '"mime":"text/plain","lastModified":1700000000000}}',
       );
+    });
+    it('offers reuse only when the transfer shares sockets through a pool', () => {
+      const pooled = resolveOptions({ url, file, resumeStore: null, connections: new ConnectionPool() });
+      expect(storFrame(pooled, null)).to.contain('"fin":true,"credit":true,"reuse":true,');
+      expect(storFrame(resolveOptions({ url, file, resumeStore: null }), null)).not.to.contain('reuse');
     });
     it('names a Blob "blob" and offers no checksum when asked not to', () => {
       const options = resolveOptions({ url, file: new Blob(['x']), checksum: false, resumeStore: null });

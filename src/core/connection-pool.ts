@@ -1,0 +1,247 @@
+/**
+ * Many files over one connection: a pool of WebSockets that the UploadQueue's transfers lease, one upload
+ * after another on each socket, authenticated once. The server grants `reuse` in its v2 STOR answer; from
+ * then on, once an upload has sent its FIN it hands the socket over, and the next file's transfer joins the
+ * same socket and sends its STOR at once, while the FIN answer is still on its way — the server handles
+ * frames in order, so that STOR waits behind the FIN on the server, and the answers come back in the same
+ * order. Each socket so keeps a line of tenants: every answer goes to the first of them, which leaves the line
+ * when its upload ends; the next one then hears its own answers.
+ *
+ * Each file keeps its own transfer (events, resume record, cancel, failure). A socket whose tenant ends in
+ * anything but success (failed, aborted, retrying) is not used again: it closes once the tenants ahead of that
+ * one are done, and a tenant behind it whose STOR got no answer yet reconnects on a fresh socket, as if it had
+ * never joined (see {@link ConnectionLike.unanswered}). A server that does not grant reuse (v1, the 2012
+ * peers) gets one socket per file, as without a pool.
+ */
+import type { ConnectionHandlers, ConnectionLike } from './connection.ts';
+import { NORMAL_CLOSURE } from './connection.ts';
+import type { Failure } from './conversation.ts';
+import type { TransferEnvironment } from './environment.ts';
+
+const OPEN = 1;
+
+/** The sockets of one queue, by server URL and credentials. */
+export class ConnectionPool {
+  readonly #sockets = new Set<SharedSocket>();
+  #handedOver = 0;
+  /** Called (in a microtask) when a tenant handed its socket over: its slot may start the next file. */
+  onHandOver: (() => void) | null = null;
+
+  /** Tenants that sent their FIN and let the next file in, and have not ended yet. */
+  get handedOver(): number {
+    return this.#handedOver;
+  }
+
+  /** Sockets open or opening. */
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  /**
+   * Joins a socket to `url` under the same credentials that takes another upload now, or opens one.
+   *
+   * @param env - where the WebSocket constructor comes from
+   * @param url - the upload server
+   * @param authKey - the AUTH frame the upload would send ('' without credentials): sockets are not shared
+   *   between identities
+   * @param handlers - the transfer's handlers
+   * @returns the lease, or the failure to report
+   */
+  lease(
+    env: TransferEnvironment,
+    url: string,
+    authKey: string,
+    handlers: ConnectionHandlers,
+  ): ConnectionLike | Failure {
+    const key = `${url}\n${authKey}`;
+    for (const socket of this.#sockets)
+      if (socket.key === key && socket.joinable) return socket.join(handlers);
+    const WebSocketCtor = env.webSocket();
+    if (!WebSocketCtor) {
+      return { code: 'notSupported', message: 'This browser cannot upload over a WebSocket.', init: {} };
+    }
+    let socket: WebSocket;
+    try {
+      socket = new WebSocketCtor(url);
+    } catch (cause) {
+      return {
+        code: 'connectionFailed',
+        message: `Cannot connect to ${url}: ${String(cause)}`,
+        init: { cause },
+      };
+    }
+    const shared = new SharedSocket(this, socket, key);
+    this.#sockets.add(shared);
+    return shared.join(handlers);
+  }
+
+  /** Closes the sockets no upload is using (the queue went idle). */
+  closeIdle(): void {
+    for (const socket of this.#sockets) if (socket.idle) socket.retire();
+  }
+
+  /** @internal a socket closed or retired */
+  forget(socket: SharedSocket): void {
+    this.#sockets.delete(socket);
+  }
+
+  /** @internal counts a hand-over (+1) or the end of a handed-over tenant (-1) */
+  countHandOver(delta: 1 | -1): void {
+    this.#handedOver += delta;
+    if (delta === 1) queueMicrotask(() => this.onHandOver?.());
+  }
+}
+
+/** One WebSocket and its line of tenants. */
+class SharedSocket {
+  readonly key: string;
+  readonly #pool: ConnectionPool;
+  readonly #socket: WebSocket;
+  readonly #line: Lease[] = [];
+  /** Tenants it ever carried: a later one joined a socket that carried others. */
+  #carried = 0;
+  #retiring = false;
+  authenticated = false;
+  reuse = false;
+
+  constructor(pool: ConnectionPool, socket: WebSocket, key: string) {
+    this.#pool = pool;
+    this.#socket = socket;
+    this.key = key;
+    socket.binaryType = 'arraybuffer';
+    // Only the first tenant waits for `open`: later ones join sockets already open.
+    socket.addEventListener('open', () => this.#line[0]?.handlers.open());
+    socket.addEventListener('message', (event: MessageEvent) => this.#line[0]?.deliver(event));
+    socket.addEventListener('error', () => {
+      for (const lease of [...this.#line]) if (!lease.ended) lease.handlers.error();
+    });
+    socket.addEventListener('close', (event: CloseEvent) => {
+      this.#retiring = true;
+      this.#pool.forget(this);
+      for (const lease of this.#line.splice(0)) if (!lease.ended) lease.handlers.close(event);
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.#socket.readyState === OPEN;
+  }
+
+  /** No tenant uses it. */
+  get idle(): boolean {
+    return this.#line.length === 0;
+  }
+
+  /** Whether a new upload may join now: open, reuse granted, and the last tenant sent its FIN (or none). */
+  get joinable(): boolean {
+    const last = this.#line.at(-1);
+    return !this.#retiring && this.reuse && this.isOpen && (last === undefined || last.handedOver);
+  }
+
+  join(handlers: ConnectionHandlers): Lease {
+    const lease = new Lease(this, this.#pool, handlers, this.#carried > 0);
+    this.#carried += 1;
+    this.#line.push(lease);
+    // A socket already open: the upload starts talking once the caller has its lease.
+    if (this.isOpen) queueMicrotask(() => lease.ended || handlers.open());
+    return lease;
+  }
+
+  send(data: string | ArrayBuffer): void {
+    this.#socket.send(data);
+  }
+
+  /**
+   * A tenant ended. A success leaves the line (it was first: it had its last answer); anything else marks the
+   * socket as not to be used again, and it closes as soon as that tenant is first in line.
+   *
+   * @returns true when the socket was still usable: the tenant let go of it normally
+   */
+  leave(lease: Lease, succeeded: boolean): boolean {
+    const wasOpen = this.isOpen;
+    if (!succeeded || !this.reuse) this.#retiring = true;
+    if (succeeded && this.#line[0] === lease) this.#line.shift();
+    if (this.#line[0]?.ended || (this.#retiring && this.#line.every((tenant) => tenant.ended))) this.retire();
+    return wasOpen;
+  }
+
+  /** Closes the socket; the tenants still in line hear its close. */
+  retire(): void {
+    this.#retiring = true;
+    this.#pool.forget(this);
+    try {
+      this.#socket.close(NORMAL_CLOSURE);
+    } catch {
+      // Closing can only fail on arguments we control.
+    }
+  }
+}
+
+/** One upload's use of a shared socket: what a transfer holds instead of a connection of its own. */
+class Lease implements ConnectionLike {
+  readonly handlers: ConnectionHandlers;
+  readonly shared: boolean;
+  readonly #socket: SharedSocket;
+  readonly #pool: ConnectionPool;
+  #answered = false;
+  handedOver = false;
+  ended = false;
+
+  constructor(socket: SharedSocket, pool: ConnectionPool, handlers: ConnectionHandlers, shared: boolean) {
+    this.#socket = socket;
+    this.#pool = pool;
+    this.handlers = handlers;
+    this.shared = shared;
+  }
+
+  get isOpen(): boolean {
+    return !this.ended && this.#socket.isOpen;
+  }
+
+  get authenticated(): boolean {
+    return this.#socket.authenticated;
+  }
+
+  get unanswered(): boolean {
+    return this.shared && !this.#answered;
+  }
+
+  deliver(event: MessageEvent): void {
+    this.#answered = true;
+    if (!this.ended) this.handlers.message(event);
+  }
+
+  send(data: string | ArrayBuffer): void {
+    // After the hand-over the next upload's frames follow on the socket: nothing more of this one may.
+    if (this.ended || this.handedOver) return;
+    this.#socket.send(data);
+  }
+
+  trySend(data: string): void {
+    try {
+      this.send(data);
+    } catch {
+      // Best effort, as a connection's trySend.
+    }
+  }
+
+  authenticate(): void {
+    this.#socket.authenticated = true;
+  }
+
+  grantReuse(): void {
+    this.#socket.reuse = true;
+  }
+
+  handOver(): void {
+    if (this.ended || this.handedOver || !this.#socket.reuse) return;
+    this.handedOver = true;
+    this.#pool.countHandOver(1);
+  }
+
+  release(succeeded = false): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    if (this.handedOver) this.#pool.countHandOver(-1);
+    return this.#socket.leave(this, succeeded);
+  }
+}

@@ -1,0 +1,223 @@
+// Many files over one connection (docs/protocol.md §3.6): the real UploadQueue and transfer core in Node,
+// over ws sockets, against the reference server (which grants `reuse`) and the strict 2012 server (which
+// does not). Every stored file is compared by SHA-256 with what was sent.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { UploadQueue, type UploadItem, type WebSocketConstructor } from '../../src/core/index.ts';
+import { createUploadServer, FileStore, type UploadServerOptions } from '../../src/server/index.ts';
+import { StrictV1Server } from '../helpers/strict-v1-server.ts';
+import { bytes, eventually, partialFiles, readStored, sha256, storedFiles, tempDir } from './peer.ts';
+import { rm } from 'node:fs/promises';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** What the client's sockets did, in one order: sockets opened, text frames sent, answers received. */
+interface Wire {
+  sockets: number;
+  log: string[];
+}
+
+/** A ws-backed WebSocket for the core that logs what it does into `wire`. */
+function loggingWebSocket(wire: Wire): WebSocketConstructor {
+  class LoggingWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      const socket = (wire.sockets += 1);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data === 'string') wire.log.push(`${socket} ← ${event.data.slice(0, 60)}`);
+      });
+    }
+    override send(data: unknown, ...rest: unknown[]): void {
+      if (typeof data === 'string') wire.log.push(`${wire.sockets} → ${data.slice(0, 4)}`);
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+  return LoggingWebSocket as unknown as WebSocketConstructor;
+}
+
+/** A reference server in a temp folder; `failCommit` makes the commit of files so named fail (a 500). */
+async function referenceServer(options: Partial<UploadServerOptions> = {}, failCommit?: RegExp) {
+  const dir = await tempDir();
+  const store = new FileStore({ dir });
+  if (failCommit) {
+    const create = store.create.bind(store);
+    store.create = async (request) => {
+      const partial = await create(request);
+      if (failCommit.test(request.filename)) {
+        partial.commit = () => Promise.reject(new Error('The disk refused the commit.'));
+      }
+      return partial;
+    };
+  }
+  const server = await createUploadServer({ dir, store, port: 0, host: '127.0.0.1', ...options });
+  cleanups.push(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { server, dir, url: server.url };
+}
+
+/** Runs a queue over `files` to completion, bounded; `during` may act on its events. */
+async function runQueue(
+  url: string,
+  files: File[],
+  options: { concurrency?: number; auth?: { login: string; password: string }; wire: Wire },
+  during: (queue: UploadQueue) => void = () => undefined,
+): Promise<UploadItem[]> {
+  const queue = new UploadQueue({
+    url,
+    WebSocket: loggingWebSocket(options.wire),
+    resumeStore: null,
+    retryDelays: [],
+    concurrency: options.concurrency ?? 1,
+    ...(options.auth ? { auth: options.auth } : {}),
+  });
+  during(queue);
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the queue did not finish within 30 s')), 30_000);
+    queue.addEventListener('complete', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  queue.add(files);
+  queue.start();
+  await done;
+  return queue.items;
+}
+
+const file = (name: string, size: number, seed: number) => {
+  const data = bytes(size, seed);
+  return { data, file: new File([new Uint8Array(data)], name) };
+};
+
+async function assertStored(dir: string, name: string, data: Buffer): Promise<void> {
+  assert.equal(sha256(await readStored(dir, name)), sha256(data), `${name} stored byte for byte`);
+}
+
+describe('many files over one connection', () => {
+  it('sends consecutive files over one socket with one AUTH, each STOR before the FIN answer before it', async () => {
+    const { url, dir } = await referenceServer({ authenticate: () => true });
+    const files = [1, 2, 3, 4, 5].map((n) => file(`f${n}.bin`, 50_000 + n * 7_000, n));
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire, auth: { login: 'alice', password: 'pw' } },
+    );
+    assert.deepEqual(
+      items.map((item) => item.status),
+      ['complete', 'complete', 'complete', 'complete', 'complete'],
+    );
+    for (const f of files) await assertStored(dir, f.file.name, f.data);
+    assert.equal(wire.sockets, 1, 'one socket for five files');
+    assert.equal(wire.log.filter((line) => line.endsWith('→ AUTH')).length, 1, 'one AUTH');
+    assert.equal(wire.log.filter((line) => line.endsWith('→ STOR')).length, 5);
+    // Round trips overlap: after the first file, every STOR went out before the FIN answer ahead of it.
+    const events = wire.log.filter((line) => / → STOR$|"type":"FIN"/.test(line));
+    assert.deepEqual(
+      events.map((line) => (line.endsWith('STOR') ? 'STOR' : 'FIN answer')),
+      [
+        'STOR',
+        'STOR',
+        'FIN answer',
+        'STOR',
+        'FIN answer',
+        'STOR',
+        'FIN answer',
+        'STOR',
+        'FIN answer',
+        'FIN answer',
+      ],
+    );
+  });
+
+  it('keeps several connections busy, each carrying many files', async () => {
+    const { url, dir } = await referenceServer();
+    const files = Array.from({ length: 12 }, (_, n) => file(`c${n}.bin`, 20_000 + n, n + 10));
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire, concurrency: 3 },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    for (const f of files) await assertStored(dir, f.file.name, f.data);
+    assert.ok(
+      wire.sockets >= 2 && wire.sockets <= 3,
+      `${wire.sockets} sockets for 12 files at concurrency 3`,
+    );
+  });
+
+  it('a file that fails on a shared connection leaves the next one uploading, on a fresh socket', async () => {
+    // bad.bin's commit fails (500) on FIN, while c.bin's STOR already waits behind it on the same socket.
+    const { url, dir } = await referenceServer({}, /^bad/);
+    const files = [file('a.bin', 30_000, 1), file('bad.bin', 30_000, 2), file('c.bin', 30_000, 3)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire },
+    );
+    assert.deepEqual(
+      items.map((item) => [item.file.name, item.status]),
+      [
+        ['a.bin', 'complete'],
+        ['bad.bin', 'failed'],
+        ['c.bin', 'complete'],
+      ],
+    );
+    // The server answers a storage failure under FIN with a 500 typed DATA, which the client reads as a bad
+    // answer; either way the file failed, and alone.
+    assert.match(items[1]!.error?.message ?? '', /500|Storage failed|DATA answer/);
+    await assertStored(dir, 'a.bin', files[0]!.data);
+    await assertStored(dir, 'c.bin', files[2]!.data);
+    assert.deepEqual(await storedFiles(dir), ['a.bin', 'c.bin']);
+    assert.equal(wire.sockets, 2, 'the failure retired the shared socket; c.bin went on a fresh one');
+  });
+
+  it('a cancel on a shared connection cancels that file only', async () => {
+    const { url, dir } = await referenceServer();
+    const files = [file('a.bin', 30_000, 1), file('big.bin', 3_000_000, 2), file('c.bin', 30_000, 3)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire },
+      (queue) =>
+        queue.addEventListener('progress', (event) => {
+          if (event.detail.item.file.name === 'big.bin') queue.cancel(event.detail.item);
+        }),
+    );
+    assert.deepEqual(
+      items.map((item) => item.status),
+      ['complete', 'cancelled', 'complete'],
+    );
+    await assertStored(dir, 'a.bin', files[0]!.data);
+    await assertStored(dir, 'c.bin', files[2]!.data);
+    assert.deepEqual(await storedFiles(dir), ['a.bin', 'c.bin']);
+    // The ABOR deleted the cancelled upload's partial file.
+    await eventually(async () => (await partialFiles(dir)).every((name) => !name.endsWith('.part')), 'ABOR');
+  });
+
+  it('gives each file its own connection against the strict 2012 server, which grants no reuse', async () => {
+    const server = await StrictV1Server.start();
+    cleanups.push(() => server.close());
+    const files = [file('x.bin', 20_000, 4), file('y.bin', 20_000, 5), file('z.bin', 20_000, 6)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      server.url,
+      files.map((f) => f.file),
+      { wire },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    assert.equal(wire.sockets, 3);
+    assert.equal(server.uploads.length, 3);
+    for (const [n, f] of files.entries()) assert.equal(sha256(server.received(n)), sha256(f.data));
+    for (const upload of server.uploads) assert.deepEqual(upload.violations, []);
+  });
+});

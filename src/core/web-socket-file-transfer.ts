@@ -329,7 +329,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#setState('finishing');
     const checksum = this.#agreement.integrity.checksum();
     if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
-    this.#expect('FIN', this.#options.answerTimeout);
+    this.#expect(this.#sender.window.inFlight > 0 ? 'DATA' : 'FIN', this.#options.answerTimeout);
     // With reuse agreed, the next upload's STOR may follow on this socket while the FIN answer is due.
     if (this.#agreement.terms.reuse) this.#connection?.handOver();
   }
@@ -343,6 +343,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
     if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
+    else if (this.#state === 'finishing') this.#expect('FIN', this.#options.answerTimeout);
     this.emit('progress', this.#figures());
     if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
   }
@@ -363,8 +364,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         },
       });
     } catch (cause) {
-      this.#readFailed(cause);
+      return this.#readFailed(cause);
     }
+    // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack, and
+    // the next upload's STOR follow that FIN, so a small file costs one round trip, not two.
+    const { terms } = this.#agreement;
+    const allSent = this.#sender.window.sent === this.#sender.source.size;
+    if (terms.reuse && allSent && this.#state === 'sending' && generation === this.#generation)
+      this.#sendFin();
   }
 
   #send(data: string | ArrayBuffer): boolean {

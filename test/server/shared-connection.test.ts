@@ -4,7 +4,12 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { UploadQueue, type UploadItem, type WebSocketConstructor } from '../../src/core/index.ts';
+import {
+  UploadQueue,
+  type UploadItem,
+  type UploadQueueOptions,
+  type WebSocketConstructor,
+} from '../../src/core/index.ts';
 import { createUploadServer, FileStore, type UploadServerOptions } from '../../src/server/index.ts';
 import { StrictV1Server } from '../helpers/strict-v1-server.ts';
 import { bytes, eventually, partialFiles, readStored, sha256, storedFiles, tempDir } from './peer.ts';
@@ -65,7 +70,12 @@ async function referenceServer(options: Partial<UploadServerOptions> = {}, failC
 async function runQueue(
   url: string,
   files: File[],
-  options: { concurrency?: number; auth?: { login: string; password: string }; wire: Wire },
+  options: {
+    concurrency?: number;
+    auth?: { login: string; password: string };
+    wire: Wire;
+    transfer?: UploadQueueOptions;
+  },
   during: (queue: UploadQueue) => void = () => undefined,
 ): Promise<UploadItem[]> {
   const queue = new UploadQueue({
@@ -74,6 +84,7 @@ async function runQueue(
     resumeStore: null,
     retryDelays: [],
     concurrency: options.concurrency ?? 1,
+    ...options.transfer,
     ...(options.auth ? { auth: options.auth } : {}),
   });
   during(queue);
@@ -182,12 +193,14 @@ describe('many files over one connection', () => {
 
   it('a cancel on a shared connection cancels that file only', async () => {
     const { url, dir } = await referenceServer();
-    const files = [file('a.bin', 30_000, 1), file('big.bin', 3_000_000, 2), file('c.bin', 30_000, 3)];
+    const files = [file('a.bin', 30_000, 1), file('big.bin', 16_000_000, 2), file('c.bin', 30_000, 3)];
     const wire: Wire = { sockets: 0, log: [] };
+    // Small chunks and window, so that the big file is still sending (no FIN yet) at its first ack.
+    const transfer = { v2ChunkSize: 64 * 1024, window: 2 };
     const items = await runQueue(
       url,
       files.map((f) => f.file),
-      { wire },
+      { wire, transfer },
       (queue) =>
         queue.addEventListener('progress', (event) => {
           if (event.detail.item.file.name === 'big.bin') queue.cancel(event.detail.item);

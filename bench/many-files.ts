@@ -15,6 +15,8 @@ export interface ManyFilesWay {
   server: ServerKind;
   mode: 'queue' | 'fetch' | 'tus';
   concurrency: number;
+  /** For the queue: share sockets between files (its default), or one socket per file. */
+  shareConnections?: boolean;
 }
 
 export const MANY_FILES_WAYS: ManyFilesWay[] = [
@@ -23,6 +25,13 @@ export const MANY_FILES_WAYS: ManyFilesWay[] = [
     server: 'ref',
     mode: 'queue',
     concurrency: 6,
+  },
+  {
+    name: 'ws-file-upload UploadQueue, one connection per file (shareConnections: false)',
+    server: 'ref',
+    mode: 'queue',
+    concurrency: 6,
+    shareConnections: false,
   },
   { name: 'fetch() POST per file, keep-alive', server: 'http', mode: 'fetch', concurrency: 6 },
   { name: 'tus-js-client per file', server: 'tus', mode: 'tus', concurrency: 6 },
@@ -82,6 +91,7 @@ export async function measureManyFiles(
           url: at.endpoint,
           mode: way.mode,
           concurrency: way.concurrency,
+          shareConnections: way.shareConnections ?? true,
           timeoutMs,
         })})`,
         timeoutMs + 5000,

@@ -57,6 +57,11 @@ export class ChunkPump {
     return this.#window;
   }
 
+  /** Whether every byte of the file was sent (not necessarily acknowledged). */
+  get allSent(): boolean {
+    return this.#window.sent === this.#source.size;
+  }
+
   /** Reads the first chunk while the server prepares (a v1 answer sends it). */
   readFirst(): void {
     this.#reads.fill();

@@ -16,15 +16,7 @@ import {
 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
-import {
-  canUpload,
-  closeDetail,
-  openConnection,
-  sendAbor,
-  type ClosedHow,
-  type ConnectionHandlers,
-  type ConnectionLike,
-} from './connection.ts';
+import { canUpload, closeDetail, sendAbor, type ClosedHow } from './connection.ts';
 import {
   ackFailure,
   connectionFailure,
@@ -49,13 +41,11 @@ import {
   type StoppedState,
   type TransferState,
 } from './transfer-state.ts';
+import { TransferLink } from './transfer-link.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
 
 export type { TransferState } from './transfer-state.ts';
-
-/** How many times an upload starts again on a fresh socket after a shared one closed under its STOR. */
-const MAX_REJOINS = 3;
 
 /**
  * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
@@ -96,17 +86,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #stored: { id: string; filename: string } | null = null;
   /** The file, read-ahead, send window and send loop. */
   readonly #sender: ChunkPump;
-  /** Bumped on every (re)connection, so that work begun for an older socket stops when it resumes. */
-  #generation = 0;
-  #connection: ConnectionLike | null = null;
-  /** Fresh sockets left for when a shared one closes before this upload's STOR was answered. */
-  #rejoins = MAX_REJOINS;
-  readonly #handlers: ConnectionHandlers = {
-    open: () => this.#handleOpen(),
-    message: (event) => this.#handleMessage(event),
-    error: () => this.#handleBroken('socketError'),
-    close: (event) => this.#handleBroken('socketClosed', event),
-  };
+  /** The connection (own or shared) and its generation. */
+  readonly #link: TransferLink;
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
   #opened = false;
@@ -132,6 +113,12 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     });
     this.#sender = new ChunkPump(resolved.file, resolved.chunkSize, resolved.type);
     this.#agreement = new Agreement(resolved);
+    this.#link = new TransferLink(this.#env, resolved.url, resolved.connections, {
+      open: () => this.#handleOpen(),
+      message: (event) => this.#handleMessage(event),
+      error: () => this.#handleBroken('socketError'),
+      close: (event) => this.#handleBroken('socketClosed', event),
+    });
     for (const name of CALLBACK_NAMES) {
       const callback = resolved.callbacks[name] as ((detail: unknown) => void) | undefined;
       // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
@@ -195,25 +182,19 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       const id = this.#agreement.uploadId ?? this.#agreement.offeredResume;
       if (id !== null) {
         this.#agreement.forgetRecord();
-        // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
-        // before the close is enough; without an open socket, a short-lived one carries it.
+        // The server deletes the partial upload on ABOR, handling frames in order: ABOR before the close is
+        // enough (without an open socket, a short-lived one carries it; after a hand-over, none is sent).
         const auth = this.#credentials && formatAuth(this.#credentials);
-        sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
+        sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
       }
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
   }
 
   #connect(): void {
-    this.#generation += 1;
-    const { url, connections } = this.#options;
-    const auth = this.#credentials ? formatAuth(this.#credentials) : '';
-    const opened = connections
-      ? connections.lease(this.#env, url, auth, this.#handlers)
-      : openConnection(this.#env, url, this.#handlers);
-    if (!('code' in opened)) this.#connection = opened;
+    const failed = this.#link.connect(this.#credentials ? formatAuth(this.#credentials) : '');
     // Failed after start() returned, so that listeners added right after start() hear it.
-    else queueMicrotask(() => this.#state === 'connecting' && this.#failWith(opened));
+    if (failed) queueMicrotask(() => this.#state === 'connecting' && this.#failWith(failed));
   }
 
   #handleOpen(): void {
@@ -224,7 +205,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.emit('open', { file: this.#options.file });
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
-    if (this.#credentials && !this.#connection?.authenticated) {
+    if (this.#credentials && !this.#link.connection?.authenticated) {
       this.#setState('authenticating');
       if (this.#send(formatAuth(this.#credentials))) this.#expect('AUTH', this.#options.authTimeout);
     } else {
@@ -254,20 +235,16 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     }
     switch (expected) {
       case 'AUTH':
-        this.#connection?.authenticate();
-        this.#sendStor();
-        break;
+        this.#link.connection?.authenticate();
+        return this.#sendStor();
       case 'STOR':
-        this.#handleStorAnswer(answer);
-        break;
+        return this.#handleStorAnswer(answer);
       case 'DATA':
-        this.#handleAck(answer);
-        break;
+        return this.#handleAck(answer);
       case 'FIN':
         this.#agreement.forgetRecord();
         this.#stored = storedFile(answer);
-        this.#succeed();
-        break;
+        return this.#succeed();
       default:
         this.#fail('badAnswer', `Unexpected ${answer.type} answer.`, { answer });
     }
@@ -309,18 +286,18 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
     const terms = this.#agreement.accept(stored);
-    if (terms.reuse) this.#connection?.grantReuse();
+    if (terms.reuse) this.#link.connection?.grantReuse();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
     this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit);
-    const generation = this.#generation;
+    const generation = this.#link.generation;
     try {
       await this.#agreement.seekIntegrity(stored.offset, this.#options.file);
     } catch (cause) {
       return this.#readFailed(cause);
     }
-    if (generation !== this.#generation || this.#state !== 'storing') return;
+    if (generation !== this.#link.generation || this.#state !== 'storing') return;
     this.#agreement.save(stored.offset);
     this.#continue(stored.offset);
   }
@@ -331,7 +308,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect(this.#sender.window.inFlight > 0 ? 'DATA' : 'FIN', this.#options.answerTimeout);
     // With reuse agreed, the next upload's STOR may follow on this socket while the FIN answer is due.
-    if (this.#agreement.terms.reuse) this.#connection?.handOver();
+    if (this.#agreement.terms.reuse) this.#link.connection?.handOver();
   }
 
   #handleAck(answer: Answer): void {
@@ -350,10 +327,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
   async #pump(): Promise<void> {
-    const generation = this.#generation;
+    const generation = this.#link.generation;
     try {
       await this.#sender.run({
-        sending: () => this.#state === 'sending' && generation === this.#generation,
+        sending: () => this.#state === 'sending' && generation === this.#link.generation,
         send: (chunk) => {
           const integrity = this.#agreement.integrity;
           integrity.beforeSend(chunk.start);
@@ -366,17 +343,15 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     } catch (cause) {
       return this.#readFailed(cause);
     }
-    // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack, and
-    // the next upload's STOR follow that FIN, so a small file costs one round trip, not two.
-    const { terms } = this.#agreement;
-    const allSent = this.#sender.window.sent === this.#sender.source.size;
-    if (terms.reuse && allSent && this.#state === 'sending' && generation === this.#generation)
-      this.#sendFin();
+    // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack (and the
+    // next upload's STOR that FIN), so a small file costs one round trip, not two.
+    const current = this.#state === 'sending' && generation === this.#link.generation;
+    if (current && this.#agreement.terms.reuse && this.#sender.allSent) this.#sendFin();
   }
 
   #send(data: string | ArrayBuffer): boolean {
     try {
-      this.#connection!.send(data);
+      this.#link.send(data);
       return true;
     } catch (cause) {
       this.#fail('connectionClosed', `Cannot send on the connection: ${String(cause)}`, { cause });
@@ -398,11 +373,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #retry(cause: RetryCause, refusal: RetryRefusal = {}): boolean {
     const delay = this.#reconnect.decide({ cause, resumable: this.#agreement.resumable, ...refusal });
     if (delay === null) return false;
-    this.#connection?.release();
-    this.#connection = null;
-    this.#deadline.settle();
-    this.#sender.drop();
-    this.#setState('retrying');
+    this.#dropConnection();
     this.#reconnect.schedule(delay, () => {
       if (this.#state !== 'retrying') return;
       this.#setState('connecting');
@@ -413,25 +384,23 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
-    if (!isActive(this.#state) || this.#rejoin() || this.#retry(cause)) return;
+    if (!isActive(this.#state)) return;
+    // A shared socket closed under this upload's unanswered STOR: another upload's end, so a fresh socket.
+    if (this.#link.mayRejoin()) {
+      this.#dropConnection();
+      this.#setState('connecting');
+      return this.#connect();
+    }
+    if (this.#retry(cause)) return;
     this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));
   }
 
-  /**
-   * A shared socket closed before this upload's STOR was answered — another upload's failure retired it, not
-   * this one's: start again on a fresh socket, without counting a retry (bounded by {@link MAX_REJOINS}).
-   */
-  #rejoin(): boolean {
-    if (!this.#connection?.unanswered || this.#rejoins <= 0) return false;
-    this.#rejoins -= 1;
-    this.#connection.release();
-    this.#connection = null;
+  /** Lets go of the connection, its deadline and what was in flight: the transfer waits to reconnect. */
+  #dropConnection(): void {
+    this.#link.release();
     this.#deadline.settle();
     this.#sender.drop();
     this.#setState('retrying');
-    this.#setState('connecting');
-    this.#connect();
-    return true;
   }
 
   #succeed(): void {
@@ -462,8 +431,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#deadline.settle();
     this.#reconnect.cancel();
     this.#sender.close();
-    const closedHere = this.#connection?.release(state === 'complete') ?? false;
-    this.#connection = null;
+    const closedHere = this.#link.release(state === 'complete');
     const detail: CloseDetail = { ...closeDetail(closedHere, closed), file: this.#options.file };
     dispatchOutcome();
     this.emit('close', detail);
@@ -472,15 +440,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #figures(): ProgressDetail {
     const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
     const { loaded, sent } = this.#sender.window;
-    const complete = this.#state === 'complete';
-    return progressFigures({
-      loaded,
-      sent,
-      total: this.#sender.source.size,
-      elapsedTime,
-      complete,
-      file: this.file,
-    });
+    const counts = { loaded, sent, total: this.#sender.source.size, elapsedTime, file: this.file };
+    return progressFigures({ ...counts, complete: this.#state === 'complete' });
   }
 
   #setState(next: TransferState): void {

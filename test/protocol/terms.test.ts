@@ -14,6 +14,7 @@ import {
   parseCommand,
   parseStorAnswer,
   parseStorOffer,
+  readCredit,
   readGrant,
   readOffer,
   v1Terms,
@@ -236,6 +237,69 @@ describe('negotiated terms', () => {
         assert.equal(result.ok, false, JSON.stringify(broken));
         if (!result.ok) assert.equal(result.error.code, 'badAnswer');
       }
+    });
+  });
+
+  describe('byte credit and connection reuse', () => {
+    const wish = { window: 16, chunk: 1 << 18, resume: null, checksum: false, mime: '' };
+    const policy = { ...POLICY, credit: 64 << 20, reuse: true };
+
+    it('offers a credit by default and reuse only when asked; reads both back, refusing wrong types', () => {
+      const offer = buildOffer({ ...wish, reuse: true });
+      assert.deepEqual([offer.credit, offer.reuse], [true, true]);
+      assert.equal('credit' in buildOffer({ ...wish, credit: false }), false);
+      assert.equal('reuse' in buildOffer(wish), false);
+      assert.deepEqual(expectOk(readOffer(offerExt(offer))), { ...offer, mime: '' });
+      for (const field of ['credit', 'reuse']) {
+        const read = readOffer({ [field]: 1 });
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badField');
+      }
+    });
+
+    it('grants them only when both sides want them, and reuse only with FIN', () => {
+      const both = grantTerms(buildOffer({ ...wish, reuse: true }), policy);
+      assert.deepEqual([both.credit, both.reuse], [64 << 20, true]);
+      const old = grantTerms(expectOk(readOffer({ binary: true, window: 16, fin: true })), policy);
+      assert.deepEqual(
+        ['credit' in old, 'reuse' in old],
+        [false, false],
+        'an older client sees no new field',
+      );
+      const serverSaysNo = grantTerms(buildOffer({ ...wish, reuse: true }), POLICY);
+      assert.deepEqual(['credit' in serverSaysNo, 'reuse' in serverSaysNo], [false, false]);
+      const noFin = grantTerms({ ...buildOffer({ ...wish, reuse: true }), fin: false }, policy);
+      assert.equal('reuse' in noFin, false);
+    });
+
+    it('turns the grant into terms: a credit in bytes, reuse when the client offered it', () => {
+      const grant = grantTerms(buildOffer({ ...wish, reuse: true }), policy);
+      const stored = expectOk(
+        readGrant(
+          expectOk(
+            parseAnswer(formatAnswer({ type: 'STOR', code: 200, v: 2, id: 'u_1', offset: 0, ext: grant })),
+          ),
+        ),
+      )!;
+      const terms = agreedTerms(stored, { window: 16, encoding: 'base64', reuse: true });
+      assert.deepEqual([terms.credit, terms.reuse], [64 << 20, true]);
+      const declined = agreedTerms(stored, { window: 16, encoding: 'base64', credit: false });
+      assert.deepEqual([declined.credit, declined.reuse], [null, false]);
+    });
+
+    it('refuses a malformed credit or reuse in the grant, and reads an ack credit leniently', () => {
+      const grant = grantTerms(buildOffer(wish), POLICY);
+      for (const ext of [
+        { ...grant, credit: 0 },
+        { ...grant, credit: 1.5 },
+        { ...grant, reuse: 'yes' },
+      ]) {
+        const read = readGrant({ type: 'STOR', code: 200, v: 2, id: 'u_1', offset: 0, ext });
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badAnswer');
+      }
+      assert.deepEqual(
+        [readCredit(1024), readCredit(0), readCredit('5'), readCredit(undefined), readCredit(2.5)],
+        [1024, null, null, null, null],
+      );
     });
   });
 });

@@ -12,7 +12,8 @@ import {
 } from '../../src/core/index.ts';
 import { createUploadServer, FileStore, type UploadServerOptions } from '../../src/server/index.ts';
 import { StrictV1Server } from '../helpers/strict-v1-server.ts';
-import { bytes, eventually, partialFiles, readStored, sha256, storedFiles, tempDir } from './peer.ts';
+import { createHash } from 'node:crypto';
+import { bytes, eventually, partialFiles, Peer, readStored, sha256, storedFiles, tempDir } from './peer.ts';
 import { rm } from 'node:fs/promises';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -232,5 +233,45 @@ describe('many files over one connection', () => {
     assert.equal(server.uploads.length, 3);
     for (const [n, f] of files.entries()) assert.equal(sha256(server.received(n)), sha256(f.data));
     for (const upload of server.uploads) assert.deepEqual(upload.violations, []);
+  });
+
+  it('the session takes a second STOR after a FIN, pipelined: FIN before the ack, STOR before the FIN answer', async () => {
+    const { url, dir } = await referenceServer({ authenticate: () => true });
+    const peer = await Peer.connect(url);
+    cleanups.push(() => peer.close());
+    const digest = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('base64')}`;
+    const stor = (name: string, size: number) =>
+      `STOR: ${JSON.stringify({
+        filename: name,
+        size,
+        type: 'binary',
+        parameters: [],
+        v: 2,
+        ext: { binary: true, window: 16, chunk: 65536, checksum: ['sha256'], fin: true, reuse: true },
+      })}`;
+    assert.equal((await peer.ask('AUTH: {"login":"alice","password":"pw"}')).code, 200);
+    const first = bytes(70_000, 1);
+    const second = bytes(90_000, 2);
+    const granted = await peer.ask(stor('one.bin', first.length));
+    assert.equal((granted.ext as { reuse?: boolean }).reuse, true);
+    // Everything of the first upload and the second STOR at once, without waiting for an answer.
+    peer.socket.send(first);
+    peer.socket.send(`FIN: ${JSON.stringify({ size: first.length, checksum: digest(first) })}`);
+    peer.socket.send(stor('two.bin', second.length));
+    const answers = [await peer.next(), await peer.next(), await peer.next()];
+    assert.deepEqual(
+      answers.map((answer) => [answer.type, answer.code]),
+      [
+        ['DATA', 200],
+        ['FIN', 200],
+        ['STOR', 200],
+      ],
+    );
+    assert.notEqual(answers[2]!.id, answers[1]!.id, 'a new upload, no AUTH again');
+    assert.equal((await peer.ask(second)).offset, second.length);
+    const fin = await peer.ask(`FIN: ${JSON.stringify({ size: second.length, checksum: digest(second) })}`);
+    assert.equal(fin.code, 200);
+    await assertStored(dir, 'one.bin', first);
+    await assertStored(dir, 'two.bin', second);
   });
 });

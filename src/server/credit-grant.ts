@@ -90,3 +90,38 @@ export class CreditGrant {
     this.#budget.release(this);
   }
 }
+
+/** A session's side: the credit of the upload it is receiving, if that upload agreed to one. */
+export class SessionCredit {
+  readonly #budget: CreditBudget | undefined;
+  #grant: CreditGrant | null = null;
+
+  /** @param budget - the server's budget; none: no credit is ever granted */
+  constructor(budget: CreditBudget | undefined) {
+    this.#budget = budget;
+  }
+
+  /**
+   * A STOR was accepted: the previous upload's credit (if any) ends, this one's starts when it offered one.
+   *
+   * @param offered - whether the STOR offered `credit`
+   * @returns the credit for the grant, or undefined for none
+   */
+  start(offered: boolean): number | undefined {
+    this.end();
+    this.#grant = offered && this.#budget ? this.#budget.open() : null;
+    return this.#grant?.initial();
+  }
+
+  /** @returns `{credit}` for the next ack when the upload's share moved since it was told, else `{}` */
+  ackField(): { credit?: number } {
+    const credit = this.#grant?.changed();
+    return credit ? { credit } : {};
+  }
+
+  /** The upload ended (committed, aborted, closed): its share goes back to the others. */
+  end(): void {
+    this.#grant?.end();
+    this.#grant = null;
+  }
+}

@@ -32,7 +32,7 @@ import {
 } from '../protocol/index.ts';
 import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
-import type { CreditGrant } from './credit-grant.ts';
+import { SessionCredit } from './credit-grant.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -52,8 +52,8 @@ export class UploadSession {
   /** Who the authenticate hook accepted; resumable uploads are bound to it. */
   #owner: string | null = null;
   #queue: Promise<void> = Promise.resolve();
-  /** The byte credit of the upload being received, when it agreed to one (credit-grant.ts). */
-  #credit: CreditGrant | null = null;
+  /** The byte credit of the upload being received (credit-grant.ts). */
+  readonly #credit: SessionCredit;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backpressure: Backpressure;
   readonly #socket: WebSocket;
@@ -79,6 +79,7 @@ export class UploadSession {
     this.#services = services;
     this.#events = events;
     this.#backpressure = new Backpressure(socket);
+    this.#credit = new SessionCredit(services.credits);
     this.#authenticated = events.preAuthenticated === true;
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#enqueue(data, isBinary));
     socket.on('close', () => this.#handleClose());
@@ -194,10 +195,9 @@ export class UploadSession {
       if (this.#machine.closed) return offer ? partial.release() : partial.discard();
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
-    this.#credit?.end();
-    this.#credit = (offer?.credit && this.#services.credits?.open()) || null;
+    const credit = this.#credit.start(offer?.credit === true);
     const agreement = offer
-      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt, this.#credit?.initial()))
+      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt, credit))
       : v1Agreement(stor.type);
     this.#backpressure.agreeWindow(agreement.terms.window);
     const upload: ReceivingUpload = {
@@ -227,7 +227,6 @@ export class UploadSession {
       maxChunk: Math.min(maxChunk, maxPayload),
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
       ...(credit !== undefined ? { credit } : {}),
-      // The session takes a STOR after FIN in any case; the grant tells the client it may count on it.
       reuse: reuseConnections,
     };
   }
@@ -287,7 +286,7 @@ export class UploadSession {
     const upload = this.#machine.upload;
     if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
       this.#machine.to(READY);
-      this.#endCredit();
+      this.#credit.end();
       await upload.partial.discard();
       return this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
     }
@@ -350,17 +349,15 @@ export class UploadSession {
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
-    const ack = upload.agreement.ack(chunk.byteLength, upload.received);
-    // The budget's share moved (uploads started or ended): the client learns it with this ack.
-    const credit = this.#credit?.changed();
-    this.#answer(credit ? { ...ack, credit } : ack);
+    // When the budget's share moved (uploads started or ended), the client learns it with this ack.
+    this.#answer({ ...upload.agreement.ack(chunk.byteLength, upload.received), ...this.#credit.ackField() });
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {
     // Closed meanwhile (idle timeout, a failure): the upload was let go of and must not be committed now.
     if (this.#machine.upload !== upload) throw new Error('The connection closed before the commit.');
     const filename = await upload.partial.commit();
-    this.#endCredit();
+    this.#credit.end();
     if (!this.#machine.closed) this.#machine.to(READY);
     this.#events.stored({
       filename,
@@ -410,18 +407,12 @@ export class UploadSession {
     if (this.#machine.closed) return;
     const upload = this.#machine.upload;
     this.#machine.to(CLOSED);
-    this.#endCredit();
+    this.#credit.end();
     this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);
     if (!upload) return;
     if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
-  }
-
-  /** The upload no longer needs its byte credit: its share goes back to the other uploads. */
-  #endCredit(): void {
-    this.#credit?.end();
-    this.#credit = null;
   }
 
   /**

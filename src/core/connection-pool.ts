@@ -110,7 +110,10 @@ class SharedSocket {
     this.key = key;
     socket.binaryType = 'arraybuffer';
     // Only the first tenant waits for `open`: later ones join sockets already open.
-    socket.addEventListener('open', () => this.#line[0]?.handlers.open());
+    socket.addEventListener('open', () => {
+      const first = this.#line[0];
+      if (first && !first.ended) first.handlers.open();
+    });
     socket.addEventListener('message', (event: MessageEvent) => this.#line[0]?.deliver(event));
     socket.addEventListener('error', () => {
       for (const lease of [...this.#line]) if (!lease.ended) lease.handlers.error();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
+import { FOLDER_PATH_DEFAULTS } from './folder-path.ts';
 import type { StaticMount } from './static-files.ts';
 import type { UploadStore } from './stores/store.ts';
 
@@ -91,6 +92,15 @@ export interface UploadServerOptions {
   accept?: Accept;
   /** Store each user's files in a sub-folder named after the user (login or hook's `user`). Default false. */
   userFolders?: boolean;
+  /**
+   * Store files sent with a folder path (STOR `path`) directly in the upload folder, dropping their folders.
+   * Default false: the folders are recreated inside the upload folder, each segment sanitised.
+   */
+  flattenFolders?: boolean;
+  /** Most folder levels a STOR `path` may have; deeper → 400. Default 16. */
+  maxFolderDepth?: number;
+  /** Longest STOR `path` in characters (and stored, in UTF-8 bytes); longer → 400. Default 1024. */
+  maxFolderPathLength?: number;
   /** Largest declared file size in bytes. Default 64 GiB. */
   maxFileSize?: number;
   /** Largest WebSocket message in bytes (ws `maxPayload`). Default 16 MiB. */
@@ -208,6 +218,9 @@ export type ResolvedOptions = Required<
     | 'logger'
     | 'metrics'
     | 'userFolders'
+    | 'flattenFolders'
+    | 'maxFolderDepth'
+    | 'maxFolderPathLength'
     | 'maxWindow'
     | 'maxChunk'
   >
@@ -241,6 +254,9 @@ export const DEFAULTS = {
   logger: false,
   metrics: true,
   userFolders: false,
+  flattenFolders: false,
+  maxFolderDepth: FOLDER_PATH_DEFAULTS.maxDepth,
+  maxFolderPathLength: FOLDER_PATH_DEFAULTS.maxLength,
   maxWindow: 16,
   maxChunk: 4 * 1024 * 1024,
 } as const;
@@ -266,9 +282,11 @@ const POSITIVE = [
   'maxAuthBackoff',
   'maxWindow',
   'maxChunk',
+  'maxFolderDepth',
+  'maxFolderPathLength',
 ] as const;
 const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
-const BOOLEANS = ['overwrite', 'metrics', 'userFolders'] as const;
+const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'flattenFolders'] as const;
 
 /**
  * Applies defaults, then checks every option before any work starts.

@@ -34,6 +34,7 @@ import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.t
 import { Backpressure } from './backpressure.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
+import { storedFolderPath } from './folder-path.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import { Refusal } from './refusal.ts';
@@ -164,6 +165,11 @@ export class UploadSession {
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
     const filename = sanitizeFilename(stor.filename);
+    const folderPath = storedFolderPath(stor.path, this.#options);
+    if (!folderPath.ok) {
+      await partial?.release();
+      return this.#refuse(new Refusal('STOR', Status.badRequest, folderPath.message));
+    }
     const mime = offer ? offer.mime : typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
     const admission = (await this.#events.admit?.({
       filename,
@@ -171,6 +177,7 @@ export class UploadSession {
       size: stor.size,
       mime,
       parameters: stor.parameters,
+      ...(folderPath.folder !== '' ? { path: folderPath.folder } : {}),
     })) ?? { ok: true };
     if (this.#machine.closed || !admission.ok) {
       await partial?.release();
@@ -178,7 +185,8 @@ export class UploadSession {
       return this.#refuse(Refusal.of('STOR', admission));
     }
     if (!partial) {
-      const { folder } = admission;
+      // The user's folder (when configured), then the folders the file came from.
+      const folder = [admission.folder, folderPath.folder].filter(Boolean).join('/') || undefined;
       const resumable = offer && this.#services.store.open;
       partial = await this.#services.store.create({
         filename,

@@ -201,6 +201,12 @@ const STRING_FIELDS: { name: string; frame: (value: string) => string; before?: 
     name: 'STOR filename (v2)',
     frame: (v) => STOR({ filename: v, size: 1, type: 'binary', v: 2, ext: V2_EXT }),
   },
+  // Size 1 and no data: nothing is committed, so the folders are sanitised but not created.
+  { name: 'STOR path (v1)', frame: (v) => STOR({ filename: 'f', size: 1, path: v }) },
+  {
+    name: 'STOR path (v2)',
+    frame: (v) => STOR({ filename: 'f', size: 1, type: 'binary', path: v, v: 2, ext: V2_EXT }),
+  },
   { name: 'STOR parameters string', frame: (v) => STOR({ filename: 'p', size: 1, parameters: [v] }) },
   { name: 'STOR type', frame: (v) => STOR({ filename: 't', size: 1, type: v }) },
   {
@@ -282,6 +288,8 @@ interface ServerKind {
   name: string;
   options: () => Promise<Partial<UploadServerOptions>>;
   probeAuth?: string;
+  /** The fields measured against this server (default: all on the first, AUTH ones on the others). */
+  fields?: (name: string) => boolean;
 }
 
 const SERVERS: ServerKind[] = [
@@ -298,6 +306,12 @@ const SERVERS: ServerKind[] = [
       userFolders: true,
     }),
     probeAuth: 'AUTH: {"login":"alice","password":"secret"}',
+  },
+  {
+    // The default bounds refuse a long path before looking at it: here every segment is sanitised.
+    name: 'folder paths bounded only by the command length',
+    options: async () => ({ maxFolderDepth: MAX_COMMAND, maxFolderPathLength: MAX_COMMAND }),
+    fields: (name) => name.startsWith('STOR path'),
   },
 ];
 
@@ -323,7 +337,8 @@ for (const kind of SERVERS) {
 
     for (const field of STRING_FIELDS) {
       // Authentication fields matter where something checks them; elsewhere the open server covers them.
-      if (kind.name !== SERVERS[0]!.name && !field.name.startsWith('AUTH')) continue;
+      const measured = kind.fields ?? ((name) => kind === SERVERS[0] || name.startsWith('AUTH'));
+      if (!measured(field.name)) continue;
       it(`${field.name}: every shape at the largest size`, async () => {
         for (const shape of SHAPES) {
           const frame = field.frame(fill(shape, field.frame));

@@ -5,6 +5,7 @@
  */
 import type { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
+import type { QueueTokenProvider } from './queue-prepare.ts';
 import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 /**
@@ -42,8 +43,18 @@ export const RUNNING_STATUSES: readonly UploadStatus[] = ['connecting', 'sending
 /** Why a file was refused before any upload; these keys double as i18n keys. */
 export type RejectionReason = 'fileTypeNotAccepted' | 'fileTooBig' | 'tooManyFiles';
 
-/** Credentials sent with `AUTH` before each file: a login and password, or a token. */
-export type UploadAuth = { login: string; password?: string } | { token: string };
+/**
+ * Credentials sent with `AUTH` before each file: a login and password, or a token, or a token provider
+ * asked on every connection (and again with `refresh: true` after a 401; see queue-prepare.ts).
+ */
+export type UploadAuth = { login: string; password?: string } | { token: string | QueueTokenProvider };
+
+/** A file with the folder it came from (relative to the folder picked or dropped), for {@link UploadQueue.add}. */
+export interface FileInFolder {
+  file: File;
+  /** `photos/2024`: segments separated by `/`; '' for none. */
+  path: string;
+}
 
 /**
  * One file of the queue, as callers see it. The queue updates these fields in place (so that a list of
@@ -54,6 +65,11 @@ export interface UploadItem {
   readonly id: number;
   /** The file to send. */
   readonly file: File;
+  /**
+   * The folder it came from, relative to the folder picked or dropped (`photos/2024`), sent in STOR as
+   * `path`; '' for a file picked or dropped on its own.
+   */
+  readonly path: string;
   /** Where the upload is; see {@link UploadStatus}. */
   readonly status: UploadStatus;
   /** Bytes acknowledged by the server. */
@@ -73,8 +89,9 @@ export interface UploadItem {
   /** Why the last attempt failed; null unless `status` is `failed`. */
   readonly error: UploadError | null;
   /**
-   * The name the server stored the file under, once `complete` over protocol v2 (sanitised, or numbered
-   * beside an existing file); null before, and under v1, whose answers do not say.
+   * The name the server stored the file under, relative to its upload folder (with the folders it recreated,
+   * `photos/2024/a.jpg`), once `complete` over protocol v2 (sanitised, or numbered beside an existing file);
+   * null before, and under v1, whose answers do not say.
    */
   readonly storedAs: string | null;
 }
@@ -165,6 +182,11 @@ export const UPLOAD_QUEUE_EVENTS = [
 export interface Entry {
   id: number;
   file: File;
+  path: string;
+  /** Bumped each time the item starts, so that a `prepare` answer for an older start is ignored. */
+  attempt: number;
+  /** Whether this start already retried once with a refreshed token after a 401. */
+  refreshed: boolean;
   storedAs: string | null;
   status: UploadStatus;
   loaded: number;
@@ -184,12 +206,16 @@ export interface Entry {
  *
  * @param id - the item's id
  * @param file - the file
+ * @param path - the folder it came from, '' for none
  * @returns the entry
  */
-export function newEntry(id: number, file: File): Entry {
+export function newEntry(id: number, file: File, path = ''): Entry {
   return {
     id,
     file,
+    path,
+    attempt: 0,
+    refreshed: false,
     status: 'queued',
     loaded: 0,
     sent: 0,
@@ -225,4 +251,18 @@ export function acceptsFile(accept: string, file: File): boolean {
     if (token.endsWith('/*')) return type.startsWith(token.slice(0, -1));
     return type === token;
   });
+}
+
+/**
+ * The folder a file from a `webkitdirectory` input came from: its `webkitRelativePath` without the name
+ * (`top/sub/a.txt` → `top/sub`); '' for any other file.
+ *
+ * @param file - the file
+ * @returns the folder path, segments separated by `/`
+ */
+export function folderOf(file: File): string {
+  const relative = (file as { webkitRelativePath?: unknown }).webkitRelativePath;
+  if (typeof relative !== 'string') return '';
+  const slash = relative.lastIndexOf('/');
+  return slash > 0 ? relative.slice(0, slash) : '';
 }

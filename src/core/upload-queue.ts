@@ -7,10 +7,12 @@ import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import {
   acceptsFile,
+  folderOf,
   newEntry,
   RUNNING_STATUSES,
   STATUS_TRANSITIONS,
   type Entry,
+  type FileInFolder,
   type QueueProgress,
   type Rejection,
   type RejectionReason,
@@ -25,8 +27,10 @@ import {
   type ResolvedQueueOptions,
   type UploadQueueOptions,
 } from './queue-options.ts';
+import { isUnauthorized, runPrepare } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
+import type { WebSocketFileTransferOptions } from './options.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 // What callers imported from this module before the split.
@@ -35,6 +39,7 @@ export {
   UPLOAD_QUEUE_EVENTS,
   type AddDetail,
   type CompleteDetail,
+  type FileInFolder,
   type ItemDetail,
   type ItemErrorDetail,
   type ItemProgressDetail,
@@ -48,6 +53,7 @@ export {
   type UploadStatus,
 } from './queue-items.ts';
 export type { QueueTransferOptions, UploadQueueOptions } from './queue-options.ts';
+export type { PrepareHook, PrepareResult, QueueTokenProvider, TokenRequest } from './queue-prepare.ts';
 
 /**
  * Uploads many files, each with its own {@link WebSocketFileTransfer}, at most `concurrency` at once. Knows
@@ -112,19 +118,24 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    * Checks files against the restrictions and queues those that pass; starts them with `autoStart`.
    * Refused files fire `reject`, in order, and are not kept.
    *
-   * @param files - the files (a `FileList` from an input or a drop, or any iterable)
+   * @param files - the files (a `FileList` from an input or a drop, or any iterable), each alone or with the
+   *   folder it came from (`{ file, path }`); a file from a `webkitdirectory` input keeps its folder anyway
    * @returns the items added and the files refused
    */
-  add(files: Iterable<File> | ArrayLike<File>): { added: UploadItem[]; rejected: Rejection[] } {
+  add(files: Iterable<File | FileInFolder> | ArrayLike<File | FileInFolder>): {
+    added: UploadItem[];
+    rejected: Rejection[];
+  } {
     const added: Entry[] = [];
     const rejected: Rejection[] = [];
-    for (const file of Array.from(files as ArrayLike<File>)) {
+    for (const given of Array.from(files as ArrayLike<File | FileInFolder>)) {
+      const [file, path] = given instanceof Blob ? [given, folderOf(given)] : [given.file, given.path];
       const reason = this.#check(file);
       if (reason) {
         rejected.push({ file, reason });
         continue;
       }
-      const entry = newEntry(this.#nextId++, file);
+      const entry = newEntry(this.#nextId++, file, path);
       this.#entries.push(entry);
       this.#totals.account(entry, 1);
       added.push(entry);
@@ -238,11 +249,41 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   #begin(entry: Entry): void {
-    const { auth } = this.#options;
     this.#setStatus(entry, 'connecting');
+    entry.refreshed = false;
+    this.#prepareThenLaunch(entry);
+  }
+
+  /** Asks `prepare` (when set), then starts the transfer, unless the item was cancelled meanwhile. */
+  #prepareThenLaunch(entry: Entry): void {
+    const attempt = ++entry.attempt;
+    const { prepare } = this.#options;
+    if (!prepare) return this.#launch(entry, {});
+    void runPrepare(prepare, entry).then((prepared) => {
+      if (entry.attempt !== attempt || entry.transfer !== null || !RUNNING_STATUSES.includes(entry.status)) {
+        return;
+      }
+      if (!prepared.ok) return this.#failed(entry, prepared.error);
+      this.#launch(entry, prepared.overrides);
+    });
+  }
+
+  #launch(entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
+    const { auth } = this.#options;
+    const provider = auth && 'token' in auth && typeof auth.token === 'function' ? auth.token : null;
+    // The provider is asked on every connection; right after a 401, with `refresh` (once per connection).
+    let refresh = entry.refreshed;
+    const token = provider
+      ? () => {
+          const request = { file: entry.file, item: entry as UploadItem, refresh };
+          refresh = false;
+          return provider(request);
+        }
+      : undefined;
+    const perFile = { ...(entry.path ? { path: entry.path } : {}), ...(token ? { token } : {}), ...prepared };
     let transfer: WebSocketFileTransfer;
     try {
-      transfer = new WebSocketFileTransfer(transferOptionsFor(this.#options, entry.file));
+      transfer = new WebSocketFileTransfer(transferOptionsFor(this.#options, entry.file, perFile));
     } catch (cause) {
       // No url yet (or a URL the transfer refuses): this file fails with a message naming it, not the page.
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -275,7 +316,15 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     transfer.addEventListener('error', (event) => {
       if (!mine()) return;
       entry.transfer = null;
-      this.#failed(entry, event.detail.error);
+      const { error } = event.detail;
+      const refreshable = provider !== null || perFile.token !== undefined;
+      if (refreshable && !entry.refreshed && isUnauthorized(error)) {
+        // Tokens expire during long uploads: once, ask again for a fresh one (a v2 upload resumes).
+        entry.refreshed = true;
+        if (entry.status !== 'retrying') this.#setStatus(entry, 'retrying');
+        return this.#prepareThenLaunch(entry);
+      }
+      this.#failed(entry, error);
     });
     const credentials = auth && 'login' in auth ? auth : null;
     if (credentials) transfer.start(credentials.login, credentials.password ?? '');

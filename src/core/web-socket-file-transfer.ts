@@ -6,7 +6,6 @@
  */
 import {
   formatAbor,
-  formatAuth,
   formatFin,
   Status,
   type Answer,
@@ -35,11 +34,12 @@ import {
   timeoutFailure,
   type Failure,
 } from './conversation.ts';
+import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError, type UploadErrorCode } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
-import { CALLBACK_NAMES, resolveOptions, type ResolvedOptions } from './options.ts';
-import type { WebSocketFileTransferOptions } from './options.ts';
+import { CALLBACK_NAMES, resolveOptions } from './options.ts';
+import type { ResolvedOptions, WebSocketFileTransferOptions } from './options.ts';
 import type { RetryCause, RetryRefusal } from './retry.ts';
 import {
   assertTransition,
@@ -76,10 +76,9 @@ export type { TransferState } from './transfer-state.ts';
  */
 export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransferEventMap> {
   /**
-   * Tells whether this browser can run a transfer.
+   * Tells whether this browser can run a transfer: WebSocket, `Blob.prototype.slice` and `.arrayBuffer`.
    *
    * @param WebSocketCtor - the WebSocket constructor to check (default `globalThis.WebSocket`)
-   * @returns true when WebSocket, `Blob.prototype.slice` and `Blob.prototype.arrayBuffer` are present
    */
   static supported(WebSocketCtor: unknown = globalThis.WebSocket): boolean {
     return canUpload(WebSocketCtor);
@@ -105,7 +104,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #deadline: AnswerDeadline;
   #opened = false;
   #state: TransferState = 'idle';
-  #credentials: { login: string; password: string } | { token: string } | null = null;
+  #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
 
   /**
@@ -170,8 +169,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     }
     this.#setState('connecting');
     this.#startedAt = this.#env.now();
-    if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
-    else if (this.#options.token !== undefined) this.#credentials = { token: this.#options.token };
+    this.#credentials = new Credentials(login, password, this.#options.token);
     if (this.#options.offerV2) this.#agreement.loadRecord(Date.now());
     this.#connect();
   }
@@ -191,7 +189,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         this.#agreement.forgetRecord();
         // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
         // before the close is enough; without an open socket, a short-lived one carries it.
-        const auth = this.#credentials && formatAuth(this.#credentials);
+        const auth = this.#credentials.lastFrame;
         sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
       }
       this.#end('aborted', () => this.emit('abort', this.#figures()));
@@ -214,12 +212,21 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.emit('open', { file: this.#options.file });
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
-    if (this.#credentials) {
+    if (this.#credentials.present) {
       this.#setState('authenticating');
-      if (this.#send(formatAuth(this.#credentials))) this.#expect('AUTH', this.#options.authTimeout);
+      void this.#authenticate();
     } else {
       this.#sendStor();
     }
+  }
+
+  /** Sends AUTH; a token provider is asked on every connection, since a token may expire meanwhile. */
+  async #authenticate(): Promise<void> {
+    const generation = this.#generation;
+    const auth = await this.#credentials.next(this.#env, this.#options.authTimeout);
+    if (generation !== this.#generation || this.#state !== 'authenticating') return;
+    if (!auth.ok) return this.#failWith(auth.failure);
+    if (this.#send(auth.frame)) this.#expect('AUTH', this.#options.authTimeout);
   }
 
   #sendStor(): void {
@@ -432,15 +439,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #figures(): ProgressDetail {
     const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
     const { loaded, sent } = this.#sender.window;
-    const complete = this.#state === 'complete';
-    return progressFigures({
-      loaded,
-      sent,
-      total: this.#sender.source.size,
-      elapsedTime,
-      complete,
-      file: this.file,
-    });
+    const [total, complete] = [this.#sender.source.size, this.#state === 'complete'];
+    return progressFigures({ loaded, sent, total, elapsedTime, complete, file: this.file });
   }
 
   #setState(next: TransferState): void {

@@ -82,6 +82,8 @@ export const DEFAULT_I18N: WsFileUploadI18n = {
     readFailed: 'The file could not be read.',
     aborted: 'The upload was stopped.',
     notSupported: 'This browser cannot upload here.',
+    tokenUnavailable: 'Could not get a login token for the upload.',
+    prepareRefused: 'This file was refused.',
     unknown: 'The upload failed.',
   },
   speed: '{speed}/s',

@@ -136,7 +136,7 @@ describe('folders on the reference server', () => {
     assert.equal(fin.filename, 'top/mid/low/c.bin', 'the FIN answer names the stored relative path');
     assert.deepEqual(await tree(started.dir), ['top/a.txt', 'top/mid/b.bin', 'top/mid/low/c.bin']);
     for (const file of files) {
-      const stored = await readFile(path.join(started.dir, file.folder, file.name));
+      const stored: Buffer = await readFile(path.join(started.dir, file.folder, file.name));
       assert.equal(sha256(stored), sha256(file.data), `${file.folder}/${file.name} is identical`);
     }
   });

@@ -49,6 +49,8 @@ export interface FileRequest {
   mime?: string;
   /** Whatever the page passed along. */
   parameters: unknown;
+  /** The sanitised folder it will land in (STOR `path`, e.g. `album/2024`), when it came from a folder. */
+  path?: string;
   /** The authenticated user, when there is one. */
   user?: string;
   /** The HTTP upgrade request of the connection. */

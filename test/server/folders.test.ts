@@ -205,6 +205,19 @@ describe('folders on the reference server', () => {
     assert.match(String(answer.message), /"path" must be a string/);
   });
 
+  it('shows the accept hook the sanitised folder', async () => {
+    const seen: (string | undefined)[] = [];
+    started = await startServer({
+      accept: (file) => {
+        seen.push(file.path);
+        return file.path !== 'secret';
+      },
+    });
+    assert.equal((await uploadV1(started.url, 'a.txt', '../secret/', bytes(4))).stor.code, 403);
+    assert.equal((await uploadV1(started.url, 'b.txt', undefined, bytes(4))).stor.code, 200);
+    assert.deepEqual(seen, ['secret', undefined]);
+  });
+
   it('flattens folders when configured', async () => {
     started = await startServer({ flattenFolders: true });
     const fin = await uploadV2(started.url, 'f.txt', 'deep/er/folder', bytes(20));

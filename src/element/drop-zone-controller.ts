@@ -7,12 +7,18 @@
  */
 import { html, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
+import type { FileInFolder } from '../core/index.ts';
+
+/** A file of a pick or a drop: alone, or with the folder it came from. */
+export type PickedFile = File | FileInFolder;
 
 /**
  * Reads the files of a drop. Returns null when it does not handle this drop (the next source is asked), or
  * the files (possibly after reading them asynchronously).
  */
-export type DropSource = (data: DataTransfer) => readonly File[] | Promise<readonly File[]> | null;
+export type DropSource = (
+  data: DataTransfer,
+) => readonly PickedFile[] | Promise<readonly PickedFile[]> | null;
 
 /** The plain source: the files the browser put in the drop. */
 export const droppedFiles: DropSource = (data) => Array.from(data.files);
@@ -32,6 +38,8 @@ export interface DropZoneView {
   accept: string;
   /** Whether the picker takes several files. */
   multiple: boolean;
+  /** Whether the picker picks a folder (`webkitdirectory`): its files keep their relative paths. */
+  directory: boolean;
   disabled: boolean;
 }
 
@@ -41,7 +49,7 @@ export class DropZoneController implements ReactiveController {
   readonly sources: DropSource[] = [droppedFiles];
   readonly #host: DropZoneHost;
   readonly #isDisabled: () => boolean;
-  readonly #onFiles: (files: readonly File[], how: 'pick' | 'drop') => void;
+  readonly #onFiles: (files: readonly PickedFile[], how: 'pick' | 'drop') => void;
 
   /**
    * Registers itself with the host.
@@ -53,7 +61,7 @@ export class DropZoneController implements ReactiveController {
   constructor(
     host: DropZoneHost,
     isDisabled: () => boolean,
-    onFiles: (files: readonly File[], how: 'pick' | 'drop') => void,
+    onFiles: (files: readonly PickedFile[], how: 'pick' | 'drop') => void,
   ) {
     this.#host = host;
     this.#isDisabled = isDisabled;
@@ -96,6 +104,7 @@ export class DropZoneController implements ReactiveController {
         aria-hidden="true"
         accept=${ifDefined(view.accept || undefined)}
         ?multiple=${view.multiple}
+        ?webkitdirectory=${view.directory}
         @change=${this.#handleInputChange}
       />
     </div>`;
@@ -149,12 +158,12 @@ export class DropZoneController implements ReactiveController {
       if (!('then' in files)) this.#deliver(files);
       // A source reports its own failures (with a message the user sees); a rejection here is its bug, and
       // surfaces as an unhandled rejection rather than being swallowed.
-      else void files.then((read: readonly File[]) => this.#deliver(read));
+      else void files.then((read: readonly PickedFile[]) => this.#deliver(read));
       return;
     }
   };
 
-  #deliver(files: readonly File[]): void {
+  #deliver(files: readonly PickedFile[]): void {
     if (files.length > 0) this.#onFiles(files, 'drop');
   }
 

@@ -3,7 +3,7 @@
  * the fallback to defaults for out-of-range numbers (as native elements ignore bad values), and the one
  * mapping from the element's fields to {@link UploadQueueOptions}.
  */
-import { MAX_CHUNK_SIZE, type UploadAuth, type UploadQueueOptions } from '../core/index.ts';
+import { MAX_CHUNK_SIZE, type PrepareHook, type UploadAuth, type UploadQueueOptions } from '../core/index.ts';
 
 /** Reads a number attribute; absent or not a number gives undefined, so the default applies. */
 export const optionalNumber = {
@@ -32,6 +32,7 @@ export interface ElementOptionFields {
   url: string;
   accept: string;
   multiple: boolean;
+  directory: boolean;
   maxFileSize: number | undefined;
   maxFiles: number | undefined;
   concurrency: number | undefined;
@@ -40,6 +41,7 @@ export interface ElementOptionFields {
   auto: boolean;
   auth: UploadAuth | null;
   parameters: unknown;
+  prepare: PrepareHook | null;
 }
 
 /**
@@ -54,14 +56,27 @@ export function queueOptionsOf(fields: ElementOptionFields): UploadQueueOptions 
     url: fields.url || undefined,
     accept: fields.accept,
     maxFileSize: inRange(fields.maxFileSize, 0, Infinity),
-    maxFiles: fields.multiple
-      ? inRange(fields.maxFiles, 0, Infinity)
-      : Math.min(1, inRange(fields.maxFiles, 0, 1) ?? 1),
+    // A folder holds several files: `directory` lets the list hold them as `multiple` does.
+    maxFiles:
+      fields.multiple || fields.directory
+        ? inRange(fields.maxFiles, 0, Infinity)
+        : Math.min(1, inRange(fields.maxFiles, 0, 1) ?? 1),
     concurrency: inRange(fields.concurrency, 1, Infinity),
     chunkSize: inRange(fields.chunkSize, 1, MAX_CHUNK_SIZE),
     type: fields.type === 'binary' ? 'binary' : 'base64',
     autoStart: fields.auto,
     auth: fields.auth,
     parameters: fields.parameters,
+    prepare: fields.prepare ?? undefined,
   };
 }
+
+/**
+ * Reads an on-by-default boolean attribute (`previews`): absent or any value means on, except `off`,
+ * `false`, `none` and `no`; HTML has no other way to turn off a boolean attribute that defaults to on.
+ */
+export const onUnlessOff = {
+  fromAttribute: (value: string | null): boolean =>
+    value === null || !/^(off|false|none|no)$/i.test(value.trim()),
+  toAttribute: (value: boolean): string | null => (value ? '' : 'off'),
+};

@@ -79,7 +79,9 @@ export function renderRow(
   const status = item.status === 'failed' && item.error ? errorMessage(t, item.error) : t.status[item.status];
   const cancellable = CANCELLABLE.has(item.status);
   return html`<li part="file file-${item.status}" aria-posinset=${position} aria-setsize=${setSize}>
-    <span part="file-name">${name}</span>
+    <span part="file-name"
+      >${item.path ? html`<span part="file-path">${item.path}/</span>` : nothing}${name}</span
+    >
     <span part="file-size">${formatSize(item.total, t.units.size, locale)}</span>
     ${context.extras.map((extra) => extra(item))}
     <span part="actions">

@@ -6,6 +6,7 @@
  * refuses the drop rather than add an arbitrary part of it.
  */
 import type { FileInFolder } from '../core/index.ts';
+import type { DropSource } from './drop-zone-controller.ts';
 
 /** Default bound on the entries (files and folders) read from one drop. */
 export const DEFAULT_MAX_FOLDER_FILES = 10_000;
@@ -81,4 +82,40 @@ async function allChildren(dir: FileSystemDirectoryEntry, limit: number): Promis
     );
     if (batch.length === 0 || children.push(...batch) > limit) return children;
   }
+}
+
+/** Why a drop of folders added nothing; also the i18n keys of the messages. */
+export type FolderRefusal = 'folderTooLarge' | 'folderUnreadable';
+
+/**
+ * The drop zone's source for folders: a drop holding a folder is read with {@link readEntries}; a drop of
+ * plain files is left to the next source. A drop past the bound, or one whose entries cannot be read, adds
+ * nothing, and `onRefused` says why.
+ *
+ * @param maxFiles - the bound, read at each drop (the element's `max-folder-files`)
+ * @param onRefused - told the dropped folder's name, why, and the bound
+ * @returns the source
+ */
+export function folderDropSource(
+  maxFiles: () => number,
+  onRefused: (name: string, reason: FolderRefusal, max: number) => void,
+): DropSource {
+  return (data) => {
+    const taken = takeDrop(data);
+    if ('files' in taken) return null;
+    const max = maxFiles();
+    const name = taken.entries.find((entry) => entry.isDirectory)?.name ?? '';
+    return readEntries(taken.entries, max).then(
+      (read) => {
+        if (!read.tooMany) return read.files;
+        onRefused(name, 'folderTooLarge', max);
+        return [];
+      },
+      // The folder vanished or cannot be read: nothing half-added.
+      () => {
+        onRefused(name, 'folderUnreadable', max);
+        return [];
+      },
+    );
+  };
 }

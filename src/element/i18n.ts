@@ -1,4 +1,5 @@
 import type { RejectionReason, UploadErrorCode, UploadStatus } from '../core/index.ts';
+import type { FolderRefusal } from './folder-entries.ts';
 
 /**
  * Every visible or announced string of `<ws-file-upload>`. Templates take `{placeholders}`. Assign a partial
@@ -20,6 +21,8 @@ export interface WsFileUploadI18n {
   fileList: string;
   /** Status text per {@link UploadStatus}. */
   status: Record<UploadStatus, string>;
+  /** After a dropped folder's name: why it added nothing (over `max-folder-files` entries: `{max}`). */
+  folderRefused: Record<FolderRefusal, string>;
   /** Messages per rejection reason and per {@link UploadErrorCode}; `unknown` for anything else. */
   error: Record<RejectionReason | UploadErrorCode | 'unknown', string>;
   /** `{speed}` per second and `{time}` left, shown while a file is sent. */
@@ -66,6 +69,10 @@ export const DEFAULT_I18N: WsFileUploadI18n = {
     complete: 'Uploaded',
     failed: 'Failed',
     cancelled: 'Cancelled',
+  },
+  folderRefused: {
+    folderTooLarge: 'more than {max} files in this folder; none were added.',
+    folderUnreadable: 'this folder could not be read; none of its files were added.',
   },
   error: {
     fileTypeNotAccepted: 'This file type is not accepted.',

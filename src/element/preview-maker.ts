@@ -4,8 +4,9 @@
  * through an ImageBitmapRenderingContext and encoded to a tiny PNG asynchronously; where that is missing,
  * the file itself is shown through an object URL. At most {@link PreviewOptions.concurrency} are made at
  * once, none for a non-image or a huge file, and every object URL made is revoked when its row goes (or the
- * element leaves the page).
+ * element leaves the page: the maker is its host's reactive controller).
  */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 /** How previews are made. */
 export interface PreviewOptions {
@@ -24,20 +25,26 @@ type Preview =
   { state: 'waiting' } | { state: 'making' } | { state: 'ready'; url: string } | { state: 'none' };
 
 /** Makes and keeps the previews of a list of files, keyed by the caller's id. */
-export class PreviewMaker {
+export class PreviewMaker implements ReactiveController {
   readonly #options: PreviewOptions;
-  readonly #onReady: () => void;
+  readonly #host: ReactiveControllerHost;
   readonly #previews = new Map<number, Preview>();
   readonly #waiting: { key: number; file: File }[] = [];
   #making = 0;
 
   /**
-   * @param onReady - called when a preview became ready (the host renders again)
+   * @param host - renders again when a preview is ready; its leaving the page drops every preview
    * @param options - size, bound and concurrency
    */
-  constructor(onReady: () => void, options: Partial<PreviewOptions> = {}) {
-    this.#onReady = onReady;
+  constructor(host: ReactiveControllerHost, options: Partial<PreviewOptions> = {}) {
+    this.#host = host;
     this.#options = { ...PREVIEW_DEFAULTS, ...options };
+    host.addController(this);
+  }
+
+  /** Rows made again on reconnection make their thumbnails again; until then no object URL is kept. */
+  hostDisconnected(): void {
+    this.clear();
   }
 
   /**
@@ -100,7 +107,7 @@ export class PreviewMaker {
           if (url) URL.revokeObjectURL(url);
         } else {
           this.#previews.set(key, url ? { state: 'ready', url } : { state: 'none' });
-          if (url) this.#onReady();
+          if (url) this.#host.requestUpdate();
         }
         this.#next();
       });

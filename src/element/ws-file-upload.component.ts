@@ -6,16 +6,22 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { UploadQueue, type TypedListener, type UploadAuth, type UploadItem } from '../core/index.ts';
-import { DropZoneController } from './drop-zone-controller.ts';
-import { optionalNumber, queueOptionsOf } from './element-options.ts';
+import { UploadQueue } from '../core/index.ts';
+import type { FileInFolder, ItemDetail, PrepareHook } from '../core/index.ts';
+import type { TypedListener, UploadAuth, UploadItem } from '../core/index.ts';
+import { DropZoneController, type PickedFile } from './drop-zone-controller.ts';
+import { inRange, onUnlessOff, optionalNumber, queueOptionsOf } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
+import { DEFAULT_MAX_FOLDER_FILES, folderDropSource, type FolderRefusal } from './folder-entries.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
 import { FormAssociatedElement } from './form-associated-element.ts';
 import { formatPercentage, prepareFormats } from './format.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
+import { PasteController, type PasteTarget } from './paste-controller.ts';
+import { PreviewMaker } from './preview-maker.ts';
 import { reactionTo, type ElementEvent } from './queue-event-bridge.ts';
+import { previewCell } from './row-preview.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
 import { styles } from './ws-file-upload.styles.ts';
 
@@ -88,7 +94,10 @@ export interface WsFileUpload {
  * @csspart file-list-viewport - The scrolling box around the file list.
  * @csspart file-list - The list of files; only the rows in view (and a few more) are in the DOM.
  * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-complete`, `file-failed` or `file-cancelled`.
- * @csspart file-name - The file's name.
+ * @csspart file-name - The file's name (with its folder, when it came from one).
+ * @csspart file-path - The folder a file came from, before its name (`album/2024/`).
+ * @csspart preview - The thumbnail cell of a row (with `previews`); `preview-image` is the thumbnail.
+ * @csspart preview-image - The image file's thumbnail.
  * @csspart file-size - The file's size.
  * @csspart progress - The file's progress bar (`role="progressbar"`).
  * @csspart progress-indicator - The filled part of the bar.
@@ -127,6 +136,21 @@ export class WsFileUpload extends FormAssociatedElement {
 
   /** Lets the user pick and drop several files; without it the element holds one file. */
   @property({ type: Boolean }) multiple = false;
+
+  /** Picks a folder (`webkitdirectory`); each file keeps its path in it, shown and sent. Implies `multiple`. */
+  @property({ type: Boolean }) directory = false;
+
+  /** The most entries (files and folders) read from one dropped folder; a bigger drop adds nothing (10,000). */
+  @property({ attribute: 'max-folder-files', converter: optionalNumber }) maxFolderFiles: number | undefined;
+
+  /** Where pasted files are taken from: `element` (default: focus inside the element) or `document` (anywhere). */
+  @property({ attribute: 'paste-target' }) pasteTarget: PasteTarget = 'element';
+
+  /** Thumbnails of image files in their rows; on by default, `previews="off"` (or `false`) turns them off. */
+  @property({ converter: onUnlessOff }) previews = true;
+
+  /** Asked before each file starts (may be async): its `parameters` and/or `token`, or `{ reject: message }`. */
+  @property({ attribute: false }) prepare: PrepareHook | null = null;
 
   /** Accepted types as for `<input type="file" accept>`: `.pdf`, `image/*`, `application/zip`, comma-separated. */
   @property() accept = '';
@@ -176,6 +200,12 @@ export class WsFileUpload extends FormAssociatedElement {
     () => this.#isDisabled,
     (files, how) => this.#addPicked(files, how),
   );
+  readonly #previews = new PreviewMaker(this);
+  readonly #paste = new PasteController(
+    this,
+    (f) => this.#addPicked(f, 'drop'),
+    () => !this.#isDisabled,
+  );
   readonly #list = new FileListController(this, () =>
     this.renderRoot.querySelector<HTMLElement>('[part~="file-list-viewport"]'),
   );
@@ -197,6 +227,9 @@ export class WsFileUpload extends FormAssociatedElement {
   constructor() {
     super();
     new UploadQueueController(this, this.#queue, (event) => this.#handleQueueEvent(event));
+    const maxFolderFiles = () => inRange(this.maxFolderFiles, 1, Infinity) ?? DEFAULT_MAX_FOLDER_FILES;
+    this.dropZone.sources.unshift(folderDropSource(maxFolderFiles, (...why) => this.#refuseFolder(...why)));
+    this.rowExtras.push(previewCell(this.#previews, () => this.previews));
   }
 
   /** Every file in the list, in order; each item's fields are live and read-only. */
@@ -218,10 +251,10 @@ export class WsFileUpload extends FormAssociatedElement {
    * Adds files as a pick or a drop would: each is checked against `accept`, `max-file-size` and
    * `max-files`; refused files fire `file-rejected`. With `auto`, accepted files start at once.
    *
-   * @param files - a `FileList` or any iterable of `File`s
+   * @param files - a `FileList` or any iterable of `File`s, each alone or as `{ file, path }` with its folder
    * @returns the items added
    */
-  addFiles(files: Iterable<File> | ArrayLike<File>): UploadItem[] {
+  addFiles(files: Iterable<File | FileInFolder> | ArrayLike<File | FileInFolder>): UploadItem[] {
     this.#configure();
     this.rejections = [];
     return this.#queue.add(files).added;
@@ -290,6 +323,8 @@ export class WsFileUpload extends FormAssociatedElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('i18n')) this.#strings = mergeI18n(this.i18n);
     if (changed.has('name')) this.invalidateFormValue();
+    if (changed.has('pasteTarget'))
+      this.#paste.listen(this.pasteTarget === 'document' ? 'document' : 'element');
     this.#locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
     // Options reach the queue after this render, not inside it: configuring may start uploads (with
     // `auto`), and no socket is opened from inside a render cycle.
@@ -308,13 +343,15 @@ export class WsFileUpload extends FormAssociatedElement {
     const items = this.#queue.items;
     const disabled = this.#isDisabled;
     const queued = this.#queue.progress.counts.queued > 0;
+    const many = this.multiple || this.directory;
     return html`
       <div part="base">
         ${this.dropZone.render({
-          label: this.multiple ? t.dropFiles.many : t.dropFiles.one,
-          buttonLabel: this.multiple ? t.addFiles.many : t.addFiles.one,
+          label: many ? t.dropFiles.many : t.dropFiles.one,
+          buttonLabel: many ? t.addFiles.many : t.addFiles.one,
           accept: this.accept,
-          multiple: this.multiple,
+          multiple: many,
+          directory: this.directory,
           disabled,
         })}
         ${
@@ -378,6 +415,7 @@ export class WsFileUpload extends FormAssociatedElement {
     if (announce) this.#pendingAnnouncements.push(announce);
     if (emit) this.#emit(emit);
     if (event.type === 'success' || event.type === 'remove') this.invalidateFormValue();
+    if (event.type === 'remove') this.#previews.forget((event.detail as ItemDetail).item.id);
     // Kept in step with every event (not once per frame), so that validity is right as soon as a method
     // returns; it is cheap: validity reads the queue's counts and the value is rebuilt only when it changed.
     if (event.type !== 'progress' && !this.#clearing) this.#updateForm();
@@ -397,8 +435,15 @@ export class WsFileUpload extends FormAssociatedElement {
     );
   }
 
-  #addPicked(files: readonly File[], how: 'pick' | 'drop'): void {
+  #addPicked(files: readonly PickedFile[], how: 'pick' | 'drop'): void {
     // Without `multiple`, a drop of several files takes the first, as a single-file picker would.
-    this.addFiles(this.multiple || how === 'pick' ? files : [files[0]!]);
+    this.addFiles(this.multiple || this.directory || how === 'pick' ? files : [files[0]!]);
+  }
+
+  /** A dropped folder that added nothing: listed under the drop zone and announced. */
+  #refuseFolder(name: string, reason: FolderRefusal, max: number): void {
+    const message = fill(this.#strings.folderRefused[reason], { max });
+    this.rejections = [...this.rejections, { name, message }];
+    this.#pendingAnnouncements.push(`${name}: ${message}`);
   }
 }

@@ -146,6 +146,39 @@ export const styles = css`
     flex-shrink: 0;
   }
 
+  /* With previews, a first column holds the thumbnail across the row's three lines; the row's height does
+     not change (the list relies on every row having the same height). */
+  [part~='file']:has(> [part~='preview']) {
+    grid-template-columns: auto 1fr auto auto;
+  }
+
+  [part~='file']:has(> [part~='preview']) > [part~='progress'],
+  [part~='file']:has(> [part~='preview']) > [part~='status-line'] {
+    grid-column: 2 / -1;
+  }
+
+  [part~='preview'] {
+    grid-column: 1;
+    grid-row: 1 / span 3;
+    width: 2.5rem;
+    height: 2.5rem;
+    border-radius: calc(var(--ws-file-upload-radius) / 2);
+    background: var(--ws-file-upload-track-color);
+    overflow: hidden;
+  }
+
+  [part~='preview-image'] {
+    display: block;
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+  }
+
+  [part~='file-path'] {
+    color: var(--ws-file-upload-muted-color);
+    font-weight: normal;
+  }
+
   [part~='file-name'] {
     overflow: hidden;
     text-overflow: ellipsis;

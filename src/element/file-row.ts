@@ -45,13 +45,16 @@ const ICONS: Record<ButtonKind, TemplateResult> = {
 const CANCELLABLE = new Set<UploadStatus>(['queued', 'connecting', 'sending', 'retrying']);
 
 /**
- * The i18n message for an upload error: the one under its code, else the generic one.
+ * The i18n message for an upload error: the one under its code, else the generic one; a `prepare`
+ * refusal shows the hook's message.
  *
  * @param strings - the element's strings
  * @param error - the error
  * @returns the message
  */
 export function errorMessage(strings: WsFileUploadI18n, error: UploadError): string {
+  // The page's own `prepare` refusal is already a message for the user, in the page's language.
+  if (error.code === 'prepareRefused' && error.message) return error.message;
   const messages = strings.error as Record<string, string>;
   return messages[error.code] ?? strings.error.unknown;
 }

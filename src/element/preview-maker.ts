@@ -95,7 +95,9 @@ export class PreviewMaker implements ReactiveController {
 
   #next(): void {
     while (this.#making < this.#options.concurrency && this.#waiting.length > 0) {
-      const { key, file } = this.#waiting.shift()!;
+      // Newest first: the rows asked for last are the ones in view now (a list scrolled past leaves older
+      // requests behind, made later).
+      const { key, file } = this.#waiting.pop()!;
       // Forgotten while it waited.
       if (this.#previews.get(key)?.state !== 'waiting') continue;
       this.#making += 1;

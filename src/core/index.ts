@@ -1,4 +1,4 @@
-export { WebSocketFileTransfer, type TransferState } from './web-socket-file-transfer.ts';
+export { WebSocketFileTransfer, type PauseRefusal, type TransferState } from './web-socket-file-transfer.ts';
 export {
   DEFAULT_ANSWER_TIMEOUT,
   DEFAULT_AUTH_TIMEOUT,
@@ -48,6 +48,8 @@ export {
   type ItemDetail,
   type ItemErrorDetail,
   type ItemProgressDetail,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type RejectDetail,
   type Rejection,

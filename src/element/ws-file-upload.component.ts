@@ -6,7 +6,13 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { UploadQueue, type TypedListener, type UploadAuth, type UploadItem } from '../core/index.ts';
+import {
+  UploadQueue,
+  type PauseResult,
+  type TypedListener,
+  type UploadAuth,
+  type UploadItem,
+} from '../core/index.ts';
 import { DropZoneController } from './drop-zone-controller.ts';
 import { optionalNumber, queueOptionsOf } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
@@ -24,6 +30,7 @@ export type {
   WsFileUploadCompleteDetail,
   WsFileUploadErrorDetail,
   WsFileUploadEventMap,
+  WsFileUploadFileDetail,
   WsFileUploadProgressDetail,
   WsFileUploadRejectDetail,
 } from './events.ts';
@@ -75,6 +82,8 @@ export interface WsFileUpload {
  * @fires error - `CustomEvent<WsFileUploadErrorDetail>`, on the host only (no bubbling): a file failed.
  * @fires file-rejected - `CustomEvent<WsFileUploadRejectDetail>`, bubbles and composed: a file broke a restriction.
  * @fires cancel - `CustomEvent<WsFileUploadCancelDetail>`, on the host only: a file was cancelled.
+ * @fires pause - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a file was paused.
+ * @fires resume - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a paused file was resumed.
  * @fires complete - `CustomEvent<WsFileUploadCompleteDetail>`, bubbles and composed: the queue went idle.
  *
  * @csspart base - The wrapper of everything.
@@ -87,7 +96,7 @@ export interface WsFileUpload {
  * @csspart summary - The aggregate line shown with several files.
  * @csspart file-list-viewport - The scrolling box around the file list.
  * @csspart file-list - The list of files; only the rows in view (and a few more) are in the DOM.
- * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-complete`, `file-failed` or `file-cancelled`.
+ * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-retrying`, `file-paused`, `file-complete`, `file-failed` or `file-cancelled`.
  * @csspart file-name - The file's name.
  * @csspart file-size - The file's size.
  * @csspart progress - The file's progress bar (`role="progressbar"`).
@@ -96,6 +105,8 @@ export interface WsFileUpload {
  * @csspart status - The file's status or error text.
  * @csspart details - Speed and time left while sending.
  * @csspart actions - The file's buttons.
+ * @csspart pause-button - Pauses the file (only where the server can resume it: never under protocol v1).
+ * @csspart resume-button - Resumes a paused file.
  * @csspart cancel-button - Cancels the file.
  * @csspart retry-button - Retries the file.
  * @csspart remove-button - Removes the file from the list.
@@ -192,6 +203,8 @@ export class WsFileUpload extends FormAssociatedElement {
     cancel: (file: File) => this.cancel(file),
     retry: (file: File) => this.retry(file),
     remove: (file: File) => this.removeFile(file),
+    pause: (file: File) => void this.pause(file),
+    resume: (file: File) => void this.resume(file),
   };
 
   constructor() {
@@ -240,6 +253,32 @@ export class WsFileUpload extends FormAssociatedElement {
    */
   cancel(file?: File): void {
     this.#queue.cancel(file);
+  }
+
+  /**
+   * Pauses one file, or every queued and running file: nothing more is sent and the server keeps what it
+   * has, so {@link WsFileUpload.resume} continues from there. Under protocol v1 an upload cannot resume, so
+   * it is not paused (and its row has no pause button): it comes back in `refused`, with why.
+   *
+   * @param file - the file to pause; omitted, all
+   * @returns the items paused, and the running ones refused with `reason` and the i18n `message`
+   */
+  pause(file?: File): PauseResult {
+    const { paused, refused } = this.#queue.pause(file);
+    const messages = this.#strings.pauseRefused;
+    return { paused, refused: refused.map((refusal) => ({ ...refusal, message: messages[refusal.reason] })) };
+  }
+
+  /**
+   * Resumes one paused file, or every paused file: each continues, on a new connection, from the offset the
+   * server holds, as soon as a slot is free.
+   *
+   * @param file - the file to resume; omitted, all
+   * @returns the items resumed
+   */
+  resume(file?: File): UploadItem[] {
+    this.#configure();
+    return this.#queue.resume(file);
   }
 
   /**
@@ -343,11 +382,15 @@ export class WsFileUpload extends FormAssociatedElement {
   #renderSummary(count: number): TemplateResult {
     const progress = this.#queue.progress;
     return html`<div part="summary">
-      ${fill(this.#strings.summary, {
-        done: progress.counts.complete,
-        count,
-        percentage: formatPercentage(progress.percentage, this.#locale),
-      })}
+      ${fill(
+        this.#strings.summary,
+        {
+          done: progress.counts.complete,
+          count,
+          percentage: formatPercentage(progress.percentage, this.#locale),
+        },
+        this.#locale,
+      )}
     </div>`;
   }
 
@@ -373,7 +416,7 @@ export class WsFileUpload extends FormAssociatedElement {
   }
 
   #handleQueueEvent(event: CustomEvent): void {
-    const { emit, announce, rejection } = reactionTo(event, this.#strings);
+    const { emit, announce, rejection } = reactionTo(event, this.#strings, this.#locale);
     if (rejection) this.rejections = [...this.rejections, rejection];
     if (announce) this.#pendingAnnouncements.push(announce);
     if (emit) this.#emit(emit);

@@ -191,13 +191,14 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     const refused: PauseRefused[] = [];
     for (const entry of this.#select(target)) {
       if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
-      const reason = entry.status === 'queued' ? null : (entry.transfer?.pauseRefusal ?? 'notRunning');
+      const transfer = entry.transfer;
+      const reason = entry.status === 'queued' ? null : transfer ? transfer.pauseRefusal : 'notRunning';
       if (reason !== null) {
         refused.push({ item: entry, reason, message: PAUSE_REFUSAL_MESSAGES[reason] });
         continue;
       }
       // The paused transfer stays with the item: cancelling the item later tells the server through it.
-      entry.transfer?.pause();
+      transfer?.pause();
       this.#change(entry, () => {
         entry.speed = 0;
         entry.remainingTime = Infinity;

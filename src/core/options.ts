@@ -108,7 +108,7 @@ export interface WebSocketFileTransferOptions {
   success?: (detail: ProgressDetail) => void;
   /** Called with the `error` event's detail when the upload failed. */
   error?: (detail: ErrorDetail) => void;
-  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.abort} stopped the upload. */
+  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.cancel} stopped the upload. */
   abort?: (detail: AbortDetail) => void;
   /** Called with the `close` event's detail once the transfer has ended and released its socket. */
   close?: (detail: CloseDetail) => void;

@@ -2,23 +2,16 @@
  * The `<ws-file-upload>` element: its attributes and properties, its public methods, and the template that
  * puts the pieces together. Each feature is its own unit: the queue binding (upload-queue-controller.ts), the
  * drop zone (drop-zone-controller.ts), the windowed list (file-list-controller.ts), a row (file-row.ts), form
- * association (form-associated-element.ts, its base class), the events (events.ts). The uploads themselves are the core's UploadQueue.
+ * association and the upload options (form-associated-element.ts and element-options.ts, its base classes), the events (events.ts). The uploads themselves are the core's UploadQueue.
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import {
-  UploadQueue,
-  type PauseResult,
-  type TypedListener,
-  type UploadAuth,
-  type UploadItem,
-} from '../core/index.ts';
+import { UploadQueue, type PauseResult, type TypedListener, type UploadItem } from '../core/index.ts';
 import { DropZoneController } from './drop-zone-controller.ts';
-import { optionalNumber, queueOptionsOf } from './element-options.ts';
+import { UploadOptionsElement } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
-import { FormAssociatedElement } from './form-associated-element.ts';
 import { formatPercentage, prepareFormats } from './format.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { reactionTo, type ElementEvent } from './queue-event-bridge.ts';
@@ -130,35 +123,8 @@ export interface WsFileUpload {
  * @cssprop --ws-file-upload-focus-ring - The focus outline.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export class WsFileUpload extends FormAssociatedElement {
+export class WsFileUpload extends UploadOptionsElement {
   static override styles = styles;
-
-  /** The WebSocket URL of the upload server (`ws://` or `wss://`). */
-  @property() url = '';
-
-  /** Lets the user pick and drop several files; without it the element holds one file. */
-  @property({ type: Boolean }) multiple = false;
-
-  /** Accepted types as for `<input type="file" accept>`: `.pdf`, `image/*`, `application/zip`, comma-separated. */
-  @property() accept = '';
-
-  /** The largest accepted file, in bytes (default: no limit). */
-  @property({ attribute: 'max-file-size', converter: optionalNumber }) maxFileSize: number | undefined;
-
-  /** How many files the list may hold (default: no limit with `multiple`, else 1). */
-  @property({ attribute: 'max-files', converter: optionalNumber }) maxFiles: number | undefined;
-
-  /** How many files are sent at once (default 2). */
-  @property({ converter: optionalNumber }) concurrency: number | undefined;
-
-  /** Raw bytes per chunk (default 48 KiB, which every v1 server accepts). */
-  @property({ attribute: 'chunk-size', converter: optionalNumber }) chunkSize: number | undefined;
-
-  /** How chunks travel: `base64` text frames (default; works with 2012 servers) or `binary` frames. */
-  @property() type: 'base64' | 'binary' = 'base64';
-
-  /** Starts each file as soon as it is added; without it an Upload button starts them. */
-  @property({ type: Boolean }) auto = false;
 
   /** Blocks picking, dropping and the buttons; reflected for styling. */
   @property({ type: Boolean, reflect: true }) disabled = false;
@@ -168,12 +134,6 @@ export class WsFileUpload extends FormAssociatedElement {
 
   /** The form field name the uploaded file names are submitted under. */
   @property() name = '';
-
-  /** Credentials sent with `AUTH` before each file: `{login, password}` or `{token}`. A property only: secrets never sit in the DOM. */
-  @property({ attribute: false }) auth: UploadAuth | null = null;
-
-  /** Sent as is with every `STOR` (for example a folder or a form id); must survive `JSON.stringify`. */
-  @property({ attribute: false }) parameters: unknown = [];
 
   /** Overrides of the visible strings, deep-merged over the English defaults (see `WsFileUploadI18n`). */
   @property({ attribute: false }) i18n: WsFileUploadI18nOverrides = {};
@@ -412,7 +372,7 @@ export class WsFileUpload extends FormAssociatedElement {
   }
 
   #configure(): void {
-    this.#queue.configure(queueOptionsOf(this));
+    this.#queue.configure(this.queueOptions());
   }
 
   #handleQueueEvent(event: CustomEvent): void {

@@ -8,6 +8,8 @@ export interface Connection {
   auth: string | undefined;
   /** The STOR's file name. */
   filename: string | undefined;
+  /** The STOR frame as sent. */
+  stor?: string;
   /** Decoded data bytes received. */
   bytes: number[];
   /** Whether the client closed it. */
@@ -79,6 +81,7 @@ export class QueueServer {
             return answer({ type: 'ERROR', code: 400, message: 'v1 only' });
           const filename = parsed.value.filename;
           connection.filename = filename;
+          connection.stor = text;
           const attempt = (this.#attempts.get(filename) ?? 0) + 1;
           this.#attempts.set(filename, attempt);
           const refusal = options.refuseStor?.(filename, attempt);

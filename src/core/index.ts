@@ -1,4 +1,4 @@
-export { WebSocketFileTransfer, type TransferState } from './web-socket-file-transfer.ts';
+export { WebSocketFileTransfer, type PauseRefusal, type TransferState } from './web-socket-file-transfer.ts';
 export {
   DEFAULT_ANSWER_TIMEOUT,
   DEFAULT_AUTH_TIMEOUT,
@@ -54,6 +54,8 @@ export {
   type QueueTokenProvider,
   type TokenRequest,
   type ItemProgressDetail,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type RejectDetail,
   type Rejection,

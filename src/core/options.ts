@@ -115,7 +115,7 @@ export interface WebSocketFileTransferOptions {
   success?: (detail: ProgressDetail) => void;
   /** Called with the `error` event's detail when the upload failed. */
   error?: (detail: ErrorDetail) => void;
-  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.abort} stopped the upload. */
+  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.cancel} stopped the upload. */
   abort?: (detail: AbortDetail) => void;
   /** Called with the `close` event's detail once the transfer has ended and released its socket. */
   close?: (detail: CloseDetail) => void;
@@ -126,6 +126,21 @@ export type TokenProvider = () => string | Promise<string>;
 
 /** The callback option names, in the order their events can happen. */
 export const CALLBACK_NAMES = ['open', 'progress', 'success', 'error', 'abort', 'close'] as const;
+
+/**
+ * Makes each callback option a listener of the event of the same name, called with the event's `detail` and
+ * with the target as `this`, as it was with the 2012 MooTools class.
+ *
+ * @param target - the transfer
+ * @param callbacks - the callback options
+ */
+export function bindCallbacks(target: EventTarget, callbacks: ResolvedOptions['callbacks']): void {
+  for (const name of CALLBACK_NAMES) {
+    const callback = callbacks[name] as ((detail: unknown) => void) | undefined;
+    if (callback)
+      target.addEventListener(name, (event) => callback.call(target, (event as CustomEvent).detail));
+  }
+}
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {

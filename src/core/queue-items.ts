@@ -6,6 +6,7 @@
 import type { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import type { QueueTokenProvider } from './queue-prepare.ts';
+import type { PauseRefusal } from './transfer-state.ts';
 import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 /**
@@ -13,25 +14,29 @@ import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
  *
  * | from | to |
  * |---|---|
- * | `queued` | `connecting` (a slot is free and the queue runs), `cancelled` |
- * | `connecting` | `sending` (the first chunk was acknowledged), `retrying`, `complete` (empty file), `failed`, `cancelled` |
- * | `sending` | `retrying` (the connection dropped; the transfer reconnects), `complete`, `failed`, `cancelled` |
- * | `retrying` | `sending` (a chunk was acknowledged again), `complete`, `failed`, `cancelled` |
+ * | `queued` | `connecting` (a slot is free and the queue runs), `paused` (held), `cancelled` |
+ * | `connecting` | `sending` (the first chunk was acknowledged), `retrying`, `complete` (empty file), `failed`, `paused`, `cancelled` |
+ * | `sending` | `retrying` (the connection dropped; the transfer reconnects), `complete`, `failed`, `paused`, `cancelled` |
+ * | `retrying` | `sending` (a chunk was acknowledged again), `complete`, `failed`, `paused`, `cancelled` |
+ * | `paused` | `queued` (resume: it takes the next free slot), `cancelled` |
  * | `failed` | `queued` (retry) |
  * | `cancelled` | `queued` (retry) |
  *
- * `complete` is final. A stopped upload is `complete`, `failed` or `cancelled` — the transfer's `complete`,
- * `failed` and `aborted`: the queue cancels an item by aborting its transfer.
+ * `complete` is final. A stopped upload is `complete`, `failed`, `cancelled` or `paused` — the transfer's
+ * `complete`, `failed`, `aborted` and `paused`: the queue cancels an item by cancelling its transfer (the 2012
+ * word `abort` survives only in the transfer's event and state). A paused item keeps the server's partial
+ * upload; resumed, a new transfer continues it from the server's offset.
  */
 export type UploadStatus =
-  'queued' | 'connecting' | 'sending' | 'retrying' | 'complete' | 'failed' | 'cancelled';
+  'queued' | 'connecting' | 'sending' | 'retrying' | 'paused' | 'complete' | 'failed' | 'cancelled';
 
 /** Every legal status change, by status. */
 export const STATUS_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadStatus[]>> = {
-  queued: ['connecting', 'cancelled'],
-  connecting: ['sending', 'retrying', 'complete', 'failed', 'cancelled'],
-  sending: ['retrying', 'complete', 'failed', 'cancelled'],
-  retrying: ['sending', 'complete', 'failed', 'cancelled'],
+  queued: ['connecting', 'paused', 'cancelled'],
+  connecting: ['sending', 'retrying', 'complete', 'failed', 'paused', 'cancelled'],
+  sending: ['retrying', 'complete', 'failed', 'paused', 'cancelled'],
+  retrying: ['sending', 'complete', 'failed', 'paused', 'cancelled'],
+  paused: ['queued', 'cancelled'],
   complete: [],
   failed: ['queued'],
   cancelled: ['queued'],
@@ -94,6 +99,12 @@ export interface UploadItem {
    * null before, and under v1, whose answers do not say.
    */
   readonly storedAs: string | null;
+  /**
+   * Whether {@link UploadQueue.pause} would pause this running upload now: false under protocol v1 (a v1
+   * upload cannot resume, so it cannot pause) and while the server answers STOR. A queued item can always
+   * be held with `pause()`; this says nothing about it.
+   */
+  readonly pausable: boolean;
 }
 
 /** A file refused by the restrictions. */
@@ -125,9 +136,27 @@ export interface AddDetail {
   /** The items just added, in order. */
   items: UploadItem[];
 }
+/** A running item that {@link UploadQueue.pause} did not pause, and why. */
+export interface PauseRefused {
+  /** The item. */
+  item: UploadItem;
+  /** Why: `notResumable` (v1 server), `notYetAgreed` (STOR being answered), `notRunning`. */
+  reason: PauseRefusal;
+  /** The reason in a sentence. */
+  message: string;
+}
+
+/** What {@link UploadQueue.pause} did. */
+export interface PauseResult {
+  /** The items now paused (held, if they were queued). */
+  paused: UploadItem[];
+  /** Running items that cannot pause now, with why. */
+  refused: PauseRefused[];
+}
+
 /** The `detail` of the queue's `reject` event. */
 export type RejectDetail = Rejection;
-/** The `detail` of `status`, `cancel` and `remove`. */
+/** The `detail` of `status`, `cancel`, `pause`, `resume` and `remove`. */
 export interface ItemDetail {
   /** The item concerned. */
   item: UploadItem;
@@ -161,6 +190,8 @@ export interface UploadQueueEventMap {
   success: CustomEvent<ItemProgressDetail>;
   error: CustomEvent<ItemErrorDetail>;
   cancel: CustomEvent<ItemDetail>;
+  pause: CustomEvent<ItemDetail>;
+  resume: CustomEvent<ItemDetail>;
   remove: CustomEvent<ItemDetail>;
   complete: CustomEvent<CompleteDetail>;
 }
@@ -174,6 +205,8 @@ export const UPLOAD_QUEUE_EVENTS = [
   'success',
   'error',
   'cancel',
+  'pause',
+  'resume',
   'remove',
   'complete',
 ] as const satisfies readonly (keyof UploadQueueEventMap)[];
@@ -197,8 +230,9 @@ export interface Entry {
   elapsedTime: number;
   remainingTime: number;
   error: UploadError | null;
-  /** The running attempt; null when none runs. */
+  /** The running attempt (or the paused one, which a cancel tells the server about); null when none. */
   transfer: WebSocketFileTransfer | null;
+  readonly pausable: boolean;
 }
 
 /**
@@ -227,6 +261,9 @@ export function newEntry(id: number, file: File, path = ''): Entry {
     error: null,
     storedAs: null,
     transfer: null,
+    get pausable(): boolean {
+      return RUNNING_STATUSES.includes(this.status) && this.transfer?.pauseRefusal === null;
+    },
   };
 }
 

@@ -13,6 +13,8 @@ import {
   STATUS_TRANSITIONS,
   type Entry,
   type FileInFolder,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type Rejection,
   type RejectionReason,
@@ -29,6 +31,7 @@ import {
 } from './queue-options.ts';
 import { isUnauthorized, runPrepare } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
+import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
@@ -43,6 +46,8 @@ export {
   type ItemDetail,
   type ItemErrorDetail,
   type ItemProgressDetail,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type RejectDetail,
   type Rejection,
@@ -66,6 +71,8 @@ export type { PrepareHook, PrepareResult, QueueTokenProvider, TokenRequest } fro
  * @fires success - {@link ItemProgressDetail}: a file was stored
  * @fires error - {@link ItemErrorDetail}: a file failed
  * @fires cancel - {@link ItemDetail}: a file was cancelled
+ * @fires pause - {@link ItemDetail}: a file was paused
+ * @fires resume - {@link ItemDetail}: a paused file was queued again
  * @fires remove - {@link ItemDetail}: an item left the queue
  * @fires complete - {@link CompleteDetail}: the queue went from busy to idle
  */
@@ -154,17 +161,23 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   /**
-   * Cancels one item (or every item that has not ended): a running upload is aborted, a queued one never
-   * starts. Items already complete, failed or cancelled are left alone.
+   * Cancels one item (or every item that has not ended): a running upload is cancelled, a queued one never
+   * starts, a paused one is deleted on the server. Items already complete, failed or cancelled are left alone.
    *
    * @param target - the item or its file; omitted, every item
    */
   cancel(target?: UploadItem | File): void {
     for (const entry of this.#select(target)) {
-      if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
+      if (
+        entry.status !== 'queued' &&
+        entry.status !== 'paused' &&
+        !RUNNING_STATUSES.includes(entry.status)
+      ) {
+        continue;
+      }
       const transfer = entry.transfer;
-      entry.transfer = null; // first, so that the abort's own events are ignored
-      transfer?.abort();
+      entry.transfer = null; // first, so that the cancel's own events are ignored
+      transfer?.cancel();
       this.#change(entry, () => {
         entry.speed = 0;
         entry.remainingTime = Infinity;
@@ -173,6 +186,59 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       this.emit('cancel', { item: entry });
     }
     this.#pump();
+  }
+
+  /**
+   * Pauses one item (or every queued and running item): a running upload stops sending and closes its
+   * socket without telling the server to delete it, so {@link UploadQueue.resume} continues from the
+   * server's offset; a queued one is held. A paused item frees its slot. Under protocol v1 an upload cannot
+   * resume, so it is not paused: it is listed in `refused` with why (see {@link UploadItem.pausable}).
+   *
+   * @param target - the item or its file; omitted, every item
+   * @returns the items paused and the running ones refused
+   */
+  pause(target?: UploadItem | File): PauseResult {
+    const paused: Entry[] = [];
+    const refused: PauseRefused[] = [];
+    for (const entry of this.#select(target)) {
+      if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
+      const transfer = entry.transfer;
+      const reason = entry.status === 'queued' ? null : transfer ? transfer.pauseRefusal : 'notRunning';
+      if (reason !== null) {
+        refused.push({ item: entry, reason, message: PAUSE_REFUSAL_MESSAGES[reason] });
+        continue;
+      }
+      // The paused transfer stays with the item: cancelling the item later tells the server through it.
+      transfer?.pause();
+      this.#change(entry, () => {
+        entry.speed = 0;
+        entry.remainingTime = Infinity;
+      });
+      this.#setStatus(entry, 'paused');
+      paused.push(entry);
+      this.emit('pause', { item: entry });
+    }
+    this.#pump();
+    return { paused, refused };
+  }
+
+  /**
+   * Queues a paused item again (or every paused item); it starts in the next free slot, on a new connection,
+   * from the offset the server holds (from the start if the server forgot it).
+   *
+   * @param target - the item or its file; omitted, every paused item
+   * @returns the items resumed
+   */
+  resume(target?: UploadItem | File): UploadItem[] {
+    const resumed: Entry[] = [];
+    for (const entry of this.#select(target)) {
+      if (entry.status !== 'paused') continue;
+      this.#setStatus(entry, 'queued');
+      resumed.push(entry);
+      this.emit('resume', { item: entry });
+    }
+    this.#pump();
+    return resumed;
   }
 
   /**
@@ -370,7 +436,9 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
 
   #updateBusy(): void {
     const totals = this.#totals;
-    const busy = totals.running > 0 || (this.#running && totals.counts.queued > 0);
+    // Paused items of a running queue keep it busy: `complete` waits until they are resumed and end.
+    const waiting = totals.counts.queued + totals.counts.paused;
+    const busy = totals.running > 0 || (this.#running && waiting > 0);
     const wasBusy = this.#busy;
     this.#busy = busy;
     if (wasBusy && !busy) {

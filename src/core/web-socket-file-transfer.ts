@@ -38,20 +38,22 @@ import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError, type UploadErrorCode } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
-import { CALLBACK_NAMES, resolveOptions } from './options.ts';
-import type { ResolvedOptions, WebSocketFileTransferOptions } from './options.ts';
+import { bindCallbacks, resolveOptions, type ResolvedOptions } from './options.ts';
+import type { WebSocketFileTransferOptions } from './options.ts';
 import type { RetryCause, RetryRefusal } from './retry.ts';
 import {
   assertTransition,
   isActive,
+  pauseError,
   progressFigures,
+  type PauseRefusal,
   type StoppedState,
   type TransferState,
 } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
 
-export type { TransferState } from './transfer-state.ts';
+export type { PauseRefusal, TransferState } from './transfer-state.ts';
 
 /**
  * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
@@ -61,17 +63,17 @@ export type { TransferState } from './transfer-state.ts';
  * new WebSocketFileTransfer({ url, file, progress, success }).start();
  * ```
  *
- * Events (all `CustomEvent`s; each callback option of the same name receives the event's `detail`):
- * `open`, `progress` after each acknowledged chunk, then exactly one of `success`, `error` or `abort`, then
- * `close`. A socket error or close after `success` is not reported: the 2012 PHP server masks its close frame,
- * which browsers report as an error right after the last answer.
+ * Events are `CustomEvent`s; each callback option of the same name receives the event's `detail` (order:
+ * see {@link WebSocketFileTransferEventMap}). A socket error or close after `success` is not reported: the
+ * 2012 PHP server masks its close frame, which browsers report as an error right after the last answer.
  *
  * @fires open - {@link OpenDetail}: the socket opened
  * @fires progress - {@link ProgressDetail}: the server acknowledged a chunk
  * @fires success - {@link ProgressDetail}: the server acknowledged the whole file
  * @fires error - {@link ErrorDetail}: the upload failed; `detail.error` is an {@link UploadError}
- * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.abort} stopped the upload
+ * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.cancel} stopped the upload
  * @fires retrying - {@link RetryingDetail}: (v2) the connection was lost; the transfer reconnects
+ * @fires pause - {@link ProgressDetail}: (v2) {@link WebSocketFileTransfer.pause} stopped it, resumable
  * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
  */
 export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransferEventMap> {
@@ -125,11 +127,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     });
     this.#sender = new ChunkPump(resolved.file, resolved.chunkSize, resolved.type);
     this.#agreement = new Agreement(resolved);
-    for (const name of CALLBACK_NAMES) {
-      const callback = resolved.callbacks[name] as ((detail: unknown) => void) | undefined;
-      // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
-      if (callback) this.addEventListener(name, (event) => callback.call(this, event.detail));
-    }
+    bindCallbacks(this, resolved.callbacks);
   }
 
   /** Where the transfer is; see {@link TransferState}. */
@@ -151,9 +149,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    * Opens the socket and sends the file. Outcomes are reported by events, never by exceptions, and never
    * before this method returned, so listeners added right after the call hear everything.
    *
-   * With a `login`, `AUTH: {"login","password"}` (else, with the `token` option, `AUTH: {"token"}`) is sent
-   * first and the server must answer it with code 200 within `authTimeout`. A 2012 PHP server never answers
-   * `AUTH`: against such a server pass no credentials, or the upload fails with `authTimeout`.
+   * With a `login` (else the `token` option), `AUTH` goes first and must be answered 200 within `authTimeout`;
+   * a 2012 PHP server never answers it, so pass no credentials there.
    *
    * @param login - sends `AUTH` first when given
    * @param password - sent with `login` (default `''`)
@@ -175,25 +172,51 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   /**
-   * Stops the upload: closes the socket and fires `abort` then `close`; no `success` or `error` follows.
-   * Does nothing once the transfer has ended, so it is safe to call at any time and more than once. Before
-   * `start()` it only marks the transfer aborted (and fires `abort`, but no `close`).
+   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `abort` then `close`; never `success`
+   * or `error` after. Safe at any time, more than once; before `start()` and once paused, `abort` only. `cancel` is the
+   * user's word (queue, element); event and state keep the 2012 names the `abort` callback relies on.
    */
-  abort(): void {
-    if (this.#state === 'idle') {
+  cancel(): void {
+    const state = this.#state;
+    if (state === 'idle' || state === 'paused') {
+      // No conversation to end (a paused one already fired `close`); a paused upload's copy is deleted.
+      if (state === 'paused') this.#abandon();
       this.#setState('aborted');
       this.emit('abort', this.#figures());
-    } else if (isActive(this.#state)) {
-      const id = this.#agreement.uploadId ?? this.#agreement.offeredResume;
-      if (id !== null) {
-        this.#agreement.forgetRecord();
-        // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
-        // before the close is enough; without an open socket, a short-lived one carries it.
-        const auth = this.#credentials.lastFrame;
-        sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
-      }
+    } else if (isActive(state)) {
+      this.#abandon();
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
+  }
+
+  /** @deprecated the 2012 name of {@link WebSocketFileTransfer.cancel}, kept for 2012 callers. */
+  abort(): void {
+    this.cancel();
+  }
+
+  /** Why {@link WebSocketFileTransfer.pause} would refuse now, or null when it would pause. */
+  get pauseRefusal(): PauseRefusal | null {
+    return this.#agreement.pauseRefusal(this.#state);
+  }
+
+  /**
+   * Pauses: stops sending, closes the socket without ABOR (the server keeps the partial upload, the resume
+   * record stays), fires `pause` then `close`. A new transfer of the file resumes it, as after a reload.
+   *
+   * @throws DOMException `NotSupportedError` or `InvalidStateError` naming the {@link PauseRefusal} when
+   *   `pauseRefusal` is not null (under v1 an upload cannot continue on another connection)
+   */
+  pause(): void {
+    const refusal = this.pauseRefusal;
+    if (refusal !== null) throw pauseError(refusal);
+    this.#end('paused', () => this.emit('pause', this.#figures()));
+  }
+
+  /** ABOR just before the close (the server handles frames in order), else on a side connection; record forgotten. */
+  #abandon(): void {
+    const id = this.#agreement.abandon();
+    const auth = this.#credentials.lastFrame;
+    if (id !== null) sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
   }
 
   #connect(): void {
@@ -439,8 +462,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #figures(): ProgressDetail {
     const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
     const { loaded, sent } = this.#sender.window;
-    const [total, complete] = [this.#sender.source.size, this.#state === 'complete'];
-    return progressFigures({ loaded, sent, total, elapsedTime, complete, file: this.file });
+    const [total, complete, file] = [this.#sender.source.size, this.#state === 'complete', this.file];
+    return progressFigures({ loaded, sent, total, elapsedTime, complete, file });
   }
 
   #setState(next: TransferState): void {

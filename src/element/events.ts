@@ -59,8 +59,15 @@ export interface WsFileUploadEventMap {
   error: CustomEvent<WsFileUploadErrorDetail>;
   'file-rejected': CustomEvent<WsFileUploadRejectDetail>;
   cancel: CustomEvent<WsFileUploadCancelDetail>;
+  pause: CustomEvent<WsFileUploadFileDetail>;
+  resume: CustomEvent<WsFileUploadFileDetail>;
   complete: CustomEvent<WsFileUploadCompleteDetail>;
 }
 
 /** The events that stay on the host (no bubbling): they concern one file, and a page listens on the element. */
-export const HOST_ONLY_EVENTS: ReadonlySet<keyof WsFileUploadEventMap> = new Set(['error', 'cancel']);
+export const HOST_ONLY_EVENTS: ReadonlySet<keyof WsFileUploadEventMap> = new Set([
+  'error',
+  'cancel',
+  'pause',
+  'resume',
+]);

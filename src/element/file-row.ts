@@ -1,5 +1,6 @@
 /**
- * One row of the file list as a template: name, size, the buttons that fit the item's status, the progress
+ * One row of the file list as a template: name, size, the buttons that fit the item's status (pause only
+ * where the upload can resume: never under protocol v1), the progress
  * bar and the status line. Pure rendering over an item and a {@link RowContext}; the list window (which rows
  * exist) is file-list-controller.ts, the actions are the element's. Extra row content (a preview, a folder
  * path) plugs in through {@link RowContext.extras}, rendered after the size.
@@ -16,6 +17,8 @@ export interface RowActions {
   cancel(file: File): void;
   retry(file: File): void;
   remove(file: File): void;
+  pause(file: File): void;
+  resume(file: File): void;
 }
 
 /** Renders extra content for a row, or `nothing`. */
@@ -33,16 +36,18 @@ export interface RowContext {
   extras: readonly RowExtra[];
 }
 
-type ButtonKind = 'cancel' | 'retry' | 'remove';
+type ButtonKind = 'pause' | 'resume' | 'cancel' | 'retry' | 'remove';
 
 const ICONS: Record<ButtonKind, TemplateResult> = {
+  pause: svg`<path d="M5.5 3v10M10.5 3v10" />`,
+  resume: svg`<path d="M5 3l8 5-8 5z" />`,
   cancel: svg`<path d="M4 4l8 8M12 4l-8 8" />`,
   retry: svg`<path d="M13 8a5 5 0 1 1-1.5-3.5M13 2v3h-3" />`,
   remove: svg`<path d="M3 4h10M6 4V2.5h4V4M4.5 4l.7 9.5h5.6l.7-9.5" />`,
 };
 
 /** Statuses with a cancel button (and no remove button): the file may still be sent. */
-const CANCELLABLE = new Set<UploadStatus>(['queued', 'connecting', 'sending', 'retrying']);
+const CANCELLABLE = new Set<UploadStatus>(['queued', 'connecting', 'sending', 'retrying', 'paused']);
 
 /**
  * The i18n message for an upload error: the one under its code, else the generic one; a `prepare`
@@ -88,6 +93,8 @@ export function renderRow(
     <span part="file-size">${formatSize(item.total, t.units.size, locale)}</span>
     ${context.extras.map((extra) => extra(item))}
     <span part="actions">
+      ${item.pausable ? renderButton(context, 'pause', name, () => actions.pause(file)) : nothing}
+      ${item.status === 'paused' ? renderButton(context, 'resume', name, () => actions.resume(file)) : nothing}
       ${cancellable ? renderButton(context, 'cancel', name, () => actions.cancel(file)) : nothing}
       ${
         item.status === 'failed' || item.status === 'cancelled'

@@ -1,7 +1,7 @@
 /**
  * Form association for `<ws-file-upload>`, as its base class: the public form API of native controls (`form`,
  * `validity`, `checkValidity()` …), a disabled `<fieldset>` followed, and the form value (the uploaded files'
- * names, under `name`) and validity (pending, failed, required) kept on the element's ElementInternals.
+ * names, under `name`) and validity (pending or paused, failed, required) kept on the element's ElementInternals.
  */
 import { LitElement } from 'lit';
 import type { QueueProgress } from '../core/index.ts';
@@ -115,7 +115,7 @@ export abstract class FormAssociatedElement extends LitElement {
       }
     }
     const counts = progress.counts;
-    if (counts.queued + counts.connecting + counts.sending + counts.retrying > 0) {
+    if (counts.queued + counts.connecting + counts.sending + counts.retrying + counts.paused > 0) {
       internals.setValidity({ customError: true }, strings.pending, anchor);
     } else if (counts.failed > 0) {
       internals.setValidity({ customError: true }, strings.failed, anchor);

@@ -26,13 +26,14 @@ export interface Reaction {
 /**
  * @param event - a queue event
  * @param t - the element's strings
+ * @param locale - for plural forms
  * @returns what the element does for it
  */
-export function reactionTo(event: CustomEvent, t: WsFileUploadI18n): Reaction {
+export function reactionTo(event: CustomEvent, t: WsFileUploadI18n, locale?: string): Reaction {
   switch (event.type as keyof UploadQueueEventMap) {
     case 'add': {
       const { items } = event.detail as UploadQueueEventMap['add']['detail'];
-      return { announce: fill(t.announce.added, { count: items.length }) };
+      return { announce: fill(t.announce.added, { count: items.length }, locale) };
     }
     case 'reject': {
       const { file, reason } = event.detail as UploadQueueEventMap['reject']['detail'];
@@ -70,10 +71,17 @@ export function reactionTo(event: CustomEvent, t: WsFileUploadI18n): Reaction {
       const { item } = event.detail as UploadQueueEventMap['cancel']['detail'];
       return { emit: { type: 'cancel', detail: { file: item.file } } };
     }
+    case 'pause':
+    case 'resume': {
+      const { item } = event.detail as UploadQueueEventMap['pause']['detail'];
+      const type = event.type as 'pause' | 'resume';
+      const text = type === 'pause' ? t.announce.paused : t.announce.resumed;
+      return { announce: fill(text, { name: item.file.name }), emit: { type, detail: { file: item.file } } };
+    }
     case 'complete': {
       const detail = event.detail as UploadQueueEventMap['complete']['detail'];
       return {
-        announce: fill(t.announce.allDone, { done: detail.succeeded, count: detail.items.length }),
+        announce: fill(t.announce.allDone, { done: detail.succeeded, count: detail.items.length }, locale),
         emit: { type: 'complete', detail },
       };
     }

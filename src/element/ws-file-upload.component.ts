@@ -2,20 +2,18 @@
  * The `<ws-file-upload>` element: its attributes and properties, its public methods, and the template that
  * puts the pieces together. Each feature is its own unit: the queue binding (upload-queue-controller.ts), the
  * drop zone (drop-zone-controller.ts), the windowed list (file-list-controller.ts), a row (file-row.ts), form
- * association (form-associated-element.ts, its base class), the events (events.ts). The uploads themselves are the core's UploadQueue.
+ * association and the upload options (form-associated-element.ts and element-options.ts, its base classes), the events (events.ts). The uploads themselves are the core's UploadQueue.
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { UploadQueue } from '../core/index.ts';
-import type { FileInFolder, ItemDetail, PrepareHook } from '../core/index.ts';
-import type { TypedListener, UploadAuth, UploadItem } from '../core/index.ts';
+import { UploadQueue, type PauseResult, type TypedListener, type UploadItem } from '../core/index.ts';
+import type { FileInFolder, ItemDetail } from '../core/index.ts';
 import { DropZoneController, type PickedFile } from './drop-zone-controller.ts';
-import { inRange, onUnlessOff, optionalNumber, queueOptionsOf } from './element-options.ts';
+import { inRange, onUnlessOff, optionalNumber, UploadOptionsElement } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
 import { DEFAULT_MAX_FOLDER_FILES, folderDropSource, type FolderRefusal } from './folder-entries.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
-import { FormAssociatedElement } from './form-associated-element.ts';
 import { formatPercentage, prepareFormats } from './format.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
@@ -30,6 +28,7 @@ export type {
   WsFileUploadCompleteDetail,
   WsFileUploadErrorDetail,
   WsFileUploadEventMap,
+  WsFileUploadFileDetail,
   WsFileUploadProgressDetail,
   WsFileUploadRejectDetail,
 } from './events.ts';
@@ -81,6 +80,8 @@ export interface WsFileUpload {
  * @fires error - `CustomEvent<WsFileUploadErrorDetail>`, on the host only (no bubbling): a file failed.
  * @fires file-rejected - `CustomEvent<WsFileUploadRejectDetail>`, bubbles and composed: a file broke a restriction.
  * @fires cancel - `CustomEvent<WsFileUploadCancelDetail>`, on the host only: a file was cancelled.
+ * @fires pause - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a file was paused.
+ * @fires resume - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a paused file was resumed.
  * @fires complete - `CustomEvent<WsFileUploadCompleteDetail>`, bubbles and composed: the queue went idle.
  *
  * @csspart base - The wrapper of everything.
@@ -93,7 +94,7 @@ export interface WsFileUpload {
  * @csspart summary - The aggregate line shown with several files.
  * @csspart file-list-viewport - The scrolling box around the file list.
  * @csspart file-list - The list of files; only the rows in view (and a few more) are in the DOM.
- * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-complete`, `file-failed` or `file-cancelled`.
+ * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-retrying`, `file-paused`, `file-complete`, `file-failed` or `file-cancelled`.
  * @csspart file-name - The file's name (with its folder, when it came from one).
  * @csspart file-path - The folder a file came from, before its name (`album/2024/`).
  * @csspart preview - The thumbnail cell of a row (with `previews`); `preview-image` is the thumbnail.
@@ -105,6 +106,8 @@ export interface WsFileUpload {
  * @csspart status - The file's status or error text.
  * @csspart details - Speed and time left while sending.
  * @csspart actions - The file's buttons.
+ * @csspart pause-button - Pauses the file (only where the server can resume it: never under protocol v1).
+ * @csspart resume-button - Resumes a paused file.
  * @csspart cancel-button - Cancels the file.
  * @csspart retry-button - Retries the file.
  * @csspart remove-button - Removes the file from the list.
@@ -128,17 +131,8 @@ export interface WsFileUpload {
  * @cssprop --ws-file-upload-focus-ring - The focus outline.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export class WsFileUpload extends FormAssociatedElement {
+export class WsFileUpload extends UploadOptionsElement {
   static override styles = styles;
-
-  /** The WebSocket URL of the upload server (`ws://` or `wss://`). */
-  @property() url = '';
-
-  /** Lets the user pick and drop several files; without it the element holds one file. */
-  @property({ type: Boolean }) multiple = false;
-
-  /** Picks a folder (`webkitdirectory`); each file keeps its path in it, shown and sent. Implies `multiple`. */
-  @property({ type: Boolean }) directory = false;
 
   /** The most entries (files and folders) read from one dropped folder; a bigger drop adds nothing (10,000). */
   @property({ attribute: 'max-folder-files', converter: optionalNumber }) maxFolderFiles: number | undefined;
@@ -149,30 +143,6 @@ export class WsFileUpload extends FormAssociatedElement {
   /** Thumbnails of image files in their rows; on by default, `previews="off"` (or `false`) turns them off. */
   @property({ converter: onUnlessOff }) previews = true;
 
-  /** Asked before each file starts (may be async): its `parameters` and/or `token`, or `{ reject: message }`. */
-  @property({ attribute: false }) prepare: PrepareHook | null = null;
-
-  /** Accepted types as for `<input type="file" accept>`: `.pdf`, `image/*`, `application/zip`, comma-separated. */
-  @property() accept = '';
-
-  /** The largest accepted file, in bytes (default: no limit). */
-  @property({ attribute: 'max-file-size', converter: optionalNumber }) maxFileSize: number | undefined;
-
-  /** How many files the list may hold (default: no limit with `multiple`, else 1). */
-  @property({ attribute: 'max-files', converter: optionalNumber }) maxFiles: number | undefined;
-
-  /** How many files are sent at once (default 2). */
-  @property({ converter: optionalNumber }) concurrency: number | undefined;
-
-  /** Raw bytes per chunk (default 48 KiB, which every v1 server accepts). */
-  @property({ attribute: 'chunk-size', converter: optionalNumber }) chunkSize: number | undefined;
-
-  /** How chunks travel: `base64` text frames (default; works with 2012 servers) or `binary` frames. */
-  @property() type: 'base64' | 'binary' = 'base64';
-
-  /** Starts each file as soon as it is added; without it an Upload button starts them. */
-  @property({ type: Boolean }) auto = false;
-
   /** Blocks picking, dropping and the buttons; reflected for styling. */
   @property({ type: Boolean, reflect: true }) disabled = false;
 
@@ -181,12 +151,6 @@ export class WsFileUpload extends FormAssociatedElement {
 
   /** The form field name the uploaded file names are submitted under. */
   @property() name = '';
-
-  /** Credentials sent with `AUTH` before each file: `{login, password}` or `{token}`. A property only: secrets never sit in the DOM. */
-  @property({ attribute: false }) auth: UploadAuth | null = null;
-
-  /** Sent as is with every `STOR` (for example a folder or a form id); must survive `JSON.stringify`. */
-  @property({ attribute: false }) parameters: unknown = [];
 
   /** Overrides of the visible strings, deep-merged over the English defaults (see `WsFileUploadI18n`). */
   @property({ attribute: false }) i18n: WsFileUploadI18nOverrides = {};
@@ -222,6 +186,8 @@ export class WsFileUpload extends FormAssociatedElement {
     cancel: (file: File) => this.cancel(file),
     retry: (file: File) => this.retry(file),
     remove: (file: File) => this.removeFile(file),
+    pause: (file: File) => void this.pause(file),
+    resume: (file: File) => void this.resume(file),
   };
 
   constructor() {
@@ -273,6 +239,32 @@ export class WsFileUpload extends FormAssociatedElement {
    */
   cancel(file?: File): void {
     this.#queue.cancel(file);
+  }
+
+  /**
+   * Pauses one file, or every queued and running file: nothing more is sent and the server keeps what it
+   * has, so {@link WsFileUpload.resume} continues from there. Under protocol v1 an upload cannot resume, so
+   * it is not paused (and its row has no pause button): it comes back in `refused`, with why.
+   *
+   * @param file - the file to pause; omitted, all
+   * @returns the items paused, and the running ones refused with `reason` and the i18n `message`
+   */
+  pause(file?: File): PauseResult {
+    const { paused, refused } = this.#queue.pause(file);
+    const messages = this.#strings.pauseRefused;
+    return { paused, refused: refused.map((refusal) => ({ ...refusal, message: messages[refusal.reason] })) };
+  }
+
+  /**
+   * Resumes one paused file, or every paused file: each continues, on a new connection, from the offset the
+   * server holds, as soon as a slot is free.
+   *
+   * @param file - the file to resume; omitted, all
+   * @returns the items resumed
+   */
+  resume(file?: File): UploadItem[] {
+    this.#configure();
+    return this.#queue.resume(file);
   }
 
   /**
@@ -380,11 +372,15 @@ export class WsFileUpload extends FormAssociatedElement {
   #renderSummary(count: number): TemplateResult {
     const progress = this.#queue.progress;
     return html`<div part="summary">
-      ${fill(this.#strings.summary, {
-        done: progress.counts.complete,
-        count,
-        percentage: formatPercentage(progress.percentage, this.#locale),
-      })}
+      ${fill(
+        this.#strings.summary,
+        {
+          done: progress.counts.complete,
+          count,
+          percentage: formatPercentage(progress.percentage, this.#locale),
+        },
+        this.#locale,
+      )}
     </div>`;
   }
 
@@ -406,11 +402,11 @@ export class WsFileUpload extends FormAssociatedElement {
   }
 
   #configure(): void {
-    this.#queue.configure(queueOptionsOf(this));
+    this.#queue.configure(this.queueOptions());
   }
 
   #handleQueueEvent(event: CustomEvent): void {
-    const { emit, announce, rejection } = reactionTo(event, this.#strings);
+    const { emit, announce, rejection } = reactionTo(event, this.#strings, this.#locale);
     if (rejection) this.rejections = [...this.rejections, rejection];
     if (announce) this.#pendingAnnouncements.push(announce);
     if (emit) this.#emit(emit);

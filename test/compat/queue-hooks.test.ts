@@ -233,6 +233,23 @@ describe('UploadQueue token provider', () => {
     assert.deepEqual(await readStored(started.dir, 'long.bin'), data);
   });
 
+  it('asks prepare() again after a 401 when the token came from it', async () => {
+    const started = await serve({ authenticate: ({ token }) => token === 'second' });
+    const asked: string[] = [];
+    const queue = queueFor(started.url, {
+      autoStart: true,
+      prepare: (file) => {
+        asked.push(file.name);
+        return { token: asked.length === 1 ? 'first' : 'second' };
+      },
+    });
+    const done = idle(queue);
+    queue.add([fileOf(bytes(10), 'p.bin')]);
+    const [item] = await done;
+    assert.equal(item!.status, 'complete', item!.error?.message);
+    assert.deepEqual(asked, ['p.bin', 'p.bin']);
+  });
+
   it('fails with tokenUnavailable when the provider throws', async () => {
     const started = await serve({ authenticate: () => true });
     const queue = queueFor(started.url, {

@@ -32,12 +32,13 @@ async function pngFile(name = 'photo.png', size = 64): Promise<File> {
 }
 
 function paste(target: EventTarget, data: DataTransfer): ClipboardEvent {
-  const event = new ClipboardEvent('paste', {
-    clipboardData: data,
-    bubbles: true,
-    composed: true,
-    cancelable: true,
-  });
+  const init = { clipboardData: data, bubbles: true, composed: true, cancelable: true };
+  const event = new ClipboardEvent('paste', init);
+  // Firefox's constructor copies only the strings of `clipboardData`, not its files (a real paste has them):
+  // the event then carries the DataTransfer itself.
+  if (event.clipboardData?.files.length !== data.files.length) {
+    Object.defineProperty(event, 'clipboardData', { value: data });
+  }
   target.dispatchEvent(event);
   return event;
 }

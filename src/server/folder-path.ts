@@ -6,14 +6,16 @@
  * name a folder inside the upload folder. Depth and length are bounded, and a path past a bound is refused
  * rather than cut, so that two different deep folders are never merged silently.
  *
- * Linear in the length of the path: the length is checked before any segment is looked at, and each
- * segment's sanitising is linear in that segment.
+ * Linear in the length of the path, with a small constant: the length is checked before any segment is
+ * looked at; empty and `.` segments are skipped without sanitising; every other segment (`..` included)
+ * counts towards the depth before it is sanitised, so at most `maxDepth + 1` segments are, each in time
+ * linear in its length (a path of 64 Ki slashes or of `../` costs one pass, not 64 Ki sanitiser runs).
  */
 import { sanitizeSegment } from './naming.ts';
 
 /** The bounds of a folder path. */
 export interface FolderPathLimits {
-  /** Most folder levels kept (after dropping empty segments). */
+  /** Most segments other than empty ones and `.` (`..` counts: a browser never sends it). */
   maxDepth: number;
   /** Longest path, in UTF-16 code units as sent and in UTF-8 bytes as stored. */
   maxLength: number;
@@ -21,6 +23,9 @@ export interface FolderPathLimits {
 
 /** Default bounds: deep enough for real photo and source trees, far below PATH_MAX (4096 bytes). */
 export const FOLDER_PATH_DEFAULTS: FolderPathLimits = { maxDepth: 16, maxLength: 1024 };
+
+/** The deepest `maxFolderDepth` a server may configure: each level is a sanitiser run and a folder. */
+export const MAX_FOLDER_DEPTH = 256;
 
 /** The sanitised folder (segments joined by `/`, '' for none), or why the path is refused. */
 export type FolderPathResult = { ok: true; folder: string } | { ok: false; message: string };
@@ -40,13 +45,15 @@ export function sanitizeFolderPath(raw: string, limits: FolderPathLimits): Folde
     return { ok: false, message: `Folder path too long: the limit is ${limits.maxLength} characters.` };
   }
   const segments: string[] = [];
+  let depth = 0;
   for (const part of raw.split(SEPARATOR)) {
-    const segment = sanitizeSegment(part);
-    if (segment === '') continue;
-    segments.push(segment);
-    if (segments.length > limits.maxDepth) {
+    if (part === '' || part === '.') continue;
+    if (++depth > limits.maxDepth) {
       return { ok: false, message: `Folder path too deep: the limit is ${limits.maxDepth} levels.` };
     }
+    // `..` and other segments with nothing usable left are dropped: the folder stays inside.
+    const segment = sanitizeSegment(part);
+    if (segment !== '') segments.push(segment);
   }
   const folder = segments.join('/');
   if (Buffer.byteLength(folder, 'utf8') > limits.maxLength) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
-import { FOLDER_PATH_DEFAULTS } from './folder-path.ts';
+import { FOLDER_PATH_DEFAULTS, MAX_FOLDER_DEPTH } from './folder-path.ts';
 import type { StaticMount } from './static-files.ts';
 import type { UploadStore } from './stores/store.ts';
 
@@ -99,7 +99,7 @@ export interface UploadServerOptions {
    * Default false: the folders are recreated inside the upload folder, each segment sanitised.
    */
   flattenFolders?: boolean;
-  /** Most folder levels a STOR `path` may have; deeper → 400. Default 16. */
+  /** Most folder levels a STOR `path` may have (`..` counts); deeper → 400. Default 16, at most 256. */
   maxFolderDepth?: number;
   /** Longest STOR `path` in characters (and stored, in UTF-8 bytes); longer → 400. Default 1024. */
   maxFolderPathLength?: number;
@@ -319,6 +319,9 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     if (typeof value !== 'number' || !(value > 0)) {
       throw new RangeError(`The "${key}" option must be a positive number; got ${String(value)}.`);
     }
+  }
+  if (resolved.maxFolderDepth > MAX_FOLDER_DEPTH) {
+    throw new RangeError(`The "maxFolderDepth" option must be at most ${MAX_FOLDER_DEPTH}.`);
   }
   // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
   for (const key of ['idleTimeout', 'heartbeatInterval', 'handshakeTimeout', 'authTimeout'] as const) {

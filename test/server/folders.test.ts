@@ -98,10 +98,11 @@ describe('sanitizeFolderPath', () => {
     assert.ok(Buffer.byteLength(folder) <= 200, 'one segment at most 200 bytes');
   });
 
-  it('refuses a path deeper than the limit, counted after dropping empty segments', () => {
+  it('refuses a path deeper than the limit: every segment but empty ones and `.` counts, `..` too', () => {
     const limits = { maxDepth: 3, maxLength: 1024 };
     assert.ok(sanitizeFolderPath('a/b/c', limits).ok);
-    assert.ok(sanitizeFolderPath('a//b/../c/', limits).ok);
+    assert.ok(sanitizeFolderPath('a//b/./c/', limits).ok);
+    assert.equal(sanitizeFolderPath('a/b/../c', limits).ok, false);
     const deep = sanitizeFolderPath('a/b/c/d', limits);
     assert.equal(deep.ok, false);
     assert.match(!deep.ok ? deep.message : '', /too deep: the limit is 3 levels/);
@@ -195,6 +196,10 @@ describe('folders on the reference server', () => {
       await defaults.stop();
     }
     assert.deepEqual(await tree(started.dir), []);
+  });
+
+  it('refuses a maxFolderDepth over 256 at start-up', async () => {
+    await assert.rejects(startServer({ maxFolderDepth: 257 }), /"maxFolderDepth" option must be at most 256/);
   });
 
   it('refuses a path field that is not a string with 400', async () => {

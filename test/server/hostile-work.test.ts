@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hashPassword, passwordFileAccess, tokenAccess } from '../../src/server/access.ts';
+import { MAX_FOLDER_DEPTH } from '../../src/server/folder-path.ts';
 import { DEFAULTS, type UploadServerOptions } from '../../src/server/options.ts';
 import { Peer, startServer } from './peer.ts';
 
@@ -308,9 +309,9 @@ const SERVERS: ServerKind[] = [
     probeAuth: 'AUTH: {"login":"alice","password":"secret"}',
   },
   {
-    // The default bounds refuse a long path before looking at it: here every segment is sanitised.
+    // The default bounds refuse a long path before looking at it: here it is sanitised, at the deepest bound.
     name: 'folder paths bounded only by the command length',
-    options: async () => ({ maxFolderDepth: MAX_COMMAND, maxFolderPathLength: MAX_COMMAND }),
+    options: async () => ({ maxFolderDepth: MAX_FOLDER_DEPTH, maxFolderPathLength: MAX_COMMAND }),
     fields: (name) => name.startsWith('STOR path'),
   },
 ];

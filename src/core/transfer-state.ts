@@ -101,6 +101,17 @@ export const PAUSE_REFUSAL_MESSAGES: Readonly<Record<PauseRefusal, string>> = {
 };
 
 /**
+ * @param state - the state of a transfer that `start()` was called on again
+ * @returns the error it throws: a transfer runs once; create a new one to send again
+ */
+export function startedError(state: TransferState): DOMException {
+  return new DOMException(
+    `This transfer was already started or aborted (it is ${state}).`,
+    'InvalidStateError',
+  );
+}
+
+/**
  * @param refusal - why a pause was refused
  * @returns the error `pause()` throws: `InvalidStateError` when not running, else `NotSupportedError`
  */

@@ -36,7 +36,7 @@ import {
 } from './conversation.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
-import { UploadError, type UploadErrorCode } from './errors.ts';
+import { UploadError } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
 import { bindCallbacks, resolveOptions, type ResolvedOptions } from './options.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
@@ -45,6 +45,7 @@ import {
   assertTransition,
   isActive,
   pauseError,
+  startedError,
   progressFigures,
   type PauseRefusal,
   type StoppedState,
@@ -56,12 +57,8 @@ import { AnswerDeadline, ReconnectWait } from './waits.ts';
 export type { PauseRefusal, TransferState } from './transfer-state.ts';
 
 /**
- * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
- * WebSocketFileTransfer protocol): optional `AUTH`, then `STOR`, then one chunk per acknowledgement.
- *
- * ```js
- * new WebSocketFileTransfer({ url, file, progress, success }).start();
- * ```
+ * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012 protocol: optional
+ * `AUTH`, `STOR`, one chunk per answer) or v2 when the server grants it: `new …({ url, file }).start()`.
  *
  * Events are `CustomEvent`s; each callback option of the same name receives the event's `detail` (order:
  * see {@link WebSocketFileTransferEventMap}). A socket error or close after `success` is not reported: the
@@ -77,11 +74,7 @@ export type { PauseRefusal, TransferState } from './transfer-state.ts';
  * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
  */
 export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransferEventMap> {
-  /**
-   * Tells whether this browser can run a transfer: WebSocket, `Blob.prototype.slice` and `.arrayBuffer`.
-   *
-   * @param WebSocketCtor - the WebSocket constructor to check (default `globalThis.WebSocket`)
-   */
+  /** Whether this browser (or `WebSocketCtor`) can run a transfer: WebSocket, `Blob` `slice` and `arrayBuffer`. */
   static supported(WebSocketCtor: unknown = globalThis.WebSocket): boolean {
     return canUpload(WebSocketCtor);
   }
@@ -158,12 +151,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    *   runs once; create a new one to send again
    */
   start(login?: string, password?: string): void {
-    if (this.#state !== 'idle') {
-      throw new DOMException(
-        `This transfer was already started or aborted (it is ${this.#state}).`,
-        'InvalidStateError',
-      );
-    }
+    if (this.#state !== 'idle') throw startedError(this.#state);
     this.#setState('connecting');
     this.#startedAt = this.#env.now();
     this.#credentials = new Credentials(login, password, this.#options.token);
@@ -172,9 +160,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   /**
-   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `abort` then `close`; never `success`
-   * or `error` after. Safe at any time, more than once; before `start()` and once paused, `abort` only. `cancel` is the
-   * user's word (queue, element); event and state keep the 2012 names the `abort` callback relies on.
+   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `abort` then `close`, never `success`
+   * or `error` after; safe any time (before `start()` and once paused, `abort` only). `cancel` is the user's
+   * word (queue, element); the event and state keep the 2012 names the `abort` callback relies on.
    */
   cancel(): void {
     const state = this.#state;
@@ -201,10 +189,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /**
    * Pauses: stops sending, closes the socket without ABOR (the server keeps the partial upload, the resume
-   * record stays), fires `pause` then `close`. A new transfer of the file resumes it, as after a reload.
-   *
-   * @throws DOMException `NotSupportedError` or `InvalidStateError` naming the {@link PauseRefusal} when
-   *   `pauseRefusal` is not null (under v1 an upload cannot continue on another connection)
+   * record stays), fires `pause` then `close`; a new transfer of the file resumes it, as after a reload.
+   * @throws DOMException naming the {@link PauseRefusal} when `pauseRefusal` is not null (v1 cannot resume)
    */
   pause(): void {
     const refusal = this.pauseRefusal;
@@ -235,12 +221,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.emit('open', { file: this.#options.file });
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
-    if (this.#credentials.present) {
-      this.#setState('authenticating');
-      void this.#authenticate();
-    } else {
-      this.#sendStor();
-    }
+    if (!this.#credentials.present) return this.#sendStor();
+    this.#setState('authenticating');
+    void this.#authenticate();
   }
 
   /** Sends AUTH; a token provider is asked on every connection, since a token may expire meanwhile. */
@@ -288,7 +271,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         this.#succeed();
         break;
       default:
-        this.#fail('badAnswer', `Unexpected ${answer.type} answer.`, { answer });
+        this.#failWith({ code: 'badAnswer', message: `Unexpected ${answer.type} answer.`, init: { answer } });
     }
   }
 
@@ -386,7 +369,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#connection!.send(data);
       return true;
     } catch (cause) {
-      this.#fail('connectionClosed', `Cannot send on the connection: ${String(cause)}`, { cause });
+      const message = `Cannot send on the connection: ${String(cause)}`;
+      this.#failWith({ code: 'connectionClosed', message, init: { cause } });
       return false;
     }
   }
@@ -429,18 +413,15 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#end('complete', () => this.emit('success', { ...this.#figures(), ...(stored ? { stored } : {}) }));
   }
 
-  #fail(code: UploadErrorCode, message: string, init: Failure['init'] = {}): void {
+  #failWith({ code, message, init = {} }: Failure): void {
     const { closed, ...errorInit } = init;
     const error = new UploadError(code, message, errorInit);
     this.#end('failed', () => this.emit('error', { error, file: this.#options.file }), closed);
   }
 
   #readFailed(cause: unknown): void {
-    if (isActive(this.#state)) this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
-  }
-
-  #failWith({ code, message, init }: Failure): void {
-    this.#fail(code, message, init);
+    const message = `Cannot read the file: ${String(cause)}`;
+    if (isActive(this.#state)) this.#failWith({ code: 'readFailed', message, init: { cause } });
   }
 
   /**

@@ -39,7 +39,7 @@ export interface DropZoneView {
   /** Whether the picker takes several files. */
   multiple: boolean;
   /** Whether the picker picks a folder (`webkitdirectory`): its files keep their relative paths. */
-  directory: boolean;
+  directory?: boolean;
   disabled: boolean;
 }
 
@@ -104,7 +104,7 @@ export class DropZoneController implements ReactiveController {
         aria-hidden="true"
         accept=${ifDefined(view.accept || undefined)}
         ?multiple=${view.multiple}
-        ?webkitdirectory=${view.directory}
+        ?webkitdirectory=${view.directory ?? false}
         @change=${this.#handleInputChange}
       />
     </div>`;

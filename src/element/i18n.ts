@@ -46,6 +46,8 @@ export interface WsFileUploadI18n {
   summary: Plural;
   /** The queue bar's accessible name. */
   queueProgress: string;
+  /** Under the queue bar: `{loaded}` acknowledged of `{total}` bytes (speed and time left follow while sending). */
+  queueDetails: string;
   /** Size units, smallest first (decimal: 1 kB = 1000 B). */
   units: { size: string[] };
   /** Form validation messages: no file (with `required`), uploads not finished, uploads failed. */
@@ -130,6 +132,7 @@ export const DEFAULT_I18N: WsFileUploadI18n = {
     other: '{done} of {count} files uploaded · {percentage}',
   },
   queueProgress: 'All files',
+  queueDetails: '{loaded} of {total}',
   units: { size: ['B', 'kB', 'MB', 'GB', 'TB'] },
   validation: {
     required: 'Please add a file.',

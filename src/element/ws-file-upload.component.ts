@@ -6,15 +6,16 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { UploadQueue, type PauseResult, type TypedListener, type UploadItem } from '../core/index.ts';
-import type { FileInFolder, ItemDetail } from '../core/index.ts';
+import { UploadQueue, type PauseResult, type QueueProgress } from '../core/index.ts';
+import type { FileInFolder, ItemDetail, TypedListener, UploadItem } from '../core/index.ts';
 import { DropZoneController, type PickedFile } from './drop-zone-controller.ts';
 import { inRange, onUnlessOff, optionalNumber, UploadOptionsElement } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
 import { DEFAULT_MAX_FOLDER_FILES, folderDropSource, type FolderRefusal } from './folder-entries.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
-import { formatPercentage, prepareFormats } from './format.ts';
+import { prepareFormats } from './format.ts';
+import { renderQueueSummary } from './queue-summary.ts';
 import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
 import { PreviewMaker } from './preview-maker.ts';
@@ -92,6 +93,9 @@ export interface WsFileUpload {
  * @csspart rejections - The list of refused files; each is a `rejection`.
  * @csspart rejection - One refused file and why.
  * @csspart summary - The aggregate line shown with several files.
+ * @csspart queue-progress - The whole queue's bar (`role="progressbar"`), shown with several files.
+ * @csspart queue-progress-indicator - The filled part of the queue's bar.
+ * @csspart queue-details - Under the queue's bar: bytes acknowledged of all, speed and time left.
  * @csspart file-list-viewport - The scrolling box around the file list.
  * @csspart file-list - The list of files; only the rows in view (and a few more) are in the DOM.
  * @csspart file - One file; also `file-queued`, `file-connecting`, `file-sending`, `file-retrying`, `file-paused`, `file-complete`, `file-failed` or `file-cancelled`.
@@ -152,6 +156,12 @@ export class WsFileUpload extends UploadOptionsElement {
   /** The form field name the uploaded file names are submitted under. */
   @property() name = '';
 
+  /**
+   * The colours: `light`, `dark`, or `auto` (the default), which follows the system's `prefers-color-scheme`.
+   * Reflected, for the styles.
+   */
+  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'auto';
+
   /** Overrides of the visible strings, deep-merged over the English defaults (see `WsFileUploadI18n`). */
   @property({ attribute: false }) i18n: WsFileUploadI18nOverrides = {};
 
@@ -196,6 +206,15 @@ export class WsFileUpload extends UploadOptionsElement {
     const maxFolderFiles = () => inRange(this.maxFolderFiles, 1, Infinity) ?? DEFAULT_MAX_FOLDER_FILES;
     this.dropZone.sources.unshift(folderDropSource(maxFolderFiles, (...why) => this.#refuseFolder(...why)));
     this.rowExtras.push(previewCell(this.#previews, () => this.previews));
+  }
+
+  /**
+   * The whole queue's figures: bytes acknowledged (`loaded`) of `total`, `percentage`, `speed` (bytes per
+   * second of the files being sent), `remainingTime` (seconds; `Infinity` while unknown) and `counts` per
+   * status. Over every file that is not cancelled; a new object on each read.
+   */
+  get progress(): QueueProgress {
+    return this.#queue.progress;
   }
 
   /** Every file in the list, in order; each item's fields are live and read-only. */
@@ -362,26 +381,11 @@ export class WsFileUpload extends UploadOptionsElement {
               </button>`
             : nothing
         }
-        ${items.length > 1 ? this.#renderSummary(items.length) : nothing}
+        ${items.length > 1 ? renderQueueSummary(this.#queue.progress, items.length, t, this.#locale) : nothing}
         ${items.length > 0 ? this.#renderList(items) : nothing}
         <div class="visually-hidden" role="status" aria-live="polite">${this.#announcement}</div>
       </div>
     `;
-  }
-
-  #renderSummary(count: number): TemplateResult {
-    const progress = this.#queue.progress;
-    return html`<div part="summary">
-      ${fill(
-        this.#strings.summary,
-        {
-          done: progress.counts.complete,
-          count,
-          percentage: formatPercentage(progress.percentage, this.#locale),
-        },
-        this.#locale,
-      )}
-    </div>`;
   }
 
   #renderList(items: readonly UploadItem[]): TemplateResult {

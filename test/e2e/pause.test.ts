@@ -45,7 +45,7 @@ for (const engine of ENGINES)
       await source?.remove();
     });
 
-    it('pauses for 5 s mid-upload with nothing moving, then resumes to an identical file', async () => {
+    it('pauses for 5 s mid-upload with nothing moving, then resumes to an identical file', async (t) => {
       const env = await startE2eServer();
       let connections = 0;
       env.server.on('connection', () => (connections += 1));
@@ -73,13 +73,16 @@ for (const engine of ENGINES)
         assert.equal(env.stored.length, 0);
         assert.equal(await page.evaluate(`${EL}.items[0].status`), 'paused');
 
-        await page.evaluate(`${EL}.shadowRoot.querySelector('[part~="resume-button"]').click(), null`);
+        await page.evaluate('resumeClick(), null');
         await page.waitFor(`${EL}.items[0].status === 'complete'`, { timeout: 60_000, polling: 50 });
         assert.equal(connections, connectionsAtPause + 1, 'resumed on one new connection');
         assert.deepEqual(await page.evaluate('window.events'), ['pause', 'resume', 'success']);
         assert.equal(env.stored.length, 1);
         assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[0]!.sha256);
         assert.deepEqual(await page.errors(), []);
+        t.diagnostic(
+          `resume click → first acknowledgement: ${Math.round(await page.evaluate<number>('window.resumeLatency'))} ms`,
+        );
       } finally {
         await page.close();
         await env.stop();

@@ -83,3 +83,25 @@ export function isUnauthorized(error: UploadError): boolean {
     (error.code === 'authRejected' || error.code === 'serverRefused') && error.status === Status.unauthorized
   );
 }
+
+/**
+ * The transfer's `token` for one item: the queue's provider, asked on every connection (a reconnection
+ * included); the first ask after a 401 says `refresh`.
+ *
+ * @param provider - the queue's token provider
+ * @param item - the item whose transfer connects
+ * @param refreshFirst - whether the server refused the item's last token with 401
+ * @returns the transfer's token provider
+ */
+export function tokenSource(
+  provider: QueueTokenProvider,
+  item: UploadItem,
+  refreshFirst: boolean,
+): () => string | Promise<string> {
+  let refresh = refreshFirst;
+  return () => {
+    const request = { file: item.file, item, refresh };
+    refresh = false;
+    return provider(request);
+  };
+}

@@ -29,7 +29,7 @@ import {
   type ResolvedQueueOptions,
   type UploadQueueOptions,
 } from './queue-options.ts';
-import { isUnauthorized, runPrepare } from './queue-prepare.ts';
+import { isUnauthorized, runPrepare, tokenSource } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
@@ -337,15 +337,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #launch(entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
     const { auth } = this.#options;
     const provider = auth && 'token' in auth && typeof auth.token === 'function' ? auth.token : null;
-    // The provider is asked on every connection; right after a 401, with `refresh` (once per connection).
-    let refresh = entry.refreshed;
-    const token = provider
-      ? () => {
-          const request = { file: entry.file, item: entry as UploadItem, refresh };
-          refresh = false;
-          return provider(request);
-        }
-      : undefined;
+    const token = provider ? tokenSource(provider, entry, entry.refreshed) : undefined;
     const perFile = { ...(entry.path ? { path: entry.path } : {}), ...(token ? { token } : {}), ...prepared };
     let transfer: WebSocketFileTransfer;
     try {

@@ -1,7 +1,9 @@
 // Element responsiveness: N files (default 500 × 20 kB) added at once to <ws-file-upload> and uploaded to
 // the reference server in real Chromium; reports the page's long main-thread tasks and frames on the way.
 // `npm run bench` runs it as one section of its report; `npm run bench:element` runs it alone:
-//   npm run bench:element -- [--files 500] [--size 20000]
+//   npm run bench:element -- [--files 500] [--size 20000] [--images]
+// With --images every file is the same 1200 × 900 JPEG, so that each row makes a thumbnail (previews are on by
+// default), and the list is scrolled through while the files upload, so that every row comes into view.
 // The page is driven over the same raw DevTools client as the rest of the bench (no Network domain, which
 // would copy every WebSocket frame to the driver and slow the page it measures).
 import { parseArgs } from 'node:util';
@@ -13,6 +15,10 @@ import { startServer } from './child.ts';
 export interface ElementResult {
   files: number;
   size: number;
+  /** Whether the files were images (each row then makes a preview). */
+  images: boolean;
+  /** Distinct thumbnails seen in the list while it was scrolled through. */
+  previews: number;
   complete: number;
   /** How long `addFiles()` itself took. */
   addMs: number;
@@ -37,13 +43,35 @@ export interface ElementResult {
  * task end, then adds them to the element in a task of their own, as a drop would, and watches until the
  * queue completes (bounded by `timeoutMs`). Exported for bench/profile-element.ts.
  */
-export async function inPage(files: number, size: number, timeoutMs: number): Promise<ElementResult> {
+export async function inPage(
+  files: number,
+  size: number,
+  timeoutMs: number,
+  images = false,
+): Promise<ElementResult> {
   // The global tag map types it (the element's module is in this project); the page runs the bundle.
   const el = document.querySelector('ws-file-upload')!;
   el.url = `ws://${location.host}/upload`;
   // Making 500 Files is the bench's work, not the element's: done before observing, in an earlier task.
-  const data = new Uint8Array(size);
-  const list = Array.from({ length: files }, (_, i) => new File([data], `bench-${i}.bin`));
+  let list: File[];
+  if (images) {
+    // A 1200 × 900 photo-sized JPEG: about a megapixel to decode per thumbnail, a small file to upload.
+    const canvas = new OffscreenCanvas(1200, 900);
+    const context = canvas.getContext('2d')!;
+    const gradient = context.createLinearGradient(0, 0, 1200, 900);
+    gradient.addColorStop(0, '#2a6');
+    gradient.addColorStop(1, '#a26');
+    context.fillStyle = gradient;
+    context.fillRect(0, 0, 1200, 900);
+    const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+    list = Array.from(
+      { length: files },
+      (_, i) => new File([jpeg], `bench-${i}.jpg`, { type: 'image/jpeg' }),
+    );
+  } else {
+    const data = new Uint8Array(size);
+    list = Array.from({ length: files }, (_, i) => new File([data], `bench-${i}.bin`));
+  }
   await new Promise((resolve) => setTimeout(resolve, 200));
   const tasks: { at: number; ms: number }[] = [];
   const observer = new PerformanceObserver((entries) => {
@@ -85,7 +113,17 @@ export async function inPage(files: number, size: number, timeoutMs: number): Pr
   const start = performance.now();
   el.addFiles(list);
   const addMs = performance.now() - start;
-  await done;
+  // Scrolled through while it uploads, so that every row is rendered (and, with images, makes its preview).
+  const seen = new Set<string>();
+  const scroller = setInterval(() => {
+    const viewport = el.shadowRoot!.querySelector<HTMLElement>('[part~="file-list-viewport"]');
+    if (!viewport) return;
+    for (const img of el.shadowRoot!.querySelectorAll<HTMLImageElement>('[part~="preview-image"]')) {
+      seen.add(img.src);
+    }
+    viewport.scrollTop = viewport.scrollTop + 120 >= viewport.scrollHeight ? 0 : viewport.scrollTop + 120;
+  }, 50);
+  await done.finally(() => clearInterval(scroller));
   const totalMs = performance.now() - start;
   performance.mark('element-bench:end');
   running = false;
@@ -96,7 +134,9 @@ export async function inPage(files: number, size: number, timeoutMs: number): Pr
   const mine = tasks.filter((task) => task.at >= start - 1);
   return {
     files,
-    size,
+    size: list[0]?.size ?? size,
+    images,
+    previews: seen.size,
     complete: el.items.filter((item) => item.status === 'complete').length,
     addMs,
     totalMs,
@@ -121,7 +161,7 @@ export async function inPage(files: number, size: number, timeoutMs: number): Pr
  */
 export async function measureElement(
   browser: LaunchedBrowser,
-  { files = 500, size = 20_000 }: { files?: number; size?: number } = {},
+  { files = 500, size = 20_000, images = false }: { files?: number; size?: number; images?: boolean } = {},
 ): Promise<ElementResult> {
   const server = await startServer('ref');
   const page = await browser.newPage();
@@ -131,7 +171,7 @@ export async function measureElement(
     // tsx compiles with esbuild's keepNames, which wraps inner functions in `__name(...)`: the page gets a
     // no-op of its own.
     return await page.evaluate<ElementResult>(
-      `((__name) => (${inPage.toString()})(${files}, ${size}, ${timeoutMs}))((target) => target)`,
+      `((__name) => (${inPage.toString()})(${files}, ${size}, ${timeoutMs}, ${images}))((target) => target)`,
       timeoutMs + 10_000,
     );
   } finally {
@@ -149,12 +189,12 @@ export async function measureElement(
 export function elementTable(results: ElementResult[] | string): string {
   if (typeof results === 'string') return results;
   const lines = [
-    '| files × size | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    '| files × size | previews | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.files} × ${r.size} B | ${r.complete}/${r.files} | ${r.addMs.toFixed(1)} | ${(r.totalMs / 1000).toFixed(2)} | ` +
+      `| ${r.files} × ${r.size} B${r.images ? ' JPEG' : ''} | ${r.images ? r.previews : '—'} | ${r.complete}/${r.files} | ${r.addMs.toFixed(1)} | ${(r.totalMs / 1000).toFixed(2)} | ` +
         `${r.longTasks} | ${r.longestTaskMs.toFixed(0)} | ${r.worstFrameGapMs.toFixed(0)} | ${r.fps.toFixed(0)} |`,
     );
   }
@@ -167,13 +207,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       files: { type: 'string', default: '500' },
       size: { type: 'string', default: '20000' },
       runs: { type: 'string', default: '1' },
+      images: { type: 'boolean', default: false },
     },
   });
   const browser = await launchChromium();
   try {
     const results: ElementResult[] = [];
     for (let run = 0; run < Number(values.runs); run++) {
-      results.push(await measureElement(browser, { files: Number(values.files), size: Number(values.size) }));
+      const options = { files: Number(values.files), size: Number(values.size), images: values.images };
+      results.push(await measureElement(browser, options));
     }
     console.log(elementTable(results));
     // To stderr: the table stays clean for pasting, the attribution is there for whoever chases a long task.

@@ -276,11 +276,14 @@ async function main(): Promise<void> {
       const results: ElementResult[] = [];
       for (let run = 1; run <= runs; run++) {
         try {
-          const result = await measureElement(browser, { files: elementFiles });
-          results.push(result);
-          console.error(
-            `[run ${run}/${runs}] element: ${result.longTasks} long tasks, longest ${fixed(result.longestTaskMs, 0)} ms`,
-          );
+          // Plain files, then images: every row then makes a preview (on by default) while the list scrolls.
+          for (const images of [false, true]) {
+            const result = await measureElement(browser, { files: elementFiles, images });
+            results.push(result);
+            console.error(
+              `[run ${run}/${runs}] element${images ? ' (images, previews)' : ''}: ${result.longTasks} long tasks, longest ${fixed(result.longestTaskMs, 0)} ms`,
+            );
+          }
         } catch (error) {
           console.error(`[run ${run}/${runs}] element: ${String(error)}`);
           element = `element runs failed: ${String((error as Error).message ?? error).slice(0, 200)}`;

@@ -8,7 +8,8 @@ import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType 
 import { NO_INTEGRITY, Sha256Integrity, type Integrity, type SavedDigest } from './integrity.ts';
 import type { ResolvedOptions } from './options.ts';
 import { ResumeRecords } from './resume-records.ts';
-import { fingerprint } from './resume-store.ts';
+import { fingerprint, NullResumeStore } from './resume-store.ts';
+import { pauseRefusal, type PauseRefusal, type TransferState } from './transfer-state.ts';
 
 /** What the client asked for, which a grant narrows. */
 export interface AgreementLimits {
@@ -22,6 +23,8 @@ export interface AgreementLimits {
 export class Agreement {
   readonly #records: ResumeRecords;
   readonly #limits: AgreementLimits;
+  /** Whether this upload could continue later from a record: v2 offered, and a store that keeps records. */
+  readonly #canResume: boolean;
   #terms: Terms;
   #uploadId: string | null = null;
   #offeredResume: string | null = null;
@@ -30,12 +33,12 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
 
   /**
-   * @param options - the transfer's file, URL and resume store (for the record), window, type and pool (the
-   *   limits)
+   * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
+   *   whether v2 is offered (default true) and the pool (connection reuse)
    */
   constructor(
     options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'> &
-      Partial<Pick<ResolvedOptions, 'connections'>>,
+      Partial<Pick<ResolvedOptions, 'offerV2' | 'connections'>>,
   ) {
     this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
     this.#limits = {
@@ -43,6 +46,7 @@ export class Agreement {
       encoding: options.type,
       reuse: (options.connections ?? null) !== null,
     };
+    this.#canResume = (options.offerV2 ?? true) && !(options.resumeStore instanceof NullResumeStore);
     this.#terms = v1Terms(options.type);
   }
 
@@ -64,6 +68,14 @@ export class Agreement {
   /** Whether the upload can continue on another connection: a v2 id exists or was offered. */
   get resumable(): boolean {
     return this.#uploadId !== null || this.#offeredResume !== null;
+  }
+
+  /**
+   * @param state - the transfer's state
+   * @returns why the upload cannot pause (stop, to continue later from the record) now, or null when it can
+   */
+  pauseRefusal(state: TransferState): PauseRefusal | null {
+    return pauseRefusal({ state, canResume: this.#canResume, uploadId: this.#uploadId });
   }
 
   /** The integrity of the terms: SHA-256 when agreed, else the null object. */
@@ -154,6 +166,17 @@ export class Agreement {
     this.#integrity.acknowledged(loaded);
     this.save(loaded);
     return true;
+  }
+
+  /**
+   * The upload is cancelled: its record is forgotten.
+   *
+   * @returns the id the server knows it by (to send ABOR for, so it deletes the partial upload), or null
+   */
+  abandon(): string | null {
+    const id = this.#uploadId ?? this.#offeredResume;
+    if (id !== null) this.forgetRecord();
+    return id;
   }
 
   /** The upload ended (stored, aborted, or refused for good): its record is no longer useful. */

@@ -35,10 +35,11 @@ export interface Failure {
  * @returns the text frame
  */
 export function storFrame(options: ResolvedOptions, resume: string | null): string {
-  const { file, type, parameters } = options;
+  const { file, type, parameters, path } = options;
   const named = file as Partial<File>;
   const filename = named.name ? named.name : 'blob';
-  if (!options.offerV2) return formatStor({ filename, size: file.size, type, parameters });
+  const base = { filename, size: file.size, type, parameters, ...(path !== undefined ? { path } : {}) };
+  if (!options.offerV2) return formatStor(base);
   const offer = buildOffer({
     window: options.window,
     chunk: options.v2ChunkSize,
@@ -48,7 +49,7 @@ export function storFrame(options: ResolvedOptions, resume: string | null): stri
     mime: file.type,
     ...(typeof named.lastModified === 'number' ? { lastModified: named.lastModified } : {}),
   });
-  return formatStor({ filename, size: file.size, type, parameters, v: PROTOCOL_V2, ext: offerExt(offer) });
+  return formatStor({ ...base, v: PROTOCOL_V2, ext: offerExt(offer) });
 }
 
 /**

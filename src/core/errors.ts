@@ -17,6 +17,8 @@ import type { Answer } from '../protocol/index.ts';
  * | `readFailed` | the file could not be read (for example it changed or vanished on disk) |
  * | `aborted` | reserved for wrappers that turn {@link WebSocketFileTransfer.abort} into a rejection; the transfer itself reports an abort with its `abort` event, never with `error` |
  * | `notSupported` | the browser lacks WebSocket, `Blob.prototype.slice` or `Blob.prototype.arrayBuffer` |
+ * | `tokenUnavailable` | the token provider threw, gave no token, or did not answer within `authTimeout` |
+ * | `prepareRefused` | the queue's `prepare` hook refused the file (the message is the hook's) |
  */
 export type UploadErrorCode =
   | 'connectionFailed'
@@ -29,7 +31,9 @@ export type UploadErrorCode =
   | 'checksumMismatch'
   | 'readFailed'
   | 'aborted'
-  | 'notSupported';
+  | 'notSupported'
+  | 'tokenUnavailable'
+  | 'prepareRefused';
 
 /** What an {@link UploadError} may carry besides its code and message. */
 export interface UploadErrorInit {

@@ -72,7 +72,7 @@ export interface CloseDetail {
 /**
  * The events a {@link WebSocketFileTransfer} dispatches, all `CustomEvent`s. Per started transfer: `open` (if
  * the socket opened), any number of `progress` (and, under v2, `retrying` whenever it reconnects), exactly
- * one of `success`, `error` or `abort`, then `close`.
+ * one of `success`, `error`, `abort` or (v2) `pause`, then `close`.
  */
 export interface WebSocketFileTransferEventMap {
   open: CustomEvent<OpenDetail>;
@@ -81,5 +81,6 @@ export interface WebSocketFileTransferEventMap {
   error: CustomEvent<ErrorDetail>;
   abort: CustomEvent<AbortDetail>;
   retrying: CustomEvent<RetryingDetail>;
+  pause: CustomEvent<ProgressDetail>;
   close: CustomEvent<CloseDetail>;
 }

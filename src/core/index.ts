@@ -1,9 +1,10 @@
-export { WebSocketFileTransfer, type TransferState } from './web-socket-file-transfer.ts';
+export { WebSocketFileTransfer, type PauseRefusal, type TransferState } from './web-socket-file-transfer.ts';
 export {
   DEFAULT_ANSWER_TIMEOUT,
   DEFAULT_AUTH_TIMEOUT,
   DEFAULT_CHUNK_SIZE,
   MAX_CHUNK_SIZE,
+  type TokenProvider,
   type WebSocketConstructor,
   type WebSocketFileTransferOptions,
 } from './options.ts';
@@ -45,9 +46,16 @@ export {
   UploadQueue,
   type AddDetail,
   type CompleteDetail,
+  type FileInFolder,
   type ItemDetail,
   type ItemErrorDetail,
+  type PrepareHook,
+  type PrepareResult,
+  type QueueTokenProvider,
+  type TokenRequest,
   type ItemProgressDetail,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type RejectDetail,
   type Rejection,

@@ -65,10 +65,17 @@ export interface WebSocketFileTransferOptions {
   /** Sent as is in the `STOR` command's `parameters` (default `[]`); must survive `JSON.stringify`. */
   parameters?: unknown;
   /**
-   * A bearer token sent as `AUTH: {"token": "..."}` when {@link WebSocketFileTransfer.start} gets no login.
-   * Servers of this project accept it; a 2012 server knows only login and password.
+   * The folder the file came from, relative to the folder the user picked or dropped (`photos/2024`), sent
+   * as STOR's `path`; servers of this project recreate it, a 2012 server ignores it. Default none.
    */
-  token?: string;
+  path?: string;
+  /**
+   * A bearer token sent as `AUTH: {"token": "..."}` when {@link WebSocketFileTransfer.start} gets no login,
+   * or a function returning one (may be async): asked on every connection, reconnections included, since a
+   * token may expire during a long upload. Servers of this project accept it; a 2012 server knows only login
+   * and password.
+   */
+  token?: string | TokenProvider;
   /** Milliseconds to wait for the answer to `AUTH` (default 10 000). */
   authTimeout?: number;
   /** Milliseconds to wait for the answer to `STOR` and to each chunk (default 30 000). */
@@ -114,14 +121,32 @@ export interface WebSocketFileTransferOptions {
   success?: (detail: ProgressDetail) => void;
   /** Called with the `error` event's detail when the upload failed. */
   error?: (detail: ErrorDetail) => void;
-  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.abort} stopped the upload. */
+  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.cancel} stopped the upload. */
   abort?: (detail: AbortDetail) => void;
   /** Called with the `close` event's detail once the transfer has ended and released its socket. */
   close?: (detail: CloseDetail) => void;
 }
 
+/** Returns the token to send with `AUTH`, fresh: asked on every connection. */
+export type TokenProvider = () => string | Promise<string>;
+
 /** The callback option names, in the order their events can happen. */
 export const CALLBACK_NAMES = ['open', 'progress', 'success', 'error', 'abort', 'close'] as const;
+
+/**
+ * Makes each callback option a listener of the event of the same name, called with the event's `detail` and
+ * with the target as `this`, as it was with the 2012 MooTools class.
+ *
+ * @param target - the transfer
+ * @param callbacks - the callback options
+ */
+export function bindCallbacks(target: EventTarget, callbacks: ResolvedOptions['callbacks']): void {
+  for (const name of CALLBACK_NAMES) {
+    const callback = callbacks[name] as ((detail: unknown) => void) | undefined;
+    if (callback)
+      target.addEventListener(name, (event) => callback.call(target, (event as CustomEvent).detail));
+  }
+}
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
@@ -130,7 +155,8 @@ export interface ResolvedOptions {
   chunkSize: number;
   type: TransferType;
   parameters: unknown;
-  token: string | undefined;
+  path: string | undefined;
+  token: string | TokenProvider | undefined;
   authTimeout: number;
   answerTimeout: number;
   WebSocket: WebSocketConstructor | undefined;
@@ -180,8 +206,12 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
   } catch (cause) {
     throw new TypeError('WebSocketFileTransfer: "parameters" must be JSON-serialisable.', { cause });
   }
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
-    throw new TypeError('WebSocketFileTransfer: "token" must be a non-empty string.');
+  const { token, path } = options;
+  if (token !== undefined && typeof token !== 'function' && (typeof token !== 'string' || token === '')) {
+    throw new TypeError('WebSocketFileTransfer: "token" must be a non-empty string or a function.');
+  }
+  if (path !== undefined && typeof path !== 'string') {
+    throw new TypeError('WebSocketFileTransfer: "path" must be a string.');
   }
   const authTimeout = options.authTimeout ?? DEFAULT_AUTH_TIMEOUT;
   checkInteger('authTimeout', authTimeout, 1, MAX_TIMEOUT);
@@ -233,7 +263,8 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     chunkSize,
     type,
     parameters,
-    token: options.token,
+    path: path === '' ? undefined : path,
+    token,
     authTimeout,
     answerTimeout,
     // Read at start(), not here, so that a page (or a test) may install its WebSocket after construction.

@@ -5,6 +5,8 @@
  */
 import type { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
+import type { QueueTokenProvider } from './queue-prepare.ts';
+import type { PauseRefusal } from './transfer-state.ts';
 import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 /**
@@ -12,25 +14,29 @@ import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
  *
  * | from | to |
  * |---|---|
- * | `queued` | `connecting` (a slot is free and the queue runs), `cancelled` |
- * | `connecting` | `sending` (the first chunk was acknowledged), `retrying`, `complete` (empty file), `failed`, `cancelled` |
- * | `sending` | `retrying` (the connection dropped; the transfer reconnects), `complete`, `failed`, `cancelled` |
- * | `retrying` | `sending` (a chunk was acknowledged again), `complete`, `failed`, `cancelled` |
+ * | `queued` | `connecting` (a slot is free and the queue runs), `paused` (held), `cancelled` |
+ * | `connecting` | `sending` (the first chunk was acknowledged), `retrying`, `complete` (empty file), `failed`, `paused`, `cancelled` |
+ * | `sending` | `retrying` (the connection dropped; the transfer reconnects), `complete`, `failed`, `paused`, `cancelled` |
+ * | `retrying` | `sending` (a chunk was acknowledged again), `complete`, `failed`, `paused`, `cancelled` |
+ * | `paused` | `queued` (resume: it takes the next free slot), `cancelled` |
  * | `failed` | `queued` (retry) |
  * | `cancelled` | `queued` (retry) |
  *
- * `complete` is final. A stopped upload is `complete`, `failed` or `cancelled` — the transfer's `complete`,
- * `failed` and `aborted`: the queue cancels an item by aborting its transfer.
+ * `complete` is final. A stopped upload is `complete`, `failed`, `cancelled` or `paused` — the transfer's
+ * `complete`, `failed`, `aborted` and `paused`: the queue cancels an item by cancelling its transfer (the 2012
+ * word `abort` survives only in the transfer's event and state). A paused item keeps the server's partial
+ * upload; resumed, a new transfer continues it from the server's offset.
  */
 export type UploadStatus =
-  'queued' | 'connecting' | 'sending' | 'retrying' | 'complete' | 'failed' | 'cancelled';
+  'queued' | 'connecting' | 'sending' | 'retrying' | 'paused' | 'complete' | 'failed' | 'cancelled';
 
 /** Every legal status change, by status. */
 export const STATUS_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadStatus[]>> = {
-  queued: ['connecting', 'cancelled'],
-  connecting: ['sending', 'retrying', 'complete', 'failed', 'cancelled'],
-  sending: ['retrying', 'complete', 'failed', 'cancelled'],
-  retrying: ['sending', 'complete', 'failed', 'cancelled'],
+  queued: ['connecting', 'paused', 'cancelled'],
+  connecting: ['sending', 'retrying', 'complete', 'failed', 'paused', 'cancelled'],
+  sending: ['retrying', 'complete', 'failed', 'paused', 'cancelled'],
+  retrying: ['sending', 'complete', 'failed', 'paused', 'cancelled'],
+  paused: ['queued', 'cancelled'],
   complete: [],
   failed: ['queued'],
   cancelled: ['queued'],
@@ -42,8 +48,18 @@ export const RUNNING_STATUSES: readonly UploadStatus[] = ['connecting', 'sending
 /** Why a file was refused before any upload; these keys double as i18n keys. */
 export type RejectionReason = 'fileTypeNotAccepted' | 'fileTooBig' | 'tooManyFiles';
 
-/** Credentials sent with `AUTH` before each file: a login and password, or a token. */
-export type UploadAuth = { login: string; password?: string } | { token: string };
+/**
+ * Credentials sent with `AUTH` before each file: a login and password, or a token, or a token provider
+ * asked on every connection (and again with `refresh: true` after a 401; see queue-prepare.ts).
+ */
+export type UploadAuth = { login: string; password?: string } | { token: string | QueueTokenProvider };
+
+/** A file with the folder it came from (relative to the folder picked or dropped), for {@link UploadQueue.add}. */
+export interface FileInFolder {
+  file: File;
+  /** `photos/2024`: segments separated by `/`; '' for none. */
+  path: string;
+}
 
 /**
  * One file of the queue, as callers see it. The queue updates these fields in place (so that a list of
@@ -54,6 +70,11 @@ export interface UploadItem {
   readonly id: number;
   /** The file to send. */
   readonly file: File;
+  /**
+   * The folder it came from, relative to the folder picked or dropped (`photos/2024`), sent in STOR as
+   * `path`; '' for a file picked or dropped on its own.
+   */
+  readonly path: string;
   /** Where the upload is; see {@link UploadStatus}. */
   readonly status: UploadStatus;
   /** Bytes acknowledged by the server. */
@@ -73,10 +94,17 @@ export interface UploadItem {
   /** Why the last attempt failed; null unless `status` is `failed`. */
   readonly error: UploadError | null;
   /**
-   * The name the server stored the file under, once `complete` over protocol v2 (sanitised, or numbered
-   * beside an existing file); null before, and under v1, whose answers do not say.
+   * The name the server stored the file under, relative to its upload folder (with the folders it recreated,
+   * `photos/2024/a.jpg`), once `complete` over protocol v2 (sanitised, or numbered beside an existing file);
+   * null before, and under v1, whose answers do not say.
    */
   readonly storedAs: string | null;
+  /**
+   * Whether {@link UploadQueue.pause} would pause this running upload now: false under protocol v1 (a v1
+   * upload cannot resume, so it cannot pause) and while the server answers STOR. A queued item can always
+   * be held with `pause()`; this says nothing about it.
+   */
+  readonly pausable: boolean;
 }
 
 /** A file refused by the restrictions. */
@@ -108,9 +136,27 @@ export interface AddDetail {
   /** The items just added, in order. */
   items: UploadItem[];
 }
+/** A running item that {@link UploadQueue.pause} did not pause, and why. */
+export interface PauseRefused {
+  /** The item. */
+  item: UploadItem;
+  /** Why: `notResumable` (v1 server), `notYetAgreed` (STOR being answered), `notRunning`. */
+  reason: PauseRefusal;
+  /** The reason in a sentence. */
+  message: string;
+}
+
+/** What {@link UploadQueue.pause} did. */
+export interface PauseResult {
+  /** The items now paused (held, if they were queued). */
+  paused: UploadItem[];
+  /** Running items that cannot pause now, with why. */
+  refused: PauseRefused[];
+}
+
 /** The `detail` of the queue's `reject` event. */
 export type RejectDetail = Rejection;
-/** The `detail` of `status`, `cancel` and `remove`. */
+/** The `detail` of `status`, `cancel`, `pause`, `resume` and `remove`. */
 export interface ItemDetail {
   /** The item concerned. */
   item: UploadItem;
@@ -144,6 +190,8 @@ export interface UploadQueueEventMap {
   success: CustomEvent<ItemProgressDetail>;
   error: CustomEvent<ItemErrorDetail>;
   cancel: CustomEvent<ItemDetail>;
+  pause: CustomEvent<ItemDetail>;
+  resume: CustomEvent<ItemDetail>;
   remove: CustomEvent<ItemDetail>;
   complete: CustomEvent<CompleteDetail>;
 }
@@ -157,6 +205,8 @@ export const UPLOAD_QUEUE_EVENTS = [
   'success',
   'error',
   'cancel',
+  'pause',
+  'resume',
   'remove',
   'complete',
 ] as const satisfies readonly (keyof UploadQueueEventMap)[];
@@ -165,6 +215,11 @@ export const UPLOAD_QUEUE_EVENTS = [
 export interface Entry {
   id: number;
   file: File;
+  path: string;
+  /** Bumped each time the item starts, so that a `prepare` answer for an older start is ignored. */
+  attempt: number;
+  /** Whether this start already retried once with a refreshed token after a 401. */
+  refreshed: boolean;
   storedAs: string | null;
   status: UploadStatus;
   loaded: number;
@@ -175,8 +230,9 @@ export interface Entry {
   elapsedTime: number;
   remainingTime: number;
   error: UploadError | null;
-  /** The running attempt; null when none runs. */
+  /** The running attempt (or the paused one, which a cancel tells the server about); null when none. */
   transfer: WebSocketFileTransfer | null;
+  readonly pausable: boolean;
 }
 
 /**
@@ -184,12 +240,16 @@ export interface Entry {
  *
  * @param id - the item's id
  * @param file - the file
+ * @param path - the folder it came from, '' for none
  * @returns the entry
  */
-export function newEntry(id: number, file: File): Entry {
+export function newEntry(id: number, file: File, path = ''): Entry {
   return {
     id,
     file,
+    path,
+    attempt: 0,
+    refreshed: false,
     status: 'queued',
     loaded: 0,
     sent: 0,
@@ -201,6 +261,9 @@ export function newEntry(id: number, file: File): Entry {
     error: null,
     storedAs: null,
     transfer: null,
+    get pausable(): boolean {
+      return RUNNING_STATUSES.includes(this.status) && this.transfer?.pauseRefusal === null;
+    },
   };
 }
 
@@ -225,4 +288,18 @@ export function acceptsFile(accept: string, file: File): boolean {
     if (token.endsWith('/*')) return type.startsWith(token.slice(0, -1));
     return type === token;
   });
+}
+
+/**
+ * The folder a file from a `webkitdirectory` input came from: its `webkitRelativePath` without the name
+ * (`top/sub/a.txt` → `top/sub`); '' for any other file.
+ *
+ * @param file - the file
+ * @returns the folder path, segments separated by `/`
+ */
+export function folderOf(file: File): string {
+  const relative = (file as { webkitRelativePath?: unknown }).webkitRelativePath;
+  if (typeof relative !== 'string') return '';
+  const slash = relative.lastIndexOf('/');
+  return slash > 0 ? relative.slice(0, slash) : '';
 }

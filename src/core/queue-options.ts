@@ -5,6 +5,7 @@
  * and the restrictions. Validation reuses the transfer's, so a bad value fails where it is set.
  */
 import type { UploadAuth } from './queue-items.ts';
+import type { PrepareHook } from './queue-prepare.ts';
 import { CALLBACK_NAMES, resolveOptions, type WebSocketFileTransferOptions } from './options.ts';
 
 /**
@@ -13,7 +14,7 @@ import { CALLBACK_NAMES, resolveOptions, type WebSocketFileTransferOptions } fro
  * queue listens to events and re-dispatches them).
  */
 export type PerFileTransferOption =
-  'file' | 'url' | 'token' | 'blockSize' | 'connections' | (typeof CALLBACK_NAMES)[number];
+  'file' | 'url' | 'token' | 'path' | 'blockSize' | 'connections' | (typeof CALLBACK_NAMES)[number];
 
 /** The transfer options every file of a queue is sent with. */
 export type QueueTransferOptions = Omit<WebSocketFileTransferOptions, PerFileTransferOption>;
@@ -26,8 +27,13 @@ export type QueueTransferOptions = Omit<WebSocketFileTransferOptions, PerFileTra
 export interface UploadQueueOptions extends QueueTransferOptions {
   /** The WebSocket URL of the upload server. Required before a file starts. */
   url?: string;
-  /** Credentials sent with `AUTH` before each file; none by default. */
+  /** Credentials sent with `AUTH` before each file (a token may be a provider); none by default. */
   auth?: UploadAuth | null;
+  /**
+   * Asked before each file starts (may be async): returns that file's `parameters` and/or `token`, or
+   * `{ reject: message }` to refuse it (the item fails with `prepareRefused` and that message).
+   */
+  prepare?: PrepareHook;
   /** How many files are sent at once (default 2, at least 1). */
   concurrency?: number;
   /** Starts files as soon as they are added (default false: call {@link UploadQueue.start}). */
@@ -97,9 +103,13 @@ export function resolveQueueOptions(
   if (auth !== undefined && auth !== null) {
     const valid =
       typeof auth === 'object' &&
-      (('token' in auth && typeof auth.token === 'string') ||
+      (('token' in auth && (typeof auth.token === 'string' || typeof auth.token === 'function')) ||
         ('login' in auth && typeof auth.login === 'string'));
     if (!valid) throw new TypeError('UploadQueue: "auth" must be {login, password} or {token}.');
+  }
+  const { prepare } = resolved;
+  if (prepare !== undefined && prepare !== null && typeof prepare !== 'function') {
+    throw new TypeError('UploadQueue: "prepare" must be a function.');
   }
   checkTransferOptions(resolved);
   return resolved;
@@ -110,17 +120,23 @@ export function resolveQueueOptions(
  *
  * @param options - the queue's options
  * @param file - the file
+ * @param perFile - what this file adds: its folder path, what `prepare` returned, a token provider's wrapper
  * @returns the transfer's options (without callbacks: the queue listens to events)
  * @throws TypeError when no url is set
  */
-export function transferOptionsFor(options: ResolvedQueueOptions, file: File): WebSocketFileTransferOptions {
+export function transferOptionsFor(
+  options: ResolvedQueueOptions,
+  file: File,
+  perFile: Partial<WebSocketFileTransferOptions> = {},
+): WebSocketFileTransferOptions {
   if (!options.url) throw new TypeError('UploadQueue: "url" is not set.');
   const { auth } = options;
   return {
     ...transferPart(options),
     url: options.url,
     file,
-    ...(auth && 'token' in auth ? { token: auth.token } : {}),
+    ...(auth && 'token' in auth && typeof auth.token === 'string' ? { token: auth.token } : {}),
+    ...perFile,
   };
 }
 
@@ -128,7 +144,7 @@ export function transferOptionsFor(options: ResolvedQueueOptions, file: File): W
 function transferPart(options: ResolvedQueueOptions): QueueTransferOptions {
   const part: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || key in QUEUE_DEFAULTS || key === 'url' || key === 'auth') continue;
+    if (value === undefined || key in QUEUE_DEFAULTS || ['url', 'auth', 'prepare'].includes(key)) continue;
     part[key] = value;
   }
   return part as QueueTransferOptions;

@@ -13,6 +13,7 @@ export class QueueTotals {
     connecting: 0,
     sending: 0,
     retrying: 0,
+    paused: 0,
     complete: 0,
     failed: 0,
     cancelled: 0,

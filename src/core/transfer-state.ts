@@ -15,11 +15,16 @@ import type { ProgressDetail } from './events.ts';
  * | `storing` | `sending` (STOR answered 200), `complete` (empty file), `finishing` (v2, nothing left), `failed`, `aborted` |
  * | `sending` | `complete` (last chunk acknowledged, v1), `finishing` (v2: FIN sent), `failed`, `aborted` |
  * | `finishing` | `complete` (FIN answered 200), `failed`, `aborted` |
- * | `retrying` | `connecting` (after the retry delay, and once online), `failed`, `aborted` |
+ * | `retrying` | `connecting` (after the retry delay, and once online), `failed`, `aborted`, `paused` |
+ * | `paused` | `aborted` (cancel: the server is told to delete the partial upload) |
  *
  * Under v2 every state from `connecting` to `finishing` may also move to `retrying` when the connection
- * drops. `complete`, `failed` and `aborted` are final: the upload stopped, and they are the only ways it
- * stops (the queue and the element use the same three words, see `UploadStatus`).
+ * drops. `connecting`, `authenticating`, `sending`, `finishing` and `retrying` may move to `paused` when
+ * {@link pauseRefusal} allows it (never `storing`: its answer says whether the upload can resume).
+ * `complete`, `failed`, `aborted` and `paused` are how the upload stops; only a cancel leaves `paused`, to
+ * have the server delete the partial upload. `paused` keeps that partial upload and the resume record, so a
+ * new transfer of the same file continues from the server's offset. (The queue and the element say
+ * `cancelled` for `aborted`, see `UploadStatus`.)
  */
 export type TransferState =
   | 'idle'
@@ -29,22 +34,24 @@ export type TransferState =
   | 'sending'
   | 'finishing'
   | 'retrying'
+  | 'paused'
   | 'complete'
   | 'failed'
   | 'aborted';
 
 /** The final states: how a transfer stopped. */
-export type StoppedState = Extract<TransferState, 'complete' | 'failed' | 'aborted'>;
+export type StoppedState = Extract<TransferState, 'complete' | 'failed' | 'aborted' | 'paused'>;
 
 /** Every legal move, by state. */
 export const TRANSITIONS: Readonly<Record<TransferState, readonly TransferState[]>> = {
   idle: ['connecting', 'aborted'],
-  connecting: ['authenticating', 'storing', 'failed', 'aborted', 'retrying'],
-  authenticating: ['storing', 'failed', 'aborted', 'retrying'],
+  connecting: ['authenticating', 'storing', 'failed', 'aborted', 'retrying', 'paused'],
+  authenticating: ['storing', 'failed', 'aborted', 'retrying', 'paused'],
   storing: ['sending', 'complete', 'finishing', 'failed', 'aborted', 'retrying'],
-  sending: ['complete', 'finishing', 'failed', 'aborted', 'retrying'],
-  finishing: ['complete', 'failed', 'aborted', 'retrying'],
-  retrying: ['connecting', 'failed', 'aborted'],
+  sending: ['complete', 'finishing', 'failed', 'aborted', 'retrying', 'paused'],
+  finishing: ['complete', 'failed', 'aborted', 'retrying', 'paused'],
+  retrying: ['connecting', 'failed', 'aborted', 'paused'],
+  paused: ['aborted'],
   complete: [],
   failed: [],
   aborted: [],
@@ -67,7 +74,72 @@ export function assertTransition(from: TransferState, to: TransferState): void {
  * @returns true from `connecting` to `retrying`: a conversation is (or is about to be) under way
  */
 export function isActive(state: TransferState): boolean {
-  return state !== 'idle' && state !== 'complete' && state !== 'failed' && state !== 'aborted';
+  return (
+    state !== 'idle' &&
+    state !== 'complete' &&
+    state !== 'failed' &&
+    state !== 'aborted' &&
+    state !== 'paused'
+  );
+}
+
+/**
+ * Why a transfer cannot pause now: `notRunning` (not started, or stopped), `notResumable` (the server speaks
+ * v1, v2 was not offered, or no resume store keeps the record: the upload could not continue later, so
+ * pausing would lose it), `notYetAgreed` (STOR is sent and its answer, which says whether the upload can
+ * resume, is being awaited or handled).
+ */
+export type PauseRefusal = 'notRunning' | 'notResumable' | 'notYetAgreed';
+
+/** The message of each {@link PauseRefusal}. */
+export const PAUSE_REFUSAL_MESSAGES: Readonly<Record<PauseRefusal, string>> = {
+  notRunning: 'Only a running upload can pause.',
+  notResumable:
+    'This upload cannot pause: the server speaks protocol v1 (or v2 was not offered, or no resume store keeps the record), and it could not resume. Cancel it instead.',
+  notYetAgreed:
+    'This upload cannot pause yet: the server is answering whether it can resume. Try again once it is sending.',
+};
+
+/**
+ * @param state - the state of a transfer that `start()` was called on again
+ * @returns the error it throws: a transfer runs once; create a new one to send again
+ */
+export function startedError(state: TransferState): DOMException {
+  return new DOMException(
+    `This transfer was already started or aborted (it is ${state}).`,
+    'InvalidStateError',
+  );
+}
+
+/**
+ * @param refusal - why a pause was refused
+ * @returns the error `pause()` throws: `InvalidStateError` when not running, else `NotSupportedError`
+ */
+export function pauseError(refusal: PauseRefusal): DOMException {
+  const name = refusal === 'notRunning' ? 'InvalidStateError' : 'NotSupportedError';
+  return new DOMException(`${refusal}: ${PAUSE_REFUSAL_MESSAGES[refusal]}`, name);
+}
+
+/** What {@link pauseRefusal} decides from. */
+export interface PauseFacts {
+  state: TransferState;
+  /** Whether protocol v2 is offered and a resume store keeps records. */
+  canResume: boolean;
+  /** The server's upload id (a v2 grant), or null. */
+  uploadId: string | null;
+}
+
+/**
+ * @param facts - the transfer's state and agreement
+ * @returns why it cannot pause now, or null when it can
+ */
+export function pauseRefusal({ state, canResume, uploadId }: PauseFacts): PauseRefusal | null {
+  if (!isActive(state)) return 'notRunning';
+  if (!canResume) return 'notResumable';
+  // Before STOR nothing is stored on the server, so a pause loses nothing; a reconnection wait is resumable.
+  if (state === 'connecting' || state === 'authenticating' || state === 'retrying') return null;
+  if (state === 'storing') return 'notYetAgreed';
+  return uploadId === null ? 'notResumable' : null;
 }
 
 /** The counts the figures are derived from. */

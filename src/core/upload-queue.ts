@@ -8,10 +8,14 @@ import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import {
   acceptsFile,
+  folderOf,
   newEntry,
   RUNNING_STATUSES,
   STATUS_TRANSITIONS,
   type Entry,
+  type FileInFolder,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type Rejection,
   type RejectionReason,
@@ -26,8 +30,11 @@ import {
   type ResolvedQueueOptions,
   type UploadQueueOptions,
 } from './queue-options.ts';
+import { isUnauthorized, runPrepare, tokenSource } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
+import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
+import type { WebSocketFileTransferOptions } from './options.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 // What callers imported from this module before the split.
@@ -36,9 +43,12 @@ export {
   UPLOAD_QUEUE_EVENTS,
   type AddDetail,
   type CompleteDetail,
+  type FileInFolder,
   type ItemDetail,
   type ItemErrorDetail,
   type ItemProgressDetail,
+  type PauseRefused,
+  type PauseResult,
   type QueueProgress,
   type RejectDetail,
   type Rejection,
@@ -49,6 +59,7 @@ export {
   type UploadStatus,
 } from './queue-items.ts';
 export type { QueueTransferOptions, UploadQueueOptions } from './queue-options.ts';
+export type { PrepareHook, PrepareResult, QueueTokenProvider, TokenRequest } from './queue-prepare.ts';
 
 /**
  * Uploads many files, each with its own {@link WebSocketFileTransfer}, at most `concurrency` at once. Knows
@@ -61,6 +72,8 @@ export type { QueueTransferOptions, UploadQueueOptions } from './queue-options.t
  * @fires success - {@link ItemProgressDetail}: a file was stored
  * @fires error - {@link ItemErrorDetail}: a file failed
  * @fires cancel - {@link ItemDetail}: a file was cancelled
+ * @fires pause - {@link ItemDetail}: a file was paused
+ * @fires resume - {@link ItemDetail}: a paused file was queued again
  * @fires remove - {@link ItemDetail}: an item left the queue
  * @fires complete - {@link CompleteDetail}: the queue went from busy to idle
  */
@@ -116,19 +129,24 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    * Checks files against the restrictions and queues those that pass; starts them with `autoStart`.
    * Refused files fire `reject`, in order, and are not kept.
    *
-   * @param files - the files (a `FileList` from an input or a drop, or any iterable)
+   * @param files - the files (a `FileList` from an input or a drop, or any iterable), each alone or with the
+   *   folder it came from (`{ file, path }`); a file from a `webkitdirectory` input keeps its folder anyway
    * @returns the items added and the files refused
    */
-  add(files: Iterable<File> | ArrayLike<File>): { added: UploadItem[]; rejected: Rejection[] } {
+  add(files: Iterable<File | FileInFolder> | ArrayLike<File | FileInFolder>): {
+    added: UploadItem[];
+    rejected: Rejection[];
+  } {
     const added: Entry[] = [];
     const rejected: Rejection[] = [];
-    for (const file of Array.from(files as ArrayLike<File>)) {
+    for (const given of Array.from(files as ArrayLike<File | FileInFolder>)) {
+      const [file, path] = given instanceof Blob ? [given, folderOf(given)] : [given.file, given.path];
       const reason = this.#check(file);
       if (reason) {
         rejected.push({ file, reason });
         continue;
       }
-      const entry = newEntry(this.#nextId++, file);
+      const entry = newEntry(this.#nextId++, file, path);
       this.#entries.push(entry);
       this.#totals.account(entry, 1);
       added.push(entry);
@@ -147,17 +165,23 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   /**
-   * Cancels one item (or every item that has not ended): a running upload is aborted, a queued one never
-   * starts. Items already complete, failed or cancelled are left alone.
+   * Cancels one item (or every item that has not ended): a running upload is cancelled, a queued one never
+   * starts, a paused one is deleted on the server. Items already complete, failed or cancelled are left alone.
    *
    * @param target - the item or its file; omitted, every item
    */
   cancel(target?: UploadItem | File): void {
     for (const entry of this.#select(target)) {
-      if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
+      if (
+        entry.status !== 'queued' &&
+        entry.status !== 'paused' &&
+        !RUNNING_STATUSES.includes(entry.status)
+      ) {
+        continue;
+      }
       const transfer = entry.transfer;
-      entry.transfer = null; // first, so that the abort's own events are ignored
-      transfer?.abort();
+      entry.transfer = null; // first, so that the cancel's own events are ignored
+      transfer?.cancel();
       this.#change(entry, () => {
         entry.speed = 0;
         entry.remainingTime = Infinity;
@@ -166,6 +190,59 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       this.emit('cancel', { item: entry });
     }
     this.#pump();
+  }
+
+  /**
+   * Pauses one item (or every queued and running item): a running upload stops sending and closes its
+   * socket without telling the server to delete it, so {@link UploadQueue.resume} continues from the
+   * server's offset; a queued one is held. A paused item frees its slot. Under protocol v1 an upload cannot
+   * resume, so it is not paused: it is listed in `refused` with why (see {@link UploadItem.pausable}).
+   *
+   * @param target - the item or its file; omitted, every item
+   * @returns the items paused and the running ones refused
+   */
+  pause(target?: UploadItem | File): PauseResult {
+    const paused: Entry[] = [];
+    const refused: PauseRefused[] = [];
+    for (const entry of this.#select(target)) {
+      if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
+      const transfer = entry.transfer;
+      const reason = entry.status === 'queued' ? null : transfer ? transfer.pauseRefusal : 'notRunning';
+      if (reason !== null) {
+        refused.push({ item: entry, reason, message: PAUSE_REFUSAL_MESSAGES[reason] });
+        continue;
+      }
+      // The paused transfer stays with the item: cancelling the item later tells the server through it.
+      transfer?.pause();
+      this.#change(entry, () => {
+        entry.speed = 0;
+        entry.remainingTime = Infinity;
+      });
+      this.#setStatus(entry, 'paused');
+      paused.push(entry);
+      this.emit('pause', { item: entry });
+    }
+    this.#pump();
+    return { paused, refused };
+  }
+
+  /**
+   * Queues a paused item again (or every paused item); it starts in the next free slot, on a new connection,
+   * from the offset the server holds (from the start if the server forgot it).
+   *
+   * @param target - the item or its file; omitted, every paused item
+   * @returns the items resumed
+   */
+  resume(target?: UploadItem | File): UploadItem[] {
+    const resumed: Entry[] = [];
+    for (const entry of this.#select(target)) {
+      if (entry.status !== 'paused') continue;
+      this.#setStatus(entry, 'queued');
+      resumed.push(entry);
+      this.emit('resume', { item: entry });
+    }
+    this.#pump();
+    return resumed;
   }
 
   /**
@@ -243,12 +320,37 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   #begin(entry: Entry): void {
-    const { auth } = this.#options;
     this.#setStatus(entry, 'connecting');
+    entry.refreshed = false;
+    this.#prepareThenLaunch(entry);
+  }
+
+  /** Asks `prepare` (when set), then starts the transfer, unless the item was cancelled meanwhile. */
+  #prepareThenLaunch(entry: Entry): void {
+    const attempt = ++entry.attempt;
+    const { prepare } = this.#options;
+    if (!prepare) return this.#launch(entry, {});
+    void runPrepare(prepare, entry).then((prepared) => {
+      if (entry.attempt !== attempt || entry.transfer !== null || !RUNNING_STATUSES.includes(entry.status)) {
+        return;
+      }
+      if (!prepared.ok) return this.#failed(entry, prepared.error);
+      this.#launch(entry, prepared.overrides);
+    });
+  }
+
+  #launch(entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
+    const { auth } = this.#options;
+    const provider = auth && 'token' in auth && typeof auth.token === 'function' ? auth.token : null;
+    const token = provider ? tokenSource(provider, entry, entry.refreshed) : undefined;
+    const perFile = { ...(entry.path ? { path: entry.path } : {}), ...(token ? { token } : {}), ...prepared };
     let transfer: WebSocketFileTransfer;
     try {
       const shared = this.#options.shareConnections ? { connections: this.#pool } : {};
-      transfer = new WebSocketFileTransfer({ ...transferOptionsFor(this.#options, entry.file), ...shared });
+      transfer = new WebSocketFileTransfer({
+        ...transferOptionsFor(this.#options, entry.file, perFile),
+        ...shared,
+      });
     } catch (cause) {
       // No url yet (or a URL the transfer refuses): this file fails with a message naming it, not the page.
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -281,7 +383,15 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     transfer.addEventListener('error', (event) => {
       if (!mine()) return;
       entry.transfer = null;
-      this.#failed(entry, event.detail.error);
+      const { error } = event.detail;
+      const refreshable = provider !== null || perFile.token !== undefined;
+      if (refreshable && !entry.refreshed && isUnauthorized(error)) {
+        // Tokens expire during long uploads: once, ask again for a fresh one (a v2 upload resumes).
+        entry.refreshed = true;
+        if (entry.status !== 'retrying') this.#setStatus(entry, 'retrying');
+        return this.#prepareThenLaunch(entry);
+      }
+      this.#failed(entry, error);
     });
     const credentials = auth && 'login' in auth ? auth : null;
     if (credentials) transfer.start(credentials.login, credentials.password ?? '');
@@ -327,7 +437,9 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
 
   #updateBusy(): void {
     const totals = this.#totals;
-    const busy = totals.running > 0 || (this.#running && totals.counts.queued > 0);
+    // Paused items of a running queue keep it busy: `complete` waits until they are resumed and end.
+    const waiting = totals.counts.queued + totals.counts.paused;
+    const busy = totals.running > 0 || (this.#running && waiting > 0);
     const wasBusy = this.#busy;
     this.#busy = busy;
     if (wasBusy && !busy) {

@@ -6,7 +6,6 @@
  */
 import {
   formatAbor,
-  formatAuth,
   formatFin,
   readCredit,
   Status,
@@ -28,16 +27,20 @@ import {
   timeoutFailure,
   type Failure,
 } from './conversation.ts';
+import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
-import { UploadError, type UploadErrorCode } from './errors.ts';
+import { UploadError } from './errors.ts';
 import type { CloseDetail, ProgressDetail, WebSocketFileTransferEventMap } from './events.ts';
-import { CALLBACK_NAMES, resolveOptions, type ResolvedOptions } from './options.ts';
+import { bindCallbacks, resolveOptions, type ResolvedOptions } from './options.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import type { RetryCause, RetryRefusal } from './retry.ts';
 import {
   assertTransition,
   isActive,
+  pauseError,
+  startedError,
   progressFigures,
+  type PauseRefusal,
   type StoppedState,
   type TransferState,
 } from './transfer-state.ts';
@@ -45,36 +48,27 @@ import { TransferLink } from './transfer-link.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
 
-export type { TransferState } from './transfer-state.ts';
+export type { PauseRefusal, TransferState } from './transfer-state.ts';
 
 /**
- * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012
- * WebSocketFileTransfer protocol): optional `AUTH`, then `STOR`, then one chunk per acknowledgement.
+ * Sends one file to an upload server over one WebSocket, speaking protocol v1 (the 2012 protocol: optional
+ * `AUTH`, `STOR`, one chunk per answer) or v2 when the server grants it: `new …({ url, file }).start()`.
  *
- * ```js
- * new WebSocketFileTransfer({ url, file, progress, success }).start();
- * ```
- *
- * Events (all `CustomEvent`s; each callback option of the same name receives the event's `detail`):
- * `open`, `progress` after each acknowledged chunk, then exactly one of `success`, `error` or `abort`, then
- * `close`. A socket error or close after `success` is not reported: the 2012 PHP server masks its close frame,
- * which browsers report as an error right after the last answer.
+ * Events are `CustomEvent`s; each callback option of the same name receives the event's `detail` (order:
+ * see {@link WebSocketFileTransferEventMap}). A socket error or close after `success` is not reported: the
+ * 2012 PHP server masks its close frame, which browsers report as an error right after the last answer.
  *
  * @fires open - {@link OpenDetail}: the socket opened
  * @fires progress - {@link ProgressDetail}: the server acknowledged a chunk
  * @fires success - {@link ProgressDetail}: the server acknowledged the whole file
  * @fires error - {@link ErrorDetail}: the upload failed; `detail.error` is an {@link UploadError}
- * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.abort} stopped the upload
+ * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.cancel} stopped the upload
  * @fires retrying - {@link RetryingDetail}: (v2) the connection was lost; the transfer reconnects
+ * @fires pause - {@link ProgressDetail}: (v2) {@link WebSocketFileTransfer.pause} stopped it, resumable
  * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
  */
 export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransferEventMap> {
-  /**
-   * Tells whether this browser can run a transfer.
-   *
-   * @param WebSocketCtor - the WebSocket constructor to check (default `globalThis.WebSocket`)
-   * @returns true when WebSocket, `Blob.prototype.slice` and `Blob.prototype.arrayBuffer` are present
-   */
+  /** Whether this browser (or `WebSocketCtor`) can run a transfer: WebSocket, `Blob` `slice` and `arrayBuffer`. */
   static supported(WebSocketCtor: unknown = globalThis.WebSocket): boolean {
     return canUpload(WebSocketCtor);
   }
@@ -92,7 +86,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #deadline: AnswerDeadline;
   #opened = false;
   #state: TransferState = 'idle';
-  #credentials: { login: string; password: string } | { token: string } | null = null;
+  #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
 
   /**
@@ -119,11 +113,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       error: () => this.#handleBroken('socketError'),
       close: (event) => this.#handleBroken('socketClosed', event),
     });
-    for (const name of CALLBACK_NAMES) {
-      const callback = resolved.callbacks[name] as ((detail: unknown) => void) | undefined;
-      // `this` is the transfer inside a callback, as it was with the 2012 MooTools class.
-      if (callback) this.addEventListener(name, (event) => callback.call(this, event.detail));
-    }
+    bindCallbacks(this, resolved.callbacks);
   }
 
   /** Where the transfer is; see {@link TransferState}. */
@@ -145,9 +135,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    * Opens the socket and sends the file. Outcomes are reported by events, never by exceptions, and never
    * before this method returned, so listeners added right after the call hear everything.
    *
-   * With a `login`, `AUTH: {"login","password"}` (else, with the `token` option, `AUTH: {"token"}`) is sent
-   * first and the server must answer it with code 200 within `authTimeout`. A 2012 PHP server never answers
-   * `AUTH`: against such a server pass no credentials, or the upload fails with `authTimeout`.
+   * With a `login` (else the `token` option), `AUTH` goes first and must be answered 200 within `authTimeout`;
+   * a 2012 PHP server never answers it, so pass no credentials there.
    *
    * @param login - sends `AUTH` first when given
    * @param password - sent with `login` (default `''`)
@@ -155,44 +144,64 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
    *   runs once; create a new one to send again
    */
   start(login?: string, password?: string): void {
-    if (this.#state !== 'idle') {
-      throw new DOMException(
-        `This transfer was already started or aborted (it is ${this.#state}).`,
-        'InvalidStateError',
-      );
-    }
+    if (this.#state !== 'idle') throw startedError(this.#state);
     this.#setState('connecting');
     this.#startedAt = this.#env.now();
-    if (login !== undefined && login !== null) this.#credentials = { login, password: password ?? '' };
-    else if (this.#options.token !== undefined) this.#credentials = { token: this.#options.token };
+    this.#credentials = new Credentials(login, password, this.#options.token);
     if (this.#options.offerV2) this.#agreement.loadRecord(Date.now());
     this.#connect();
   }
 
   /**
-   * Stops the upload: closes the socket and fires `abort` then `close`; no `success` or `error` follows.
-   * Does nothing once the transfer has ended, so it is safe to call at any time and more than once. Before
-   * `start()` it only marks the transfer aborted (and fires `abort`, but no `close`).
+   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `abort` then `close`, never `success`
+   * or `error` after; safe any time (before `start()` and once paused, `abort` only). `cancel` is the user's
+   * word (queue, element); the event and state keep the 2012 names the `abort` callback relies on.
    */
-  abort(): void {
-    if (this.#state === 'idle') {
+  cancel(): void {
+    const state = this.#state;
+    if (state === 'idle' || state === 'paused') {
+      // No conversation to end (a paused one already fired `close`); a paused upload's copy is deleted.
+      if (state === 'paused') this.#abandon();
       this.#setState('aborted');
       this.emit('abort', this.#figures());
-    } else if (isActive(this.#state)) {
-      const id = this.#agreement.uploadId ?? this.#agreement.offeredResume;
-      if (id !== null) {
-        this.#agreement.forgetRecord();
-        // The server deletes the partial upload on ABOR, handling frames in order: ABOR before the close is
-        // enough (without an open socket, a short-lived one carries it; after a hand-over, none is sent).
-        const auth = this.#credentials && formatAuth(this.#credentials);
-        sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
-      }
+    } else if (isActive(state)) {
+      this.#abandon();
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
   }
 
+  /** @deprecated the 2012 name of {@link WebSocketFileTransfer.cancel}, kept for 2012 callers. */
+  abort(): void {
+    this.cancel();
+  }
+
+  /** Why {@link WebSocketFileTransfer.pause} would refuse now, or null when it would pause. */
+  get pauseRefusal(): PauseRefusal | null {
+    return this.#agreement.pauseRefusal(this.#state);
+  }
+
+  /**
+   * Pauses: stops sending, closes the socket without ABOR (the server keeps the partial upload, the resume
+   * record stays), fires `pause` then `close`; a new transfer of the file resumes it, as after a reload.
+   * @throws DOMException naming the {@link PauseRefusal} when `pauseRefusal` is not null (v1 cannot resume)
+   */
+  pause(): void {
+    const refusal = this.pauseRefusal;
+    if (refusal !== null) throw pauseError(refusal);
+    this.#end('paused', () => this.emit('pause', this.#figures()));
+  }
+
+  /** ABOR just before the close (the server handles frames in order), else on a side connection; record forgotten. */
+  #abandon(): void {
+    const id = this.#agreement.abandon();
+    const auth = this.#credentials.lastFrame;
+    if (id !== null) sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
+  }
+
   #connect(): void {
-    const failed = this.#link.connect(this.#credentials ? formatAuth(this.#credentials) : '');
+    // A pool shares sockets per identity: the AUTH frame, or one key for a token provider (asked per socket).
+    const identity = this.#credentials.present ? (this.#credentials.lastFrame ?? 'token provider') : '';
+    const failed = this.#link.connect(identity);
     // Failed after start() returned, so that listeners added right after start() hear it.
     if (failed) queueMicrotask(() => this.#state === 'connecting' && this.#failWith(failed));
   }
@@ -205,12 +214,19 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.emit('open', { file: this.#options.file });
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
-    if (this.#credentials && !this.#link.connection?.authenticated) {
-      this.#setState('authenticating');
-      if (this.#send(formatAuth(this.#credentials))) this.#expect('AUTH', this.#options.authTimeout);
-    } else {
-      this.#sendStor();
-    }
+    // A shared socket that already carried this identity's AUTH needs none again.
+    if (!this.#credentials.present || this.#link.connection?.authenticated) return this.#sendStor();
+    this.#setState('authenticating');
+    void this.#authenticate();
+  }
+
+  /** Sends AUTH; a token provider is asked on every connection, since a token may expire meanwhile. */
+  async #authenticate(): Promise<void> {
+    const generation = this.#link.generation;
+    const auth = await this.#credentials.next(this.#env, this.#options.authTimeout);
+    if (generation !== this.#link.generation || this.#state !== 'authenticating') return;
+    if (!auth.ok) return this.#failWith(auth.failure);
+    if (this.#send(auth.frame)) this.#expect('AUTH', this.#options.authTimeout);
   }
 
   #sendStor(): void {
@@ -246,7 +262,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         this.#stored = storedFile(answer);
         return this.#succeed();
       default:
-        this.#fail('badAnswer', `Unexpected ${answer.type} answer.`, { answer });
+        this.#failWith({ code: 'badAnswer', message: `Unexpected ${answer.type} answer.`, init: { answer } });
     }
   }
 
@@ -354,7 +370,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#link.send(data);
       return true;
     } catch (cause) {
-      this.#fail('connectionClosed', `Cannot send on the connection: ${String(cause)}`, { cause });
+      const message = `Cannot send on the connection: ${String(cause)}`;
+      this.#failWith({ code: 'connectionClosed', message, init: { cause } });
       return false;
     }
   }
@@ -408,18 +425,15 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#end('complete', () => this.emit('success', { ...this.#figures(), ...(stored ? { stored } : {}) }));
   }
 
-  #fail(code: UploadErrorCode, message: string, init: Failure['init'] = {}): void {
+  #failWith({ code, message, init = {} }: Failure): void {
     const { closed, ...errorInit } = init;
     const error = new UploadError(code, message, errorInit);
     this.#end('failed', () => this.emit('error', { error, file: this.#options.file }), closed);
   }
 
   #readFailed(cause: unknown): void {
-    if (isActive(this.#state)) this.#fail('readFailed', `Cannot read the file: ${String(cause)}`, { cause });
-  }
-
-  #failWith({ code, message, init }: Failure): void {
-    this.#fail(code, message, init);
+    const message = `Cannot read the file: ${String(cause)}`;
+    if (isActive(this.#state)) this.#failWith({ code: 'readFailed', message, init: { cause } });
   }
 
   /**
@@ -440,8 +454,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #figures(): ProgressDetail {
     const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
     const { loaded, sent } = this.#sender.window;
-    const counts = { loaded, sent, total: this.#sender.source.size, elapsedTime, file: this.file };
-    return progressFigures({ ...counts, complete: this.#state === 'complete' });
+    const [total, complete, file] = [this.#sender.source.size, this.#state === 'complete', this.file];
+    return progressFigures({ loaded, sent, total, elapsedTime, complete, file });
   }
 
   #setState(next: TransferState): void {

@@ -1,5 +1,20 @@
 import { css } from 'lit';
 
+/** The dark values of the colour properties, for `theme="dark"` and for `auto` on a dark system. */
+const dark = css`
+  --ws-file-upload-color: #e6edf3;
+  --ws-file-upload-muted-color: #9198a1;
+  --ws-file-upload-background: #0d1117;
+  --ws-file-upload-border-color: #656c76;
+  --ws-file-upload-accent-color: #4493f8;
+  --ws-file-upload-accent-text-color: #0d1117;
+  --ws-file-upload-success-color: #3fb950;
+  --ws-file-upload-error-color: #ff7b72;
+  --ws-file-upload-track-color: #30363d;
+  --ws-file-upload-drag-background: #12243d;
+  color-scheme: dark;
+`;
+
 /** The element's shadow styles. Every colour, radius and gap is a `--ws-file-upload-*` property. */
 export const styles = css`
   :host {
@@ -28,19 +43,20 @@ export const styles = css`
     line-height: 1.4;
   }
 
+  /* theme="dark", or theme="auto" (the default) on a dark system; theme="light" stays light everywhere, so
+     a light page on a dark OS is not forced dark. */
+  :host([theme='dark']) {
+    ${dark}
+  }
+
   @media (prefers-color-scheme: dark) {
-    :host {
-      --ws-file-upload-color: #e6edf3;
-      --ws-file-upload-muted-color: #9198a1;
-      --ws-file-upload-background: #0d1117;
-      --ws-file-upload-border-color: #656c76;
-      --ws-file-upload-accent-color: #4493f8;
-      --ws-file-upload-accent-text-color: #0d1117;
-      --ws-file-upload-success-color: #3fb950;
-      --ws-file-upload-error-color: #ff7b72;
-      --ws-file-upload-track-color: #30363d;
-      --ws-file-upload-drag-background: #12243d;
+    :host(:not([theme='light'])) {
+      ${dark}
     }
+  }
+
+  :host([theme='light']) {
+    color-scheme: light;
   }
 
   :host([hidden]) {
@@ -146,6 +162,39 @@ export const styles = css`
     flex-shrink: 0;
   }
 
+  /* With previews, a first column holds the thumbnail across the row's three lines; the row's height does
+     not change (the list relies on every row having the same height). */
+  [part~='file']:has(> [part~='preview']) {
+    grid-template-columns: auto 1fr auto auto;
+  }
+
+  [part~='file']:has(> [part~='preview']) > [part~='progress'],
+  [part~='file']:has(> [part~='preview']) > [part~='status-line'] {
+    grid-column: 2 / -1;
+  }
+
+  [part~='preview'] {
+    grid-column: 1;
+    grid-row: 1 / span 3;
+    width: 2.5rem;
+    height: 2.5rem;
+    border-radius: calc(var(--ws-file-upload-radius) / 2);
+    background: var(--ws-file-upload-track-color);
+    overflow: hidden;
+  }
+
+  [part~='preview-image'] {
+    display: block;
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+  }
+
+  [part~='file-path'] {
+    color: var(--ws-file-upload-muted-color);
+    font-weight: normal;
+  }
+
   [part~='file-name'] {
     overflow: hidden;
     text-overflow: ellipsis;
@@ -155,7 +204,8 @@ export const styles = css`
 
   [part~='file-size'],
   [part~='details'],
-  [part~='summary'] {
+  [part~='summary'],
+  [part~='queue-details'] {
     color: var(--ws-file-upload-muted-color);
     font-size: 0.875em;
   }
@@ -165,6 +215,8 @@ export const styles = css`
     gap: 0.25rem;
   }
 
+  [part~='pause-button'],
+  [part~='resume-button'],
   [part~='cancel-button'],
   [part~='retry-button'],
   [part~='remove-button'] {
@@ -184,6 +236,21 @@ export const styles = css`
     stroke: currentColor;
     stroke-width: 2;
     stroke-linecap: round;
+  }
+
+  /* The queue's bar sits in the wrapper's column gap, close under its summary line. */
+  [part~='queue-progress'] {
+    height: var(--ws-file-upload-progress-height);
+    border-radius: var(--ws-file-upload-progress-height);
+    background: var(--ws-file-upload-track-color);
+    overflow: hidden;
+  }
+
+  [part~='queue-progress-indicator'] {
+    height: 100%;
+    background: var(--ws-file-upload-accent-color);
+    transform-origin: left;
+    transition: transform 0.2s linear;
   }
 
   [part~='progress'] {
@@ -259,8 +326,43 @@ export const styles = css`
     }
   }
 
+  /* Right to left, the bars fill from the right. */
+  :host(:dir(rtl)) [part~='progress-indicator'],
+  :host(:dir(rtl)) [part~='queue-progress-indicator'] {
+    transform-origin: right;
+  }
+
+  :host(:dir(rtl)) [part~='progress'][data-indeterminate] [part~='progress-indicator'] {
+    animation-name: ws-file-upload-indeterminate-rtl;
+  }
+
+  @keyframes ws-file-upload-indeterminate-rtl {
+    from {
+      transform: scaleX(0.3) translateX(100%);
+    }
+    to {
+      transform: scaleX(0.3) translateX(-340%);
+    }
+  }
+
+  /* A finger needs 44 px (WCAG 2.5.5): every button grows to it on a coarse pointer. */
+  @media (pointer: coarse) {
+    button {
+      min-width: 44px;
+      min-height: 44px;
+    }
+  }
+
+  /* Nothing can be dragged onto the page on a touch-only device: no "drop files here", only the button. */
+  @media (hover: none) and (pointer: coarse) {
+    [part~='drop-label'] {
+      display: none;
+    }
+  }
+
   @media (prefers-reduced-motion: reduce) {
-    [part~='progress-indicator'] {
+    [part~='progress-indicator'],
+    [part~='queue-progress-indicator'] {
       transition: none;
     }
     [part~='progress'][data-indeterminate] [part~='progress-indicator'] {
@@ -271,18 +373,22 @@ export const styles = css`
   @media (forced-colors: active) {
     [part~='drop-zone'],
     [part~='file'],
-    [part~='progress'] {
+    [part~='progress'],
+    [part~='queue-progress'] {
       border: 1px solid CanvasText;
     }
     :host([dragover]) [part~='drop-zone'] {
       border-color: Highlight;
     }
-    [part~='progress-indicator'] {
+    [part~='progress-indicator'],
+    [part~='queue-progress-indicator'] {
       background: Highlight;
       forced-color-adjust: none;
     }
     [part~='button'],
     [part~='upload-button'],
+    [part~='pause-button'],
+    [part~='resume-button'],
     [part~='cancel-button'],
     [part~='retry-button'],
     [part~='remove-button'] {

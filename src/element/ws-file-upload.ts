@@ -7,12 +7,16 @@ export {
   type WsFileUploadCancelDetail,
   type WsFileUploadCompleteDetail,
   type WsFileUploadErrorDetail,
+  type WsFileUploadFileDetail,
   type WsFileUploadEventMap,
   type WsFileUploadProgressDetail,
   type WsFileUploadRejectDetail,
 } from './ws-file-upload.component.ts';
 export { DEFAULT_I18N, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 export type {
+  PauseRefusal,
+  PauseRefused,
+  PauseResult,
   RejectionReason,
   UploadAuth,
   UploadError,

@@ -196,6 +196,10 @@ function parseStor(body: Record<string, unknown>): ParseResult<StorCommand> {
     type: type as TransferType,
     parameters: body.parameters ?? [],
   };
+  if (body.path !== undefined) {
+    if (typeof body.path !== 'string') return fail('badField', '"path" must be a string.');
+    command.path = body.path;
+  }
   if (body.v !== undefined) {
     if (typeof body.v !== 'number' || !Number.isSafeInteger(body.v) || body.v < 1) {
       return fail('badField', '"v" must be a positive integer.');
@@ -225,12 +229,14 @@ export function formatAuth(credentials: { login?: string; password?: string; tok
  * Formats `STOR: {"filename":...,"size":...,"type":...,"parameters":...}` on one line (the 2012 PHP server
  * matches it with a one-line regex).
  *
- * @param stor - the fields to send; `v` and `ext` only when offering extensions
+ * @param stor - the fields to send; `path` only for a file from a folder, `v` and `ext` only when offering
+ *   extensions
  * @returns the text frame
  */
 export function formatStor(stor: Omit<StorCommand, 'command'>): string {
-  const { filename, size, type, parameters, v, ext } = stor;
+  const { filename, size, type, parameters, path, v, ext } = stor;
   const body: Record<string, unknown> = { filename, size, type, parameters };
+  if (path !== undefined && path !== '') body.path = path;
   if (v !== undefined) body.v = v;
   if (ext !== undefined) body.ext = ext;
   return `STOR: ${JSON.stringify(body)}`;

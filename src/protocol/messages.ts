@@ -28,6 +28,12 @@ export interface StorCommand {
   type: TransferType;
   /** Whatever the page passed along (the 2012 client sent an array); stored as given. */
   parameters: unknown;
+  /**
+   * The folder the file came from, relative to the folder the user picked or dropped (`photos/2024`,
+   * segments separated by `/`); absent for a single file. A server sanitises every segment; a v1 server
+   * ignores the field.
+   */
+  path?: string;
   /** Protocol version the client offers; absent means 1. */
   v?: number;
   /** Extensions offered by a newer client; a v1 server ignores them. Kept raw for the negotiation layer. */

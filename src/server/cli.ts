@@ -41,6 +41,8 @@ Access (secrets from files or the environment: argv is visible to every user in 
 Files:
   --overwrite                   replace same-named files instead of adding " (1)"
   --naming original|sha256      name files after their content's SHA-256
+  --flatten-folders             store files sent from a folder directly in <dir>, not in its sub-folders
+  --max-folder-depth 16         --max-folder-path-length 1024 (a STOR "path" past them gets 400)
   --file-mode 600               permission bits of stored files (octal)
 Operations:
   --log-level info              fatal, error, warn, info, debug, trace or silent
@@ -139,6 +141,9 @@ async function main(): Promise<void> {
       'user-folders': { type: 'boolean', default: false },
       overwrite: { type: 'boolean', default: false },
       naming: { type: 'string' },
+      'flatten-folders': { type: 'boolean', default: false },
+      'max-folder-depth': { type: 'string' },
+      'max-folder-path-length': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'shutdown-timeout': { type: 'string', default: '10' },
       'no-metrics': { type: 'boolean', default: false },
@@ -219,6 +224,9 @@ async function main(): Promise<void> {
     allowedOrigins: values['allow-origin'],
     userFolders: values['user-folders'],
     naming: values.naming as UploadServerOptions['naming'],
+    flattenFolders: values['flatten-folders'],
+    maxFolderDepth: numberOf(values['max-folder-depth']),
+    maxFolderPathLength: numberOf(values['max-folder-path-length']),
     metrics: !values['no-metrics'],
     logger,
     ...access,

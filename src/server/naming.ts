@@ -46,6 +46,19 @@ const TRIMMED = new Set(
  * @returns a non-empty safe name (`file` when nothing usable remains)
  */
 export function sanitizeFilename(name: string): string {
+  const safe = sanitizeSegment(name);
+  return safe === '' ? 'file' : safe;
+}
+
+/**
+ * {@link sanitizeFilename} without the fallback: '' when nothing usable remains (`..`, `.`, only dots,
+ * spaces or invisible characters), so that a folder path can drop such a segment instead of naming a folder
+ * `file`.
+ *
+ * @param name - one segment the client sent
+ * @returns the safe segment, or ''
+ */
+export function sanitizeSegment(name: string): string {
   const visible = String(name)
     // A lone surrogate half has no UTF-8 form: the file system would store U+FFFD or refuse the name.
     .replace(LONE_SURROGATE, '')
@@ -61,8 +74,7 @@ export function sanitizeFilename(name: string): string {
   const stem = dot === -1 ? safe : safe.slice(0, dot);
   if (RESERVED.test(stem.trim())) safe = `_${safe}`;
   // Truncating can leave a stem ending in a dot or space, or an empty one: clean the cut once more.
-  safe = trimDotsAndSpaces(truncateUtf8(safe, MAX_NAME_BYTES));
-  return safe === '' ? 'file' : safe;
+  return trimDotsAndSpaces(truncateUtf8(safe, MAX_NAME_BYTES));
 }
 
 /** Removes leading and trailing dots and white space, scanning from each end: linear. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
+import { FOLDER_PATH_DEFAULTS, MAX_FOLDER_DEPTH } from './folder-path.ts';
 import type { StaticMount } from './static-files.ts';
 import type { UploadStore } from './stores/store.ts';
 
@@ -48,6 +49,8 @@ export interface FileRequest {
   mime?: string;
   /** Whatever the page passed along. */
   parameters: unknown;
+  /** The sanitised folder it will land in (STOR `path`, e.g. `album/2024`), when it came from a folder. */
+  path?: string;
   /** The authenticated user, when there is one. */
   user?: string;
   /** The HTTP upgrade request of the connection. */
@@ -91,6 +94,15 @@ export interface UploadServerOptions {
   accept?: Accept;
   /** Store each user's files in a sub-folder named after the user (login or hook's `user`). Default false. */
   userFolders?: boolean;
+  /**
+   * Store files sent with a folder path (STOR `path`) directly in the upload folder, dropping their folders.
+   * Default false: the folders are recreated inside the upload folder, each segment sanitised.
+   */
+  flattenFolders?: boolean;
+  /** Most folder levels a STOR `path` may have (`..` counts); deeper → 400. Default 16, at most 256. */
+  maxFolderDepth?: number;
+  /** Longest STOR `path` in characters (and stored, in UTF-8 bytes); longer → 400. Default 1024. */
+  maxFolderPathLength?: number;
   /** Largest declared file size in bytes. Default 64 GiB. */
   maxFileSize?: number;
   /** Largest WebSocket message in bytes (ws `maxPayload`). Default 16 MiB. */
@@ -220,6 +232,9 @@ export type ResolvedOptions = Required<
     | 'logger'
     | 'metrics'
     | 'userFolders'
+    | 'flattenFolders'
+    | 'maxFolderDepth'
+    | 'maxFolderPathLength'
     | 'maxWindow'
     | 'maxChunk'
     | 'maxCredit'
@@ -256,6 +271,9 @@ export const DEFAULTS = {
   logger: false,
   metrics: true,
   userFolders: false,
+  flattenFolders: false,
+  maxFolderDepth: FOLDER_PATH_DEFAULTS.maxDepth,
+  maxFolderPathLength: FOLDER_PATH_DEFAULTS.maxLength,
   maxWindow: 16,
   maxChunk: 4 * 1024 * 1024,
   maxCredit: 64 * 1024 * 1024,
@@ -286,9 +304,11 @@ const POSITIVE = [
   'maxChunk',
   'maxCredit',
   'creditBudget',
+  'maxFolderDepth',
+  'maxFolderPathLength',
 ] as const;
 const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
-const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'reuseConnections'] as const;
+const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'reuseConnections', 'flattenFolders'] as const;
 
 /**
  * Applies defaults, then checks every option before any work starts.
@@ -319,6 +339,9 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     if (typeof value !== 'number' || !(value > 0)) {
       throw new RangeError(`The "${key}" option must be a positive number; got ${String(value)}.`);
     }
+  }
+  if (resolved.maxFolderDepth > MAX_FOLDER_DEPTH) {
+    throw new RangeError(`The "maxFolderDepth" option must be at most ${MAX_FOLDER_DEPTH}.`);
   }
   // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
   for (const key of ['idleTimeout', 'heartbeatInterval', 'handshakeTimeout', 'authTimeout'] as const) {

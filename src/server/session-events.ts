@@ -29,6 +29,8 @@ export interface UploadAnnouncement {
   size: number;
   mime?: string;
   parameters: unknown;
+  /** The sanitised folder the file came from (STOR `path`), when it sent one and folders are kept. */
+  path?: string;
 }
 
 /** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */

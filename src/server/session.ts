@@ -35,6 +35,7 @@ import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
+import { storedFolderPath } from './folder-path.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import { Refusal } from './refusal.ts';
@@ -168,6 +169,11 @@ export class UploadSession {
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
     const filename = sanitizeFilename(stor.filename);
+    const folderPath = storedFolderPath(stor.path, this.#options);
+    if (!folderPath.ok) {
+      await partial?.release();
+      return this.#refuse(new Refusal('STOR', Status.badRequest, folderPath.message));
+    }
     const mime = offer ? offer.mime : typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
     const admission = (await this.#events.admit?.({
       filename,
@@ -175,6 +181,7 @@ export class UploadSession {
       size: stor.size,
       mime,
       parameters: stor.parameters,
+      ...(folderPath.folder !== '' ? { path: folderPath.folder } : {}),
     })) ?? { ok: true };
     if (this.#machine.closed || !admission.ok) {
       await partial?.release();
@@ -182,7 +189,8 @@ export class UploadSession {
       return this.#refuse(Refusal.of('STOR', admission));
     }
     if (!partial) {
-      const { folder } = admission;
+      // The user's folder (when configured), then the folders the file came from.
+      const folder = [admission.folder, folderPath.folder].filter(Boolean).join('/') || undefined;
       const resumable = offer && this.#services.store.open;
       partial = await this.#services.store.create({
         filename,

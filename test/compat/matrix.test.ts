@@ -49,6 +49,23 @@ describe('compatibility matrix', () => {
       assert.equal(outcome.detail?.loaded, data.length);
     });
 
+    it('sends a folder path as one more STOR field, which the 2012 server ignores: the upload is exact v1', async () => {
+      const server = await StrictV1Server.start();
+      cleanups.push(() => server.close());
+      const data = bytes(70_000, 13);
+      const outcome = await runTransfer({
+        url: server.url,
+        file: new File([new Uint8Array(data)], 'in-folder.bin'),
+        path: 'album/2024',
+      });
+      assert.equal(outcome.type, 'success', outcome.error?.message);
+      const upload = server.uploads[0]!;
+      assert.deepEqual(upload.violations, []);
+      assert.deepEqual(server.received(), data);
+      assert.equal((upload.stor as { path?: string } | undefined)?.path, 'album/2024');
+      assert.ok(!outcome.counter.textFrames[0]!.includes('\n'), 'STOR stays on one line');
+    });
+
     it('does not hang on AUTH-less 2012 servers when no credentials are given, and uploads an empty file', async () => {
       const server = await StrictV1Server.start();
       cleanups.push(() => server.close());

@@ -3,6 +3,8 @@ import { expect } from '@open-wc/testing';
 import {
   assertTransition,
   isActive,
+  pauseError,
+  pauseRefusal,
   progressFigures,
   TRANSITIONS,
   type TransferState,
@@ -11,6 +13,39 @@ import {
 const file = new Blob(['x']);
 
 describe('transfer state', () => {
+  it('pauses only where the upload can continue later, and says why not elsewhere', () => {
+    const id = 'u_1';
+    const at = (state: TransferState, uploadId: string | null = id, canResume = true) =>
+      pauseRefusal({ state, canResume, uploadId });
+    // Before STOR nothing is held on the server; a reconnection wait is resumable by definition.
+    expect(at('connecting', null)).to.equal(null);
+    expect(at('authenticating', null)).to.equal(null);
+    expect(at('retrying', null)).to.equal(null);
+    expect(at('sending')).to.equal(null);
+    expect(at('finishing')).to.equal(null);
+    // STOR sent: only its answer tells whether the server can resume.
+    expect(at('storing')).to.equal('notYetAgreed');
+    // v1: the server answered without an id.
+    expect(at('sending', null)).to.equal('notResumable');
+    // v2 not offered, or a store that keeps no record.
+    expect(at('sending', id, false)).to.equal('notResumable');
+    for (const state of ['idle', 'complete', 'failed', 'aborted', 'paused'] as const) {
+      expect(at(state)).to.equal('notRunning');
+    }
+    // Every state that may pause has the move in the table, and none that may not.
+    for (const state of Object.keys(TRANSITIONS) as TransferState[]) {
+      expect(TRANSITIONS[state].includes('paused'), state).to.equal(at(state) === null);
+    }
+    expect(pauseError('notResumable').name).to.equal('NotSupportedError');
+    expect(pauseError('notResumable').message).to.match(/^notResumable: .*v1/);
+    expect(pauseError('notRunning').name).to.equal('InvalidStateError');
+  });
+
+  it('leaves paused only for aborted (a cancel deletes the partial upload)', () => {
+    expect(TRANSITIONS.paused).to.deep.equal(['aborted']);
+    expect(isActive('paused')).to.equal(false);
+  });
+
   it('has no way out of the three stopped states', () => {
     for (const stopped of ['complete', 'failed', 'aborted'] as const) {
       expect(TRANSITIONS[stopped]).to.deep.equal([]);

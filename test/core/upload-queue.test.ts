@@ -327,4 +327,80 @@ describe('UploadQueue', () => {
       expect(item!.status).to.equal('complete');
     });
   });
+
+  describe('pause and resume', () => {
+    const memoryStore = () => {
+      const records = new Map<string, unknown>();
+      return {
+        get: (key: string) => (records.get(key) ?? null) as never,
+        set: (key: string, record: unknown) => void records.set(key, record),
+        remove: (key: string) => void records.delete(key),
+        records,
+      };
+    };
+
+    it('frees the slot of a paused file, keeps the queue busy, and completes only after resume', async () => {
+      const server = serve({ v2: true, hold: true });
+      const store = memoryStore();
+      const queue = queueFor(server, { concurrency: 1, resumeStore: store, v2ChunkSize: 1000 });
+      const log = record(queue, ['pause', 'resume', 'success', 'complete']);
+      const [a, b] = queue.add([makeFile(3000, 'a.bin'), makeFile(1000, 'b.bin')]).added;
+      queue.start();
+      await until(() => server.held === 1, 'the first chunk of a.bin');
+      server.release();
+      await until(() => a!.status === 'sending' && a!.pausable, 'a.bin sending, pausable');
+      const result = queue.pause(a);
+      expect(result).to.deep.equal({ paused: [a], refused: [] });
+      expect(a!.status).to.equal('paused');
+      expect(store.records.size).to.equal(1, 'the resume record is kept');
+      // The slot goes to b.bin; the queue stays busy while a.bin is paused.
+      server.release(true);
+      await until(() => b!.status === 'complete', 'b.bin');
+      expect(queue.busy).to.equal(true);
+      expect(log).to.deep.equal(['pause a.bin:paused', 'success b.bin:complete']);
+      expect(queue.progress.counts.paused).to.equal(1);
+      expect(queue.resume()).to.deep.equal([a]);
+      await until(() => a!.status === 'complete', 'a.bin after resume');
+      expect(log).to.deep.equal([
+        'pause a.bin:paused',
+        'success b.bin:complete',
+        'resume a.bin:queued',
+        'success a.bin:complete',
+        'complete',
+      ]);
+      expect(server.connections.at(-1)!.resumed).to.equal('u_1');
+      expect(server.heldBy('u_1')).to.deep.equal(new Uint8Array(await a!.file.arrayBuffer()));
+    });
+
+    it('pauses a file before its STOR (nothing held yet) and sends it whole on resume', async () => {
+      const server = serve({ v2: true });
+      const queue = queueFor(server, { autoStart: true, resumeStore: memoryStore() });
+      const [item] = queue.add([makeFile(2500, 'early.bin')]).added;
+      expect(item!.status).to.equal('connecting');
+      expect(queue.pause(item).paused).to.deep.equal([item]);
+      await until(() => server.open === 0, 'the socket to close');
+      expect(server.connections.every((connection) => connection.stor === undefined)).to.equal(true);
+      queue.resume(item);
+      await until(() => item!.status === 'complete', 'the upload');
+      expect(server.connections.at(-1)!.resumed).to.equal(null);
+      expect(server.heldBy('u_1').length).to.equal(2500);
+    });
+
+    it('refuses to pause a v1 upload with its reason, and lets it finish', async () => {
+      const server = serve({ hold: true });
+      const queue = queueFor(server, { autoStart: true });
+      const [item] = queue.add([makeFile(3000, 'v1.bin')]).added;
+      await until(() => server.held === 1, 'the first chunk');
+      server.release();
+      await until(() => item!.status === 'sending', 'the v1 upload');
+      expect(item!.pausable).to.equal(false);
+      const result = queue.pause();
+      expect(result.paused).to.deep.equal([]);
+      expect(result.refused.map((refusal) => refusal.reason)).to.deep.equal(['notResumable']);
+      expect(result.refused[0]!.message).to.match(/v1/);
+      server.release(true);
+      await until(() => item!.status === 'complete', 'the v1 upload to finish');
+      expect(queue.pause()).to.deep.equal({ paused: [], refused: [] }, 'nothing running, nothing refused');
+    });
+  });
 });

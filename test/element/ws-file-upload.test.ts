@@ -200,9 +200,10 @@ describe('<ws-file-upload>', () => {
       });
       el.addFiles([makeFile(2000, 'm.bin')]);
       await untilStatuses(el, ['complete']);
-      await waitUntil(() => heard.some((line) => line.includes('All uploads finished')), 'the final one');
+      await waitUntil(() => heard.some((line) => line.includes('The upload finished')), 'the final one');
       const all = heard.join(' | ');
-      expect(all).to.include('1 file(s) added.');
+      // Plural forms by Intl.PluralRules: one file, not "file(s)".
+      expect(all).to.include('1 file added.');
       expect(all).to.include('m.bin uploaded.');
       expect(heard.length).to.be.lessThan(8, `20 chunks must not make 20 announcements: ${all}`);
     });

@@ -8,10 +8,16 @@ export interface Connection {
   auth: string | undefined;
   /** The STOR's file name. */
   filename: string | undefined;
+  /** The STOR frame as sent. */
+  stor?: string;
   /** Decoded data bytes received. */
   bytes: number[];
   /** Whether the client closed it. */
   closed: boolean;
+  /** The v2 upload id this connection sends to (with the `v2` option). */
+  upload?: string;
+  /** The id its STOR offered to resume, if any. */
+  resumed?: string | null;
 }
 
 /** Options of {@link QueueServer}. */
@@ -25,6 +31,12 @@ export interface QueueServerOptions {
    * given a constructor (the element). Default false.
    */
   mockGlobal?: boolean;
+  /**
+   * Grants protocol v2 to a client that offers it: an upload id, binary chunks acknowledged by offset, one
+   * chunk in flight, no checksum, FIN; a STOR that resumes a known id continues from the bytes held.
+   * Default false: a v1 server.
+   */
+  v2?: boolean;
 }
 
 /**
@@ -41,6 +53,8 @@ export class QueueServer {
   readonly #server: Server;
   readonly #held: (() => void)[] = [];
   readonly #attempts = new Map<string, number>();
+  /** v2 uploads by id: the bytes held so far. */
+  readonly #uploads = new Map<string, number[]>();
   #hold: boolean;
 
   /**
@@ -67,14 +81,36 @@ export class QueueServer {
             return answer({ type: 'ERROR', code: 400, message: 'v1 only' });
           const filename = parsed.value.filename;
           connection.filename = filename;
+          connection.stor = text;
           const attempt = (this.#attempts.get(filename) ?? 0) + 1;
           this.#attempts.set(filename, attempt);
           const refusal = options.refuseStor?.(filename, attempt);
-          return answer(refusal ?? { type: 'STOR', code: 200, message: 'Upload initialized. Wait for data' });
+          if (refusal) return answer(refusal);
+          if (options.v2 && parsed.value.v === 2) return answer(this.#grant(connection, parsed.value.ext));
+          return answer({ type: 'STOR', code: 200, message: 'Upload initialized. Wait for data' });
+        }
+        if (text !== null && /^\s*FIN\b/.test(text) && connection.upload) {
+          const size = this.#uploads.get(connection.upload)!.length;
+          return answer({
+            type: 'FIN',
+            code: 200,
+            message: 'Stored',
+            id: connection.upload,
+            size,
+            filename: connection.filename,
+          });
         }
         const bytes = text !== null ? decodeBase64(text) : new Uint8Array(data as ArrayBuffer);
         connection.bytes.push(...bytes);
-        const ack = (): void => answer({ type: 'DATA', code: 200, bytesRead: bytes.length });
+        const held = connection.upload ? this.#uploads.get(connection.upload)! : null;
+        held?.push(...bytes);
+        const ack = (): void =>
+          answer({
+            type: 'DATA',
+            code: 200,
+            bytesRead: bytes.length,
+            ...(held ? { offset: held.length } : {}),
+          });
         if (this.#hold) this.#held.push(ack);
         else ack();
       });
@@ -82,6 +118,35 @@ export class QueueServer {
         connection.closed = true;
       });
     });
+  }
+
+  #grant(connection: Connection, ext: Record<string, unknown> | undefined): Answer {
+    const offered = typeof ext?.resume === 'string' ? ext.resume : null;
+    const id = offered !== null && this.#uploads.has(offered) ? offered : `u_${this.#uploads.size + 1}`;
+    if (!this.#uploads.has(id)) this.#uploads.set(id, []);
+    connection.upload = id;
+    connection.resumed = offered;
+    const offset = this.#uploads.get(id)!.length;
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    return {
+      type: 'STOR',
+      code: 200,
+      message: 'Upload initialized. Wait for data',
+      v: 2,
+      id,
+      offset,
+      ext: { binary: true, window: 1, maxChunk: 65536, checksum: null, fin: true, expires },
+    };
+  }
+
+  /**
+   * The bytes a v2 upload holds (every connection that sent to it, in order).
+   *
+   * @param id - the upload id
+   * @returns the bytes
+   */
+  heldBy(id: string): Uint8Array {
+    return new Uint8Array(this.#uploads.get(id) ?? []);
   }
 
   /** How many connections are open now. */

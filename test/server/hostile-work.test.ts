@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hashPassword, passwordFileAccess, tokenAccess } from '../../src/server/access.ts';
+import { MAX_FOLDER_DEPTH } from '../../src/server/folder-path.ts';
 import { DEFAULTS, type UploadServerOptions } from '../../src/server/options.ts';
 import { Peer, startServer } from './peer.ts';
 
@@ -201,6 +202,12 @@ const STRING_FIELDS: { name: string; frame: (value: string) => string; before?: 
     name: 'STOR filename (v2)',
     frame: (v) => STOR({ filename: v, size: 1, type: 'binary', v: 2, ext: V2_EXT }),
   },
+  // Size 1 and no data: nothing is committed, so the folders are sanitised but not created.
+  { name: 'STOR path (v1)', frame: (v) => STOR({ filename: 'f', size: 1, path: v }) },
+  {
+    name: 'STOR path (v2)',
+    frame: (v) => STOR({ filename: 'f', size: 1, type: 'binary', path: v, v: 2, ext: V2_EXT }),
+  },
   { name: 'STOR parameters string', frame: (v) => STOR({ filename: 'p', size: 1, parameters: [v] }) },
   { name: 'STOR type', frame: (v) => STOR({ filename: 't', size: 1, type: v }) },
   {
@@ -282,6 +289,8 @@ interface ServerKind {
   name: string;
   options: () => Promise<Partial<UploadServerOptions>>;
   probeAuth?: string;
+  /** The fields measured against this server (default: all on the first, AUTH ones on the others). */
+  fields?: (name: string) => boolean;
 }
 
 const SERVERS: ServerKind[] = [
@@ -298,6 +307,12 @@ const SERVERS: ServerKind[] = [
       userFolders: true,
     }),
     probeAuth: 'AUTH: {"login":"alice","password":"secret"}',
+  },
+  {
+    // The default bounds refuse a long path before looking at it: here it is sanitised, at the deepest bound.
+    name: 'folder paths bounded only by the command length',
+    options: async () => ({ maxFolderDepth: MAX_FOLDER_DEPTH, maxFolderPathLength: MAX_COMMAND }),
+    fields: (name) => name.startsWith('STOR path'),
   },
 ];
 
@@ -323,7 +338,8 @@ for (const kind of SERVERS) {
 
     for (const field of STRING_FIELDS) {
       // Authentication fields matter where something checks them; elsewhere the open server covers them.
-      if (kind.name !== SERVERS[0]!.name && !field.name.startsWith('AUTH')) continue;
+      const measured = kind.fields ?? ((name) => kind === SERVERS[0] || name.startsWith('AUTH'));
+      if (!measured(field.name)) continue;
       it(`${field.name}: every shape at the largest size`, async () => {
         for (const shape of SHAPES) {
           const frame = field.frame(fill(shape, field.frame));

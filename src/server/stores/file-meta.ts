@@ -12,7 +12,7 @@ export interface PartialMeta {
   id: string;
   filename: string;
   size: number;
-  /** The sub-folder (one sanitised segment) the file lands in, or undefined for the upload folder itself. */
+  /** The sub-folder (sanitised segments joined by `/`) the file lands in, or undefined for the upload folder itself. */
   folder?: string;
   owner: string | null;
   ttl: number;

@@ -10,7 +10,7 @@ import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 import { crashPoint } from './crash-points.ts';
-import { openNoFollow, readMeta, writeMeta, type PartialMeta } from './file-meta.ts';
+import { openNoFollow, readMeta, syncDir, writeMeta, type PartialMeta } from './file-meta.ts';
 import { FilePartialUpload, hashPrefix, type PartialUploadHost } from './file-partial-upload.ts';
 
 /** Folder inside the upload directory where partial uploads live until they are complete. */
@@ -280,24 +280,36 @@ export class FileStore implements UploadStore, PartialUploadHost {
   }
 
   /**
-   * @internal The folder a file lands in. It must be one segment inside dir: the caller sanitises it, this is
-   * the last line of defence.
+   * @internal The folder a file lands in: sanitised segments joined by `/` (the user's folder, then the
+   * file's own folders), each a plain name inside dir. The caller sanitises them; this is the last line of
+   * defence.
    */
   targetDir(folder: string | undefined): string {
-    const target = folder ? path.join(this.dir, folder) : this.dir;
-    if (folder !== undefined && path.dirname(target) !== this.dir) {
-      throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
-    }
-    return target;
+    if (folder === undefined) return this.dir;
+    const segments = folder.split('/');
+    const plain = (segment: string): boolean =>
+      segment !== '' && segment !== '.' && segment !== '..' && !/[\\\0]/.test(segment);
+    if (!segments.every(plain)) throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
+    return path.join(this.dir, ...segments);
   }
 
-  /** @internal */
+  /** @internal Creates the folder a level at a time, each checked to be a real folder, not a symlink. */
   async ensureTargetDir(folder: string | undefined): Promise<string> {
     const dir = this.targetDir(folder);
-    if (folder) {
-      await mkdir(dir, { recursive: true });
-      // A symlink planted as a user's folder would carry the file out of the upload folder.
-      await assertRealDir(dir);
+    let level = this.dir;
+    for (const segment of folder ? folder.split('/') : []) {
+      level = path.join(level, segment);
+      const created = await mkdir(level).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+          return false;
+        },
+      );
+      // A new folder's entry in its parent must reach the disk before a file in it is called stored.
+      if (created) await syncDir(path.dirname(level));
+      // A symlink planted as a user's folder or a sub-folder would carry the file out of the upload folder.
+      await assertRealDir(level);
     }
     return dir;
   }

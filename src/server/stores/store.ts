@@ -6,8 +6,8 @@ export interface UploadStore {
   /**
    * Starts a partial upload that nobody can mistake for a finished file.
    *
-   * @param request - the sanitised name, the declared size, an optional sub-folder (one sanitised segment,
-   *   e.g. the user's) the file is to land in, `resumable` to keep it (with its metadata) across
+   * @param request - the sanitised name, the declared size, an optional sub-folder (sanitised segments
+   *   joined by `/`: the user's folder, the folders the file came from) the file is to land in, `resumable` to keep it (with its metadata) across
    *   connections and restarts until it expires (protocol v2), and `sha256: false` when no checksum was
    *   agreed: the store may then skip the running hash (`sha256()` must still answer, e.g. by reading back)
    * @returns a handle to write into

@@ -1,0 +1,73 @@
+/**
+ * The events of `<ws-file-upload>`: the `detail` of each, the event map, and the typed listener overloads the
+ * element gets by declaration merging (the core's {@link TypedListener} type, not a copy of it). Types only.
+ */
+import type { ProgressDetail, RejectionReason, UploadError, UploadItem } from '../core/index.ts';
+
+/** The `detail` of `progress` and `success`: the file and the 2012 library's figures. */
+export type WsFileUploadProgressDetail = ProgressDetail & {
+  /** The file. */
+  file: File;
+};
+
+/** The `detail` of `error`. */
+export interface WsFileUploadErrorDetail {
+  /** The file that failed. */
+  file: File;
+  /** Why; branch on `error.code` (stable camelCase), `error.status` holds the server's code. */
+  error: UploadError;
+  /** The i18n message shown for it. */
+  message: string;
+}
+
+/** The `detail` of `file-rejected`. */
+export interface WsFileUploadRejectDetail {
+  /** The refused file. */
+  file: File;
+  /** Which restriction refused it (also the i18n key under `error`). */
+  reason: RejectionReason;
+  /** The i18n message shown for it. */
+  message: string;
+}
+
+/** The `detail` of `cancel` (and of `pause` and `resume`): the file concerned. */
+export interface WsFileUploadFileDetail {
+  /** The file. */
+  file: File;
+}
+
+/** The `detail` of `cancel`. */
+export type WsFileUploadCancelDetail = WsFileUploadFileDetail;
+
+/** The `detail` of `complete`. */
+export interface WsFileUploadCompleteDetail {
+  /** Every item when the queue went idle. */
+  items: readonly UploadItem[];
+  /** How many are uploaded. */
+  succeeded: number;
+  /** How many failed. */
+  failed: number;
+}
+
+/**
+ * The events of `<ws-file-upload>`. Use it for typed listeners; it is deliberately not merged into the global
+ * `HTMLElementEventMap`, where lib.dom already types `progress` as a `ProgressEvent`.
+ */
+export interface WsFileUploadEventMap {
+  progress: CustomEvent<WsFileUploadProgressDetail>;
+  success: CustomEvent<WsFileUploadProgressDetail>;
+  error: CustomEvent<WsFileUploadErrorDetail>;
+  'file-rejected': CustomEvent<WsFileUploadRejectDetail>;
+  cancel: CustomEvent<WsFileUploadCancelDetail>;
+  pause: CustomEvent<WsFileUploadFileDetail>;
+  resume: CustomEvent<WsFileUploadFileDetail>;
+  complete: CustomEvent<WsFileUploadCompleteDetail>;
+}
+
+/** The events that stay on the host (no bubbling): they concern one file, and a page listens on the element. */
+export const HOST_ONLY_EVENTS: ReadonlySet<keyof WsFileUploadEventMap> = new Set([
+  'error',
+  'cancel',
+  'pause',
+  'resume',
+]);

@@ -32,6 +32,7 @@ import {
 } from '../protocol/index.ts';
 import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
+import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { sanitizeFilename } from './naming.ts';
@@ -41,6 +42,7 @@ import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
 import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
 import type { CompletedUpload, PartialUpload } from './stores/store.ts';
+import type { BlockVerifier } from './block-verifier.ts';
 import type { UploadHolder } from './upload-holders.ts';
 import type { SessionEvents, SessionServices } from './session-events.ts';
 
@@ -115,6 +117,10 @@ export class UploadSession {
     const command = parsed.value;
     if (command.command === 'ABOR') return this.#handleAbor(command);
     if (command.command === 'FIN') return this.#handleFin(command);
+    if (command.command === 'SUM' || command.command === 'BLK') {
+      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command);
+      return refusal ? this.#refuse(refusal) : undefined;
+    }
     if (upload) {
       const message = `${command.command} arrived in the middle of the data.`;
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
@@ -191,9 +197,11 @@ export class UploadSession {
       if (this.#machine.closed) return offer ? partial.release() : partial.discard();
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
-    const agreement = offer
-      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt))
-      : v1Agreement(stor.type);
+    const policy = this.#grantPolicy(partial.expiresAt, integrity.canCheckBlocks(partial));
+    const agreement = offer ? v2Agreement(offer, policy) : v1Agreement(stor.type);
+    // Block integrity continues at the end of the verified blocks: anything held past them goes.
+    const blocks = await integrity.openBlocks(partial, agreement.terms, stor.size);
+    if (this.#machine.closed) return;
     this.#backpressure.agreeWindow(agreement.terms.window);
     const upload: ReceivingUpload = {
       partial,
@@ -203,6 +211,7 @@ export class UploadSession {
       requestedName: stor.filename,
       parameters: stor.parameters,
       startedAt: Date.now(),
+      blocks,
     };
     this.#machine.to({ name: 'receiving', upload });
     // Complete as soon as announced (an empty file, a resume that holds everything) unless FIN is agreed.
@@ -215,19 +224,20 @@ export class UploadSession {
   }
 
   /** The server's side of a grant: its limits, and when the partial upload expires. */
-  #grantPolicy(expiresAt: number): GrantPolicy {
+  #grantPolicy(expiresAt: number, blocks: boolean): GrantPolicy {
     const { maxWindow, maxChunk, maxPayload, partialExpiry } = this.#options;
     return {
       maxWindow,
       maxChunk: Math.min(maxChunk, maxPayload),
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
+      blocks,
     };
   }
 
   /** A resume of an upload that was committed: the client lost the FIN answer; let it send FIN again. */
   #answerStored(id: string, record: CompletedUpload, offer: StorOffer): void {
     this.#machine.to({ name: 'finished', id, record });
-    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt)));
+    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt, true)));
   }
 
   async #handleFin(fin: FinCommand): Promise<void> {
@@ -235,11 +245,8 @@ export class UploadSession {
     if (state.name === 'finished') {
       this.#machine.to(READY);
       const { record, id } = state;
-      if (fin.size !== record.size || (record.checksum !== undefined && fin.checksum !== record.checksum)) {
-        const message = 'This upload was stored with another size or checksum.';
-        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message));
-      }
-      return this.#answer(finAnswer(id, record));
+      const refusal = integrity.repeatedFin(record, fin);
+      return refusal ? this.#refuse(refusal) : this.#answer(finAnswer(id, record));
     }
     const upload = this.#machine.upload;
     if (!upload?.agreement.terms.fin) {
@@ -249,23 +256,16 @@ export class UploadSession {
       const message = `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`;
       return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
     }
-    let checksum: string | undefined;
-    if (upload.agreement.terms.integrity === 'sha256') {
-      if (fin.checksum === undefined) {
-        return this.#refuse(new Refusal('FIN', Status.badRequest, 'FIN needs the checksum.'));
-      }
-      checksum = `sha256:${Buffer.from(await upload.partial.sha256()).toString('base64')}`;
-      if (checksum !== fin.checksum) {
-        const message = 'Checksum mismatch: the file was damaged on the way.';
-        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
-      }
-    }
+    const checked = await integrity.finIntegrity(upload, fin);
+    if (checked instanceof Refusal) return this.#refuse(checked);
+    const { checksum, contentHash } = checked;
     const { id, owner } = upload.partial;
     const filename = await this.#commit(upload);
     const record: CompletedUpload = {
       size: upload.size,
       filename,
       checksum,
+      ...(contentHash ? { contentHash } : {}),
       owner,
       expiresAt: Date.now() + this.#options.partialExpiry,
     };
@@ -306,7 +306,19 @@ export class UploadSession {
       const message = 'Binary frame received, but STOR declared type "base64".';
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
+    if (upload.blocks?.patching) return this.#handlePatch(upload, upload.blocks, data);
     return this.#handleChunk(upload, data);
+  }
+
+  /** A frame of a block sent again after BLK: written in place; the block's verdict answers the last one. */
+  async #handlePatch(upload: ReceivingUpload, blocks: BlockVerifier, frame: Buffer): Promise<void> {
+    const position = blocks.patchPosition(frame.byteLength);
+    if (position instanceof Refusal) return this.#refuse(position);
+    await upload.partial.rewrite!(position, frame);
+    const verdict = blocks.patched(frame);
+    if (!verdict || this.#machine.closed) return;
+    const answer = integrity.patchAnswer(verdict);
+    return answer instanceof Refusal ? this.#refuse(answer) : this.#answer(answer);
   }
 
   async #handleBase64(upload: ReceivingUpload, frame: Buffer): Promise<void> {
@@ -337,11 +349,13 @@ export class UploadSession {
       return this.#refuse(new Refusal('DATA', Status.tooLarge, message));
     }
     await upload.partial.write(chunk);
+    const verdicts = upload.blocks?.appended(chunk, upload.received) ?? [];
     upload.received += chunk.byteLength;
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
-    this.#answer(upload.agreement.ack(chunk.byteLength, upload.received));
+    const ack = integrity.ackWithVerdicts(upload.agreement.ack(chunk.byteLength, upload.received), verdicts);
+    return ack instanceof Refusal ? this.#refuse(ack) : this.#answer(ack);
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {
@@ -400,6 +414,7 @@ export class UploadSession {
     this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);
     if (!upload) return;
+    if (upload.blocks) upload.partial.verifiedOffset = upload.blocks.verifiedOffset;
     if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
   }

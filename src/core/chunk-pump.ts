@@ -14,11 +14,19 @@ export interface ChunkSink {
   /** @returns whether chunks may still be sent (checked before each read and after it) */
   sending(): boolean;
   /**
-   * Puts a chunk on the wire.
+   * A frame that must go before a chunk (block integrity's SUM), once ready; null when there is none.
    *
+   * @param chunk - the chunk about to be sent
+   */
+  before(chunk: Chunk): Promise<string> | null;
+  /**
+   * Puts a chunk on the wire, after the frame {@link ChunkSink.before} gave for it.
+   *
+   * @param chunk - the chunk
+   * @param before - that frame, or null
    * @returns false when sending failed (the transfer has already reported it)
    */
-  send(chunk: Chunk): boolean;
+  send(chunk: Chunk, before: string | null): boolean;
 }
 
 /** The file, its read-ahead and send window, and one send loop at a time over them. */
@@ -93,7 +101,9 @@ export class ChunkPump {
     try {
       while (sink.sending() && window.open && window.sent < this.#source.size) {
         const chunk = await this.#reads.next();
-        if (!sink.sending() || !sink.send(chunk)) return;
+        const pending = sink.before(chunk);
+        const before = pending && (await pending);
+        if (!sink.sending() || !sink.send(chunk, before)) return;
         window.push(chunk.end - chunk.start);
         this.#reads.fill();
       }

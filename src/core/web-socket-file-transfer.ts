@@ -5,7 +5,6 @@
  * decision (waits.ts, retry.ts), host globals (environment.ts). A feature not agreed is a null object.
  */
 import {
-  formatAbor,
   formatAuth,
   formatFin,
   Status,
@@ -14,7 +13,9 @@ import {
   type StorAnswerV2,
 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
+import { BlockResends } from './block-resends.ts';
 import { ChunkPump } from './chunk-pump.ts';
+import type { Chunk } from './file-source.ts';
 import {
   canUpload,
   closeDetail,
@@ -103,6 +104,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   };
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
+  readonly #resends = new BlockResends({
+    integrity: () => this.#agreement.integrity,
+    chunkSize: () => this.#sender.source.chunkSize,
+    current: () => this.#stillCurrent(),
+    send: (frame) => this.#send(frame),
+    readFailed: (cause) => this.#readFailed(cause),
+    sent: () => this.#expectAcks(),
+  });
   #opened = false;
   #state: TransferState = 'idle';
   #credentials: { login: string; password: string } | { token: string } | null = null;
@@ -186,14 +195,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#setState('aborted');
       this.emit('abort', this.#figures());
     } else if (isActive(this.#state)) {
-      const id = this.#agreement.uploadId ?? this.#agreement.offeredResume;
-      if (id !== null) {
-        this.#agreement.forgetRecord();
-        // The server deletes the partial upload on ABOR. It handles frames in order, so sending ABOR just
-        // before the close is enough; without an open socket, a short-lived one carries it.
-        const auth = this.#credentials && formatAuth(this.#credentials);
-        sendAbor(this.#connection, this.#env, this.#options.url, formatAbor({ id }), auth);
-      }
+      // The server deletes the partial upload on ABOR; without an open socket, a short-lived one carries it.
+      const abor = this.#agreement.abandon();
+      const auth = this.#credentials && formatAuth(this.#credentials);
+      if (abor) sendAbor(this.#connection, this.#env, this.#options.url, abor, auth);
       this.#end('aborted', () => this.emit('abort', this.#figures()));
     }
   }
@@ -224,8 +229,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #sendStor(): void {
     if (this.#state !== 'storing') this.#setState('storing');
-    const stor = storFrame(this.#options, this.#options.offerV2 ? this.#agreement.offerResume() : null);
-    if (!this.#send(stor)) return;
+    const agreement = this.#agreement;
+    const resume = this.#options.offerV2 ? agreement.offerResume() : null;
+    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity))) return;
     this.#expect('STOR', this.#options.answerTimeout);
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
@@ -234,7 +240,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #handleMessage(event: MessageEvent): void {
     if (!isActive(this.#state)) return;
-    const reading = readAnswer(event.data, this.#deadline.due);
+    const reading = readAnswer(event.data, this.#deadline.due, this.#agreement.integrity.unsettled);
     if (reading.kind === 'invalid') return this.#failWith(reading.failure);
     this.#deadline.settle();
     const { answer, expected } = reading;
@@ -251,6 +257,11 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
         break;
       case 'DATA':
         this.#handleAck(answer);
+        break;
+      case 'BLK':
+        this.#expectAcks();
+        if (this.#resends.answered(answer) && this.#state === 'sending')
+          this.#continue(this.#sender.window.loaded);
         break;
       case 'FIN':
         this.#agreement.forgetRecord();
@@ -271,7 +282,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#sendStor();
       return true;
     }
-    if (expected === 'FIN' && answer.code === Status.checksumMismatch) {
+    // Damaged for good (a block, or the whole file): the upload is discarded on the server, nothing to resume.
+    if (answer.code === Status.checksumMismatch) {
       agreement.forgetRecord();
       return false;
     }
@@ -281,8 +293,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleStorAnswer(answer: Answer): void {
     const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
     if ('code' in grant) return this.#failWith(grant);
-    if (grant.stored) return void this.#handleStoredV2(grant.stored);
+    if (grant.stored) return this.#handleStoredV2(grant.stored);
     this.#agreement.declineResume();
+    this.#warnUnverified();
     // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
     this.#continue(0);
   }
@@ -292,32 +305,47 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (loaded < this.#sender.source.size) {
       if (this.#state !== 'sending') this.#setState('sending');
       void this.#pump();
-    } else if (this.#agreement.terms.fin) this.#sendFin();
-    else this.#succeed();
+    } else if (this.#agreement.terms.fin) {
+      // FIN only once every damaged block sent again is verified; the BLK answer continues.
+      if (!this.#agreement.integrity.unsettled) void this.#sendFin();
+    } else this.#succeed();
   }
 
-  async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
+  #handleStoredV2(stored: StorAnswerV2): void {
     const terms = this.#agreement.accept(stored);
+    this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
     this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding);
-    const generation = this.#generation;
-    try {
-      await this.#agreement.seekIntegrity(stored.offset, this.#options.file);
-    } catch (cause) {
-      return this.#readFailed(cause);
-    }
-    if (generation !== this.#generation || this.#state !== 'storing') return;
     this.#agreement.save(stored.offset);
     this.#continue(stored.offset);
   }
 
-  #sendFin(): void {
+  #warnUnverified(): void {
+    const warning = this.#agreement.unverifiedWarning();
+    if (warning) this.emit('warning', { ...warning, file: this.file });
+  }
+
+  /** @returns a check that stays true while this connection is the current one and the upload runs */
+  #stillCurrent(): () => boolean {
+    const generation = this.#generation;
+    return () => generation === this.#generation && isActive(this.#state);
+  }
+
+  async #sendFin(): Promise<void> {
     this.#setState('finishing');
-    const checksum = this.#agreement.integrity.checksum();
+    const current = this.#stillCurrent();
+    const checksum = await this.#agreement.integrity.checksum().catch(() => undefined);
+    if (!current()) return;
     if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect('FIN', this.#options.answerTimeout);
+  }
+
+  /** Arms the answer deadline for what is still due: DATA acks, else a BLK answer. */
+  #expectAcks(): void {
+    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
+    else if (this.#agreement.integrity.unsettled) this.#expect('BLK', this.#options.answerTimeout);
   }
 
   #handleAck(answer: Answer): void {
@@ -325,30 +353,27 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (!ack.ok) return this.#failWith(ackFailure(answer, ack.expected));
     const loaded = this.#sender.window.loaded;
     if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
+    if (Array.isArray(answer.resend)) void this.#resends.resend(answer.resend as number[]);
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
-    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
+    this.#expectAcks();
     this.emit('progress', this.#figures());
     if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
   }
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
   async #pump(): Promise<void> {
-    const generation = this.#generation;
-    try {
-      await this.#sender.run({
-        sending: () => this.#state === 'sending' && generation === this.#generation,
-        send: (chunk) => {
-          const integrity = this.#agreement.integrity;
-          integrity.beforeSend(chunk.start);
-          if (!this.#send(chunk.payload)) return false;
-          integrity.afterSend(chunk);
-          this.#expect('DATA', this.#options.answerTimeout);
-          return true;
-        },
-      });
-    } catch (cause) {
-      this.#readFailed(cause);
-    }
+    const current = this.#stillCurrent();
+    const sink = {
+      sending: () => current() && this.#state === 'sending',
+      // Block integrity: the block's SUM goes before its first chunk (hashed ahead, see block-hasher.ts).
+      before: (chunk: Chunk) => this.#agreement.integrity.before(chunk),
+      send: (chunk: Chunk, before: string | null) => {
+        if ((before !== null && !this.#send(before)) || !this.#send(chunk.payload)) return false;
+        this.#expect('DATA', this.#options.answerTimeout);
+        return true;
+      },
+    };
+    await this.#sender.run(sink).catch((cause: unknown) => this.#readFailed(cause));
   }
 
   #send(data: string | ArrayBuffer): boolean {
@@ -432,15 +457,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #figures(): ProgressDetail {
     const elapsedTime = this.#startedAt === 0 ? 0 : (this.#env.now() - this.#startedAt) / 1000;
     const { loaded, sent } = this.#sender.window;
-    const complete = this.#state === 'complete';
-    return progressFigures({
-      loaded,
-      sent,
-      total: this.#sender.source.size,
-      elapsedTime,
-      complete,
-      file: this.file,
-    });
+    const [total, complete, file] = [this.#sender.source.size, this.#state === 'complete', this.file];
+    return progressFigures({ loaded, sent, total, elapsedTime, complete, file });
   }
 
   #setState(next: TransferState): void {

@@ -239,7 +239,8 @@ export interface GrantPolicy {
  * @returns the algorithm and, for blocks, the block size (the offer's, within the server's bounds)
  */
 function grantChecksum(offer: StorOffer, blocks: boolean): Pick<StorGrant, 'checksum' | 'block'> {
-  if (blocks && offer.checksum.includes(BLOCKS_ALGORITHM)) {
+  // A block sent again travels as binary frames after BLK, so blocks go with binary only.
+  if (blocks && offer.binary && offer.checksum.includes(BLOCKS_ALGORITHM)) {
     const block = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, offer.block ?? DEFAULT_BLOCK));
     return { checksum: BLOCKS_ALGORITHM, block };
   }

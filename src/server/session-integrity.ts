@@ -99,15 +99,22 @@ export function patchAnswer(verdict: BlockVerdict): Answer | Refusal {
  *
  * @param blocks - the verifier
  * @param fin - the FIN command
- * @returns the content hash to record, or a refusal
+ * @returns the content hash to record (undefined when neither side knows it), or a refusal
  */
-export function finBlocks(blocks: BlockVerifier, fin: FinCommand): string | Refusal {
+export function finBlocks(blocks: BlockVerifier, fin: FinCommand): string | undefined | Refusal {
   const unverified = blocks.unverified();
   if (unverified) return unverified;
-  if (fin.checksum === undefined || !fin.checksum.startsWith(`${BLOCKS_ALGORITHM}:`)) {
-    return new Refusal('FIN', Status.badRequest, `FIN needs the ${BLOCKS_ALGORITHM} content hash.`);
-  }
   const known = blocks.contentHash();
+  // A client that resumed after a reload knows only the digests of the blocks it sent: it may leave the
+  // content hash out. Every block was checked against its SUM either way.
+  if (fin.checksum === undefined) return known;
+  if (!fin.checksum.startsWith(`${BLOCKS_ALGORITHM}:`)) {
+    return new Refusal(
+      'FIN',
+      Status.badRequest,
+      `FIN's checksum must be the ${BLOCKS_ALGORITHM} content hash.`,
+    );
+  }
   if (known !== undefined && known !== fin.checksum) {
     const message = "Content hash mismatch: the block digests do not add up to the FIN's.";
     return new Refusal('FIN', Status.checksumMismatch, message, { discard: true });
@@ -163,6 +170,9 @@ export async function finIntegrity(
  */
 export function repeatedFin(record: CompletedUpload, fin: FinCommand): Refusal | null {
   const hash = record.contentHash ?? record.checksum;
-  if (fin.size === record.size && (hash === undefined || fin.checksum === hash)) return null;
+  // Under blocks every block was verified before the commit: the content hash may be left out (see finBlocks).
+  const sameHash =
+    fin.checksum === undefined ? hash === undefined || hash === record.contentHash : fin.checksum === hash;
+  if (fin.size === record.size && sameHash) return null;
   return new Refusal('FIN', Status.checksumMismatch, 'This upload was stored with another size or checksum.');
 }

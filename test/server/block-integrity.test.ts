@@ -215,3 +215,29 @@ describe('block integrity (sha256-blocks)', () => {
     assert.equal((answer.ext as { block?: number }).block, undefined);
   });
 });
+
+describe('block integrity: FIN without the content hash', () => {
+  it("takes FIN without it (a client resumed after a reload), and records the server's own", async () => {
+    started = await startServer();
+    const data = bytes(2 * BLOCK + 9, 10);
+    const peer = await connect(started.url);
+    await peer.ask(stor('nohash.bin', data.length));
+    await sendBlocks(peer, data, 0, blocksOf(data));
+    const done = await peer.ask(`FIN: ${JSON.stringify({ size: data.length })}`);
+    assert.equal(done.code, 200);
+    assert.equal(done.contentHash, contentHash(data));
+    assert.deepEqual(await readStored(started.dir, 'nohash.bin'), data);
+  });
+
+  it('refuses a content hash that does not add up, and discards the upload', async () => {
+    started = await startServer();
+    const data = bytes(BLOCK, 11);
+    const peer = await connect(started.url);
+    await peer.ask(stor('wrong.bin', data.length));
+    await sendBlocks(peer, data, 0, 1);
+    const done = await peer.ask(fin(bytes(BLOCK, 12)));
+    assert.equal(done.code, 422);
+    await peer.waitClose();
+    assert.deepEqual(await storedFiles(started.dir), []);
+  });
+});

@@ -20,10 +20,25 @@ import {
 import { Refusal } from './refusal.ts';
 
 /**
- * Verified blocks' digests by upload, while the server runs: a resume on the same server can then check
- * the FIN's content hash too (after a restart only the verified offset is known).
+ * What outlives one connection while the server runs, by partial upload: a resume on the same server then
+ * continues in the middle of the block in progress (no block sent again) and can check the FIN's content
+ * hash. After a restart only the verified offset is known, and a resume continues from there.
  */
-const knownDigests = new WeakMap<object, Map<number, Buffer>>();
+interface KeptBlocks {
+  /** Verified blocks' digests. */
+  verified: Map<number, Buffer>;
+  /** The client's digests (raw 32 bytes) of blocks not verified yet. */
+  claims: Map<number, Buffer>;
+  /** The appended block in progress: its index, running hash, and the byte after the last one hashed. */
+  current: { block: number; hash: Hash; end: number } | null;
+}
+const kept = new WeakMap<object, KeptBlocks>();
+
+function keptFor(upload: object): KeptBlocks {
+  let blocks = kept.get(upload);
+  if (!blocks) kept.set(upload, (blocks = { verified: new Map(), claims: new Map(), current: null }));
+  return blocks;
+}
 
 /** How many times one block may arrive damaged before the upload fails (the first arrival included). */
 export const MAX_BLOCK_ATTEMPTS = 3;
@@ -45,46 +60,53 @@ interface Patch {
 /** One upload's block checks on one connection. */
 export class BlockVerifier {
   readonly layout: BlockLayout;
-  /** The client's digests (raw 32 bytes), by block. */
-  readonly #claims = new Map<number, Buffer>();
-  /** Verified blocks' digests, by block (shared with later connections to the same upload). */
+  /** Claims, verified digests and the block in progress, shared with later connections to the upload. */
+  readonly #kept: KeptBlocks;
+  readonly #claims: Map<number, Buffer>;
   readonly #verified: Map<number, Buffer>;
   /** Damaged blocks waiting to be sent again, with their attempts so far. */
   readonly #damaged = new Map<number, number>();
   /** Blocks below this were verified before this connection (their digests are not here). */
   readonly #verifiedBefore: number;
-  /** The appended block in progress: its index and running hash. */
-  #current: { block: number; hash: Hash } | null = null;
   #patch: Patch | null = null;
 
   /**
    * @param size - the file's size
    * @param block - the granted block size
-   * @param verifiedOffset - bytes already verified (block-aligned, or the size), where appending continues
-   * @param upload - the partial upload, whose verified digests are kept for the next connection
+   * @param offset - where appending continues: the end of the verified blocks, or inside the block in
+   *   progress (from {@link BlockVerifier.resumeOffset})
+   * @param upload - the partial upload, whose claims and digests are kept for the next connection
    */
-  constructor(size: number, block: number, verifiedOffset: number, upload: object) {
+  constructor(size: number, block: number, offset: number, upload: object) {
     this.layout = new BlockLayout(size, block);
-    this.#verifiedBefore = this.layout.indexOf(verifiedOffset);
-    let known = knownDigests.get(upload);
-    if (!known) knownDigests.set(upload, (known = new Map()));
+    this.#verifiedBefore = this.layout.indexOf(offset);
+    this.#kept = keptFor(upload);
+    this.#claims = this.#kept.claims;
+    this.#verified = this.#kept.verified;
     // Digests of blocks at or past the offset belong to bytes that will be sent again.
-    for (const index of known.keys()) if (index >= this.#verifiedBefore) known.delete(index);
-    this.#verified = known;
+    for (const index of this.#verified.keys())
+      if (index >= this.#verifiedBefore) this.#verified.delete(index);
+    if (this.#kept.current?.end !== offset) this.#kept.current = null;
   }
 
   /**
-   * The offset a resume continues from: the end of the verified blocks, all of them contiguous from 0.
+   * The offset a resume continues from: the end of the verified blocks, all of them contiguous from 0; or,
+   * on the same server, what it holds when that is inside the block in progress, hashed so far.
    *
    * @param size - the file's size
    * @param block - the block size
    * @param held - bytes the store holds
    * @param verified - bytes an earlier connection verified
-   * @returns the block-aligned offset (or the size) the client sends from
+   * @param upload - the partial upload
+   * @returns the offset the client sends from
    */
-  static resumeOffset(size: number, block: number, held: number, verified: number): number {
+  static resumeOffset(size: number, block: number, held: number, verified: number, upload: object): number {
     const offset = Math.min(held, verified);
-    return offset >= size ? size : Math.floor(offset / block) * block;
+    if (offset >= size) return size;
+    const aligned = Math.floor(offset / block) * block;
+    const current = kept.get(upload)?.current;
+    const inProgress = current && current.block === aligned / block && current.end === held;
+    return inProgress && held < size ? held : aligned;
   }
 
   /** Bytes from 0 verified without a gap: where a later resume may continue. */
@@ -131,14 +153,18 @@ export class BlockVerifier {
         const message = `Block ${block} arrived before its SUM.`;
         return [{ kind: 'refused', refusal: new Refusal('DATA', Status.badRequest, message) }];
       }
-      if (this.#current?.block !== block) this.#current = { block, hash: createHash('sha256') };
+      let current = this.#kept.current;
+      if (current?.block !== block || current.end !== start + at) {
+        current = this.#kept.current = { block, hash: createHash('sha256'), end: start + at };
+      }
       const end = this.layout.end(block);
       const take = Math.min(chunk.byteLength - at, end - (start + at));
-      this.#current.hash.update(chunk.subarray(at, at + take));
+      current.hash.update(chunk.subarray(at, at + take));
       at += take;
-      if (start + at === end) {
-        verdicts.push(this.#judge(block, this.#current.hash.digest()));
-        this.#current = null;
+      current.end = start + at;
+      if (current.end === end) {
+        this.#kept.current = null;
+        verdicts.push(this.#judge(block, current.hash.digest()));
       }
     }
     return verdicts;

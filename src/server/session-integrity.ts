@@ -41,7 +41,8 @@ export async function openBlocks(
   size: number,
 ): Promise<BlockVerifier | null> {
   if (terms.integrity !== BLOCKS_ALGORITHM) return null;
-  const offset = BlockVerifier.resumeOffset(size, terms.block, partial.offset, partial.verifiedOffset ?? 0);
+  const verified = partial.verifiedOffset ?? 0;
+  const offset = BlockVerifier.resumeOffset(size, terms.block, partial.offset, verified, partial);
   if (partial.offset > offset) await partial.truncate!(offset);
   return new BlockVerifier(size, terms.block, offset, partial);
 }

@@ -86,6 +86,19 @@ async function resendBlock(peer: Peer, bytesOfBlock: Buffer, index: number) {
   return peer.next();
 }
 
+/** Resumes `id` on a new connection, again while the old connection's close is still being handled (409). */
+async function resume(id: string, size: number) {
+  let resumed: Record<string, unknown> = { code: 409 };
+  let peer!: Peer;
+  for (let i = 0; resumed.code === 409 && i < 40; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 50));
+    peer = await connect(started!.url);
+    resumed = await peer.ask(stor('r.bin', size, { resume: id }));
+  }
+  assert.equal(resumed.code, 200);
+  return { peer, resumed };
+}
+
 const fin = (data: Buffer) => `FIN: ${JSON.stringify({ size: data.length, checksum: contentHash(data) })}`;
 const blocksOf = (data: Buffer) => Math.ceil(data.length / BLOCK);
 
@@ -179,32 +192,50 @@ describe('block integrity (sha256-blocks)', () => {
     assert.match(String(blk.message), /not asked for/);
   });
 
-  it('resumes at the end of the verified blocks: the block cut in the middle is sent again whole', async () => {
+  it('resumes inside the block in progress on the same server: its SUM and running hash are kept', async () => {
     started = await startServer();
     const data = bytes(3 * BLOCK + 100, 8);
     const first = await connect(started.url);
     const answer = await first.ask(stor('r.bin', data.length));
     await sendBlocks(first, data, 0, 1);
-    // Half of block 1, then the connection drops.
+    // Block 1's SUM and its first chunk, then the connection drops.
     first.socket.send(sum(data, 1));
     first.socket.send(data.subarray(BLOCK, BLOCK + CHUNK));
     await first.next();
     first.close();
     await first.waitClose();
-    let resumed: Record<string, unknown> = { code: 409 };
-    let second!: Peer;
-    for (let i = 0; resumed.code === 409 && i < 40; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 50));
-      second = await connect(started.url);
-      resumed = await second.ask(stor('r.bin', data.length, { resume: answer.id }));
-    }
-    assert.equal(resumed.code, 200);
-    assert.equal(resumed.offset, BLOCK);
-    await sendBlocks(second, data, 1, blocksOf(data));
-    const done = await second.ask(fin(data));
+    const second = await resume(answer.id as string, data.length);
+    assert.equal(second.resumed.offset, BLOCK + CHUNK);
+    // The rest of block 1 without its SUM again, then the other blocks.
+    for (let at = BLOCK + CHUNK; at < 2 * BLOCK; at += CHUNK)
+      second.peer.socket.send(data.subarray(at, at + CHUNK));
+    for (let i = 0; i < 3; i++) assert.equal((await second.peer.next()).resend, undefined);
+    await sendBlocks(second.peer, data, 2, blocksOf(data));
+    const done = await second.peer.ask(fin(data));
     assert.equal(done.code, 200);
     assert.equal(done.contentHash, contentHash(data));
     assert.deepEqual(await readStored(started.dir, 'r.bin'), data);
+  });
+
+  it('resumes at a damaged block not yet sent again: nothing past it counts, the file is stored intact', async () => {
+    started = await startServer();
+    const data = bytes(3 * BLOCK, 13);
+    const wire = Buffer.from(data);
+    wire[BLOCK + 3] ^= 0x10;
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('g.bin', data.length));
+    const acks = await sendBlocks(first, data, 0, 3, wire);
+    assert.deepEqual(
+      acks.filter((ack) => ack.resend).map((ack) => ack.resend),
+      [[1]],
+    );
+    first.close();
+    await first.waitClose();
+    const second = await resume(answer.id as string, data.length);
+    assert.equal(second.resumed.offset, BLOCK, 'continues at the damaged block');
+    await sendBlocks(second.peer, data, 1, 3);
+    assert.equal((await second.peer.ask(fin(data))).code, 200);
+    assert.deepEqual(await readStored(started.dir, 'g.bin'), data);
   });
 
   it('still grants the whole-file sha256 to an older v2 client that offers only that', async () => {

@@ -164,7 +164,7 @@ export class BlockVerifier {
       current.end = start + at;
       if (current.end === end) {
         this.#kept.current = null;
-        verdicts.push(this.#judge(block, current.hash.digest()));
+        verdicts.push(this.#judge(block, current.hash.digest(), 'DATA'));
       }
     }
     return verdicts;
@@ -210,7 +210,7 @@ export class BlockVerifier {
     patch.at += frame.byteLength;
     if (patch.at < this.layout.end(patch.block)) return null;
     this.#patch = null;
-    return this.#judge(patch.block, patch.hash.digest());
+    return this.#judge(patch.block, patch.hash.digest(), 'BLK');
   }
 
   /**
@@ -238,7 +238,8 @@ export class BlockVerifier {
     return formatContentHash(createHash('sha256').update(contentHashInput(digests)).digest());
   }
 
-  #judge(block: number, digest: Buffer): BlockVerdict {
+  /** `answerType`: the answer a refusal goes in (the chunk's DATA, or the BLK of a block sent again). */
+  #judge(block: number, digest: Buffer, answerType: 'DATA' | 'BLK'): BlockVerdict {
     if (digest.equals(this.#claims.get(block)!)) {
       this.#verified.set(block, digest);
       this.#damaged.delete(block);
@@ -250,7 +251,7 @@ export class BlockVerifier {
       const message = `Block ${block} arrived damaged ${attempts} times: the upload is given up.`;
       return {
         kind: 'refused',
-        refusal: new Refusal('DATA', Status.checksumMismatch, message, { discard: true }),
+        refusal: new Refusal(answerType, Status.checksumMismatch, message, { discard: true }),
       };
     }
     this.#damaged.set(block, attempts);

@@ -57,7 +57,7 @@ export class PendingWork {
 
   #wrapOnce(partial: PartialUpload): PartialUpload {
     const track = <T>(operation: Promise<T>) => this.#track(operation);
-    const { rewrite, truncate } = partial;
+    const { rewrite, truncate, checkpoint } = partial;
     return {
       get id() {
         return partial.id;
@@ -92,6 +92,7 @@ export class PendingWork {
             truncate: (offset: number) => track(truncate.call(partial, offset)),
           }
         : {}),
+      ...(checkpoint ? { checkpoint: () => track(checkpoint.call(partial)) } : {}),
       hold: () => partial.hold(),
       release: () => track(partial.release()),
       write: (chunk) => track(partial.write(chunk)),

@@ -65,6 +65,23 @@ export function takeBlockCommand(
   return command.command === 'SUM' ? blocks.claim(command) : blocks.beginPatch(command.block);
 }
 
+/** Verified bytes between two checkpoints of the verified offset (see {@link checkpointVerified}). */
+export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Records the verified offset durably every {@link CHECKPOINT_BYTES}, so that a resume after a crash (the
+ * process killed, a power cut) continues near where it was instead of from the last connection's end.
+ *
+ * @param partial - the partial upload
+ * @param blocks - its verifier
+ */
+export async function checkpointVerified(partial: PartialUpload, blocks: BlockVerifier): Promise<void> {
+  const verified = blocks.verifiedOffset;
+  if (!partial.checkpoint || verified - (partial.verifiedOffset ?? 0) < CHECKPOINT_BYTES) return;
+  partial.verifiedOffset = verified;
+  await partial.checkpoint();
+}
+
 /**
  * The ack of an appended chunk, with the blocks to send again, or the refusal a verdict carries.
  *

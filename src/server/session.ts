@@ -351,6 +351,7 @@ export class UploadSession {
     await upload.partial.write(chunk);
     const verdicts = upload.blocks?.appended(chunk, upload.received) ?? [];
     upload.received += chunk.byteLength;
+    if (upload.blocks) await integrity.checkpointVerified(upload.partial, upload.blocks);
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;

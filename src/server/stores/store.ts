@@ -110,6 +110,11 @@ export interface PartialUpload {
   /** Drops the bytes from `offset` on (not verified, so a resume sends them again). */
   truncate?(offset: number): Promise<void>;
   /**
+   * Makes {@link PartialUpload.verifiedOffset} survive a crash: the bytes below it reach the disk first, then
+   * the offset is recorded. Optional; without it the offset is kept only when the connection lets go.
+   */
+  checkpoint?(): Promise<void>;
+  /**
    * The SHA-256 of the bytes [0, offset), kept incrementally while writing (re-read from storage once after a
    * restart, since a hash state cannot be saved, or when it was created with `sha256: false`).
    *

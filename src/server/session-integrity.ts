@@ -99,6 +99,26 @@ export function ackWithVerdicts(ack: Answer, verdicts: BlockVerdict[]): Answer |
 }
 
 /**
+ * A frame of a block sent again after BLK: checked against what is left of the block, written in place.
+ *
+ * @param partial - the partial upload
+ * @param blocks - its verifier, patching
+ * @param frame - the frame
+ * @returns the BLK answer once the block is complete, a refusal, or null while it is not complete
+ */
+export async function patchFrame(
+  partial: PartialUpload,
+  blocks: BlockVerifier,
+  frame: Buffer,
+): Promise<Answer | Refusal | null> {
+  const position = blocks.patchPosition(frame.byteLength);
+  if (position instanceof Refusal) return position;
+  await partial.rewrite!(position, frame);
+  const verdict = blocks.patched(frame);
+  return verdict ? patchAnswer(verdict) : null;
+}
+
+/**
  * The answer to the last frame of a block sent again: verified, or to be sent once more; or the refusal.
  *
  * @param verdict - from {@link BlockVerifier.patched}

@@ -42,7 +42,6 @@ import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
 import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
 import type { CompletedUpload, PartialUpload } from './stores/store.ts';
-import type { BlockVerifier } from './block-verifier.ts';
 import type { UploadHolder } from './upload-holders.ts';
 import type { SessionEvents, SessionServices } from './session-events.ts';
 
@@ -306,19 +305,10 @@ export class UploadSession {
       const message = 'Binary frame received, but STOR declared type "base64".';
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    if (upload.blocks?.patching) return this.#handlePatch(upload, upload.blocks, data);
+    // A frame of a block sent again after BLK: written in place; the block's verdict answers the last one.
+    if (upload.blocks?.patching)
+      return this.#reply(await integrity.patchFrame(upload.partial, upload.blocks, data));
     return this.#handleChunk(upload, data);
-  }
-
-  /** A frame of a block sent again after BLK: written in place; the block's verdict answers the last one. */
-  async #handlePatch(upload: ReceivingUpload, blocks: BlockVerifier, frame: Buffer): Promise<void> {
-    const position = blocks.patchPosition(frame.byteLength);
-    if (position instanceof Refusal) return this.#refuse(position);
-    await upload.partial.rewrite!(position, frame);
-    const verdict = blocks.patched(frame);
-    if (!verdict || this.#machine.closed) return;
-    const answer = integrity.patchAnswer(verdict);
-    return answer instanceof Refusal ? this.#refuse(answer) : this.#answer(answer);
   }
 
   async #handleBase64(upload: ReceivingUpload, frame: Buffer): Promise<void> {
@@ -354,9 +344,15 @@ export class UploadSession {
     if (upload.blocks) await integrity.checkpointVerified(upload.partial, upload.blocks);
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
-    if (this.#machine.closed) return;
-    const ack = integrity.ackWithVerdicts(upload.agreement.ack(chunk.byteLength, upload.received), verdicts);
-    return ack instanceof Refusal ? this.#refuse(ack) : this.#answer(ack);
+    return this.#reply(
+      integrity.ackWithVerdicts(upload.agreement.ack(chunk.byteLength, upload.received), verdicts),
+    );
+  }
+
+  /** Sends what a check decided: an answer, a refusal, or nothing (null, or the connection closed). */
+  #reply(reply: Answer | Refusal | null): Promise<void> | void {
+    if (!reply || this.#machine.closed) return;
+    return reply instanceof Refusal ? this.#refuse(reply) : this.#answer(reply);
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {

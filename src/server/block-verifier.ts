@@ -123,14 +123,17 @@ export class BlockVerifier {
   }
 
   /**
-   * Takes a block's digest, sent before the block's first byte (or before it is sent again).
+   * Takes a block's digest, sent right before the block's first byte: frames are handled in order, so the
+   * bytes held are then exactly the block's start. That also bounds what a client can make the server keep
+   * (one claim ahead, plus the damaged blocks).
    *
    * @param sum - the SUM command
+   * @param received - the bytes held
    * @returns a refusal for a digest that cannot be taken, else null
    */
-  claim(sum: SumCommand): Refusal | null {
+  claim(sum: SumCommand, received: number): Refusal | null {
     const { block } = sum;
-    if (block >= this.layout.count || block < this.#verifiedBefore || this.#verified.has(block)) {
+    if (block >= this.layout.count || this.layout.start(block) !== received || this.#verified.has(block)) {
       return new Refusal('DATA', Status.badRequest, `SUM for block ${block}, which is not awaited.`);
     }
     this.#claims.set(block, Buffer.from(sum.sha256, 'base64'));

@@ -117,7 +117,7 @@ export class UploadSession {
     if (command.command === 'ABOR') return this.#handleAbor(command);
     if (command.command === 'FIN') return this.#handleFin(command);
     if (command.command === 'SUM' || command.command === 'BLK') {
-      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command);
+      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command, upload?.received ?? 0);
       return refusal ? this.#refuse(refusal) : undefined;
     }
     if (upload) {

@@ -177,7 +177,7 @@ describe('block integrity (sha256-blocks)', () => {
     assert.deepEqual(await storedFiles(started.dir), []);
   });
 
-  it('refuses a block whose SUM did not come first, and a BLK nobody asked for', async () => {
+  it('refuses a block whose SUM did not come first, a SUM ahead of its block, and a BLK nobody asked for', async () => {
     started = await startServer();
     const data = bytes(BLOCK, 7);
     const peer = await connect(started.url);
@@ -185,6 +185,11 @@ describe('block integrity (sha256-blocks)', () => {
     const refused = await peer.ask(data.subarray(0, CHUNK));
     assert.equal(refused.code, 400);
     assert.match(String(refused.message), /before its SUM/);
+    const ahead = await connect(started.url);
+    await ahead.ask(stor('a.bin', 2 * BLOCK));
+    const early = await ahead.ask(sum(bytes(2 * BLOCK, 7), 1));
+    assert.equal(early.code, 400, 'a SUM comes right before its block, not ahead of it');
+    assert.match(String(early.message), /not awaited/);
     const other = await connect(started.url);
     await other.ask(stor('m.bin', data.length));
     const blk = await other.ask('BLK: {"block":0}');

@@ -14,19 +14,19 @@ export interface ChunkSink {
   /** @returns whether chunks may still be sent (checked before each read and after it) */
   sending(): boolean;
   /**
-   * A frame that must go before a chunk (block integrity's SUM), once ready; null when there is none.
+   * Frames that must go before a chunk (block integrity's SUMs), once ready; null when there are none.
    *
    * @param chunk - the chunk about to be sent
    */
-  before(chunk: Chunk): Promise<string> | null;
+  before(chunk: Chunk): Promise<string[]> | null;
   /**
-   * Puts a chunk on the wire, after the frame {@link ChunkSink.before} gave for it.
+   * Puts a chunk on the wire, after the frames {@link ChunkSink.before} gave for it.
    *
    * @param chunk - the chunk
-   * @param before - that frame, or null
+   * @param before - those frames, or null
    * @returns false when sending failed (the transfer has already reported it)
    */
-  send(chunk: Chunk, before: string | null): boolean;
+  send(chunk: Chunk, before: string[] | null): boolean;
 }
 
 /** The file, its read-ahead and send window, and one send loop at a time over them. */

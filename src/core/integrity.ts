@@ -13,12 +13,12 @@ import { encodeBase64 } from './file-source.ts';
 /** What the transfer asks of the integrity it agreed. */
 export interface Integrity {
   /**
-   * The frame to send before a chunk: the block's `SUM` when the chunk starts a block.
+   * The frames to send before a chunk: the `SUM` of each block that starts within it.
    *
    * @param chunk - the chunk about to be sent
-   * @returns the SUM frame (once the block is hashed), or null when the chunk starts no block
+   * @returns the SUM frames (once the blocks are hashed), or null when no block starts in the chunk
    */
-  before(chunk: Chunk): Promise<string> | null;
+  before(chunk: Chunk): Promise<string[]> | null;
   /** @param blocks - the server found these blocks damaged (the ack's `resend`) */
   damaged(blocks: readonly number[]): void;
   /**
@@ -77,11 +77,19 @@ export class BlockIntegrity implements Integrity {
   }
 
   /** @inheritdoc */
-  before(chunk: Chunk): Promise<string> | null {
+  before(chunk: Chunk): Promise<string[]> | null {
     const { layout } = this.#hasher;
-    if (chunk.start % layout.block !== 0) return null;
-    const block = layout.indexOf(chunk.start);
-    return this.#hasher.digest(block).then((digest) => formatSum({ block, sha256: encodeBase64(digest) }));
+    // Blocks whose first byte is in [start, end): usually one at a block's start, none inside a block.
+    const first = Math.ceil(chunk.start / layout.block);
+    const last = Math.ceil(chunk.end / layout.block) - 1;
+    if (first > last) return null;
+    const sums: Promise<string>[] = [];
+    for (let block = first; block <= last; block++) {
+      sums.push(
+        this.#hasher.digest(block).then((digest) => formatSum({ block, sha256: encodeBase64(digest) })),
+      );
+    }
+    return Promise.all(sums);
   }
 
   /** @inheritdoc */

@@ -367,8 +367,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       sending: () => current() && this.#state === 'sending',
       // Block integrity: the block's SUM goes before its first chunk (hashed ahead, see block-hasher.ts).
       before: (chunk: Chunk) => this.#agreement.integrity.before(chunk),
-      send: (chunk: Chunk, before: string | null) => {
-        if ((before !== null && !this.#send(before)) || !this.#send(chunk.payload)) return false;
+      send: (chunk: Chunk, before: string[] | null) => {
+        if (before?.some((frame) => !this.#send(frame)) || !this.#send(chunk.payload)) return false;
         this.#expect('DATA', this.#options.answerTimeout);
         return true;
       },

@@ -123,17 +123,19 @@ export class BlockVerifier {
   }
 
   /**
-   * Takes a block's digest, sent right before the block's first byte: frames are handled in order, so the
-   * bytes held are then exactly the block's start. That also bounds what a client can make the server keep
-   * (one claim ahead, plus the damaged blocks).
+   * Takes a block's digest, sent right before the chunk the block starts in: frames are handled in order,
+   * so the block then starts within the next chunk (`maxChunk` bytes). That also bounds what a client can
+   * make the server keep (the claims of one chunk ahead, plus the damaged blocks).
    *
    * @param sum - the SUM command
    * @param received - the bytes held
+   * @param maxChunk - the largest chunk agreed
    * @returns a refusal for a digest that cannot be taken, else null
    */
-  claim(sum: SumCommand, received: number): Refusal | null {
+  claim(sum: SumCommand, received: number, maxChunk: number): Refusal | null {
     const { block } = sum;
-    if (block >= this.layout.count || this.layout.start(block) !== received || this.#verified.has(block)) {
+    const ahead = this.layout.start(block) - received;
+    if (block >= this.layout.count || ahead < 0 || ahead >= maxChunk || this.#verified.has(block)) {
       return new Refusal('DATA', Status.badRequest, `SUM for block ${block}, which is not awaited.`);
     }
     this.#claims.set(block, Buffer.from(sum.sha256, 'base64'));

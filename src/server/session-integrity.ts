@@ -52,19 +52,23 @@ export async function openBlocks(
  *
  * @param blocks - the upload's verifier, or null
  * @param command - the command
- * @param received - the bytes the upload holds (a SUM comes right at its block's start)
+ * @param received - the bytes the upload holds (a SUM comes right before the chunk its block starts in)
+ * @param maxChunk - the largest chunk agreed
  * @returns a refusal, or null when taken (neither is answered)
  */
 export function takeBlockCommand(
   blocks: BlockVerifier | null,
   command: SumCommand | BlkCommand,
   received: number,
+  maxChunk: number,
 ): Refusal | null {
   if (!blocks) {
     const message = `${command.command} without an upload that agreed to ${BLOCKS_ALGORITHM}.`;
     return new Refusal('DATA', Status.badRequest, message);
   }
-  return command.command === 'SUM' ? blocks.claim(command, received) : blocks.beginPatch(command.block);
+  return command.command === 'SUM'
+    ? blocks.claim(command, received, maxChunk)
+    : blocks.beginPatch(command.block);
 }
 
 /** Verified bytes between two checkpoints of the verified offset (see {@link checkpointVerified}). */

@@ -117,7 +117,8 @@ export class UploadSession {
     if (command.command === 'ABOR') return this.#handleAbor(command);
     if (command.command === 'FIN') return this.#handleFin(command);
     if (command.command === 'SUM' || command.command === 'BLK') {
-      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command, upload?.received ?? 0);
+      const [received, maxChunk] = [upload?.received ?? 0, upload?.agreement.terms.maxChunk ?? 0];
+      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command, received, maxChunk);
       return refusal ? this.#refuse(refusal) : undefined;
     }
     if (upload) {

@@ -44,13 +44,23 @@ describe('Block integrity', () => {
   it("sends each block's SUM before its first chunk, and nothing before the others", async () => {
     const bytes = makeBytes(10_000, 7);
     const integrity = new BlockIntegrity(new Blob([bytes]), 4096, digest);
-    expect(await integrity.before(chunkOf(bytes, 0, 1024))).to.equal(
+    expect(await integrity.before(chunkOf(bytes, 0, 1024))).to.deep.equal([
       `SUM: {"block":0,"sha256":"${await sha256(bytes.subarray(0, 4096))}"}`,
-    );
+    ]);
     expect(integrity.before(chunkOf(bytes, 1024, 2048))).to.equal(null);
-    expect(await integrity.before(chunkOf(bytes, 8192, 9216))).to.equal(
+    expect(await integrity.before(chunkOf(bytes, 8192, 9216))).to.deep.equal([
       `SUM: {"block":2,"sha256":"${await sha256(bytes.subarray(8192))}"}`,
-    );
+    ]);
+  });
+
+  it('sends the SUM of every block that starts inside a chunk (chunks that straddle blocks)', async () => {
+    const bytes = makeBytes(10_000, 6);
+    const integrity = new BlockIntegrity(new Blob([bytes]), 1000, digest);
+    const sums = (await integrity.before(chunkOf(bytes, 2500, 5000)))!;
+    expect(sums.map((frame) => (JSON.parse(frame.slice(4)) as { block: number }).block)).to.deep.equal([
+      3, 4,
+    ]);
+    expect(integrity.before(chunkOf(bytes, 3100, 3900))).to.equal(null);
   });
 
   it('gives the content hash only once every block was hashed (not after a reload resumed midway)', async () => {

@@ -91,6 +91,15 @@ for (const engine of ENGINES)
       assert.equal(cut.hash, source.files[0]!.sha256);
     });
 
+    it('verifies chunks that straddle blocks (300 KiB chunks, 4 MiB blocks), through a cut and a flip', async () => {
+      const odd = await uploadThrough(
+        { cutAt: [5 * MIB + 77], flipAt: 8 * MIB + 99 },
+        { v2ChunkSize: 300 * 1024 },
+      );
+      assert.equal(odd.outcome.ok, true, odd.outcome.message);
+      assert.equal(odd.hash, source.files[0]!.sha256);
+    });
+
     it('warns and uploads unverified where WebCrypto is missing', async () => {
       const plain = await uploadThrough({}, { noWebCrypto: true });
       assert.equal(plain.outcome.ok, true, plain.outcome.message);

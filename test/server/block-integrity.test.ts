@@ -186,9 +186,10 @@ describe('block integrity (sha256-blocks)', () => {
     assert.equal(refused.code, 400);
     assert.match(String(refused.message), /before its SUM/);
     const ahead = await connect(started.url);
-    await ahead.ask(stor('a.bin', 2 * BLOCK));
-    const early = await ahead.ask(sum(bytes(2 * BLOCK, 7), 1));
-    assert.equal(early.code, 400, 'a SUM comes right before its block, not ahead of it');
+    // 80 blocks: block 70 starts past the largest chunk (4 MiB) from here.
+    await ahead.ask(stor('a.bin', 80 * BLOCK));
+    const early = await ahead.ask(sum(bytes(80 * BLOCK, 7), 70));
+    assert.equal(early.code, 400, 'a SUM comes right before the chunk its block starts in, not ahead');
     assert.match(String(early.message), /not awaited/);
     const other = await connect(started.url);
     await other.ask(stor('m.bin', data.length));

@@ -91,7 +91,7 @@ describe('SUM and BLK', () => {
 describe('negotiating sha256-blocks', () => {
   const policy = { maxWindow: 16, maxChunk: 1 << 20, expiresAt: Date.UTC(2030, 0, 1), blocks: true };
   const offer = (ext: Record<string, unknown>) => {
-    const read = readOffer(ext);
+    const read = readOffer({ binary: true, ...ext });
     assert.ok(read.ok);
     return read.value;
   };

@@ -6,8 +6,15 @@
  */
 import type { TransferType } from '../protocol/index.ts';
 import { FileSource, type Chunk } from './file-source.ts';
-import { ReadAhead } from './read-ahead.ts';
+import { ReadAhead, type ReadWatcher } from './read-ahead.ts';
 import { SendWindow } from './send-window.ts';
+
+/** What block integrity asks of the read-ahead: how deep to read, and to hear of every read. */
+export interface ReadHook {
+  /** Bytes to read ahead. */
+  depth: number;
+  watch: ReadWatcher;
+}
 
 /** The transfer's side of the send loop. */
 export interface ChunkSink {
@@ -68,10 +75,18 @@ export class ChunkPump {
    * @param window - chunks allowed in flight
    * @param chunkSize - bytes per chunk
    * @param encoding - how chunks travel
+   * @param reads - a read-ahead depth and a watcher of the reads (block integrity hashes from them), or null
    */
-  restart(offset: number, window: number, chunkSize: number, encoding: TransferType): void {
+  restart(
+    offset: number,
+    window: number,
+    chunkSize: number,
+    encoding: TransferType,
+    reads: ReadHook | null = null,
+  ): void {
     this.#source = this.#source.withChunks(chunkSize, encoding);
-    this.#reads.restart(this.#source, offset, true);
+    this.#reads.restart(this.#source, offset, true, reads?.depth);
+    this.#reads.watch(reads?.watch ?? null);
     this.#window.restart(offset, window, true);
   }
 

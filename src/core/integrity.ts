@@ -7,6 +7,8 @@
  */
 import { formatBlk, formatSum } from '../protocol/index.ts';
 import { BlockHasher, type Digest } from './block-hasher.ts';
+import type { ReadHook } from './chunk-pump.ts';
+import { READ_AHEAD } from './read-ahead.ts';
 import type { Chunk } from './file-source.ts';
 import { encodeBase64 } from './file-source.ts';
 
@@ -41,6 +43,8 @@ export interface Integrity {
   reconnected(): void;
   /** @returns the FIN checksum (`sha256-blocks:<base64>`) when every block digest is known, else undefined */
   checksum(): Promise<string | undefined>;
+  /** What the read-ahead is to do for it (read deeper, and hand over every read), or null. */
+  readonly reads: ReadHook | null;
 }
 
 /** Nothing agreed: nothing to send, nothing to wait for. */
@@ -52,6 +56,7 @@ export const NO_INTEGRITY: Integrity = Object.freeze({
   unsettled: false,
   reconnected: () => undefined,
   checksum: () => Promise.resolve(undefined),
+  reads: null,
 });
 
 /** `sha256-blocks`: block digests hashed ahead (block-hasher.ts), damaged blocks sent again. */
@@ -60,6 +65,11 @@ export class BlockIntegrity implements Integrity {
   readonly #file: Blob;
   /** Damaged blocks, and whether each was sent again and awaits its answer. */
   readonly #damaged = new Map<number, 'due' | 'sent'>();
+  /**
+   * Two blocks read ahead: a block is hashed once its last chunk is read, while the one before it is sent,
+   * so its SUM is ready when its first chunk is due.
+   */
+  readonly reads: ReadHook;
 
   /**
    * @param file - the file
@@ -68,7 +78,11 @@ export class BlockIntegrity implements Integrity {
    */
   constructor(file: Blob, block: number, digest: Digest) {
     this.#file = file;
-    this.#hasher = new BlockHasher(file, block, digest);
+    const hasher = (this.#hasher = new BlockHasher(file, block, digest));
+    this.reads = {
+      depth: Math.max(READ_AHEAD, 2 * block),
+      watch: (chunk, start, end) => hasher.reading(chunk, start, end),
+    };
   }
 
   /** The granted block size. */

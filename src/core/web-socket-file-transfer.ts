@@ -317,7 +317,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding);
+    const { reads } = this.#agreement.integrity;
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, reads);
     this.#agreement.save(stored.offset);
     this.#continue(stored.offset);
   }

@@ -41,6 +41,30 @@ describe('Block integrity', () => {
     expect(await empty.contentHash()).to.equal('sha256-blocks:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
   });
 
+  it('hashes blocks from the reads the read-ahead hands over: the file is not read a second time', async () => {
+    const bytes = makeBytes(10_000, 5);
+    let slices = 0;
+    const file = new (class extends Blob {
+      override slice(...args: Parameters<Blob['slice']>): Blob {
+        slices++;
+        return super.slice(...args);
+      }
+    })([bytes]);
+    const hasher = new BlockHasher(file, 4096, digest);
+    // 3000-byte chunks straddle the 4096-byte blocks; the reading starts inside block 0 for the first one.
+    const read = (start: number, end: number) => Promise.resolve(chunkOf(bytes, start, end));
+    for (let at = 1000; at < bytes.length; at += 3000) {
+      const end = Math.min(at + 3000, bytes.length);
+      hasher.reading(read(at, end), at, end);
+    }
+    expect(encodeBase64(await hasher.digest(1))).to.equal(await sha256(bytes.subarray(4096, 8192)));
+    expect(encodeBase64(await hasher.digest(2))).to.equal(await sha256(bytes.subarray(8192)));
+    expect(slices).to.equal(0, 'blocks 1 and 2 came from the reads');
+    // Block 0 was read from its middle: its digest is read from the file instead.
+    expect(encodeBase64(await hasher.digest(0))).to.equal(await sha256(bytes.subarray(0, 4096)));
+    expect(slices).to.equal(1);
+  });
+
   it("sends each block's SUM before its first chunk, and nothing before the others", async () => {
     const bytes = makeBytes(10_000, 7);
     const integrity = new BlockIntegrity(new Blob([bytes]), 4096, digest);
@@ -69,6 +93,8 @@ describe('Block integrity', () => {
     await integrity.before(chunkOf(bytes, 4096, 5000));
     expect(await integrity.checksum()).to.equal(undefined);
     await integrity.before(chunkOf(bytes, 0, 1000));
+    expect(await integrity.checksum()).to.equal(undefined, 'block 2 not hashed yet');
+    await integrity.before(chunkOf(bytes, 8192, 9000));
     const digests = await Promise.all(
       [0, 4096, 8192].map((at) => crypto.subtle.digest('SHA-256', bytes.slice(at, at + 4096))),
     );

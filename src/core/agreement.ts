@@ -4,9 +4,18 @@
  * record. v1 is the starting point (V1_TERMS, NO_INTEGRITY, no id); a v2 grant replaces it; a server that
  * forgot the upload (404) sends it back to the start.
  */
-import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
-import { NO_INTEGRITY, Sha256Integrity, type Integrity, type SavedDigest } from './integrity.ts';
+import {
+  agreedTerms,
+  v1Terms,
+  type StorAnswerV2,
+  type Terms,
+  type TransferType,
+} from '../protocol/index.ts';
+import { webCryptoDigest, type Digest } from './block-hasher.ts';
+import { BlockIntegrity, NO_INTEGRITY, type Integrity } from './integrity.ts';
+import type { WarningDetail } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
+import { unverifiedWarning } from './conversation.ts';
 import { ResumeRecords } from './resume-records.ts';
 import { fingerprint, NullResumeStore } from './resume-store.ts';
 import { pauseRefusal, type PauseRefusal, type TransferState } from './transfer-state.ts';
@@ -28,17 +37,24 @@ export class Agreement {
   #terms: Terms;
   #uploadId: string | null = null;
   #offeredResume: string | null = null;
-  /** Kept across reconnections, so a resume continues the digest from a saved state. */
-  readonly #sha256 = new Sha256Integrity();
+  readonly #file: Blob;
+  /** WebCrypto's SHA-256 when `checksum` is on and this context has it; null: integrity is not offered. */
+  readonly #digest: Digest | null;
+  /** Kept across reconnections of one upload, so blocks already hashed are not hashed again. */
+  #blocks: BlockIntegrity | null = null;
   #integrity: Integrity = NO_INTEGRITY;
+  /** Whether `checksum` was asked for and the `warning` that it is not met is still to be given. */
+  #warning: boolean;
 
   /**
    * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
-   *   whether v2 is offered (default true) and the pool (connection reuse)
+   *   `checksum`, whether v2 is offered (default true) and the pool (connection reuse)
+   * @param digest - SHA-256 (default: WebCrypto's, when this context has it)
    */
   constructor(
-    options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type'> &
+    options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type' | 'checksum'> &
       Partial<Pick<ResolvedOptions, 'offerV2' | 'connections'>>,
+    digest: Digest | null = webCryptoDigest(),
   ) {
     this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
     this.#limits = {
@@ -48,6 +64,26 @@ export class Agreement {
     };
     this.#canResume = (options.offerV2 ?? true) && !(options.resumeStore instanceof NullResumeStore);
     this.#terms = v1Terms(options.type);
+    this.#file = options.file;
+    this.#digest = options.checksum ? digest : null;
+    this.#warning = options.checksum;
+  }
+
+  /**
+   * Once, when `checksum` was asked for and the terms agreed none (no WebCrypto, or the server does not check
+   * blocks): what the `warning` event says.
+   *
+   * @returns the warning's code and message, or null
+   */
+  unverifiedWarning(): Omit<WarningDetail, 'file'> | null {
+    if (!this.#warning || this.#terms.integrity !== null) return null;
+    this.#warning = false;
+    return unverifiedWarning(this.offersIntegrity);
+  }
+
+  /** Whether block integrity is offered: `checksum` is on and WebCrypto is there. */
+  get offersIntegrity(): boolean {
+    return this.#digest !== null;
   }
 
   /** What the conversation agreed: v1 until a v2 STOR answer grants more. */
@@ -78,7 +114,7 @@ export class Agreement {
     return pauseRefusal({ state, canResume: this.#canResume, uploadId: this.#uploadId });
   }
 
-  /** The integrity of the terms: SHA-256 when agreed, else the null object. */
+  /** The integrity of the terms: block SHA-256 when agreed, else the null object. */
   get integrity(): Integrity {
     return this.#integrity;
   }
@@ -110,29 +146,18 @@ export class Agreement {
    * @returns the agreed terms
    */
   accept(stored: StorAnswerV2): Terms {
-    if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#sha256.forget();
+    if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#blocks = null;
     this.#uploadId = stored.id;
     this.#terms = agreedTerms(stored, this.#limits);
-    this.#integrity = this.#terms.integrity === 'sha256' ? this.#sha256 : NO_INTEGRITY;
+    const { integrity, block } = this.#terms;
+    if (integrity === 'sha256-blocks' && this.#digest) {
+      if (this.#blocks?.block !== block) this.#blocks = new BlockIntegrity(this.#file, block, this.#digest);
+      this.#blocks.reconnected();
+      this.#integrity = this.#blocks;
+    } else {
+      this.#integrity = NO_INTEGRITY;
+    }
     return this.#terms;
-  }
-
-  /** @returns the digest state saved in this upload's resume record, if there is one */
-  savedDigest(): SavedDigest | null {
-    const record = this.#records.current;
-    return record?.hashState && record.id === this.#uploadId
-      ? { offset: record.offset, state: record.hashState }
-      : null;
-  }
-
-  /**
-   * Brings the integrity to the server's offset, from this upload's saved digest state if there is one.
-   *
-   * @param offset - bytes the server holds
-   * @param file - the file, to hash what no saved state covers
-   */
-  seekIntegrity(offset: number, file: Blob): Promise<void> {
-    return this.#integrity.seek(offset, file, this.savedDigest());
   }
 
   /** The server does not know the upload (any more): back to the start, record forgotten. */
@@ -141,7 +166,7 @@ export class Agreement {
     this.#uploadId = null;
     this.#terms = v1Terms(this.#limits.encoding);
     this.#integrity = NO_INTEGRITY;
-    this.#sha256.forget();
+    this.#blocks = null;
   }
 
   /**
@@ -151,19 +176,17 @@ export class Agreement {
    */
   save(loaded: number): void {
     if (this.#uploadId === null) return;
-    const state = this.#integrity.stateAt(loaded);
-    this.#records.save(this.#uploadId, loaded, state, this.#terms.expires, Date.now());
+    this.#records.save(this.#uploadId, loaded, this.#terms.expires, Date.now());
   }
 
   /**
-   * The server acknowledged up to `loaded`: older digest states go, the record is rewritten (v2 only).
+   * The server acknowledged up to `loaded`: the record is rewritten (v2 only).
    *
    * @param loaded - bytes acknowledged
    * @returns true under v2, where an acknowledgement is progress a retry count restarts from
    */
   acknowledged(loaded: number): boolean {
     if (this.#uploadId === null) return false;
-    this.#integrity.acknowledged(loaded);
     this.save(loaded);
     return true;
   }

@@ -7,19 +7,34 @@
 import type { TransferType } from '../protocol/index.ts';
 import { FileSource, type Chunk } from './file-source.ts';
 import { ByteCredit } from './credit.ts';
-import { ReadAhead } from './read-ahead.ts';
+import { ReadAhead, type ReadWatcher } from './read-ahead.ts';
 import { SendWindow } from './send-window.ts';
+
+/** What block integrity asks of the read-ahead: how deep to read, and to hear of every read. */
+export interface ReadHook {
+  /** Bytes to read ahead. */
+  depth: number;
+  watch: ReadWatcher;
+}
 
 /** The transfer's side of the send loop. */
 export interface ChunkSink {
   /** @returns whether chunks may still be sent (checked before each read and after it) */
   sending(): boolean;
   /**
-   * Puts a chunk on the wire.
+   * Frames that must go before a chunk (block integrity's SUMs), once ready; null when there are none.
    *
+   * @param chunk - the chunk about to be sent
+   */
+  before(chunk: Chunk): Promise<string[]> | null;
+  /**
+   * Puts a chunk on the wire, after the frames {@link ChunkSink.before} gave for it.
+   *
+   * @param chunk - the chunk
+   * @param before - those frames, or null
    * @returns false when sending failed (the transfer has already reported it)
    */
-  send(chunk: Chunk): boolean;
+  send(chunk: Chunk, before: string[] | null): boolean;
 }
 
 /** The file, its read-ahead and send window, and one send loop at a time over them. */
@@ -75,6 +90,7 @@ export class ChunkPump {
    * @param chunkSize - bytes per chunk
    * @param encoding - how chunks travel
    * @param credit - the server's byte credit, or null to count `window` chunks
+   * @param reads - a read-ahead depth and a watcher of the reads (block integrity hashes from them), or null
    */
   restart(
     offset: number,
@@ -82,9 +98,11 @@ export class ChunkPump {
     chunkSize: number,
     encoding: TransferType,
     credit: number | null = null,
+    reads: ReadHook | null = null,
   ): void {
     this.#source = this.#source.withChunks(chunkSize, encoding);
-    this.#reads.restart(this.#source, offset, true);
+    this.#reads.restart(this.#source, offset, true, reads?.depth);
+    this.#reads.watch(reads?.watch ?? null);
     // Under a credit the offered window, in bytes, is the floor: what the chunk window alone kept in flight.
     const allowance = credit === null ? null : new ByteCredit(credit, window * chunkSize, this.#now);
     this.#window.restart(offset, window, true, allowance);
@@ -116,7 +134,9 @@ export class ChunkPump {
     try {
       while (sink.sending() && window.sent < this.#source.size && window.fits(this.#nextLength())) {
         const chunk = await this.#reads.next();
-        if (!sink.sending() || !sink.send(chunk)) return;
+        const pending = sink.before(chunk);
+        const before = pending && (await pending);
+        if (!sink.sending() || !sink.send(chunk, before)) return;
         window.push(chunk.end - chunk.start);
         this.#reads.fill();
       }

@@ -17,6 +17,7 @@ import {
 } from '../protocol/index.ts';
 import type { ClosedHow } from './connection.ts';
 import type { UploadErrorCode, UploadErrorInit } from './errors.ts';
+import type { WarningDetail } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
 
 /** A failure the transfer reports: code, message and what the error carries. */
@@ -32,9 +33,10 @@ export interface Failure {
  *
  * @param options - the transfer's options
  * @param resume - the upload id to continue, or null
+ * @param checksum - offer block integrity (`checksum` is on and WebCrypto is there)
  * @returns the text frame
  */
-export function storFrame(options: ResolvedOptions, resume: string | null): string {
+export function storFrame(options: ResolvedOptions, resume: string | null, checksum: boolean): string {
   const { file, type, parameters, path } = options;
   const named = file as Partial<File>;
   const filename = named.name ? named.name : 'blob';
@@ -44,7 +46,7 @@ export function storFrame(options: ResolvedOptions, resume: string | null): stri
     window: options.window,
     chunk: options.v2ChunkSize,
     resume,
-    checksum: options.checksum,
+    checksum,
     reuse: options.connections !== null,
     mime: file.type,
     ...(typeof named.lastModified === 'number' ? { lastModified: named.lastModified } : {}),
@@ -74,16 +76,19 @@ export type AnswerReading =
  * or something that ends the upload (binary, not JSON, unsolicited, the wrong type).
  *
  * @param data - the frame's data
- * @param expected - the answer type due, or null when none is
+ * @param due - the answer type due, or null when none is
+ * @param blockDue - whether a BLK answer may come (a damaged block was sent again)
  * @returns the reading
  */
-export function readAnswer(data: unknown, expected: AnswerType | null): AnswerReading {
+export function readAnswer(data: unknown, due: AnswerType | null, blockDue = false): AnswerReading {
   if (typeof data !== 'string') {
     return invalid('The server sent a binary frame; a v1 server answers with JSON text only.');
   }
   const parsed = parseAnswer(data);
   if (!parsed.ok) return invalid(parsed.error.message);
   const answer = parsed.value;
+  // A block sent again is answered by BLK whenever the server has checked it, between the DATA acks.
+  const expected = blockDue && (answer.type === 'BLK' || due === null) ? 'BLK' : due;
   if (expected === null) {
     return invalid(`The server sent a ${answer.type} answer when none was due.`, answer);
   }
@@ -141,7 +146,7 @@ export function refusalFailure(expected: AnswerType, answer: Answer): Failure {
   const code: UploadErrorCode =
     expected === 'AUTH'
       ? 'authRejected'
-      : answer.code === Status.checksumMismatch && expected === 'FIN'
+      : answer.code === Status.checksumMismatch
         ? 'checksumMismatch'
         : 'serverRefused';
   const message = answer.message || `The server answered ${expected} with code ${answer.code}.`;
@@ -216,4 +221,24 @@ export function timeoutFailure(type: AnswerType, timeout: number): Failure {
 
 function invalid(message: string, answer?: Answer): AnswerReading {
   return { kind: 'invalid', failure: { code: 'badAnswer', message, init: answer ? { answer } : {} } };
+}
+
+/**
+ * The `warning` an upload that asked for `checksum` but is not verified fires.
+ *
+ * @param offered - whether block integrity was offered (false: no WebCrypto here)
+ * @returns the code and message
+ */
+export function unverifiedWarning(offered: boolean): Omit<WarningDetail, 'file'> {
+  return offered
+    ? {
+        code: 'integrityNotGranted',
+        message: 'The server does not check blocks (sha256-blocks): this upload is not verified end to end.',
+      }
+    : {
+        code: 'integrityUnavailable',
+        message:
+          'WebCrypto (crypto.subtle) is missing here, as outside a secure context (https or localhost): ' +
+          'this upload is not verified end to end.',
+      };
 }

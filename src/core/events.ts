@@ -57,6 +57,19 @@ export interface RetryingDetail {
   file: Blob;
 }
 
+/**
+ * The `detail` of the `warning` event: the upload goes on, but without something that was asked for.
+ * `integrityUnavailable`: `checksum` is on but this context has no WebCrypto (`crypto.subtle` is missing
+ * outside a secure context), so no verification is offered; `integrityNotGranted`: the server did not agree
+ * to check blocks (a v1 server, or an older v2 one). Either way the upload is not verified end to end.
+ */
+export interface WarningDetail {
+  code: 'integrityUnavailable' | 'integrityNotGranted';
+  message: string;
+  /** The file being sent. */
+  file: Blob;
+}
+
 /** The `detail` of the `close` event, the last event of every started transfer. */
 export interface CloseDetail {
   /** The WebSocket close code: the server's when it closed first, else 1000 (the transfer closed it). */
@@ -82,5 +95,6 @@ export interface WebSocketFileTransferEventMap {
   abort: CustomEvent<AbortDetail>;
   retrying: CustomEvent<RetryingDetail>;
   pause: CustomEvent<ProgressDetail>;
+  warning: CustomEvent<WarningDetail>;
   close: CustomEvent<CloseDetail>;
 }

@@ -1,144 +1,152 @@
 /**
- * Integrity: the running digest of what was sent, when the conversation agreed on a checksum. One interface,
- * two implementations: {@link Sha256Integrity} (hashes each chunk right after it is sent, keeps the digest's
- * state per unacknowledged chunk so a reconnection can continue from the server's offset) and
- * {@link NO_INTEGRITY}, the null object used when no checksum was agreed (v1, or `checksum: false`).
+ * Integrity: what the transfer sends so that the server can verify the upload, when the conversation agreed
+ * on it. One interface, two implementations: {@link BlockIntegrity} (`sha256-blocks`: a `SUM` before each
+ * block, a damaged block sent again after `BLK`, the content hash with FIN) and {@link NO_INTEGRITY}, the
+ * null object used when nothing was agreed (v1, `checksum: false`, no WebCrypto, a server that does not
+ * check blocks).
  */
+import { formatBlk, formatSum } from '../protocol/index.ts';
+import { BlockHasher, type Digest } from './block-hasher.ts';
+import type { ReadHook } from './chunk-pump.ts';
+import { READ_AHEAD } from './read-ahead.ts';
 import type { Chunk } from './file-source.ts';
-import { encodeBase64, SequentialReader } from './file-source.ts';
-import { Sha256 } from './sha256.ts';
+import { encodeBase64 } from './file-source.ts';
 
-/** The most bytes hashed in one read when the digest must catch up with the server's offset. */
-export const REHASH_BLOCK = 4 * 1024 * 1024;
-
-/** A digest state saved earlier (a resume record after a reload): base64 state after `offset` bytes. */
-export interface SavedDigest {
-  offset: number;
-  state: string;
-}
-
-/** What the transfer asks of the running checksum. */
+/** What the transfer asks of the integrity it agreed. */
 export interface Integrity {
   /**
-   * Brings the digest to `offset` (the server's), from the nearest state saved at or before it, hashing the
-   * bytes in between from the file.
+   * The frames to send before a chunk: the `SUM` of each block that starts within it.
    *
-   * @param offset - bytes the server holds
-   * @param file - the file, to hash what no saved state covers
-   * @param saved - a state from a resume record, if one belongs to this upload
+   * @param chunk - the chunk about to be sent
+   * @returns the SUM frames (once the blocks are hashed), or null when no block starts in the chunk
    */
-  seek(offset: number, file: Blob, saved: SavedDigest | null): Promise<void>;
+  before(chunk: Chunk): Promise<string[]> | null;
+  /** @param blocks - the server found these blocks damaged (the ack's `resend`) */
+  damaged(blocks: readonly number[]): void;
   /**
-   * Checked before a chunk is sent.
+   * The frames that send the damaged blocks again: `BLK`, then the block in chunks; taken once.
    *
-   * @param start - the chunk's first byte
-   * @throws Error when the digest is not at `start` (a bug: the checksum would be wrong)
+   * @param chunkSize - bytes per frame
+   * @returns the frames, in order, for every block not sent again yet
    */
-  beforeSend(start: number): void;
-  /** @param chunk - a chunk just sent, hashed in order */
-  afterSend(chunk: Chunk): void;
-  /** @param offset - the server acknowledged up to here: older states are no longer needed */
-  acknowledged(offset: number): void;
+  resendFrames(chunkSize: number): Promise<(string | ArrayBuffer)[]>;
   /**
-   * @param offset - an acknowledged offset
-   * @returns the digest's state after `offset` bytes (base64) for a resume record, or null
+   * The server's answer to a block sent again.
+   *
+   * @param block - the block
+   * @param verified - false: it arrived damaged again and is to be sent once more
    */
-  stateAt(offset: number): string | null;
-  /** @returns `sha256:<base64>` for FIN, or undefined when no checksum was agreed */
-  checksum(): string | undefined;
-  /** Forgets every state: a different upload starts. */
-  forget(): void;
+  answered(block: number, verified: boolean): void;
+  /** Whether a damaged block is not yet verified: FIN waits, and a BLK answer may come. */
+  readonly unsettled: boolean;
+  /** A new connection: the server's offset is at or before every damaged block, so they are sent anyway. */
+  reconnected(): void;
+  /** @returns the FIN checksum (`sha256-blocks:<base64>`) when every block digest is known, else undefined */
+  checksum(): Promise<string | undefined>;
+  /** What the read-ahead is to do for it (read deeper, and hand over every read), or null. */
+  readonly reads: ReadHook | null;
 }
 
-/** No checksum agreed: nothing to hash, nothing to send with FIN. */
+/** Nothing agreed: nothing to send, nothing to wait for. */
 export const NO_INTEGRITY: Integrity = Object.freeze({
-  seek: () => Promise.resolve(),
-  beforeSend: () => undefined,
-  afterSend: () => undefined,
-  acknowledged: () => undefined,
-  stateAt: () => null,
-  checksum: () => undefined,
-  forget: () => undefined,
+  before: () => null,
+  damaged: () => undefined,
+  resendFrames: () => Promise.resolve([]),
+  answered: () => undefined,
+  unsettled: false,
+  reconnected: () => undefined,
+  checksum: () => Promise.resolve(undefined),
+  reads: null,
 });
 
-/** SHA-256 of the whole file, computed while sending. */
-export class Sha256Integrity implements Integrity {
-  #hasher: Sha256 | null = null;
-  /** Saved states by the offset they cover: one per chunk sent and not yet acknowledged. */
-  readonly #states = new Map<number, Uint8Array>();
+/** `sha256-blocks`: block digests hashed ahead (block-hasher.ts), damaged blocks sent again. */
+export class BlockIntegrity implements Integrity {
+  readonly #hasher: BlockHasher;
+  readonly #file: Blob;
+  /** Damaged blocks, and whether each was sent again and awaits its answer. */
+  readonly #damaged = new Map<number, 'due' | 'sent'>();
+  /**
+   * Two blocks read ahead: a block is hashed once its last chunk is read, while the one before it is sent,
+   * so its SUM is ready when its first chunk is due.
+   */
+  readonly reads: ReadHook;
+
+  /**
+   * @param file - the file
+   * @param block - the granted block size
+   * @param digest - WebCrypto's SHA-256
+   */
+  constructor(file: Blob, block: number, digest: Digest) {
+    this.#file = file;
+    const hasher = (this.#hasher = new BlockHasher(file, block, digest));
+    this.reads = {
+      depth: Math.max(READ_AHEAD, 2 * block),
+      watch: (chunk, start, end) => hasher.reading(chunk, start, end),
+    };
+  }
+
+  /** The granted block size. */
+  get block(): number {
+    return this.#hasher.layout.block;
+  }
 
   /** @inheritdoc */
-  async seek(offset: number, file: Blob, saved: SavedDigest | null): Promise<void> {
-    this.#hasher ??= await Sha256.create();
-    const hasher = this.#hasher;
-    let from = 0;
-    let state: Uint8Array | undefined;
-    for (const [at, kept] of this.#states) {
-      if (at <= offset && at >= from) {
-        from = at;
-        state = kept;
-      }
+  before(chunk: Chunk): Promise<string[]> | null {
+    const { layout } = this.#hasher;
+    // Blocks whose first byte is in [start, end): usually one at a block's start, none inside a block.
+    const first = Math.ceil(chunk.start / layout.block);
+    const last = Math.ceil(chunk.end / layout.block) - 1;
+    if (first > last) return null;
+    const sums: Promise<string>[] = [];
+    for (let block = first; block <= last; block++) {
+      sums.push(
+        this.#hasher.digest(block).then((digest) => formatSum({ block, sha256: encodeBase64(digest) })),
+      );
     }
-    if (saved && saved.offset <= offset && saved.offset > from) {
-      from = saved.offset;
-      state = decodeBase64(saved.state);
+    return Promise.all(sums);
+  }
+
+  /** @inheritdoc */
+  damaged(blocks: readonly number[]): void {
+    const count = this.#hasher.layout.count;
+    for (const block of blocks) {
+      if (Number.isSafeInteger(block) && block >= 0 && block < count) this.#damaged.set(block, 'due');
     }
-    if (state) hasher.load(state, from);
-    else hasher.reset();
-    for (const at of [...this.#states.keys()]) if (at > offset) this.#states.delete(at);
-    // Read the way chunks are read: one stream over the range, not an arrayBuffer() per block.
-    const reader = new SequentialReader(file);
-    try {
-      for (let at = from; at < offset; at += REHASH_BLOCK) {
-        hasher.update(await reader.read(at, Math.min(at + REHASH_BLOCK, offset)));
-      }
-    } finally {
-      reader.close();
+  }
+
+  /** @inheritdoc */
+  async resendFrames(chunkSize: number): Promise<(string | ArrayBuffer)[]> {
+    const frames: (string | ArrayBuffer)[] = [];
+    const { layout } = this.#hasher;
+    for (const [block, state] of this.#damaged) {
+      if (state !== 'due') continue;
+      this.#damaged.set(block, 'sent');
+      const bytes = await this.#file.slice(layout.start(block), layout.end(block)).arrayBuffer();
+      frames.push(formatBlk({ block }));
+      for (let at = 0; at < bytes.byteLength; at += chunkSize) frames.push(bytes.slice(at, at + chunkSize));
     }
-    this.#states.set(offset, hasher.save());
+    return frames;
   }
 
   /** @inheritdoc */
-  beforeSend(start: number): void {
-    if (this.#hasher && this.#hasher.offset !== start) throw new Error('checksum out of step with the data');
+  answered(block: number, verified: boolean): void {
+    if (!this.#damaged.has(block)) return;
+    if (verified) this.#damaged.delete(block);
+    else this.#damaged.set(block, 'due');
   }
 
   /** @inheritdoc */
-  afterSend(chunk: Chunk): void {
-    const hasher = this.#hasher;
-    if (!hasher) return;
-    // Hashed right after the send, so the browser transmits while this thread hashes; the state after each
-    // chunk is kept until the chunk is acknowledged.
-    hasher.update(chunk.bytes);
-    this.#states.set(chunk.end, hasher.save());
+  get unsettled(): boolean {
+    return this.#damaged.size > 0;
   }
 
   /** @inheritdoc */
-  acknowledged(offset: number): void {
-    for (const at of [...this.#states.keys()]) if (at < offset) this.#states.delete(at);
+  reconnected(): void {
+    this.#damaged.clear();
   }
 
   /** @inheritdoc */
-  stateAt(offset: number): string | null {
-    const state = this.#states.get(offset);
-    return state ? encodeBase64(state) : null;
+  checksum(): Promise<string | undefined> {
+    return this.#hasher.contentHash();
   }
-
-  /** @inheritdoc */
-  checksum(): string | undefined {
-    return this.#hasher?.checksum();
-  }
-
-  /** @inheritdoc */
-  forget(): void {
-    this.#states.clear();
-    this.#hasher?.reset();
-  }
-}
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

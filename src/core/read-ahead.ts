@@ -12,12 +12,17 @@ import type { Chunk, FileSource } from './file-source.ts';
  */
 export const READ_AHEAD = 4 * 1024 * 1024;
 
+/** Told of a chunk read queued: the read, its first byte and the byte after its last. */
+export type ReadWatcher = (chunk: Promise<Chunk>, start: number, end: number) => void;
+
 /** The queue of chunk reads ahead of the sender. */
 export class ReadAhead {
   #source: FileSource;
   #chunks: Promise<Chunk>[] = [];
   #offset = 0;
   #ahead = 1;
+  /** Told of every read queued, in file order (block integrity hashes from the reads). */
+  #watcher: ReadWatcher | null = null;
 
   /** @param source - the file, cut into chunks */
   constructor(source: FileSource) {
@@ -34,13 +39,19 @@ export class ReadAhead {
    *
    * @param source - the file, cut as agreed
    * @param offset - the first byte to read
-   * @param deep - read {@link READ_AHEAD} bytes ahead (v2) rather than one chunk
+   * @param deep - read `depth` bytes ahead (v2) rather than one chunk
+   * @param depth - bytes to read ahead under v2 (default {@link READ_AHEAD})
    */
-  restart(source: FileSource, offset: number, deep: boolean): void {
+  restart(source: FileSource, offset: number, deep: boolean, depth = READ_AHEAD): void {
     this.#source = source;
     this.#chunks = [];
     this.#offset = offset;
-    this.#ahead = deep ? Math.max(1, Math.ceil(READ_AHEAD / source.chunkSize)) : 1;
+    this.#ahead = deep ? Math.max(1, Math.ceil(depth / source.chunkSize)) : 1;
+  }
+
+  /** @param watcher - told of every read queued from now on, or null */
+  watch(watcher: ReadWatcher | null): void {
+    this.#watcher = watcher;
   }
 
   /** Drops the reads queued (the connection dropped or the upload ended). */
@@ -56,7 +67,9 @@ export class ReadAhead {
       // A read that fails after an abort is never awaited; this keeps it from surfacing as unhandled.
       chunk.catch(() => undefined);
       this.#chunks.push(chunk);
+      const start = this.#offset;
       this.#offset = Math.min(this.#offset + source.chunkSize, source.size);
+      this.#watcher?.(chunk, start, this.#offset);
     }
   }
 

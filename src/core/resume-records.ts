@@ -46,12 +46,11 @@ export class ResumeRecords {
    *
    * @param id - the server's upload id
    * @param offset - bytes acknowledged
-   * @param hashState - the digest's state at `offset` (base64), or null
    * @param expires - when the server forgets the upload (ms since the epoch), or null if it did not say
    * @param now - ms since the epoch
    */
-  save(id: string, offset: number, hashState: string | null, expires: number | null, now: number): void {
-    this.#current = { id, offset, hashState, expires: expires ?? now + DEFAULT_RECORD_LIFETIME };
+  save(id: string, offset: number, expires: number | null, now: number): void {
+    this.#current = { id, offset, expires: expires ?? now + DEFAULT_RECORD_LIFETIME };
     this.#store.set(this.#key, this.#current);
   }
 

@@ -1,15 +1,14 @@
 /**
  * What the client keeps to resume an upload after a dropped connection or a page reload: the server's upload
- * id, the offset the server acknowledged, and the SHA-256 state at that offset (so the digest need not be
- * recomputed from the start).
+ * id and the offset the server acknowledged. No hash state: under block integrity the server continues at
+ * its last verified block, and only the blocks from there are hashed (a record an older version wrote with
+ * a `hashState` is still read; the field is ignored).
  */
 export interface ResumeRecord {
   /** The upload id from the server's v2 STOR answer. */
   id: string;
   /** Bytes the server acknowledged when the record was written. */
   offset: number;
-  /** The saved SHA-256 state (base64) after `offset` bytes, or null when no checksum was agreed. */
-  hashState: string | null;
   /** When the server drops the partial upload (ms since the epoch); the record is useless after it. */
   expires: number;
 }
@@ -68,12 +67,11 @@ export class LocalResumeStore implements ResumeStore {
       if (
         typeof record.id !== 'string' ||
         typeof record.offset !== 'number' ||
-        typeof record.expires !== 'number' ||
-        (record.hashState !== null && typeof record.hashState !== 'string')
+        typeof record.expires !== 'number'
       ) {
         return null;
       }
-      return record as ResumeRecord;
+      return { id: record.id, offset: record.offset, expires: record.expires };
     } catch {
       return null;
     }

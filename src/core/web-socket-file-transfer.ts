@@ -14,7 +14,9 @@ import {
   type StorAnswerV2,
 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
+import { BlockResends } from './block-resends.ts';
 import { ChunkPump } from './chunk-pump.ts';
+import type { Chunk } from './file-source.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow } from './connection.ts';
 import {
   ackFailure,
@@ -84,6 +86,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #link: TransferLink;
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
+  readonly #resends = new BlockResends({
+    integrity: () => this.#agreement.integrity,
+    chunkSize: () => this.#sender.source.chunkSize,
+    current: () => this.#stillCurrent(),
+    send: (frame) => this.#send(frame),
+    readFailed: (cause) => this.#readFailed(cause),
+    sent: () => this.#expectAcks(),
+  });
   #opened = false;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
@@ -231,8 +241,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #sendStor(): void {
     if (this.#state !== 'storing') this.#setState('storing');
-    const stor = storFrame(this.#options, this.#options.offerV2 ? this.#agreement.offerResume() : null);
-    if (!this.#send(stor)) return;
+    const agreement = this.#agreement;
+    const resume = this.#options.offerV2 ? agreement.offerResume() : null;
+    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity))) return;
     this.#expect('STOR', this.#options.answerTimeout);
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
@@ -241,7 +252,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #handleMessage(event: MessageEvent): void {
     if (!isActive(this.#state)) return;
-    const reading = readAnswer(event.data, this.#deadline.due);
+    const reading = readAnswer(event.data, this.#deadline.due, this.#agreement.integrity.unsettled);
     if (reading.kind === 'invalid') return this.#failWith(reading.failure);
     this.#deadline.settle();
     const { answer, expected } = reading;
@@ -256,7 +267,13 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       case 'STOR':
         return this.#handleStorAnswer(answer);
       case 'DATA':
-        return this.#handleAck(answer);
+        this.#handleAck(answer);
+        break;
+      case 'BLK':
+        this.#expectAcks();
+        if (this.#resends.answered(answer) && this.#state === 'sending')
+          this.#continue(this.#sender.window.loaded);
+        break;
       case 'FIN':
         this.#agreement.forgetRecord();
         this.#stored = storedFile(answer);
@@ -275,7 +292,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       this.#sendStor();
       return true;
     }
-    if (expected === 'FIN' && answer.code === Status.checksumMismatch) {
+    // Damaged for good (a block, or the whole file): the upload is discarded on the server, nothing to resume.
+    if (answer.code === Status.checksumMismatch) {
       agreement.forgetRecord();
       return false;
     }
@@ -285,8 +303,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleStorAnswer(answer: Answer): void {
     const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
     if ('code' in grant) return this.#failWith(grant);
-    if (grant.stored) return void this.#handleStoredV2(grant.stored);
+    if (grant.stored) return this.#handleStoredV2(grant.stored);
     this.#agreement.declineResume();
+    this.#warnUnverified();
     // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
     this.#continue(0);
   }
@@ -296,35 +315,53 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (loaded < this.#sender.source.size) {
       if (this.#state !== 'sending') this.#setState('sending');
       void this.#pump();
-    } else if (this.#agreement.terms.fin) this.#sendFin();
-    else this.#succeed();
+    } else if (this.#agreement.terms.fin) {
+      // FIN only once every damaged block sent again is verified; the BLK answer continues.
+      if (!this.#agreement.integrity.unsettled) void this.#sendFin();
+    } else this.#succeed();
   }
 
-  async #handleStoredV2(stored: StorAnswerV2): Promise<void> {
+  #handleStoredV2(stored: StorAnswerV2): void {
     const terms = this.#agreement.accept(stored);
     if (terms.reuse) this.#link.connection?.grantReuse();
+    this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit);
-    const generation = this.#link.generation;
-    try {
-      await this.#agreement.seekIntegrity(stored.offset, this.#options.file);
-    } catch (cause) {
-      return this.#readFailed(cause);
-    }
-    if (generation !== this.#link.generation || this.#state !== 'storing') return;
+    const { reads } = this.#agreement.integrity;
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads);
     this.#agreement.save(stored.offset);
     this.#continue(stored.offset);
   }
 
-  #sendFin(): void {
+  #warnUnverified(): void {
+    const warning = this.#agreement.unverifiedWarning();
+    if (warning) this.emit('warning', { ...warning, file: this.file });
+  }
+
+  /** @returns a check that stays true while this connection is the current one and the upload runs */
+  #stillCurrent(): () => boolean {
+    const generation = this.#link.generation;
+    return () => generation === this.#link.generation && isActive(this.#state);
+  }
+
+  async #sendFin(): Promise<void> {
     this.#setState('finishing');
-    const checksum = this.#agreement.integrity.checksum();
+    const current = this.#stillCurrent();
+    const checksum = await this.#agreement.integrity.checksum().catch(() => undefined);
+    if (!current()) return;
     if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
     this.#expect(this.#sender.window.inFlight > 0 ? 'DATA' : 'FIN', this.#options.answerTimeout);
     // With reuse agreed, the next upload's STOR may follow on this socket while the FIN answer is due.
     if (this.#agreement.terms.reuse) this.#link.connection?.handOver();
+  }
+
+  /** Arms the answer deadline for what is still due: DATA acks, else a BLK answer. */
+  #expectAcks(): void {
+    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
+    else if (this.#agreement.integrity.unsettled) this.#expect('BLK', this.#options.answerTimeout);
+    // FIN went out before the last acks (under `reuse`): its answer is next.
+    else if (this.#state === 'finishing') this.#expect('FIN', this.#options.answerTimeout);
   }
 
   #handleAck(answer: Answer): void {
@@ -334,35 +371,32 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (credit !== null) this.#sender.window.grant(credit);
     const loaded = this.#sender.window.loaded;
     if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
+    if (Array.isArray(answer.resend)) void this.#resends.resend(answer.resend as number[]);
     // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
-    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
-    else if (this.#state === 'finishing') this.#expect('FIN', this.#options.answerTimeout);
+    this.#expectAcks();
     this.emit('progress', this.#figures());
     if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
   }
 
   /** Sends chunks until the window is full or the file is sent; acks call it again. */
   async #pump(): Promise<void> {
-    const generation = this.#link.generation;
-    try {
-      await this.#sender.run({
-        sending: () => this.#state === 'sending' && generation === this.#link.generation,
-        send: (chunk) => {
-          const integrity = this.#agreement.integrity;
-          integrity.beforeSend(chunk.start);
-          if (!this.#send(chunk.payload)) return false;
-          integrity.afterSend(chunk);
-          this.#expect('DATA', this.#options.answerTimeout);
-          return true;
-        },
-      });
-    } catch (cause) {
-      return this.#readFailed(cause);
-    }
+    const current = this.#stillCurrent();
+    const sink = {
+      sending: () => current() && this.#state === 'sending',
+      // Block integrity: the block's SUM goes before its first chunk (hashed ahead, see block-hasher.ts).
+      before: (chunk: Chunk) => this.#agreement.integrity.before(chunk),
+      send: (chunk: Chunk, before: string[] | null) => {
+        if (before?.some((frame) => !this.#send(frame)) || !this.#send(chunk.payload)) return false;
+        this.#expect('DATA', this.#options.answerTimeout);
+        return true;
+      },
+    };
+    await this.#sender.run(sink).catch((cause: unknown) => this.#readFailed(cause));
     // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack (and the
-    // next upload's STOR that FIN), so a small file costs one round trip, not two.
-    const current = this.#state === 'sending' && generation === this.#link.generation;
-    if (current && this.#agreement.terms.reuse && this.#sender.allSent) this.#sendFin();
+    // next upload's STOR that FIN), so a small file costs one round trip, not two. Not while a block's
+    // verdict is due: a damaged block must be sent again before FIN.
+    const early = this.#agreement.terms.reuse && this.#sender.allSent && !this.#agreement.integrity.unsettled;
+    if (current() && this.#state === 'sending' && early) void this.#sendFin();
   }
 
   #send(data: string | ArrayBuffer): boolean {

@@ -1,3 +1,4 @@
+import { parseBlk, parseSum } from './blocks.ts';
 import { nestingExceeds, splitCommand } from './command-text.ts';
 import { fail, ok, Status, type ParseResult } from './errors.ts';
 import type {
@@ -21,8 +22,8 @@ export const DEFAULT_MAX_COMMAND_LENGTH = 64 * 1024;
  */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
-const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR'];
-const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'ERROR'];
+const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR', 'SUM', 'BLK'];
+const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'BLK', 'ERROR'];
 
 // A command word, then `:` and/or whitespace, then a JSON object (split by command-text.ts in one pass).
 // `{` and `:` are not in the base64 alphabet, so a base64 data frame can never look like a command.
@@ -80,10 +81,14 @@ export function parseCommand(
       return parseFin(body.value);
     case 'ABOR':
       return parseAbor(body.value);
+    case 'SUM':
+      return parseSum(body.value);
+    case 'BLK':
+      return parseBlk(body.value);
   }
 }
 
-const CHECKSUM_RE = /^sha256:[A-Za-z0-9+/]{43}=$/;
+const CHECKSUM_RE = /^sha256(?:-blocks)?:[A-Za-z0-9+/]{43}=$/;
 // Upload ids are printable tokens; the bound keeps a hostile id from reaching a file path or a log in full.
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -105,7 +110,10 @@ function parseFin(body: Record<string, unknown>): ParseResult<FinCommand> {
   const command: FinCommand = { command: 'FIN', size };
   if (checksum !== undefined && checksum !== null) {
     if (typeof checksum !== 'string' || !CHECKSUM_RE.test(checksum)) {
-      return fail('badField', 'FIN "checksum" must be "sha256:" followed by 44 characters of base64.');
+      return fail(
+        'badField',
+        'FIN "checksum" must be "sha256:" or "sha256-blocks:" followed by 44 characters of base64.',
+      );
     }
     command.checksum = checksum;
   }

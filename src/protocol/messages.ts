@@ -2,12 +2,13 @@
  * The messages of the WebSocketFileTransfer wire protocol, version 1 (2012) as peers really send them.
  * The normative text is docs/protocol.md.
  */
+import type { BlkCommand, SumCommand } from './blocks.ts';
 
 /** How chunks travel: base64 text frames (the 2012 default) or binary frames. */
 export type TransferType = 'base64' | 'binary';
 
 /** Names of the text commands a client sends. */
-export type CommandName = 'AUTH' | 'STOR' | 'FIN' | 'ABOR';
+export type CommandName = 'AUTH' | 'STOR' | 'FIN' | 'ABOR' | 'SUM' | 'BLK';
 
 /** `AUTH: {"login": "...", "password": "..."}` or `AUTH: {"token": "..."}`: optional, first. */
 export interface AuthCommand {
@@ -45,7 +46,10 @@ export interface FinCommand {
   command: 'FIN';
   /** The file's size in bytes, as the client counts it. */
   size: number;
-  /** `sha256:` then the base64 SHA-256 of the whole file; absent when no checksum was agreed. */
+  /**
+   * `sha256:` then the base64 SHA-256 of the whole file, or (block integrity) `sha256-blocks:` then the
+   * content hash; absent when no checksum was agreed.
+   */
   checksum?: string;
 }
 
@@ -57,18 +61,21 @@ export interface AborCommand {
 }
 
 /** Any command a client sends as a text frame. */
-export type ClientCommand = AuthCommand | StorCommand | FinCommand | AborCommand;
+export type ClientCommand = AuthCommand | StorCommand | FinCommand | AborCommand | SumCommand | BlkCommand;
 
 /** The protocol version a v2 peer puts in `STOR` and in its `STOR` answer. */
 export const PROTOCOL_V2 = 2;
 
-/** The only checksum algorithm v2 defines. */
-export type ChecksumAlgorithm = 'sha256';
+/**
+ * The checksum algorithms v2 defines: `sha256-blocks` (per-block SHA-256, checked as blocks complete; see
+ * blocks.ts) and `sha256` (the whole file's SHA-256, checked on FIN; still granted to older v2 clients).
+ */
+export type ChecksumAlgorithm = 'sha256' | 'sha256-blocks';
 
 // The v2 negotiation (StorOffer, StorGrant, StorAnswerV2 and the functions over them) is in terms.ts.
 
 /** The `type` of a server answer: which command or data frame it answers. */
-export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'ERROR';
+export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'BLK' | 'ERROR';
 
 /**
  * A server answer: `{"type":"STOR","code":200,"message":"..."}`, `{"type":"DATA","code":200,"bytesRead":n}`.

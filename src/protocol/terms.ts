@@ -12,6 +12,7 @@
  * Framing (parse/format of whole commands and answers) stays in codec.ts; the wire fields are in
  * docs/protocol.md.
  */
+import { BLOCKS_ALGORITHM, DEFAULT_BLOCK, MAX_BLOCK, MIN_BLOCK } from './blocks.ts';
 import { fail, ok, type ParseResult } from './errors.ts';
 import { isUploadId } from './codec.ts';
 import { PROTOCOL_V2, type Answer, type ChecksumAlgorithm, type TransferType } from './messages.ts';
@@ -31,6 +32,8 @@ export interface StorOffer {
   resume: string | null;
   /** Checksum algorithms the client can compute, best first. */
   checksum: ChecksumAlgorithm[];
+  /** With `sha256-blocks` offered: the block size the client would like, in bytes. */
+  block?: number;
   /** The client will send FIN after the last chunk and wait for its answer. */
   fin: boolean;
   /** The client can keep to a byte credit (`credit` in the grant and in acks) instead of a chunk window. */
@@ -51,8 +54,10 @@ export interface StorGrant {
   window: number;
   /** No chunk may be larger than this many bytes. */
   maxChunk: number;
-  /** The checksum the server will check on FIN, or null for none. */
+  /** The checksum the server checks (per block, or on FIN for `sha256`), or null for none. */
   checksum: ChecksumAlgorithm | null;
+  /** With `sha256-blocks` granted: the block size, in bytes. */
+  block?: number;
   /** The server expects FIN and answers it once the file is durably in place. */
   fin: boolean;
   /** When the partial upload is deleted if nobody continues it (ISO 8601). */
@@ -83,8 +88,10 @@ export interface Terms {
   readonly window: number;
   /** The largest chunk in bytes the receiver takes; v1 sets no limit (Infinity: the sender chooses). */
   readonly maxChunk: number;
-  /** The checksum sent with FIN and checked by the server; null: no integrity check agreed. */
+  /** The integrity check agreed (per block, or the whole file on FIN); null: none. */
   readonly integrity: ChecksumAlgorithm | null;
+  /** The block size under `sha256-blocks`; 0 otherwise. */
+  readonly block: number;
   /** The sender ends with FIN and success waits for its answer (the file is durable); v1: no FIN. */
   readonly fin: boolean;
   /** The upload has an id and can be continued on another connection; v1 cannot. */
@@ -104,6 +111,7 @@ export const V1_TERMS: Terms = Object.freeze({
   window: 1,
   maxChunk: Number.POSITIVE_INFINITY,
   integrity: null,
+  block: 0,
   fin: false,
   resumable: false,
   expires: null,
@@ -129,7 +137,7 @@ export interface OfferWish {
   chunk: number;
   /** The id of an upload to continue, or null to start afresh. */
   resume: string | null;
-  /** Whether to verify the upload with SHA-256. */
+  /** Whether to verify the upload by block SHA-256 (the caller checks that it can hash). */
   checksum: boolean;
   /** The file's MIME type (informational). */
   mime: string;
@@ -154,12 +162,13 @@ export function buildOffer(wish: OfferWish): StorOffer {
     window: wish.window,
     chunk: wish.chunk,
     resume: wish.resume,
-    checksum: wish.checksum ? ['sha256'] : [],
+    checksum: wish.checksum ? [BLOCKS_ALGORITHM] : [],
     fin: true,
     mime: wish.mime,
   };
   if (wish.credit !== false) offer.credit = true;
   if (wish.reuse === true) offer.reuse = true;
+  if (wish.checksum) offer.block = DEFAULT_BLOCK;
   if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
   return offer;
 }
@@ -178,6 +187,7 @@ export function offerExt(offer: StorOffer): Record<string, unknown> {
     chunk: offer.chunk,
     resume: offer.resume,
     checksum: offer.checksum,
+    ...(offer.block !== undefined ? { block: offer.block } : {}),
     fin: offer.fin,
   };
   if (offer.credit !== undefined) ext.credit = offer.credit;
@@ -206,7 +216,7 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     if (typeof value !== 'boolean') return fail('badField', `ext "${field}" must be a boolean.`);
     offer[field] = value;
   }
-  for (const field of ['window', 'chunk'] as const) {
+  for (const field of ['window', 'chunk', 'block'] as const) {
     const value = ext[field];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -222,7 +232,9 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     if (!Array.isArray(ext.checksum) || ext.checksum.length > 16) {
       return fail('badField', 'ext "checksum" must be a list of algorithm names.');
     }
-    offer.checksum = ext.checksum.filter((name): name is ChecksumAlgorithm => name === 'sha256');
+    offer.checksum = ext.checksum.filter(
+      (name): name is ChecksumAlgorithm => name === 'sha256' || name === BLOCKS_ALGORITHM,
+    );
   }
   if (typeof ext.mime === 'string') offer.mime = ext.mime.slice(0, 255);
   if (typeof ext.lastModified === 'number' && Number.isFinite(ext.lastModified)) {
@@ -243,6 +255,24 @@ export interface GrantPolicy {
   credit?: number;
   /** Whether a client that offered it may send another STOR after FIN on the connection. */
   reuse?: boolean;
+  /** Whether the server can check blocks (its store can write a block again); false: `sha256` at most. */
+  blocks?: boolean;
+}
+
+/**
+ * The checksum a server grants: `sha256-blocks` when offered and it can, else `sha256` when offered, else none.
+ *
+ * @param offer - what the client offered
+ * @param blocks - whether the server can check blocks
+ * @returns the algorithm and, for blocks, the block size (the offer's, within the server's bounds)
+ */
+function grantChecksum(offer: StorOffer, blocks: boolean): Pick<StorGrant, 'checksum' | 'block'> {
+  // A block sent again travels as binary frames after BLK, so blocks go with binary only.
+  if (blocks && offer.binary && offer.checksum.includes(BLOCKS_ALGORITHM)) {
+    const block = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, offer.block ?? DEFAULT_BLOCK));
+    return { checksum: BLOCKS_ALGORITHM, block };
+  }
+  return { checksum: offer.checksum.includes('sha256') ? 'sha256' : null };
 }
 
 /**
@@ -260,7 +290,7 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
     binary: offer.binary,
     window: Math.max(1, Math.floor(Math.min(offer.window, policy.maxWindow))),
     maxChunk: policy.maxChunk,
-    checksum: offer.checksum.includes('sha256') ? 'sha256' : null,
+    ...grantChecksum(offer, policy.blocks === true),
     fin: offer.fin,
     expires: new Date(policy.expiresAt).toISOString(),
   };
@@ -303,7 +333,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
     return fail('badAnswer', 'The STOR answer has no "ext" object.');
   }
   const raw = ext as Record<string, unknown>;
-  const { binary, window, maxChunk, checksum, fin, expires } = raw;
+  const { binary, window, maxChunk, checksum, block, fin, expires } = raw;
   if (typeof binary !== 'boolean' || typeof fin !== 'boolean') {
     return fail('badAnswer', 'The STOR answer\'s "binary" and "fin" must be booleans.');
   }
@@ -315,7 +345,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
       return fail('badAnswer', `The STOR answer's "${name}" must be a positive integer.`);
     }
   }
-  if (checksum !== null && checksum !== undefined && checksum !== 'sha256') {
+  if (checksum !== null && checksum !== undefined && checksum !== 'sha256' && checksum !== BLOCKS_ALGORITHM) {
     return fail('badAnswer', 'The STOR answer grants an unknown checksum.');
   }
   if (raw.credit !== undefined && readCredit(raw.credit) === null) {
@@ -324,11 +354,16 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.reuse !== undefined && typeof raw.reuse !== 'boolean') {
     return fail('badAnswer', 'The STOR answer\'s "reuse" must be a boolean.');
   }
+  const blockValid = typeof block === 'number' && Number.isSafeInteger(block) && block >= 1;
+  if (checksum === BLOCKS_ALGORITHM && !blockValid) {
+    return fail('badAnswer', 'The STOR answer grants sha256-blocks without a valid "block" size.');
+  }
   const grant: StorGrant = {
     binary,
     window: window as number,
     maxChunk: maxChunk as number,
     checksum: checksum ?? null,
+    ...(checksum === BLOCKS_ALGORITHM ? { block: block as number } : {}),
     fin,
     expires: typeof expires === 'string' ? expires : '',
   };
@@ -364,6 +399,7 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     window: Math.max(1, Math.min(grant.window, limits.window)),
     maxChunk: grant.maxChunk,
     integrity: grant.checksum,
+    block: grant.checksum === BLOCKS_ALGORITHM ? (grant.block ?? 0) : 0,
     fin: grant.fin,
     resumable: true,
     expires: Number.isFinite(expires) ? expires : null,

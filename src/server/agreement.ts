@@ -6,6 +6,7 @@
  */
 import {
   agreedTerms,
+  BLOCKS_ALGORITHM,
   grantTerms,
   PROTOCOL_V2,
   Status,
@@ -110,7 +111,7 @@ export function storedAnswer(
     ...offer,
     binary: true,
     fin: true,
-    checksum: record.checksum ? ['sha256'] : [],
+    checksum: record.contentHash ? [BLOCKS_ALGORITHM] : record.checksum ? ['sha256'] : [],
   };
   return {
     type: 'STOR',
@@ -137,6 +138,7 @@ export function finAnswer(id: string, record: CompletedUpload): Answer {
     id,
     size: record.size,
     ...(record.checksum ? { checksum: record.checksum } : {}),
+    ...(record.contentHash ? { contentHash: record.contentHash } : {}),
     filename: record.filename,
   };
 }

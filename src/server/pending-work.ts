@@ -46,8 +46,18 @@ export class PendingWork {
     return operation;
   }
 
+  /** One wrapper per partial upload, so that a resume on this server meets the same object again. */
+  readonly #wrappers = new WeakMap<PartialUpload, PartialUpload>();
+
   #wrap(partial: PartialUpload): PartialUpload {
+    let wrapper = this.#wrappers.get(partial);
+    if (!wrapper) this.#wrappers.set(partial, (wrapper = this.#wrapOnce(partial)));
+    return wrapper;
+  }
+
+  #wrapOnce(partial: PartialUpload): PartialUpload {
     const track = <T>(operation: Promise<T>) => this.#track(operation);
+    const { rewrite, truncate, checkpoint } = partial;
     return {
       get id() {
         return partial.id;
@@ -70,6 +80,19 @@ export class PendingWork {
       get held() {
         return partial.held;
       },
+      get verifiedOffset() {
+        return partial.verifiedOffset;
+      },
+      set verifiedOffset(offset) {
+        partial.verifiedOffset = offset;
+      },
+      ...(rewrite && truncate
+        ? {
+            rewrite: (position: number, bytes: Uint8Array) => track(rewrite.call(partial, position, bytes)),
+            truncate: (offset: number) => track(truncate.call(partial, offset)),
+          }
+        : {}),
+      ...(checkpoint ? { checkpoint: () => track(checkpoint.call(partial)) } : {}),
       hold: () => partial.hold(),
       release: () => track(partial.release()),
       write: (chunk) => track(partial.write(chunk)),

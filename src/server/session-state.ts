@@ -7,6 +7,7 @@
  *   ready ──STOR resuming a committed upload──▶ finished ──FIN──▶ ready
  *   any but closed ──error, idle timeout, socket closed──▶ closed
  */
+import type { BlockVerifier } from './block-verifier.ts';
 import type { Agreement } from './agreement.ts';
 import type { CompletedUpload, PartialUpload } from './stores/store.ts';
 
@@ -24,6 +25,8 @@ export interface ReceivingUpload {
   parameters: unknown;
   /** When the STOR arrived (ms since the epoch). */
   startedAt: number;
+  /** The block checks when `sha256-blocks` was agreed, else null. */
+  blocks: BlockVerifier | null;
 }
 
 /** Where a connection is: AUTH or STOR expected, data frames expected, FIN of a stored upload, or over. */

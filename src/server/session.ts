@@ -33,6 +33,7 @@ import {
 import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
+import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { storedFolderPath } from './folder-path.ts';
@@ -120,6 +121,11 @@ export class UploadSession {
     const command = parsed.value;
     if (command.command === 'ABOR') return this.#handleAbor(command);
     if (command.command === 'FIN') return this.#handleFin(command);
+    if (command.command === 'SUM' || command.command === 'BLK') {
+      const [received, maxChunk] = [upload?.received ?? 0, upload?.agreement.terms.maxChunk ?? 0];
+      const refusal = integrity.takeBlockCommand(upload?.blocks ?? null, command, received, maxChunk);
+      return refusal ? this.#refuse(refusal) : undefined;
+    }
     if (upload) {
       const message = `${command.command} arrived in the middle of the data.`;
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
@@ -204,9 +210,11 @@ export class UploadSession {
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
     const credit = this.#credit.start(offer?.credit === true);
-    const agreement = offer
-      ? v2Agreement(offer, this.#grantPolicy(partial.expiresAt, credit))
-      : v1Agreement(stor.type);
+    const policy = this.#grantPolicy(partial.expiresAt, integrity.canCheckBlocks(partial), credit);
+    const agreement = offer ? v2Agreement(offer, policy) : v1Agreement(stor.type);
+    // Block integrity continues at the end of the verified blocks: anything held past them goes.
+    const blocks = await integrity.openBlocks(partial, agreement.terms, stor.size);
+    if (this.#machine.closed) return;
     this.#backpressure.agreeWindow(agreement.terms.window);
     const upload: ReceivingUpload = {
       partial,
@@ -216,6 +224,7 @@ export class UploadSession {
       requestedName: stor.filename,
       parameters: stor.parameters,
       startedAt: Date.now(),
+      blocks,
     };
     this.#machine.to({ name: 'receiving', upload });
     // Complete as soon as announced (an empty file, a resume that holds everything) unless FIN is agreed.
@@ -227,8 +236,8 @@ export class UploadSession {
     this.#answer(agreement.accepted(partial.id, partial.offset));
   }
 
-  /** The server's side of a grant: its limits, when the partial upload expires, its byte credit. */
-  #grantPolicy(expiresAt: number, credit?: number): GrantPolicy {
+  /** The server's side of a grant: its limits, when the partial upload expires, blocks, its byte credit. */
+  #grantPolicy(expiresAt: number, blocks: boolean, credit?: number): GrantPolicy {
     const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections } = this.#options;
     return {
       maxWindow,
@@ -236,13 +245,14 @@ export class UploadSession {
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
       ...(credit !== undefined ? { credit } : {}),
       reuse: reuseConnections,
+      blocks,
     };
   }
 
   /** A resume of an upload that was committed: the client lost the FIN answer; let it send FIN again. */
   #answerStored(id: string, record: CompletedUpload, offer: StorOffer): void {
     this.#machine.to({ name: 'finished', id, record });
-    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt)));
+    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt, true)));
   }
 
   async #handleFin(fin: FinCommand): Promise<void> {
@@ -250,11 +260,8 @@ export class UploadSession {
     if (state.name === 'finished') {
       this.#machine.to(READY);
       const { record, id } = state;
-      if (fin.size !== record.size || (record.checksum !== undefined && fin.checksum !== record.checksum)) {
-        const message = 'This upload was stored with another size or checksum.';
-        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message));
-      }
-      return this.#answer(finAnswer(id, record));
+      const refusal = integrity.repeatedFin(record, fin);
+      return refusal ? this.#refuse(refusal) : this.#answer(finAnswer(id, record));
     }
     const upload = this.#machine.upload;
     if (!upload?.agreement.terms.fin) {
@@ -264,23 +271,16 @@ export class UploadSession {
       const message = `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`;
       return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
     }
-    let checksum: string | undefined;
-    if (upload.agreement.terms.integrity === 'sha256') {
-      if (fin.checksum === undefined) {
-        return this.#refuse(new Refusal('FIN', Status.badRequest, 'FIN needs the checksum.'));
-      }
-      checksum = `sha256:${Buffer.from(await upload.partial.sha256()).toString('base64')}`;
-      if (checksum !== fin.checksum) {
-        const message = 'Checksum mismatch: the file was damaged on the way.';
-        return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
-      }
-    }
+    const checked = await integrity.finIntegrity(upload, fin);
+    if (checked instanceof Refusal) return this.#refuse(checked);
+    const { checksum, contentHash } = checked;
     const { id, owner } = upload.partial;
     const filename = await this.#commit(upload);
     const record: CompletedUpload = {
       size: upload.size,
       filename,
       checksum,
+      ...(contentHash ? { contentHash } : {}),
       owner,
       expiresAt: Date.now() + this.#options.partialExpiry,
     };
@@ -322,6 +322,9 @@ export class UploadSession {
       const message = 'Binary frame received, but STOR declared type "base64".';
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
+    // A frame of a block sent again after BLK: written in place; the block's verdict answers the last one.
+    if (upload.blocks?.patching)
+      return this.#reply(await integrity.patchFrame(upload.partial, upload.blocks, data));
     return this.#handleChunk(upload, data);
   }
 
@@ -353,12 +356,21 @@ export class UploadSession {
       return this.#refuse(new Refusal('DATA', Status.tooLarge, message));
     }
     await upload.partial.write(chunk);
+    const verdicts = upload.blocks?.appended(chunk, upload.received) ?? [];
     upload.received += chunk.byteLength;
+    if (upload.blocks) await integrity.checkpointVerified(upload.partial, upload.blocks);
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
     // When the budget's share moved (uploads started or ended), the client learns it with this ack.
-    this.#answer({ ...upload.agreement.ack(chunk.byteLength, upload.received), ...this.#credit.ackField() });
+    const ack = { ...upload.agreement.ack(chunk.byteLength, upload.received), ...this.#credit.ackField() };
+    return this.#reply(integrity.ackWithVerdicts(ack, verdicts));
+  }
+
+  /** Sends what a check decided: an answer, a refusal, or nothing (null, or the connection closed). */
+  #reply(reply: Answer | Refusal | null): Promise<void> | void {
+    if (!reply || this.#machine.closed) return;
+    return reply instanceof Refusal ? this.#refuse(reply) : this.#answer(reply);
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {
@@ -419,6 +431,7 @@ export class UploadSession {
     this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);
     if (!upload) return;
+    if (upload.blocks) upload.partial.verifiedOffset = upload.blocks.verifiedOffset;
     if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
     else await upload.partial.discard();
   }

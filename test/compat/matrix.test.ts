@@ -121,7 +121,14 @@ describe('compatibility matrix', () => {
       assert.equal(landedAtSuccess, true, 'success is reported only once the file is in its final place');
       const fin = outcome.counter.textFrames.find((t) => t.startsWith('FIN'))!;
       const digest = createHash('sha256').update(data).digest('base64');
-      assert.equal(JSON.parse(fin.slice(4)).checksum, `sha256:${digest}`);
+      // sha256-blocks (4 MiB blocks): the content hash over the block digests, docs/protocol.md §3.7.
+      const blockDigests = [0, 1].map((i) =>
+        createHash('sha256')
+          .update(data.subarray(i * 4 * 1024 * 1024, (i + 1) * 4 * 1024 * 1024))
+          .digest(),
+      );
+      const contentHash = createHash('sha256').update(Buffer.concat(blockDigests)).digest('base64');
+      assert.equal(JSON.parse(fin.slice(4)).checksum, `sha256-blocks:${contentHash}`);
       const stored = await readStored(started.dir, 'new.bin');
       assert.equal(createHash('sha256').update(stored).digest('base64'), digest);
       assert.equal(outcome.counter.binaryFrames, Math.ceil(data.length / (256 * 1024)));

@@ -25,13 +25,14 @@ const grant = {
   binary: true,
   window: 8,
   maxChunk: 4096,
-  checksum: 'sha256' as const,
+  checksum: 'sha256-blocks' as const,
+  block: 65536,
   fin: true,
   expires: '2030-01-01T00:00:00.000Z',
 };
 
-function agreement(store: ResumeStore): Agreement {
-  return new Agreement({ file, url, resumeStore: store, window: 4, type: 'base64' });
+function agreement(store: ResumeStore, checksum = true): Agreement {
+  return new Agreement({ file, url, resumeStore: store, window: 4, type: 'base64', checksum });
 }
 
 describe('Agreement', () => {
@@ -49,16 +50,17 @@ describe('Agreement', () => {
     expect([terms.window, terms.encoding, terms.integrity, terms.fin]).to.deep.equal([
       4,
       'binary',
-      'sha256',
+      'sha256-blocks',
       true,
     ]);
     expect(it2.integrity).not.to.equal(NO_INTEGRITY);
+    expect(it2.unverifiedWarning()).to.equal(null);
     expect(it2.acknowledged(5)).to.equal(true);
     const [record] = [...store.records.values()];
     expect(record).to.include({ id: 'u_1', offset: 5, expires: Date.parse(grant.expires) });
   });
 
-  it("offers the record's id after a reload, and keeps its digest state for that id only", () => {
+  it("offers the record's id after a reload; the record keeps no hash state", () => {
     const store = new MemoryStore();
     agreement(store).accept({ v: 2, id: 'u_2', offset: 0, ext: grant });
     const first = agreement(store);
@@ -68,12 +70,39 @@ describe('Agreement', () => {
     reloaded.loadRecord(Date.now());
     expect(reloaded.offerResume()).to.equal('u_2');
     expect(reloaded.resumable).to.equal(true);
+    expect(Object.keys([...store.records.values()][0]!).sort()).to.deep.equal(['expires', 'id', 'offset']);
+  });
+
+  it('warns once when checksum was asked for but nothing was agreed, and not when it was not asked', () => {
+    const it5 = agreement(new MemoryStore());
+    it5.accept({ v: 2, id: 'u_5', offset: 0, ext: { ...grant, checksum: null } });
+    expect(it5.integrity).to.equal(NO_INTEGRITY);
+    expect(it5.unverifiedWarning()?.code).to.equal('integrityNotGranted');
+    expect(it5.unverifiedWarning()).to.equal(null);
+    const noCrypto = new Agreement(
+      { file, url, resumeStore: new MemoryStore(), window: 4, type: 'base64', checksum: true },
+      null,
+    );
+    expect(noCrypto.offersIntegrity).to.equal(false);
+    expect(noCrypto.unverifiedWarning()?.code).to.equal('integrityUnavailable');
+    const notAsked = agreement(new MemoryStore(), false);
+    expect([notAsked.offersIntegrity, notAsked.unverifiedWarning()]).to.deep.equal([false, null]);
+  });
+
+  it('gives the ABOR frame of the upload it abandons, and forgets its record', () => {
+    const store = new MemoryStore();
+    const it6 = agreement(store);
+    expect(it6.abandon()).to.equal(null);
+    it6.accept({ v: 2, id: 'u_6', offset: 0, ext: grant });
+    it6.save(0);
+    expect(it6.abandon()).to.equal('ABOR: {"id":"u_6"}');
+    expect(store.records.size).to.equal(0);
   });
 
   it('drops an expired record when it loads', () => {
     const store = new MemoryStore();
     const key = fingerprint(file, url);
-    store.set(key, { id: 'u', offset: 0, hashState: null, expires: 1 });
+    store.set(key, { id: 'u', offset: 0, expires: 1 });
     const it3 = agreement(store);
     it3.loadRecord(Date.now());
     expect(it3.offerResume()).to.equal(null);

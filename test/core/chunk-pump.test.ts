@@ -12,6 +12,7 @@ function collect(limit = Infinity): { sent: Chunk[]; sink: Parameters<ChunkPump[
     sent,
     sink: {
       sending: () => sent.length < limit,
+      before: () => null,
       send: (chunk) => {
         sent.push(chunk);
         return true;

@@ -20,26 +20,28 @@ describe('conversation', () => {
   describe('storFrame', () => {
     it('is the 2012 STOR byte for byte without offerV2', () => {
       const options = resolveOptions({ url, file, offerV2: false, resumeStore: null });
-      expect(storFrame(options, null)).to.equal(
+      expect(storFrame(options, null, false)).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[]}',
       );
     });
     it('carries the v2 offer in ext, with the resume id', () => {
       const options = resolveOptions({ url, file, resumeStore: null });
-      expect(storFrame(options, 'u_1')).to.equal(
+      expect(storFrame(options, 'u_1', true)).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
-          '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256"],"fin":true,"credit":true,' +
-          '"mime":"text/plain","lastModified":1700000000000}}',
+          '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256-blocks"],"block":4194304,' +
+          '"fin":true,"credit":true,"mime":"text/plain","lastModified":1700000000000}}',
       );
     });
     it('offers reuse only when the transfer shares sockets through a pool', () => {
       const pooled = resolveOptions({ url, file, resumeStore: null, connections: new ConnectionPool() });
-      expect(storFrame(pooled, null)).to.contain('"fin":true,"credit":true,"reuse":true,');
-      expect(storFrame(resolveOptions({ url, file, resumeStore: null }), null)).not.to.contain('reuse');
+      expect(storFrame(pooled, null, false)).to.contain('"fin":true,"credit":true,"reuse":true,');
+      expect(storFrame(resolveOptions({ url, file, resumeStore: null }), null, false)).not.to.contain(
+        'reuse',
+      );
     });
     it('names a Blob "blob" and offers no checksum when asked not to', () => {
       const options = resolveOptions({ url, file: new Blob(['x']), checksum: false, resumeStore: null });
-      const frame = storFrame(options, null);
+      const frame = storFrame(options, null, false);
       expect(frame).to.contain('"filename":"blob"');
       expect(frame).to.contain('"checksum":[]');
       expect(frame).not.to.contain('lastModified');

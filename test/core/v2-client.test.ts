@@ -190,7 +190,7 @@ describe('resume stores', () => {
       fingerprint(new File(['xyz'], 'a.txt', { type: 'text/plain', lastModified: 5 }), 'ws://x/upload'),
     );
     expect(key).not.to.equal(fingerprint(file, 'ws://y/upload'));
-    const record = { id: 'u_1', offset: 3, hashState: null, expires: Date.now() + 1000 };
+    const record = { id: 'u_1', offset: 3, expires: Date.now() + 1000 };
     store.set(key, record);
     expect(store.get(key)).to.deep.equal(record);
     store.remove(key);
@@ -302,48 +302,126 @@ describe('WebSocketFileTransfer between connections under v2 (manual mock)', () 
   });
 });
 
-describe('WebSocketFileTransfer resuming mid-chunk under v2 with SHA-256 (manual mock)', () => {
-  it('re-hashes the bytes between its last saved state and the server offset from the file', async () => {
+describe('WebSocketFileTransfer under v2 with block integrity (manual mock)', () => {
+  const sha256 = async (bytes: Uint8Array) =>
+    btoa(
+      String.fromCharCode(
+        ...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
+      ),
+    );
+  const withBlocks = (offset: number) => {
+    const grant = v2Grant('u_blk', 4, offset);
+    return { ...grant, ext: { ...grant.ext, checksum: 'sha256-blocks', block: 1000 } };
+  };
+  const ack = (offset: number, extra: Record<string, unknown> = {}) => ({
+    type: 'DATA' as const,
+    code: 200,
+    bytesRead: 500,
+    offset,
+    ...extra,
+  });
+
+  it('sends SUM before each block, a damaged block again after BLK, resumes at a block and ends with the content hash', async () => {
     const server = new MockServer({ mode: 'manual' });
     servers.push(server);
-    const bytes = makeBytes(3000);
+    const bytes = makeBytes(3000, 3);
     const transfer = new WebSocketFileTransfer({
       url: server.url,
-      file: new File([bytes], 'mid.bin'),
+      file: new File([bytes], 'blk.bin'),
       WebSocket: MockWebSocketClass,
       resumeStore: null,
-      v2ChunkSize: 1000,
-      window: 2,
+      v2ChunkSize: 500,
+      window: 4,
       retryDelays: [0, 0],
     });
     const outcome = new Promise<string>((resolve) => {
       transfer.addEventListener('success', () => resolve('success'));
       transfer.addEventListener('error', (event) => resolve(event.detail.error.code));
     });
-    const withChecksum = (offset: number) => {
-      const grant = v2Grant('u_mid', 2, offset);
-      return { ...grant, ext: { ...grant.ext, checksum: 'sha256' } };
-    };
     transfer.start();
-    await server.nextText();
-    server.send(withChecksum(0));
+    const stor = JSON.parse((await server.nextText()).slice(5)) as {
+      ext: { checksum: string[]; block: number };
+    };
+    expect([stor.ext.checksum, stor.ext.block]).to.deep.equal([['sha256-blocks'], 4 * 1024 * 1024]);
+    server.send(withBlocks(0));
+    expect(await server.nextText()).to.equal(
+      `SUM: {"block":0,"sha256":"${await sha256(bytes.slice(0, 1000))}"}`,
+    );
+    expect((await server.nextFrame()).kind).to.equal('binary');
+    expect((await server.nextFrame()).kind).to.equal('binary');
+    expect(await server.nextText()).to.match(/^SUM: \{"block":1,/);
     await server.nextFrame();
     await server.nextFrame();
+    // Block 0 arrived damaged: the ack of its last chunk asks for it again.
+    server.send(ack(500));
+    server.send(ack(1000, { resend: [0] }));
+    expect(await server.nextText()).to.match(/^SUM: \{"block":2,/, 'the window moved on');
+    await server.nextFrame();
+    await server.nextFrame();
+    expect(await server.nextText()).to.equal('BLK: {"block":0}');
+    const again = [await server.nextFrame(), await server.nextFrame()];
+    expect(again.map((frame) => frame.kind === 'binary' && Array.from(frame.bytes))).to.deep.equal([
+      Array.from(bytes.slice(0, 500)),
+      Array.from(bytes.slice(500, 1000)),
+    ]);
+    server.send({ type: 'BLK', code: 200, block: 0, verified: true });
+    // The connection drops with block 1 half acknowledged: the server continues at the end of block 0.
+    server.send(ack(1500));
     server.closeClient(1006);
     await server.nextText();
-    // The server kept half of the second chunk: the client's saved states end at 1000 and 2000, not there.
-    server.send(withChecksum(1500));
-    const resent = await server.nextFrame();
-    expect(resent.kind === 'binary' && Array.from(resent.bytes)).to.deep.equal(
-      Array.from(bytes.slice(1500, 2500)),
-    );
-    server.send({ type: 'DATA', code: 200, bytesRead: 1000, offset: 2500 });
-    await server.nextFrame();
-    server.send({ type: 'DATA', code: 200, bytesRead: 500, offset: 3000 });
+    server.send(withBlocks(1000));
+    expect(await server.nextText()).to.match(/^SUM: \{"block":1,/);
+    for (let i = 0; i < 2; i++) await server.nextFrame();
+    expect(await server.nextText()).to.match(/^SUM: \{"block":2,/);
+    for (let i = 0; i < 2; i++) await server.nextFrame();
+    for (const offset of [1500, 2000, 2500, 3000]) server.send(ack(offset));
     const fin = JSON.parse((await server.nextText()).slice(5)) as { checksum: string };
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    expect(fin.checksum).to.equal(`sha256:${btoa(String.fromCharCode(...digest))}`);
-    server.send({ type: 'FIN', code: 200, id: 'u_mid', size: 3000 });
+    const digests = await Promise.all(
+      [0, 1000, 2000].map(
+        async (at) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.slice(at, at + 1000))),
+      ),
+    );
+    const joined = new Uint8Array(96);
+    digests.forEach((digest, i) => joined.set(digest, i * 32));
+    expect(fin.checksum).to.equal(`sha256-blocks:${await sha256(joined)}`);
+    server.send({ type: 'FIN', code: 200, id: 'u_blk', size: 3000 });
     expect(await outcome).to.equal('success');
+  });
+
+  it('waits for the verdict on a block sent again before FIN, and fails cleanly when it stays damaged', async () => {
+    const server = new MockServer({ mode: 'manual' });
+    servers.push(server);
+    const bytes = makeBytes(1000, 4);
+    const transfer = new WebSocketFileTransfer({
+      url: server.url,
+      file: new File([bytes], 'bad.bin'),
+      WebSocket: MockWebSocketClass,
+      resumeStore: null,
+      v2ChunkSize: 500,
+      window: 4,
+    });
+    const failed = nextEvent(transfer, 'error');
+    transfer.start();
+    await server.nextText();
+    server.send(withBlocks(0));
+    await server.nextText();
+    await server.nextFrame();
+    await server.nextFrame();
+    server.send(ack(500));
+    server.send(ack(1000, { resend: [0] }));
+    expect(await server.nextText()).to.equal('BLK: {"block":0}');
+    await server.nextFrame();
+    await server.nextFrame();
+    server.send({ type: 'BLK', code: 200, block: 0, verified: false });
+    expect(await server.nextText()).to.equal('BLK: {"block":0}', 'sent once more, and no FIN yet');
+    await server.nextFrame();
+    await server.nextFrame();
+    server.send({
+      type: 'BLK',
+      code: 422,
+      message: 'Block 0 arrived damaged 3 times: the upload is given up.',
+    });
+    const { error } = (await failed).detail;
+    expect([error.code, error.status]).to.deep.equal(['checksumMismatch', 422]);
   });
 });

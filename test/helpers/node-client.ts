@@ -26,7 +26,7 @@ export function countingWebSocket(counter: SendCounter): WebSocketConstructor {
   class CountingWebSocket extends WebSocket {
     override send(data: unknown, ...rest: unknown[]): void {
       if (typeof data === 'string') {
-        if (/^(AUTH|STOR|FIN|ABOR)\b/.test(data)) counter.textFrames.push(data);
+        if (/^(AUTH|STOR|FIN|ABOR|SUM|BLK)\b/.test(data)) counter.textFrames.push(data);
         else counter.dataBytes += Buffer.byteLength(data, 'base64');
       } else {
         counter.binaryFrames += 1;

@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 export interface TcpProxyOptions {
   /** Cut every open connection when the total upstream byte count reaches each of these (ascending). */
   cutAt?: number[];
-  /** Flip the lowest bit of the upstream byte with this total index (once). */
+  /** Flip the lowest bit of the upstream byte with this total index (once, unless `flipEvery`). */
   flipAt?: number;
+  /** With `flipAt`: flip again every this many upstream bytes after it (a link that keeps damaging). */
+  flipEvery?: number;
 }
 
 /** A running proxy on 127.0.0.1 and a free port, to `target`. */
@@ -24,13 +26,15 @@ export class TcpProxy {
   #blackholed = false;
   readonly #server: Server;
   readonly #cutAt: number[];
-  readonly #flipAt: number | undefined;
+  #flipAt: number | undefined;
+  readonly #flipEvery: number | undefined;
   readonly #sockets = new Set<Socket>();
 
   private constructor(server: Server, options: TcpProxyOptions) {
     this.#server = server;
     this.#cutAt = [...(options.cutAt ?? [])];
     this.#flipAt = options.flipAt;
+    this.#flipEvery = options.flipEvery;
   }
 
   /**
@@ -91,9 +95,10 @@ export class TcpProxy {
         upstream.write(piece.subarray(0, next - start), () => drop());
         return;
       }
-      if (this.#flipAt !== undefined && this.#flipAt >= start && this.#flipAt < start + piece.length) {
+      while (this.#flipAt !== undefined && this.#flipAt >= start && this.#flipAt < start + piece.length) {
         piece = Buffer.from(piece);
         piece[this.#flipAt - start]! ^= 1;
+        this.#flipAt = this.#flipEvery ? this.#flipAt + this.#flipEvery : undefined;
       }
       this.upstream += piece.length;
       upstream.write(piece);

@@ -42,6 +42,7 @@ describe('negotiated terms', () => {
           window: 1,
           maxChunk: Number.POSITIVE_INFINITY,
           integrity: null,
+          block: 0,
           fin: false,
           resumable: false,
           expires: null,
@@ -75,10 +76,11 @@ describe('negotiated terms', () => {
         window: 8,
         chunk: 1 << 20,
         resume: null,
-        checksum: ['sha256'],
+        checksum: ['sha256-blocks'],
         fin: true,
         credit: true,
         mime: 'text/plain',
+        block: 4 * 1024 * 1024,
       });
       assert.deepEqual(
         buildOffer({ window: 1, chunk: 1, resume: 'u_1', checksum: false, mime: '' }).checksum,
@@ -113,7 +115,8 @@ describe('negotiated terms', () => {
       assert.equal(
         text,
         'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
-          '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256"],"fin":true,"credit":true,"mime":"image/png",' +
+          '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256-blocks"],"block":4194304,"fin":true,' +
+          '"credit":true,"mime":"image/png",' +
           '"lastModified":1700000000000}}',
       );
     });
@@ -191,7 +194,7 @@ describe('negotiated terms', () => {
 
   describe('step 6: the client reads the grant', () => {
     const offer = buildOffer({ window: 8, chunk: 1 << 20, resume: null, checksum: true, mime: '' });
-    const grant = grantTerms(offer, { ...POLICY, maxWindow: 4 });
+    const grant = grantTerms(offer, { ...POLICY, maxWindow: 4, blocks: true });
     const answer = expectOk(
       parseAnswer(formatAnswer({ type: 'STOR', code: 200, v: 2, id: 'u_9', offset: 12, ext: grant })),
     );
@@ -208,7 +211,8 @@ describe('negotiated terms', () => {
           encoding: 'binary',
           window: 4,
           maxChunk: 4 * 1024 * 1024,
-          integrity: 'sha256',
+          integrity: 'sha256-blocks',
+          block: 4 * 1024 * 1024,
           fin: true,
           resumable: true,
           expires: EXPIRES_AT,

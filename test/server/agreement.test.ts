@@ -54,6 +54,7 @@ describe('v2 agreement', () => {
       window: 8,
       maxChunk: 1024 * 1024,
       integrity: 'sha256',
+      block: 0,
       fin: true,
       resumable: true,
       expires: EXPIRES_AT,

@@ -37,6 +37,7 @@ async function receivingUpload(): Promise<ReceivingUpload> {
     requestedName: 'a.txt',
     parameters: null,
     startedAt: Date.now(),
+    blocks: null,
   };
 }
 

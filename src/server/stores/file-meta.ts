@@ -24,8 +24,10 @@ export interface PartialMeta {
    * inode. A restart that finds the name linked to that inode knows the file is in place already.
    */
   placing?: { name: string; ino: number };
+  /** Block integrity: bytes checked against the client's block digests when the connection let go. */
+  verified?: number;
   /** Set once committed: the upload is then only a record for `recall`, no longer resumable. */
-  completed?: { filename: string; checksum?: string };
+  completed?: { filename: string; checksum?: string; contentHash?: string };
 }
 
 /** Opens a file for reading without following a symlink planted in its place. */

@@ -85,6 +85,17 @@ export class FilePartialUpload implements PartialUpload {
     return this.#held;
   }
 
+  get verifiedOffset(): number {
+    const verified = this.#meta.verified;
+    return typeof verified === 'number' && Number.isSafeInteger(verified) && verified >= 0
+      ? Math.min(verified, this.#offset)
+      : 0;
+  }
+
+  set verifiedOffset(offset: number) {
+    this.#meta.verified = offset;
+  }
+
   hold(): void {
     this.#held = true;
   }
@@ -128,6 +139,37 @@ export class FilePartialUpload implements PartialUpload {
       if (at > 0) await nextTurn();
       this.#hash.update(chunk.subarray(at, at + HASH_SLICE));
     }
+  }
+
+  async rewrite(position: number, bytes: Uint8Array): Promise<void> {
+    if (!this.#handle) throw new Error('The partial upload is closed.');
+    if (position < 0 || position + bytes.byteLength > this.#offset) {
+      throw new RangeError('A rewrite must stay within the bytes already written.');
+    }
+    // The running hash has the damaged bytes in it: recomputed from the file when next asked for.
+    this.#hash = undefined;
+    let written = 0;
+    while (written < bytes.byteLength) {
+      const at = position + written;
+      const { bytesWritten } = await this.#handle.write(bytes, written, bytes.byteLength - written, at);
+      written += bytesWritten;
+    }
+  }
+
+  async checkpoint(): Promise<void> {
+    if (!this.#handle || !this.#resumable) return;
+    // The data first: a record saying "verified" must never outlive bytes a power cut lost.
+    await this.#handle.datasync();
+    await this.saveMeta();
+  }
+
+  async truncate(offset: number): Promise<void> {
+    if (!this.#handle) throw new Error('The partial upload is closed.');
+    if (offset >= this.#offset) return;
+    await this.#handle.truncate(offset);
+    this.#offset = offset;
+    this.#hash = undefined;
+    if (this.verifiedOffset > offset) this.#meta.verified = offset;
   }
 
   async sha256(): Promise<Uint8Array> {

@@ -200,6 +200,7 @@ export class FileStore implements UploadStore, PartialUploadHost {
       completed: {
         filename: record.filename,
         ...(record.checksum !== undefined ? { checksum: record.checksum } : {}),
+        ...(record.contentHash !== undefined ? { contentHash: record.contentHash } : {}),
       },
     };
     await this.#ensurePartialDir();
@@ -221,6 +222,7 @@ export class FileStore implements UploadStore, PartialUploadHost {
       size: meta.size,
       filename: completed.filename,
       checksum: typeof completed.checksum === 'string' ? completed.checksum : undefined,
+      ...(typeof completed.contentHash === 'string' ? { contentHash: completed.contentHash } : {}),
       owner: typeof meta.owner === 'string' ? meta.owner : null,
       expiresAt: meta.expiresAt,
     };

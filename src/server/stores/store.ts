@@ -55,8 +55,10 @@ export interface CompletedUpload {
   size: number;
   /** The name it was stored under, relative to the upload folder (what the FIN answer said). */
   filename: string;
-  /** `sha256:<base64>` when a checksum was agreed and checked. */
+  /** `sha256:<base64>` of the whole file when a checksum was agreed and checked. */
   checksum: string | undefined;
+  /** `sha256-blocks:<base64>` when block integrity was agreed: the content hash the client's FIN carried. */
+  contentHash?: string;
   owner: string | null;
   expiresAt: number;
 }
@@ -93,6 +95,25 @@ export interface PartialUpload {
   release(): Promise<void>;
   /** Appends bytes at the current offset. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Block integrity: bytes below this offset were checked against the client's block digests (by an earlier
+   * connection, or before a restart). Kept with the upload's metadata when the connection lets it go.
+   * Optional, with {@link PartialUpload.rewrite} and {@link PartialUpload.truncate}: a store without them is
+   * granted `sha256` at most.
+   */
+  verifiedOffset?: number;
+  /**
+   * Writes bytes again at `position` (a block that arrived damaged), below the current offset; the running
+   * SHA-256 is then recomputed from storage when asked for.
+   */
+  rewrite?(position: number, bytes: Uint8Array): Promise<void>;
+  /** Drops the bytes from `offset` on (not verified, so a resume sends them again). */
+  truncate?(offset: number): Promise<void>;
+  /**
+   * Makes {@link PartialUpload.verifiedOffset} survive a crash: the bytes below it reach the disk first, then
+   * the offset is recorded. Optional; without it the offset is kept only when the connection lets go.
+   */
+  checkpoint?(): Promise<void>;
   /**
    * The SHA-256 of the bytes [0, offset), kept incrementally while writing (re-read from storage once after a
    * restart, since a hash state cannot be saved, or when it was created with `sha256: false`).

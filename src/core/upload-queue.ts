@@ -346,7 +346,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     const perFile = { ...(entry.path ? { path: entry.path } : {}), ...(token ? { token } : {}), ...prepared };
     let transfer: WebSocketFileTransfer;
     try {
-      const shared = this.#options.shareConnections ? { connections: this.#pool } : {};
+      // A provider's token is per file (it is told the file): such a file gets its own socket and AUTH.
+      const shared = this.#options.shareConnections && !provider ? { connections: this.#pool } : {};
       transfer = new WebSocketFileTransfer({
         ...transferOptionsFor(this.#options, entry.file, perFile),
         ...shared,

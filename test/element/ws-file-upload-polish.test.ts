@@ -6,22 +6,12 @@ import { emulateMedia } from '@web/test-runner-commands';
 import { mergeI18n, pluralForm, fill } from '../../src/element/i18n.ts';
 import { WsFileUpload } from '../../src/element/ws-file-upload.ts';
 import { makeFile } from '../helpers/make-file.ts';
-import { QueueServer, type QueueServerOptions } from '../helpers/queue-server.ts';
+import { serve, stopServers, part, text } from '../helpers/element-fixtures.ts';
 
-const servers: QueueServer[] = [];
-function serve(options: QueueServerOptions = {}): QueueServer {
-  const server = new QueueServer({ mockGlobal: true, ...options });
-  servers.push(server);
-  return server;
-}
 afterEach(async () => {
-  for (const server of servers.splice(0)) server.stop();
+  stopServers();
   await emulateMedia({ colorScheme: 'light' });
 });
-
-const part = (el: HTMLElement, name: string): HTMLElement | null =>
-  el.shadowRoot!.querySelector(`[part~="${name}"]`);
-const text = (node: Element | null): string => (node?.textContent ?? '').replace(/\s+/g, ' ').trim();
 
 /**
  * Applies the rules inside the element's media blocks whose condition matches `condition`, as that device

@@ -19,7 +19,8 @@ function fileOf(size: number, name: string, seed: number): { file: File; bytes: 
 }
 
 describe('<ws-file-upload> pause and resume', () => {
-  it('pauses from the row button, stays accessible, and resumes on a new connection from the offset', async () => {
+  it('pauses from the row button, stays accessible, and resumes on a new connection from the offset', async function (this: MochaContext) {
+    this.timeout(30_000); // four axe runs: slow in WebKit on a loaded machine, not a speed claim
     const server = serve({ v2: true, hold: true });
     const el = await fixture<WsFileUpload>(html`<ws-file-upload url=${server.url} auto></ws-file-upload>`);
     const { file, bytes } = fileOf(300_000, 'p.bin', 5);

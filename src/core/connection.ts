@@ -18,6 +18,11 @@ const CONNECTING = 0;
 const OPEN = 1;
 /** How long the side connection that carries an ABOR may take before it is given up. */
 const ABOR_ASIDE_TIMEOUT = 5000;
+/**
+ * Waits before sending ABOR again after a 409: the upload's last connection (just closed by a pause, or a
+ * cut) may not be released on the server yet. Bounded in count, and by ABOR_ASIDE_TIMEOUT in time.
+ */
+const ABOR_CONFLICT_DELAYS = [100, 250, 500, 1000];
 
 /** The transfer's side of a socket's events. */
 export interface ConnectionHandlers {
@@ -202,8 +207,9 @@ export function closeDetail(closedHere: boolean, closed?: ClosedHow): ClosedHow 
 }
 
 /**
- * Carries an ABOR on a short-lived socket of its own (after AUTH when there are credentials), for an abort
- * while no connection is open. Best effort: the server expires the partial upload anyway.
+ * Carries an ABOR on a short-lived socket of its own (after AUTH when there are credentials), for a cancel
+ * while no connection is open (a paused or reconnecting upload). Sent again, a few times, while the server
+ * answers 409 (the upload's last connection not released yet). Best effort: the server expires it anyway.
  *
  * @param env - where the WebSocket and timers come from
  * @param url - the upload server
@@ -218,11 +224,17 @@ export function sendAside(env: TransferEnvironment, url: string, frames: readonl
     socket.addEventListener('open', () => {
       for (const frame of frames) trySend(socket, frame);
     });
+    let conflicts = 0;
     socket.addEventListener('message', (event: MessageEvent) => {
-      if (typeof event.data === 'string' && event.data.includes('"ABOR"')) {
-        env.clearTimeout(giveUp);
-        socket.close(NORMAL_CLOSURE);
+      if (typeof event.data !== 'string' || !event.data.includes('"ABOR"')) return;
+      // 409: still held by the connection that just closed; ask again once the server let go of it.
+      const delay = /"code"\s*:\s*409\b/.test(event.data) ? ABOR_CONFLICT_DELAYS[conflicts++] : undefined;
+      if (delay !== undefined) {
+        env.setTimeout(() => trySend(socket, frames[frames.length - 1]!), delay);
+        return;
       }
+      env.clearTimeout(giveUp);
+      socket.close(NORMAL_CLOSURE);
     });
     socket.addEventListener('error', () => env.clearTimeout(giveUp));
   } catch {

@@ -4,11 +4,10 @@
 // conversation pause is refused with a reason; a cancelled paused upload is deleted on the server.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { UploadQueue, type ResumeRecord, type ResumeStore, type UploadItem } from '../../src/core/index.ts';
+import { UploadQueue, type UploadItem } from '../../src/core/index.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
 import { countingWebSocket, type SendCounter } from '../helpers/node-client.ts';
-import { bytes, eventually, partialFiles, readStored, startServer } from '../server/peer.ts';
+import { bytes, eventually, partialBytes, partialFiles, readStored, startServer } from '../server/peer.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -17,29 +16,6 @@ afterEach(async () => {
 
 const MIB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A resume store in memory (Node has no localStorage), so the records can be looked at. */
-class MemoryStore implements ResumeStore {
-  readonly records = new Map<string, ResumeRecord>();
-  get(key: string): ResumeRecord | null {
-    return this.records.get(key) ?? null;
-  }
-  set(key: string, record: ResumeRecord): void {
-    this.records.set(key, record);
-  }
-  remove(key: string): void {
-    this.records.delete(key);
-  }
-}
-
-/** Bytes the server holds in its partial files (`.partial/<id>.part`). */
-async function partialBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await partialFiles(dir)) {
-    if (name.endsWith('.part')) total += (await stat(path.join(dir, '.partial', name))).size;
-  }
-  return total;
-}
 
 function untilStatus(item: UploadItem, status: string, timeout = 30_000): Promise<void> {
   return eventually(() => item.status === status, `item to be ${status}`, timeout);

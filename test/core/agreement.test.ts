@@ -4,20 +4,8 @@ import { expect } from '@open-wc/testing';
 import { V1_TERMS } from '../../src/protocol/index.ts';
 import { Agreement } from '../../src/core/agreement.ts';
 import { NO_INTEGRITY } from '../../src/core/integrity.ts';
-import { fingerprint, type ResumeRecord, type ResumeStore } from '../../src/core/resume-store.ts';
-
-class MemoryStore implements ResumeStore {
-  readonly records = new Map<string, ResumeRecord>();
-  get(key: string): ResumeRecord | null {
-    return this.records.get(key) ?? null;
-  }
-  set(key: string, record: ResumeRecord): void {
-    this.records.set(key, record);
-  }
-  remove(key: string): void {
-    this.records.delete(key);
-  }
-}
+import { fingerprint, type ResumeStore } from '../../src/core/resume-store.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
 
 const file = new File(['0123456789'], 'a.bin');
 const url = 'ws://upload.test/a';

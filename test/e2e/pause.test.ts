@@ -4,8 +4,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import {
   ENGINES,
   launchE2eBrowser,
@@ -15,20 +13,11 @@ import {
   writeFiles,
   type E2eBrowser,
 } from './harness.ts';
+import { partialBytes } from '../server/peer.ts';
 
 const MIB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const EL = "document.querySelector('ws-file-upload')";
-
-/** Bytes the server holds in its partial files (`.partial/<id>.part`). */
-async function partialBytes(dir: string): Promise<number> {
-  const names = await readdir(path.join(dir, '.partial')).catch(() => [] as string[]);
-  let total = 0;
-  for (const name of names.filter((n) => n.endsWith('.part'))) {
-    total += (await stat(path.join(dir, '.partial', name))).size;
-  }
-  return total;
-}
 
 for (const engine of ENGINES)
   describe(`pause and resume of <ws-file-upload> in ${engine}`, () => {

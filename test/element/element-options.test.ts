@@ -5,16 +5,10 @@ import type { ResumeRecord, ResumeStore } from '../../src/core/index.ts';
 import { inRange, millisecondList, onUnlessOff, optionalNumber } from '../../src/element/element-options.ts';
 import { WsFileUpload } from '../../src/element/ws-file-upload.ts';
 import { makeFile } from '../helpers/make-file.ts';
-import { QueueServer, type QueueServerOptions } from '../helpers/queue-server.ts';
+import { serve, stopServers } from '../helpers/element-fixtures.ts';
 
-const servers: QueueServer[] = [];
-function serve(options: QueueServerOptions = {}): QueueServer {
-  const server = new QueueServer({ mockGlobal: true, ...options });
-  servers.push(server);
-  return server;
-}
 afterEach(() => {
-  for (const server of servers.splice(0)) server.stop();
+  stopServers();
   localStorage.clear();
 });
 

@@ -6,36 +6,12 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { WsFileUpload, type WsFileUploadEventMap } from '../../src/element/ws-file-upload.ts';
 import { makeBytes } from '../helpers/make-file.ts';
-import { QueueServer, type QueueServerOptions } from '../helpers/queue-server.ts';
-
-const servers: QueueServer[] = [];
-
-function serve(options: QueueServerOptions = {}): QueueServer {
-  const server = new QueueServer({ mockGlobal: true, ...options });
-  servers.push(server);
-  return server;
-}
+import { serve, stopServers, part, text, untilStatuses } from '../helpers/element-fixtures.ts';
 
 afterEach(() => {
-  for (const server of servers.splice(0)) server.stop();
+  stopServers();
   localStorage.clear();
 });
-
-const part = (el: HTMLElement, name: string): HTMLElement | null =>
-  el.shadowRoot!.querySelector(`[part~="${name}"]`);
-const parts = (el: HTMLElement, name: string): HTMLElement[] => [
-  ...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`),
-];
-const text = (node: Element | null): string => (node?.textContent ?? '').replace(/\s+/g, ' ').trim();
-
-async function untilStatuses(el: WsFileUpload, statuses: string[]): Promise<void> {
-  await waitUntil(
-    () =>
-      JSON.stringify(parts(el, 'file').map((row) => row.getAttribute('part')!.split(' ')[1])) ===
-      JSON.stringify(statuses.map((status) => `file-${status}`)),
-    `rows to show ${statuses.join(', ')} (items: ${el.items.map((item) => item.status).join(', ')})`,
-  );
-}
 
 function fileOf(size: number, name: string, seed: number): { file: File; bytes: Uint8Array } {
   const bytes = makeBytes(size, seed);
@@ -43,7 +19,8 @@ function fileOf(size: number, name: string, seed: number): { file: File; bytes: 
 }
 
 describe('<ws-file-upload> pause and resume', () => {
-  it('pauses from the row button, stays accessible, and resumes on a new connection from the offset', async () => {
+  it('pauses from the row button, stays accessible, and resumes on a new connection from the offset', async function (this: MochaContext) {
+    this.timeout(30_000); // four axe runs: slow in WebKit on a loaded machine, not a speed claim
     const server = serve({ v2: true, hold: true });
     const el = await fixture<WsFileUpload>(html`<ws-file-upload url=${server.url} auto></ws-file-upload>`);
     const { file, bytes } = fileOf(300_000, 'p.bin', 5);

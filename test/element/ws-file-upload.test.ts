@@ -2,44 +2,11 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { WsFileUpload, type WsFileUploadEventMap } from '../../src/element/ws-file-upload.ts';
 import { makeBytes, makeFile } from '../helpers/make-file.ts';
-import { QueueServer, type QueueServerOptions } from '../helpers/queue-server.ts';
-
-const servers: QueueServer[] = [];
-
-/** A multi-client v1 server that the element reaches through the page's (mocked) global WebSocket. */
-function serve(options: QueueServerOptions = {}): QueueServer {
-  const server = new QueueServer({ mockGlobal: true, ...options });
-  servers.push(server);
-  return server;
-}
+import { serve, stopServers, part, parts, text, untilStatuses } from '../helpers/element-fixtures.ts';
 
 afterEach(() => {
-  for (const server of servers.splice(0)) server.stop();
+  stopServers();
 });
-
-function part(el: HTMLElement, name: string): HTMLElement | null {
-  return el.shadowRoot!.querySelector(`[part~="${name}"]`);
-}
-
-function parts(el: HTMLElement, name: string): HTMLElement[] {
-  return [...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
-}
-
-function text(node: Element | null): string {
-  return (node?.textContent ?? '').replace(/\s+/g, ' ').trim();
-}
-
-/** Waits until the rendered file rows show the given statuses (renders are batched per frame). */
-async function untilStatuses(el: WsFileUpload, statuses: string[], timeout = 3000): Promise<void> {
-  await waitUntil(
-    () => {
-      const rendered = parts(el, 'file').map((row) => row.getAttribute('part')!.split(' ')[1]);
-      return JSON.stringify(rendered) === JSON.stringify(statuses.map((s) => `file-${s}`));
-    },
-    `rows to show ${statuses.join(', ')} (items: ${el.items.map((i) => i.status).join(', ')})`,
-    { timeout },
-  );
-}
 
 /** Records events of the given types on a target, with whether they bubbled. */
 function listen(target: EventTarget, types: (keyof WsFileUploadEventMap)[]): CustomEvent[] {

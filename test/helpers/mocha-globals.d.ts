@@ -2,8 +2,16 @@
 // (and dependencies are not ours to add), so the few that the specs use are declared here. Function
 // declarations, not consts, so that a second declaration elsewhere merges instead of clashing.
 
+/** What Mocha passes a test body as `this`: the few methods the specs use. */
+interface MochaContext {
+  /** Marks the running spec skipped (for a capability the engine lacks) and stops it. */
+  skip(): never;
+  /** Sets the running spec's time limit in ms. */
+  timeout(ms: number): void;
+}
+
 /** A Mocha test body: may return a promise, which Mocha awaits. */
-type MochaTestBody = () => void | Promise<unknown>;
+type MochaTestBody = (this: MochaContext) => void | Promise<unknown>;
 
 /** Groups specs under a behaviour name. */
 declare function describe(title: string, body: () => void): void;

@@ -1,5 +1,5 @@
 // A scripted client for server tests: real `ws` sockets, every frame and answer in order, bounded waits.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,6 +135,15 @@ export async function storedFiles(dir: string): Promise<string[]> {
 /** Files left in the partial folder. */
 export async function partialFiles(dir: string): Promise<string[]> {
   return readdir(path.join(dir, '.partial')).catch(() => []);
+}
+
+/** Bytes the server holds in its partial files (`.partial/<id>.part`). */
+export async function partialBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await partialFiles(dir)) {
+    if (name.endsWith('.part')) total += (await stat(path.join(dir, '.partial', name))).size;
+  }
+  return total;
 }
 
 export const readStored = (dir: string, name: string) => readFile(path.join(dir, name));

@@ -4,13 +4,7 @@
  * record. v1 is the starting point (V1_TERMS, NO_INTEGRITY, no id); a v2 grant replaces it; a server that
  * forgot the upload (404) sends it back to the start.
  */
-import {
-  agreedTerms,
-  v1Terms,
-  type StorAnswerV2,
-  type Terms,
-  type TransferType,
-} from '../protocol/index.ts';
+import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
 import { webCryptoDigest, type Digest } from './block-hasher.ts';
 import { BlockIntegrity, NO_INTEGRITY, type Integrity } from './integrity.ts';
 import type { WarningDetail } from './events.ts';

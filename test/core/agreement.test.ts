@@ -77,13 +77,13 @@ describe('Agreement', () => {
     expect([notAsked.offersIntegrity, notAsked.unverifiedWarning()]).to.deep.equal([false, null]);
   });
 
-  it('gives the ABOR frame of the upload it abandons, and forgets its record', () => {
+  it('gives the id of the upload it abandons (for ABOR), and forgets its record', () => {
     const store = new MemoryStore();
     const it6 = agreement(store);
     expect(it6.abandon()).to.equal(null);
     it6.accept({ v: 2, id: 'u_6', offset: 0, ext: grant });
     it6.save(0);
-    expect(it6.abandon()).to.equal('ABOR: {"id":"u_6"}');
+    expect(it6.abandon()).to.equal('u_6');
     expect(store.records.size).to.equal(0);
   });
 

@@ -71,7 +71,7 @@ describe('element options', () => {
     const ext = offer(server.connections[0]!.stor)!;
     expect(ext.window).to.equal(16);
     expect(ext.chunk).to.equal(262144);
-    expect(ext.checksum).to.deep.equal(['sha256']);
+    expect(ext.checksum).to.deep.equal(['sha256-blocks']);
     el.setAttribute('offer-v2', 'off');
     el.addFiles([makeFile(100, 'b.bin')]);
     await waitUntil(() => el.items[1]?.status === 'complete', 'the second upload');

@@ -148,12 +148,14 @@ export class S3PartialUpload implements PartialUpload {
       }
       const inParts = lastBoundary - start;
       const rest = chunk.subarray(inParts);
-      const restKey =
-        rest.byteLength > 0
-          ? await this.#host.tails.put(state.id, state.claim.gen, lastBoundary, rest)
-          : undefined;
       const bytes = concat([...this.#tail, chunk.subarray(0, inParts)], tailBytes + inParts);
-      const parts = await this.#uploadParts(bytes);
+      // The part and the bytes past it are stored side by side; both before the state records the part.
+      const [restKey, parts] = await Promise.all([
+        rest.byteLength > 0
+          ? this.#host.tails.put(state.id, state.claim.gen, lastBoundary, rest)
+          : Promise.resolve(undefined),
+        this.#uploadParts(bytes),
+      ]);
       this.#hash.update(bytes.subarray(tailBytes));
       const hashState = Buffer.from(this.#hash.save()).toString('base64');
       this.#hash.update(rest);
@@ -178,8 +180,9 @@ export class S3PartialUpload implements PartialUpload {
       this.#tail = rest.byteLength > 0 ? [rest] : [];
       this.#tailKeys = restKey ? [restKey] : [];
       this.#offset = end;
-      // Their bytes are in the part now; a failed delete leaves garbage for the final cleanup.
-      await this.#host.tails.delete(obsolete);
+      // Their bytes are in the part now: deleted in the background (a failed delete leaves garbage for the
+      // final cleanup, which lists the upload's tail objects).
+      void this.#host.tails.delete(obsolete);
     } catch (error) {
       // In memory it may now differ from the bucket: never written again; a resume reads the bucket.
       this.#close();

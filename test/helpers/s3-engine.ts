@@ -1,7 +1,8 @@
 // A real S3 server for the tests: Ceph RGW from Debian, started by test/services/s3-engine.sh on ports
-// picked at run time (or reused when a test file before this one left it running), stopped by its PIDs.
+// picked at run time and stopped by its PIDs — or joined when already running (`npm run test:unit` and
+// `test:e2e` start one for all their files with `s3-engine.sh run`), and then left to its starter.
 // Tests skip with a clear message only when the Ceph binaries are absent (.ci/run installs them).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -58,6 +59,8 @@ let buckets = 0;
 
 /** Starts the engine (or joins the running one). */
 export async function startS3Engine(): Promise<S3Engine> {
+  // Running already (`s3-engine.sh run`, or another test process): joined, and left running for its starter.
+  const joined = spawnSync('bash', [SCRIPT, 'status'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
   const s3Port = await freePorts(1);
   const monPort = await freePorts(2);
   const osdPort = await freePorts(8);
@@ -101,6 +104,7 @@ export async function startS3Engine(): Promise<S3Engine> {
     },
     stop() {
       client.destroy();
+      if (joined) return;
       execFileSync('bash', [SCRIPT, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
     },
   };

@@ -3,6 +3,7 @@
 // discard, an expiry or a crash. "Nodes" here are S3Store instances sharing nothing but the bucket.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   CreateMultipartUploadCommand,
@@ -11,6 +12,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { RefusalError } from '../../src/server/refusal.ts';
+import { s3StoreOf } from '../../src/server/stores/s3-flags.ts';
 import { MAX_OBJECT, MAX_PARTS, MIN_PART, partSizeFor, S3Store } from '../../src/server/stores/s3-store.ts';
 import type { PartialUpload } from '../../src/server/stores/store.ts';
 import {
@@ -40,6 +42,41 @@ describe('S3 part sizes', () => {
     }
     assert.equal(partSizeFor(64 * MiB), MIN_PART);
     assert.throws(() => partSizeFor(MAX_OBJECT + 1), /5 TiB/);
+  });
+});
+
+describe('S3 command-line flags', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0', ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  it('refuses --dir with --s3-bucket, --naming sha256, a bad endpoint and credentials on argv', () => {
+    const cases: [string[], RegExp][] = [
+      [['--dir', '/tmp/x', '--s3-bucket', 'b'], /Use --dir or --s3-bucket, not both/],
+      [['--s3-bucket', 'b', '--naming', 'sha256'], /--naming sha256 is not available with --s3-bucket/],
+      [['--s3-bucket', 'b', '--s3-endpoint', 'ftp://x'], /--s3-endpoint must be an http\(s\) URL/],
+      [['--s3-bucket', 'b', '--s3-secret-key', 'k'], /Unknown option '--s3-secret-key'/],
+      [['--s3-bucket', 'b', '--s3-prefix', '../up'], /Invalid S3 prefix/],
+    ];
+    for (const [args, message] of cases) {
+      const result = run(...args);
+      assert.equal(result.status, 1, args.join(' '));
+      assert.match(result.stderr, message, args.join(' '));
+    }
+  });
+
+  it('builds the store from the flags', () => {
+    const store = s3StoreOf({
+      's3-bucket': 'b',
+      's3-prefix': 'in',
+      's3-endpoint': 'http://127.0.0.1:1',
+      's3-path-style': true,
+    });
+    assert.equal(store.bucket, 'b');
+    assert.equal(store.prefix, 'in/');
+    assert.throws(() => s3StoreOf({}), /needs a bucket/);
   });
 });
 

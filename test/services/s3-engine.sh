@@ -9,6 +9,7 @@
 #   s3-engine.sh kill     SIGKILL them, by PID (nothing is kept anyway)
 #   s3-engine.sh status   exit 0 if our radosgw is running and answering
 #   s3-engine.sh env      print the env line only
+#   s3-engine.sh run -- CMD   start, run CMD (its test files share the engine), stop; CMD's exit code
 #
 # Env line (stdout, one line, eval-able; progress goes to stderr):
 #   S3_ENDPOINT=http://127.0.0.1:19500 S3_ACCESS_KEY=... S3_SECRET_KEY=... S3_REGION=us-east-1
@@ -286,5 +287,17 @@ case "${1:-start}" in
     [ -f "$DIR/env" ] && ENDPOINT=$(sed -n 's/^S3_ENDPOINT=\([^ ]*\).*/\1/p' "$DIR/env")
     pid_alive "$DIR/run/rgw.pid" && s3_up ;;
   env) envline ;;
-  *) echo "usage: $0 [start|stop|kill|status|env]" >&2; exit 2 ;;
+  run)
+    # run [--] CMD...: one engine for every test file CMD runs (they find it running and leave it running),
+    # stopped afterwards; without the Ceph binaries CMD runs alone and the S3 tests skip, saying why.
+    shift; [ "${1:-}" = -- ] && shift
+    if ! command -v radosgw >/dev/null 2>&1; then
+      log "Ceph binaries missing: running without the S3 engine (its tests skip)"
+      exec "$@"
+    fi
+    bash "$0" start >/dev/null
+    rc=0; "$@" || rc=$?
+    bash "$0" stop
+    exit "$rc" ;;
+  *) echo "usage: $0 [start|stop|kill|status|env|run -- CMD...]" >&2; exit 2 ;;
 esac

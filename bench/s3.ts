@@ -110,23 +110,27 @@ export async function runS3Bench(options: {
     const cluster = await startCluster(engine, bucket, 2);
     const pages = await startE2eServer();
     const browser = await launchE2eBrowser('chromium');
-    let ours = 0;
-    let oursOk = false;
+    // The client's default chunk (256 KiB) and 4 MiB (the server's largest): each chunk is a PUT and a
+    // HEAD before its ack, so the chunk size is what an S3 deployment tunes.
+    const rows: { chunk: number; mibPerSecond: number; ok: boolean }[] = [];
     try {
       const page = await browser.newPage();
-      await page.goto(`${pages.http}/e2e/v2.html`);
-      await page.waitFor('window.ready === true', { timeout: 10_000 });
-      await page.setFiles("document.querySelector('input')", [big]);
-      const options = JSON.stringify({ url: cluster.nginx.url });
-      await page.evaluate(
-        `window.outcome = null; upload(${options}).then((o) => (window.outcome = o)), null`,
-      );
-      await page.waitFor('window.outcome !== null', { timeout: 30 * 60_000, polling: 200 });
-      const result = await page.evaluate<{ ok: boolean; ms: number; message?: string }>('window.outcome');
-      if (!result.ok) throw new Error(`upload failed: ${result.message}`);
-      ours = size / MiB / (result.ms / 1000);
-      oursOk = (await objectHash(engine.client, bucket, 'big.bin')) === expected;
-      await engine.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+      for (const chunk of [256 * 1024, 4 * MiB]) {
+        await page.goto(`${pages.http}/e2e/v2.html`);
+        await page.waitFor('window.ready === true', { timeout: 10_000 });
+        await page.setFiles("document.querySelector('input')", [big]);
+        const options = JSON.stringify({ url: cluster.nginx.url, v2ChunkSize: chunk });
+        await page.evaluate(
+          `window.outcome = null; upload(${options}).then((o) => (window.outcome = o)), null`,
+        );
+        await page.waitFor('window.outcome !== null', { timeout: 30 * 60_000, polling: 200 });
+        const result = await page.evaluate<{ ok: boolean; ms: number; message?: string }>('window.outcome');
+        if (!result.ok) throw new Error(`upload failed: ${result.message}`);
+        const key = (await listKeys(engine.client, bucket)).find((k) => !k.startsWith('.wsfu/'))!;
+        const ok = (await objectHash(engine.client, bucket, key)) === expected;
+        rows.push({ chunk, mibPerSecond: size / MiB / (result.ms / 1000), ok });
+        await engine.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      }
     } finally {
       await browser.close();
       await pages.stop();
@@ -134,12 +138,16 @@ export async function runS3Bench(options: {
       await source.remove();
     }
     lines.push(
-      `| ${options.mib} MiB | MiB/s | SHA-256 |`,
-      '| --- | ---: | --- |',
-      `| SDK multipart from Node (8 MiB parts, 4 in flight) | ${sdk.toFixed(1)} | ${sdkOk ? 'equal' : 'DIFFERS'} |`,
-      `| Chromium → nginx → node → RGW (ws-file-upload v2) | ${ours.toFixed(1)} | ${oursOk ? 'equal' : 'DIFFERS'} |`,
+      `| ${options.mib} MiB | MiB/s | × SDK | SHA-256 |`,
+      '| --- | ---: | ---: | --- |',
+      `| SDK multipart from Node (8 MiB parts, 4 in flight) | ${sdk.toFixed(1)} | 1.00 | ${sdkOk ? 'equal' : 'DIFFERS'} |`,
+      ...rows.map(
+        (row) =>
+          `| Chromium → nginx → node → RGW, v2 chunks of ${row.chunk / 1024} KiB | ${row.mibPerSecond.toFixed(1)} | ` +
+          `${(row.mibPerSecond / sdk).toFixed(2)} | ${row.ok ? 'equal' : 'DIFFERS'} |`,
+      ),
       '',
-      `Ratio: **${(ours / sdk).toFixed(2)} ×** the SDK (target ≥ 0.8 ×).`,
+      'Target: ≥ 0.8 × the SDK.',
       '',
     );
     lines.push(await concurrent(engine, options.clients, options.clientMiB));

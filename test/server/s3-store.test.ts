@@ -183,6 +183,25 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     assert.equal(sha(await getObject(engine.client, bucket, 'up/fenced.bin')), sha(data));
   });
 
+  it('the old holder cannot replace a part the new holder recorded', async () => {
+    const data = bytes(12 * MiB, 8);
+    const upload = await node('a').create({
+      filename: 'late-part.bin',
+      size: data.length,
+      resumable: { owner: null, ttl: ONE_HOUR },
+    });
+    await writeAll(upload, data, 0, 3 * MiB, MiB);
+    const taken = (await node('b').open(upload.id))!;
+    // The new holder records its first part (bytes 0–5 MiB) …
+    await writeAll(taken, data, 3 * MiB, 6 * MiB, MiB);
+    // … then the old one, still believing it holds the upload, would complete "its" first part with other
+    // bytes: refused before the part goes up.
+    await assert.rejects(upload.write(Buffer.alloc(2.5 * MiB, 0xee)), RefusalError);
+    await writeAll(taken, data, 6 * MiB, data.length, MiB);
+    assert.equal(await taken.commit(), 'late-part.bin');
+    assert.equal(sha(await getObject(engine.client, bucket, 'up/late-part.bin')), sha(data));
+  });
+
   it('lets one of two nodes opening at once win and refuses the other with 409', async () => {
     const data = bytes(2 * MiB, 6);
     const upload = await node('a').create({

@@ -146,6 +146,11 @@ export class S3PartialUpload implements PartialUpload {
         this.#offset = end;
         return;
       }
+      // Checked before a part goes up too: a part uploaded by a node that lost its claim would replace the
+      // new holder's part of that number (harmless when the bytes are the same, as when one client's old
+      // connection lingers; with other bytes the recorded ETag no longer matches, and the completion fails
+      // with InvalidPart rather than store them). What is left is a takeover during this one UploadPart.
+      if ((await this.#host.states.etag(state.id)) !== this.#etag) throw new ClaimLost(state.id);
       const inParts = lastBoundary - start;
       const rest = chunk.subarray(inParts);
       const bytes = concat([...this.#tail, chunk.subarray(0, inParts)], tailBytes + inParts);

@@ -71,6 +71,8 @@ export class S3Store implements UploadStore, S3UploadHost {
   readonly #live = new Map<string, S3PartialUpload>();
   readonly #loading = new Map<string, Promise<S3PartialUpload | undefined>>();
   #sweeping: Promise<number> | undefined;
+  /** What the sweep read of each state: when it expires at the earliest, and its multipart upload. */
+  readonly #seen = new Map<string, { expiresAt: number; multipartId: string | undefined }>();
 
   /** @param options - the bucket, prefix, endpoint, overwrite policy and part size */
   constructor(options: S3StoreOptions) {
@@ -254,32 +256,50 @@ export class S3Store implements UploadStore, S3UploadHost {
 
   async #expire(now: number): Promise<number> {
     const known = new Set<string>();
+    const listed = new Set<string>();
+    // A state that could not be read may name a live multipart upload: no orphans are swept this time.
+    let complete = true;
     let expired = 0;
     for (const key of await this.#list(this.#keys.statePrefix)) {
       const id = key.key.slice(this.#keys.statePrefix.length, -'.json'.length);
+      listed.add(id);
       const live = this.#live.get(id);
-      if (live?.held) {
-        known.add(live.multipartId);
+      const seen = this.#seen.get(id);
+      // Not read again until it may have expired: with a record kept per upload there can be many. The
+      // cached expiry is a lower bound (another node only ever moves it later).
+      if (live?.held || (seen && seen.expiresAt >= now)) {
+        if (live) known.add(live.multipartId);
+        else if (seen?.multipartId) known.add(seen.multipartId);
         continue;
       }
-      const read = await this.states.read(id).catch(() => undefined);
+      let read;
+      try {
+        read = await this.states.read(id);
+      } catch {
+        complete = false;
+        continue;
+      }
       if (!read) continue;
       const { state } = read;
+      const multipartId = state.completed ? undefined : state.multipartId;
       if (state.expiresAt >= now) {
-        if (!state.completed) known.add(state.multipartId);
+        this.#seen.set(id, { expiresAt: state.expiresAt, multipartId });
+        if (multipartId) known.add(multipartId);
         continue;
       }
       expired += 1;
-      if (!state.completed) {
-        await this.#abort(state.key, state.multipartId);
+      if (multipartId) {
+        await this.#abort(state.key, multipartId);
         await this.tails.deleteAll(id);
         await this.names.release(state.key);
       }
       this.#live.delete(id);
+      this.#seen.delete(id);
       await this.states.delete(id);
     }
+    for (const id of this.#seen.keys()) if (!listed.has(id)) this.#seen.delete(id);
     for (const live of this.#live.values()) known.add(live.multipartId);
-    await this.#sweepOrphans(known, now);
+    if (complete) await this.#sweepOrphans(known, now);
     return expired;
   }
 

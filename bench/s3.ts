@@ -124,10 +124,12 @@ export async function runS3Bench(options: {
           `window.outcome = null; upload(${options}).then((o) => (window.outcome = o)), null`,
         );
         // Polled from here: one in-page wait is bounded by the DevTools protocol's timeout (3 minutes).
-        let result: { ok: boolean; ms: number; message?: string } | null = null;
+        let result = null as { ok: boolean; ms: number; message?: string } | null;
         for (const deadline = Date.now() + 30 * 60_000; !result && Date.now() < deadline;) {
           await new Promise((resolve) => setTimeout(resolve, 1000));
-          result = await page.evaluate<typeof result>('window.outcome');
+          result = await page.evaluate<{ ok: boolean; ms: number; message?: string } | null>(
+            'window.outcome',
+          );
         }
         if (!result) throw new Error('the upload did not end within 30 minutes');
         if (!result.ok) throw new Error(`upload failed: ${result.message}`);

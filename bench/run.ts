@@ -179,6 +179,10 @@ async function measure(
 /** The S3 store's rows only (bench/s3.ts), written to bench/results/<stamp>-s3.md. */
 async function mainS3(): Promise<void> {
   const started = new Date();
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const { runS3Bench } = await import('./s3.ts');
   const mib = positiveInt('s3-mib', args['s3-mib']);
   const body = await runS3Bench({ mib, clients, clientMiB });

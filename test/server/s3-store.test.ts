@@ -157,6 +157,26 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     assert.deepEqual(await multipartUploads(engine.client, bucket), []);
   });
 
+  it('lets go of the tail in memory on release and reads it back to continue on the same node', async () => {
+    const data = bytes(8 * MiB + 5, 9);
+    const store = node('a');
+    const upload = await store.create({
+      filename: 'released.bin',
+      size: data.length,
+      resumable: { owner: null, ttl: ONE_HOUR },
+    });
+    upload.hold();
+    await writeAll(upload, data, 0, 2.5 * MiB, 512 * 1024);
+    await upload.release();
+    const again = await store.open(upload.id);
+    assert.equal(again, upload, 'the same node continues with the same object');
+    again.hold();
+    await writeAll(again, data, 2.5 * MiB, data.length, 512 * 1024);
+    assert.equal(Buffer.from(await again.sha256()).toString('hex'), sha(data));
+    await again.commit();
+    assert.equal(sha(await getObject(engine.client, bucket, 'up/released.bin')), sha(data));
+  });
+
   it('fences a node that lost its claim: its writes are refused and never reach the object', async () => {
     const data = bytes(9 * MiB, 5);
     const a = node('a');

@@ -295,6 +295,10 @@ case "${1:-start}" in
       log "Ceph binaries missing: running without the S3 engine (its tests skip)"
       exec "$@"
     fi
+    if bash "$0" status; then
+      log "already running: CMD joins it, and it is left running for whoever started it"
+      exec "$@"
+    fi
     if ! bash "$0" start >/dev/null; then
       # The other tests still run; the S3 tests try to start it themselves and fail, saying why.
       log "the S3 engine did not start (see above): running CMD without it"

@@ -52,8 +52,12 @@ export class S3PartialUpload implements PartialUpload {
   /** The state object's ETag as this node last wrote or read it: the claim. */
   #etag: string;
   readonly #hash: IHasher;
-  /** Bytes after the last part, in order, and the tail objects holding them. */
-  #tail: Uint8Array[];
+  /**
+   * The bytes after the last part (`offset - partsEnd` of them), copied into one buffer of a part's size
+   * that the next part is uploaded from; dropped when the connection lets go (a released upload may wait
+   * for hours) and read back from the tail objects, whose keys are kept, when writing resumes.
+   */
+  #buffer: Buffer | undefined;
   #tailKeys: string[];
   #offset: number;
   #held = false;
@@ -71,9 +75,28 @@ export class S3PartialUpload implements PartialUpload {
     this.#state = state;
     this.#etag = etag;
     this.#hash = hash;
-    this.#tail = tail.chunks;
     this.#tailKeys = tail.keys;
     this.#offset = tail.end;
+    if (tail.chunks.length > 0) this.#fillBuffer(tail.chunks);
+  }
+
+  /** Allocates the buffer and copies `chunks` (the tail, in order) into it. */
+  #fillBuffer(chunks: Uint8Array[]): Buffer {
+    const buffer = Buffer.allocUnsafe(Math.min(this.#state.partSize, this.#state.size));
+    let at = 0;
+    for (const chunk of chunks) {
+      buffer.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    if (at !== this.#offset - this.#state.partsEnd) throw new Error('The stored chunks changed.');
+    this.#buffer = buffer;
+    return buffer;
+  }
+
+  async #tailBuffer(): Promise<Buffer> {
+    if (this.#buffer) return this.#buffer;
+    if (this.#offset === this.#state.partsEnd) return this.#fillBuffer([]);
+    return this.#fillBuffer(await this.#host.tails.readKeys(this.#tailKeys));
   }
 
   get id(): string {
@@ -124,6 +147,8 @@ export class S3PartialUpload implements PartialUpload {
       if (!(error instanceof RefusalError)) throw error;
     } finally {
       this.#held = false;
+      // Its tail bytes are in the bucket: memory is not held for an upload nobody writes.
+      this.#buffer = undefined;
     }
   }
 
@@ -136,12 +161,13 @@ export class S3PartialUpload implements PartialUpload {
     const tailBytes = start - state.partsEnd;
     const lastBoundary = partBoundaryAtOrBelow(state, end);
     try {
+      const buffer = await this.#tailBuffer();
       if (lastBoundary <= state.partsEnd) {
         // No part completes: the chunk is a tail object, and the claim must still be ours after it.
         const key = await this.#host.tails.put(state.id, state.claim.gen, start, chunk);
         if ((await this.#host.states.etag(state.id)) !== this.#etag) throw new ClaimLost(state.id);
         this.#hash.update(chunk);
-        this.#tail.push(chunk);
+        buffer.set(chunk, tailBytes);
         this.#tailKeys.push(key);
         this.#offset = end;
         return;
@@ -153,7 +179,13 @@ export class S3PartialUpload implements PartialUpload {
       if ((await this.#host.states.etag(state.id)) !== this.#etag) throw new ClaimLost(state.id);
       const inParts = lastBoundary - start;
       const rest = chunk.subarray(inParts);
-      const bytes = concat([...this.#tail, chunk.subarray(0, inParts)], tailBytes + inParts);
+      const head = chunk.subarray(0, inParts);
+      // Past the filled bytes only, so nothing is lost if this fails (the upload is then closed anyway).
+      const fits = tailBytes + inParts <= buffer.byteLength;
+      if (fits) buffer.set(head, tailBytes);
+      const bytes = fits
+        ? buffer.subarray(0, tailBytes + inParts)
+        : Buffer.concat([buffer.subarray(0, tailBytes), head]);
       // The part and the bytes past it are stored side by side; both before the state records the part.
       const [restKey, parts] = await Promise.all([
         rest.byteLength > 0
@@ -182,7 +214,8 @@ export class S3PartialUpload implements PartialUpload {
         throw error;
       }
       const obsolete = this.#tailKeys;
-      this.#tail = rest.byteLength > 0 ? [rest] : [];
+      // The part is stored and hashed: its buffer takes the next part's first bytes.
+      buffer.set(rest, 0);
       this.#tailKeys = restKey ? [restKey] : [];
       this.#offset = end;
       // Their bytes are in the part now: deleted in the background (a failed delete leaves garbage for the
@@ -342,6 +375,7 @@ export class S3PartialUpload implements PartialUpload {
 
   #close(): void {
     this.#closed = true;
+    this.#buffer = undefined;
     this.#host.forget(this.id);
   }
 }
@@ -350,17 +384,6 @@ export class S3PartialUpload implements PartialUpload {
 function partBoundaryAtOrBelow(state: UploadState, offset: number): number {
   if (offset === state.size) return offset;
   return state.partsEnd + Math.floor((offset - state.partsEnd) / state.partSize) * state.partSize;
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.byteLength === length) return chunks[0]!;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 /** The user metadata of the object: what the client said about the file (names URI-encoded: ASCII only). */

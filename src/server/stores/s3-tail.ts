@@ -76,6 +76,13 @@ export class TailObjects {
     return tail;
   }
 
+  /** Reads tail objects back by key, in order (a node that let go of its tail bytes in memory). */
+  async readKeys(keys: readonly string[]): Promise<Uint8Array[]> {
+    const chunks: Uint8Array[] = [];
+    for (const key of keys) chunks.push(await this.#get(key));
+    return chunks;
+  }
+
   /** Deletes objects; a failure only leaves garbage that the upload's final cleanup or the sweep removes. */
   async delete(keys: readonly string[]): Promise<void> {
     await Promise.all(
@@ -116,11 +123,12 @@ export class TailObjects {
     return found.sort((a, b) => a.offset - b.offset);
   }
 
-  async #get(key: string, size: number): Promise<Uint8Array> {
+  async #get(key: string, size?: number): Promise<Uint8Array> {
     try {
       const answer = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
       const bytes = await answer.Body!.transformToByteArray();
-      if (bytes.byteLength !== size) throw new Error(`Chunk ${key} changed while being read.`);
+      if (size !== undefined && bytes.byteLength !== size)
+        throw new Error(`Chunk ${key} changed while being read.`);
       return bytes;
     } catch (error) {
       throw s3Failure('Reading a stored chunk failed', error);

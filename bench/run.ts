@@ -190,10 +190,7 @@ async function mainS3(): Promise<void> {
     `# Benchmark ${started.toISOString()}`,
     '',
     `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` on ${os.cpus().length} cores, ` +
-      `load average before: ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}, after: see below.`,
+      `load average before: ${loadBefore}, after: see below.`,
     '',
     body,
     `Load average after: ${os

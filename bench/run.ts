@@ -8,6 +8,7 @@
 //                         [--net loopback,proxy,rtt20,rtt50,rtt100,rtt200,home|all]
 //                         [--rtt MS] [--rate-mbit N] [--up-mbit N] [--down-mbit N] [--queue-kib N]
 //                         [--files 200] [--file-kib 100] [--no-many]
+//        npm run bench -- --s3 [--s3-mib 1024] [--clients 50] [--client-mib 64]   (only the S3 rows, bench/s3.ts)
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -61,6 +62,8 @@ const { values: args } = parseArgs({
     files: { type: 'string', default: '200' },
     'file-kib': { type: 'string', default: '100' },
     'no-many': { type: 'boolean', default: false },
+    s3: { type: 'boolean', default: false },
+    's3-mib': { type: 'string', default: '1024' },
   },
 });
 const fileMiB = positiveInt('mib', args.mib);
@@ -171,6 +174,36 @@ async function measure(
   } finally {
     await at.stop();
   }
+}
+
+/** The S3 store's rows only (bench/s3.ts), written to bench/results/<stamp>-s3.md. */
+async function mainS3(): Promise<void> {
+  const started = new Date();
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const { runS3Bench } = await import('./s3.ts');
+  const mib = positiveInt('s3-mib', args['s3-mib']);
+  const body = await runS3Bench({ mib, clients, clientMiB });
+  const report = [
+    `# Benchmark ${started.toISOString()}`,
+    '',
+    `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` on ${os.cpus().length} cores, ` +
+      `load average before: ${loadBefore}, after: see below.`,
+    '',
+    body,
+    `Load average after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}.`,
+    '',
+  ].join('\n');
+  console.log(report);
+  const dir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(dir, { recursive: true });
+  const stamp = started.toISOString().slice(0, 16).replace(':', '') + 'Z';
+  await writeFile(path.join(dir, `${stamp}-s3.md`), report);
 }
 
 async function main(): Promise<void> {
@@ -363,4 +396,4 @@ async function main(): Promise<void> {
   console.error(`Written to ${path.relative(process.cwd(), file)}`);
 }
 
-await main();
+await (args.s3 ? mainS3() : main());

@@ -9,6 +9,7 @@ import type { LevelWithSilent } from 'pino';
 import { hashPassword, passwordFileAccess, tokenAccess } from './access.ts';
 import { createLogger } from './logging.ts';
 import type { UploadServerOptions } from './options.ts';
+import { S3_USAGE } from './stores/s3-usage.ts';
 import { createUploadServer } from './upload-server.ts';
 
 const USAGE = `Usage: ws-file-upload-server --dir ./uploads [options]
@@ -44,6 +45,7 @@ Files:
   --flatten-folders             store files sent from a folder directly in <dir>, not in its sub-folders
   --max-folder-depth 16         --max-folder-path-length 1024 (a STOR "path" past them gets 400)
   --file-mode 600               permission bits of stored files (octal)
+${S3_USAGE}
 Operations:
   --log-level info              fatal, error, warn, info, debug, trace or silent
   --shutdown-timeout 10         seconds SIGTERM waits for connections to close before exiting
@@ -101,7 +103,7 @@ async function readStdin(): Promise<string> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      dir: { type: 'string', default: './uploads' },
+      dir: { type: 'string' },
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
       path: { type: 'string', default: '/upload' },
@@ -144,6 +146,11 @@ async function main(): Promise<void> {
       'flatten-folders': { type: 'boolean', default: false },
       'max-folder-depth': { type: 'string' },
       'max-folder-path-length': { type: 'string' },
+      's3-bucket': { type: 'string' },
+      's3-prefix': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-path-style': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
       'shutdown-timeout': { type: 'string', default: '10' },
       'no-metrics': { type: 'boolean', default: false },
@@ -186,8 +193,14 @@ async function main(): Promise<void> {
   if (!(shutdownTimeout > 0))
     throw new RangeError('--shutdown-timeout must be a positive number of seconds.');
   const logger = createLogger(values['log-level'] as LevelWithSilent);
+  // Loaded only when asked for: a file-store server never loads the SDK.
+  const store =
+    values['s3-bucket'] === undefined ? undefined : (await import('./stores/s3-flags.ts')).s3StoreOf(values);
+  if (store && values.dir !== undefined) throw new TypeError('Use --dir or --s3-bucket, not both.');
+  const dir = values.dir ?? (store ? undefined : './uploads');
   const options: UploadServerOptions = {
-    dir: values.dir,
+    dir,
+    ...(store ? { store } : {}),
     port: Number(values.port),
     host: values.host,
     path: values.path,
@@ -239,7 +252,12 @@ async function main(): Promise<void> {
   const server = await createUploadServer(options);
   const http = server.url.replace(/^ws/, 'http').replace(server.options.path, '/');
   // The URL line stays plain text on stdout: people and scripts read it to find the port.
-  console.log(`ws-file-upload server: uploads to ${server.url} are stored in ${values.dir}`);
+  const where = store ? `s3://${store.bucket}/${store.prefix}` : dir;
+  console.log(`ws-file-upload server: uploads to ${server.url} are stored in ${where}`);
+  // What a crash left (multipart uploads without state, expired uploads) goes now, not at the first upload.
+  store
+    ?.expire(Date.now())
+    .catch((error: unknown) => logger.warn({ event: 'store.sweep', err: error }, 'sweep failed'));
   if (values.static) console.log(`Demo page: ${http}`);
   const metricsPort = server.operations.metricsPort;
   if (metricsPort !== undefined) {

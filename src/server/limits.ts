@@ -5,7 +5,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import { Status } from '../protocol/index.ts';
-import type { RefusalDetail } from './refusal.ts';
+import { RefusalError, type RefusalDetail } from './refusal.ts';
 
 /** The limits {@link ClientLimits} enforces. */
 export interface ClientLimitOptions {
@@ -215,6 +215,8 @@ export async function checkFreeSpace(
  * @returns the code and message to answer with
  */
 export function storageFailure(error: unknown): RefusalDetail {
+  // A store's own refusal (the S3 store's 409 when another node took the upload over).
+  if (error instanceof RefusalError) return error.refusal;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return { code: Status.insufficientStorage, message: `Storage full (${code}).` };

@@ -202,6 +202,7 @@ export class UploadSession {
         filename,
         size: stor.size,
         ...(folder !== undefined ? { folder } : {}),
+        ...(mime ? { type: mime } : {}),
         ...(resumable ? { resumable: { owner: this.#owner, ttl: this.#options.partialExpiry } } : {}),
         // Without an agreed checksum the store may skip its running hash.
         sha256: offer?.checksum.includes('sha256') ?? false,

@@ -16,6 +16,8 @@ export interface UploadStore {
     filename: string;
     size: number;
     folder?: string;
+    /** The MIME type the client declared, for stores that keep it (S3's Content-Type). */
+    type?: string;
     resumable?: ResumableRequest;
     sha256?: boolean;
   }): Promise<PartialUpload>;

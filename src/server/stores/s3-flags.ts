@@ -1,0 +1,38 @@
+/**
+ * The S3 flags of `ws-file-upload-server` (`--s3-bucket NAME [--s3-prefix P] [--s3-endpoint URL]
+ * [--s3-region R] [--s3-path-style]`) to an {@link S3Store}. Credentials never come from flags: the SDK
+ * reads `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (or a profile, or an instance role) itself. Loaded by
+ * the command only when `--s3-bucket` is given, so a file-store server never loads the SDK.
+ */
+import { S3Store } from './s3-store.ts';
+
+/** The flags as parseArgs gives them. */
+export interface S3Flags {
+  's3-bucket'?: string;
+  's3-prefix'?: string;
+  's3-endpoint'?: string;
+  's3-region'?: string;
+  's3-path-style'?: boolean;
+  overwrite?: boolean;
+  naming?: string;
+}
+
+/** @returns the store the flags describe */
+export function s3StoreOf(flags: S3Flags): S3Store {
+  if (flags.naming !== undefined && flags.naming !== 'original') {
+    throw new TypeError(
+      '--naming sha256 is not available with --s3-bucket (the key is chosen at the start).',
+    );
+  }
+  if (flags['s3-endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(flags['s3-endpoint'])) {
+    throw new TypeError(`--s3-endpoint must be an http(s) URL; got ${flags['s3-endpoint']}.`);
+  }
+  return new S3Store({
+    bucket: flags['s3-bucket'] ?? '',
+    ...(flags['s3-prefix'] !== undefined ? { prefix: flags['s3-prefix'] } : {}),
+    ...(flags['s3-endpoint'] !== undefined ? { endpoint: flags['s3-endpoint'] } : {}),
+    ...(flags['s3-region'] !== undefined ? { region: flags['s3-region'] } : {}),
+    pathStyle: flags['s3-path-style'] === true,
+    overwrite: flags.overwrite === true,
+  });
+}

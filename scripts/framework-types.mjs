@@ -223,6 +223,14 @@ const dist = path.join(root, 'dist');
 await mkdir(path.join(dist, 'frameworks'), { recursive: true });
 await writeFile(path.join(dist, 'frameworks', 'react.d.ts'), react);
 await writeFile(path.join(dist, 'frameworks', 'vue.d.ts'), vue);
+// Empty modules beside the typings: `import 'ws-file-upload/react'` (without `type`) then resolves at run time
+// too, instead of failing a bundler's build.
+for (const name of ['react', 'vue']) {
+  await writeFile(
+    path.join(dist, 'frameworks', `${name}.js`),
+    `${header}\n// Types only: see ${name}.d.ts.\nexport {};\n`,
+  );
+}
 await writeFile(path.join(dist, 'vscode.html-custom-data.json'), `${JSON.stringify(vscode, null, 2)}\n`);
 await writeFile(path.join(dist, 'web-types.json'), `${JSON.stringify(webTypes, null, 2)}\n`);
 console.log(

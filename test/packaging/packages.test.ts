@@ -194,6 +194,8 @@ describe('packaging', () => {
       'ws-file-upload/component',
       'ws-file-upload/core',
       'ws-file-upload/protocol',
+      'ws-file-upload/react',
+      'ws-file-upload/vue',
       'ws-file-upload/bundle',
       'ws-file-upload/custom-elements.json',
       'ws-file-upload/web-types.json',

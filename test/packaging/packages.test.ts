@@ -98,8 +98,9 @@ describe('packaging', () => {
 
   it('the server package has the server, the protocol and the runtime dependencies of both, nothing of the browser', () => {
     assert.equal(server.manifest.name, 'ws-file-upload-server');
-    assert.equal(server.manifest.bin?.['ws-file-upload-server'], './dist/server/cli.js');
+    assert.equal(server.manifest.bin?.['ws-file-upload-server'], './bin/ws-file-upload-server.js');
     for (const file of [
+      'bin/ws-file-upload-server.js',
       'dist/server/index.js',
       'dist/server/index.d.ts',
       'dist/server/cli.js',
@@ -222,7 +223,7 @@ describe('packaging', () => {
     const project = await consumerProject('wsfu-react-');
     projects.push(project);
     await install(project, front);
-    await link(project, ['lit', '@types/react']);
+    await link(project, ['lit', '@types/react', '@types/react-dom']);
     await cp(path.join(fixtures, 'react'), path.join(project, 'src'), { recursive: true });
     const files = (await readdir(path.join(project, 'src'))).sort();
     await writeFile(

@@ -11,7 +11,16 @@ const layer = (files, forbidden, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'uploads/**', 'bench/results/**', 'custom-elements.json'] },
+  {
+    ignores: [
+      'dist/**',
+      'packages/*/dist/**',
+      'node_modules/**',
+      'uploads/**',
+      'bench/results/**',
+      'custom-elements.json',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['*.mjs', '*.js', 'bench/**/*.mjs', '.ci/**'],

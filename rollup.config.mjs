@@ -2,6 +2,7 @@
 // module) is tsc's job: `npm run build` runs tsc first, then this.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import MagicString from 'magic-string';
 
 /**
  * Squeezes the whitespace and comments out of the element's css`…` template (terser leaves template text
@@ -11,15 +12,18 @@ const minifyElementCss = () => ({
   name: 'minify-element-css',
   transform(code, id) {
     if (!id.endsWith('ws-file-upload.styles.js')) return null;
-    return code.replace(/css\s*`([^`$]*)`/g, (_, body) => {
-      const compact = body
+    // Edited through MagicString so that the bundle's source map still lines up with the code.
+    const edited = new MagicString(code);
+    for (const match of code.matchAll(/css\s*`([^`$]*)`/g)) {
+      const compact = match[1]
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\s+/g, ' ')
         .replace(/\s*([{}:;,>])\s*/g, '$1')
         .replace(/;}/g, '}')
         .trim();
-      return `css\`${compact}\``;
-    });
+      edited.overwrite(match.index, match.index + match[0].length, `css\`${compact}\``);
+    }
+    return { code: edited.toString(), map: edited.generateMap({ hires: true }) };
   },
 });
 

@@ -1,7 +1,8 @@
 /**
  * UploadQueue: many files, each sent by its own WebSocketFileTransfer, at most `concurrency` at once. Owns
  * the items and their one status field; the vocabulary (statuses, items, events) is in queue-items.ts, the
- * options (derived from the transfer's) in queue-options.ts, the running totals in queue-totals.ts.
+ * options (derived from the transfer's) in queue-options.ts, the running totals in queue-totals.ts, a file's
+ * transfer (its options, shared socket or not, its start) in queue-transfer.ts.
  */
 import { ConnectionPool } from './connection-pool.ts';
 import { UploadError } from './errors.ts';
@@ -26,16 +27,15 @@ import {
 import {
   QUEUE_DEFAULTS,
   resolveQueueOptions,
-  transferOptionsFor,
   type ResolvedQueueOptions,
   type UploadQueueOptions,
 } from './queue-options.ts';
-import { isUnauthorized, runPrepare, tokenSource } from './queue-prepare.ts';
+import { isUnauthorized, runPrepare } from './queue-prepare.ts';
+import { startTransfer, transferFor } from './queue-transfer.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
-import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 // What callers imported from this module before the split.
 export {
@@ -340,24 +340,9 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   #launch(entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
-    const { auth } = this.#options;
-    const provider = auth && 'token' in auth && typeof auth.token === 'function' ? auth.token : null;
-    const token = provider ? tokenSource(provider, entry, entry.refreshed) : undefined;
-    const perFile = { ...(entry.path ? { path: entry.path } : {}), ...(token ? { token } : {}), ...prepared };
-    let transfer: WebSocketFileTransfer;
-    try {
-      // A provider's token is per file (it is told the file): such a file gets its own socket and AUTH.
-      const shared = this.#options.shareConnections && !provider ? { connections: this.#pool } : {};
-      transfer = new WebSocketFileTransfer({
-        ...transferOptionsFor(this.#options, entry.file, perFile),
-        ...shared,
-      });
-    } catch (cause) {
-      // No url yet (or a URL the transfer refuses): this file fails with a message naming it, not the page.
-      const message = cause instanceof Error ? cause.message : String(cause);
-      this.#failed(entry, new UploadError('connectionFailed', message, { cause }));
-      return;
-    }
+    const made = transferFor(this.#options, this.#pool, entry, prepared);
+    if (!made.ok) return this.#failed(entry, made.error);
+    const { transfer, refreshable } = made;
     entry.transfer = transfer;
     const mine = (): boolean => entry.transfer === transfer;
     transfer.addEventListener('progress', (event) => {
@@ -385,7 +370,6 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       if (!mine()) return;
       entry.transfer = null;
       const { error } = event.detail;
-      const refreshable = provider !== null || perFile.token !== undefined;
       if (refreshable && !entry.refreshed && isUnauthorized(error)) {
         // Tokens expire during long uploads: once, ask again for a fresh one (a v2 upload resumes).
         entry.refreshed = true;
@@ -394,9 +378,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       }
       this.#failed(entry, error);
     });
-    const credentials = auth && 'login' in auth ? auth : null;
-    if (credentials) transfer.start(credentials.login, credentials.password ?? '');
-    else transfer.start();
+    startTransfer(transfer, this.#options.auth);
   }
 
   #failed(entry: Entry, error: UploadError): void {

@@ -1,34 +1,24 @@
 /**
  * WebSocketFileTransfer: the coordinator of one upload. It owns the state field and the order of the
  * conversation, and delegates each job: frames and answers (conversation.ts), terms, id, integrity and resume
- * record (agreement.ts), chunks and send window (chunk-pump.ts), socket (connection.ts), timers and retry
+ * record (agreement.ts), chunks and send window (chunk-pump.ts), the data phase from the STOR answer to the FIN
+ * answer: chunks, acks, blocks sent again, FIN (data-phase.ts), socket (connection.ts), timers and retry
  * decision (waits.ts, retry.ts), host globals (environment.ts). A feature not agreed is a null object.
  */
-import {
-  formatAbor,
-  formatFin,
-  readCredit,
-  Status,
-  type Answer,
-  type AnswerType,
-  type StorAnswerV2,
-} from '../protocol/index.ts';
+import { formatAbor, Status, type Answer, type AnswerType, type StorAnswerV2 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
-import { BlockResends } from './block-resends.ts';
 import { ChunkPump } from './chunk-pump.ts';
-import type { Chunk } from './file-source.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow } from './connection.ts';
 import {
-  ackFailure,
   connectionFailure,
   readAnswer,
   readStorAnswer,
   refusalFailure,
-  storedFile,
   storFrame,
   timeoutFailure,
   type Failure,
 } from './conversation.ts';
+import { DataPhase } from './data-phase.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -79,21 +69,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #env: TransferEnvironment;
   /** Terms, upload id, integrity and resume record: v1 until a v2 STOR answer grants more. */
   readonly #agreement: Agreement;
-  #stored: { id: string; filename: string } | null = null;
   /** The file, read-ahead, send window and send loop. */
   readonly #sender: ChunkPump;
   /** The connection (own or shared) and its generation. */
   readonly #link: TransferLink;
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
-  readonly #resends = new BlockResends({
-    integrity: () => this.#agreement.integrity,
-    chunkSize: () => this.#sender.source.chunkSize,
-    current: () => this.#stillCurrent(),
-    send: (frame) => this.#send(frame),
-    readFailed: (cause) => this.#readFailed(cause),
-    sent: () => this.#expectAcks(),
-  });
+  /** Chunks, acks, blocks sent again and FIN, from the STOR answer to the FIN answer. */
+  readonly #data: DataPhase;
   #opened = false;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
@@ -117,6 +100,21 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     });
     this.#sender = new ChunkPump(resolved.file, resolved.chunkSize, resolved.type);
     this.#agreement = new Agreement(resolved);
+    this.#data = new DataPhase({
+      agreement: this.#agreement,
+      sender: this.#sender,
+      state: () => this.#state,
+      setState: (next) => this.#setState(next),
+      current: () => this.#stillCurrent(),
+      send: (frame) => this.#send(frame),
+      expect: (type) => this.#expect(type, resolved.answerTimeout),
+      fail: (failure) => this.#failWith(failure),
+      readFailed: (cause) => this.#readFailed(cause),
+      progressed: () => this.#reconnect.progressed(),
+      progress: () => this.emit('progress', this.#figures()),
+      handOver: () => this.#link.connection?.handOver(),
+      succeed: (stored) => this.#succeed(stored),
+    });
     this.#link = new TransferLink(this.#env, resolved.url, resolved.connections, {
       open: () => this.#handleOpen(),
       message: (event) => this.#handleMessage(event),
@@ -267,17 +265,11 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       case 'STOR':
         return this.#handleStorAnswer(answer);
       case 'DATA':
-        this.#handleAck(answer);
-        break;
+        return this.#data.acknowledged(answer);
       case 'BLK':
-        this.#expectAcks();
-        if (this.#resends.answered(answer) && this.#state === 'sending')
-          this.#continue(this.#sender.window.loaded);
-        break;
+        return this.#data.blockAnswered(answer);
       case 'FIN':
-        this.#agreement.forgetRecord();
-        this.#stored = storedFile(answer);
-        return this.#succeed();
+        return this.#data.finAnswered(answer);
       default:
         this.#failWith({ code: 'badAnswer', message: `Unexpected ${answer.type} answer.`, init: { answer } });
     }
@@ -307,18 +299,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#agreement.declineResume();
     this.#warnUnverified();
     // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
-    this.#continue(0);
-  }
-
-  /** What comes next once the server holds `loaded` bytes: more chunks, FIN (when agreed), or success. */
-  #continue(loaded: number): void {
-    if (loaded < this.#sender.source.size) {
-      if (this.#state !== 'sending') this.#setState('sending');
-      void this.#pump();
-    } else if (this.#agreement.terms.fin) {
-      // FIN only once every damaged block sent again is verified; the BLK answer continues.
-      if (!this.#agreement.integrity.unsettled) void this.#sendFin();
-    } else this.#succeed();
+    this.#data.continue(0);
   }
 
   #handleStoredV2(stored: StorAnswerV2): void {
@@ -331,7 +312,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const { reads } = this.#agreement.integrity;
     this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads);
     this.#agreement.save(stored.offset);
-    this.#continue(stored.offset);
+    this.#data.continue(stored.offset);
   }
 
   #warnUnverified(): void {
@@ -343,60 +324,6 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #stillCurrent(): () => boolean {
     const generation = this.#link.generation;
     return () => generation === this.#link.generation && isActive(this.#state);
-  }
-
-  async #sendFin(): Promise<void> {
-    this.#setState('finishing');
-    const current = this.#stillCurrent();
-    const checksum = await this.#agreement.integrity.checksum().catch(() => undefined);
-    if (!current()) return;
-    if (!this.#send(formatFin({ size: this.#sender.source.size, ...(checksum ? { checksum } : {}) }))) return;
-    this.#expect(this.#sender.window.inFlight > 0 ? 'DATA' : 'FIN', this.#options.answerTimeout);
-    // With reuse agreed, the next upload's STOR may follow on this socket while the FIN answer is due.
-    if (this.#agreement.terms.reuse) this.#link.connection?.handOver();
-  }
-
-  /** Arms the answer deadline for what is still due: DATA acks, else a BLK answer. */
-  #expectAcks(): void {
-    if (this.#sender.window.inFlight > 0) this.#expect('DATA', this.#options.answerTimeout);
-    else if (this.#agreement.integrity.unsettled) this.#expect('BLK', this.#options.answerTimeout);
-    // FIN went out before the last acks (under `reuse`): its answer is next.
-    else if (this.#state === 'finishing') this.#expect('FIN', this.#options.answerTimeout);
-  }
-
-  #handleAck(answer: Answer): void {
-    const ack = this.#sender.window.acknowledge(answer.offset);
-    if (!ack.ok) return this.#failWith(ackFailure(answer, ack.expected));
-    const credit = readCredit(answer.credit);
-    if (credit !== null) this.#sender.window.grant(credit);
-    const loaded = this.#sender.window.loaded;
-    if (this.#agreement.acknowledged(loaded)) this.#reconnect.progressed();
-    if (Array.isArray(answer.resend)) void this.#resends.resend(answer.resend as number[]);
-    // With a window above one, later chunks are still on the wire: their answers are due, on a fresh timer.
-    this.#expectAcks();
-    this.emit('progress', this.#figures());
-    if (this.#state === 'sending') this.#continue(loaded); // else a `progress` listener aborted
-  }
-
-  /** Sends chunks until the window is full or the file is sent; acks call it again. */
-  async #pump(): Promise<void> {
-    const current = this.#stillCurrent();
-    const sink = {
-      sending: () => current() && this.#state === 'sending',
-      // Block integrity: the block's SUM goes before its first chunk (hashed ahead, see block-hasher.ts).
-      before: (chunk: Chunk) => this.#agreement.integrity.before(chunk),
-      send: (chunk: Chunk, before: string[] | null) => {
-        if (before?.some((frame) => !this.#send(frame)) || !this.#send(chunk.payload)) return false;
-        this.#expect('DATA', this.#options.answerTimeout);
-        return true;
-      },
-    };
-    await this.#sender.run(sink).catch((cause: unknown) => this.#readFailed(cause));
-    // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack (and the
-    // next upload's STOR that FIN), so a small file costs one round trip, not two. Not while a block's
-    // verdict is due: a damaged block must be sent again before FIN.
-    const early = this.#agreement.terms.reuse && this.#sender.allSent && !this.#agreement.integrity.unsettled;
-    if (current() && this.#state === 'sending' && early) void this.#sendFin();
   }
 
   #send(data: string | ArrayBuffer): boolean {
@@ -454,8 +381,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#setState('retrying');
   }
 
-  #succeed(): void {
-    const stored = this.#stored;
+  #succeed(stored: { id: string; filename: string } | null): void {
     this.#end('complete', () => this.emit('success', { ...this.#figures(), ...(stored ? { stored } : {}) }));
   }
 

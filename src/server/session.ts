@@ -3,8 +3,8 @@
  * each to the handler of its command. What the connection is doing lives in its state machine
  * (session-state.ts); what an upload agreed in its agreement (agreement.ts, over the protocol's terms);
  * socket reading is paced by backpressure.ts; a resume is looked up (and a held upload taken over) by
- * resume.ts; an AUTH is decided by session-auth.ts; v1 base64 frames are decoded in slices by
- * base64-frames.ts; every "no" is a {@link Refusal}, sent in one place.
+ * resume.ts; an AUTH is decided by session-auth.ts; FIN is checked and answered by session-fin.ts; v1 base64
+ * frames are decoded in slices by base64-frames.ts; every "no" is a {@link Refusal}, sent in one place.
  *
  * Protocol v1: optional AUTH, STOR, then one DATA answer per chunk, each sent after the chunk is written;
  * the last answer only after the file is committed. Protocol v2 (offered inside STOR, see
@@ -30,7 +30,7 @@ import {
   type GrantPolicy,
   type StorOffer,
 } from '../protocol/index.ts';
-import { finAnswer, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
+import { storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
 import * as integrity from './session-integrity.ts';
@@ -42,6 +42,7 @@ import type { ResolvedOptions } from './options.ts';
 import { Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
+import { answerFin } from './session-fin.ts';
 import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
 import type { CompletedUpload, PartialUpload } from './stores/store.ts';
 import type { UploadHolder } from './upload-holders.ts';
@@ -257,38 +258,9 @@ export class UploadSession {
   }
 
   async #handleFin(fin: FinCommand): Promise<void> {
-    const { state } = this.#machine;
-    if (state.name === 'finished') {
-      this.#machine.to(READY);
-      const { record, id } = state;
-      const refusal = integrity.repeatedFin(record, fin);
-      return refusal ? this.#refuse(refusal) : this.#answer(finAnswer(id, record));
-    }
-    const upload = this.#machine.upload;
-    if (!upload?.agreement.terms.fin) {
-      return this.#refuse(new Refusal('FIN', Status.badRequest, 'FIN without an upload that agreed to it.'));
-    }
-    if (fin.size !== upload.size || upload.received !== upload.size) {
-      const message = `Size mismatch: STOR said ${upload.size}, FIN says ${fin.size}, the server holds ${upload.received}.`;
-      return this.#refuse(new Refusal('FIN', Status.checksumMismatch, message, { discard: true }));
-    }
-    const checked = await integrity.finIntegrity(upload, fin);
-    if (checked instanceof Refusal) return this.#refuse(checked);
-    const { checksum, contentHash } = checked;
-    const { id, owner } = upload.partial;
-    const filename = await this.#commit(upload);
-    const record: CompletedUpload = {
-      size: upload.size,
-      filename,
-      checksum,
-      ...(contentHash ? { contentHash } : {}),
-      owner,
-      expiresAt: Date.now() + this.#options.partialExpiry,
-    };
-    // Kept before the answer, so that an answer lost in a crash is still recoverable after the restart.
-    await this.#services.records.remember(id, record);
-    if (this.#machine.closed) return;
-    this.#answer(finAnswer(id, record));
+    const { records } = this.#services;
+    const side = { machine: this.#machine, records, partialExpiry: this.#options.partialExpiry };
+    return this.#reply(await answerFin(fin, { ...side, commit: (upload) => this.#commit(upload) }));
   }
 
   async #handleAbor(abor: AborCommand): Promise<void> {

@@ -71,7 +71,10 @@ export class BlockHasher {
       }
       if (collecting) {
         const [from, to] = [at - start, upTo - start];
-        collecting.parts.push(chunk.then((read) => read.bytes.subarray(from, to)));
+        const part = chunk.then((read) => read.bytes.subarray(from, to));
+        // A read dropped by a pause or a cut rejects; a block it leaves unfinished is never awaited.
+        part.catch(() => undefined);
+        collecting.parts.push(part);
         collecting.next = upTo;
         if (upTo === blockEnd) {
           this.#keep(block, this.#hashParts(collecting.parts, blockEnd - layout.start(block)));

@@ -79,7 +79,9 @@ export class BlockVerifier {
    */
   constructor(size: number, block: number, offset: number, upload: object) {
     this.layout = new BlockLayout(size, block);
-    this.#verifiedBefore = this.layout.indexOf(offset);
+    // At the size every block is behind the offset: indexOf(size) would name the last block of a file whose
+    // size is not a multiple of the block, and forget that block's verdict below.
+    this.#verifiedBefore = offset >= size ? this.layout.count : this.layout.indexOf(offset);
     this.#kept = keptFor(upload);
     this.#claims = this.#kept.claims;
     this.#verified = this.#kept.verified;

@@ -53,11 +53,9 @@ for (const engine of ENGINES)
       await page.setFiles("document.querySelector('input')", [source.files[file]!.path]);
     }
 
-    // Known bug, open (closing note of 2026-12-02): in WebKit, since byte credit and block integrity met, the
-    // resumed upload sometimes gets "FIN before every block was verified" (about 1 run in 3 here). It still runs
-    // and reports there; it does not fail the suite until fixed.
-    const knownBug = engine === 'webkit' ? 'WebKit: FIN refused after a reload resume (open bug)' : undefined;
-    it('resumes after a page reload when the same file is picked again', { todo: knownBug }, async () => {
+    // A regression test too: a resume of an upload the server held whole and verified (size not a multiple of
+    // the block) once forgot the last block's verdict and refused FIN, about 1 run in 3 in WebKit.
+    it('resumes after a page reload when the same file is picked again', async (t) => {
       // A small byte credit keeps what is in flight at the reload small: with the default (up to 64 MiB) a slow
       // engine can have the whole 48 MiB on the wire when the page goes, and nothing is left to resume.
       const env = await startE2eServer({ maxCredit: 1024 * 1024 });
@@ -83,10 +81,16 @@ for (const engine of ENGINES)
         );
         assert.equal(outcome.ok, true, outcome.message);
         // The server continues at its last verified block (4 MiB blocks): nothing before it was sent again.
-        const [firstLoaded, firstSent] = outcome.progress![0]!;
-        const verified = Math.floor(record.offset / (4 * MIB)) * 4 * MIB;
-        assert.ok(firstLoaded > verified, `first ack at ${firstLoaded}, record at ${record.offset}`);
-        assert.ok(firstSent - firstLoaded <= 4 * MIB);
+        // A slow engine may still send the rest while the reload is under way: the server then holds (and has
+        // verified) the whole file, and the resume is a FIN alone, with no progress event.
+        if (outcome.progress!.length === 0)
+          t.diagnostic('the server held the whole file at the reload: FIN only');
+        else {
+          const [firstLoaded, firstSent] = outcome.progress![0]!;
+          const verified = Math.floor(record.offset / (4 * MIB)) * 4 * MIB;
+          assert.ok(firstLoaded > verified, `first ack at ${firstLoaded}, record at ${record.offset}`);
+          assert.ok(firstSent - firstLoaded <= 4 * MIB);
+        }
         assert.equal(env.stored.length, 1);
         assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[0]!.sha256);
         assert.deepEqual(await page.evaluate('records()'), [], 'the record is removed on success');

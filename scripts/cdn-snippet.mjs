@@ -1,7 +1,9 @@
 // Writes README's pinned CDN snippet: the bundle's URL at this version and its Subresource Integrity hash
 // (sha384 of dist/ws-file-upload.bundle.min.js, as browsers check it), between the cdn-snippet markers.
 // Runs in `npm version` (package.json "version" script), so the released README names the released file.
-// `--check` only reports whether README matches the current build (exit 1 when it does not).
+// `--check` only reports whether README matches the current build (exit 1 when it does not); `prepublishOnly`
+// runs it after a fresh build, so a package whose README pins another file is never published. Between
+// releases the build moves on while README still pins the published file, so tests check only the version.
 /* global console */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -42,25 +44,45 @@ export function readmeSnippet(readme) {
   return { url, integrity };
 }
 
+/** README with its snippet block replaced by `snippet` (markers kept), or null when the markers are missing. */
+export function withSnippet(readme, snippet) {
+  const start = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) return null;
+  const block = `\n\n\`\`\`html\n${snippet.html}\n\`\`\`\n\n`;
+  return readme.slice(0, start + BEGIN.length) + block + readme.slice(end);
+}
+
+/** What differs between README's snippet and `snippet` (the build's), one sentence each; empty when it matches. */
+export function snippetProblems(readme, snippet) {
+  const current = readmeSnippet(readme);
+  if (!current) return [`README.md has no ${BEGIN} … ${END} block`];
+  const problems = [];
+  if (current.url !== snippet.url)
+    problems.push(`README's URL is ${current.url}, the build's is ${snippet.url}`);
+  if (current.integrity !== snippet.integrity)
+    problems.push(`README's integrity is ${current.integrity}, the build's is ${snippet.integrity}`);
+  return problems;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const readmePath = path.join(root, 'README.md');
   const readme = await readFile(readmePath, 'utf8');
   const snippet = await cdnSnippet();
-  const current = readmeSnippet(readme);
-  if (!current) {
+  if (process.argv.includes('--check')) {
+    // Run by `prepublishOnly` after a fresh build: the README that ships must name the file that ships.
+    const problems = snippetProblems(readme, snippet);
+    for (const problem of problems) console.error(problem);
+    if (problems.length > 0)
+      console.error('run `node scripts/cdn-snippet.mjs` (or `npm version`) and commit README.md');
+    else console.log('README CDN snippet matches the build');
+    process.exit(problems.length === 0 ? 0 : 1);
+  }
+  const rewritten = withSnippet(readme, snippet);
+  if (rewritten === null) {
     console.error(`README.md has no ${BEGIN} … ${END} block`);
     process.exit(1);
   }
-  if (process.argv.includes('--check')) {
-    const same = current.url === snippet.url && current.integrity === snippet.integrity;
-    console.log(
-      same ? 'README CDN snippet matches the build' : `README CDN snippet is stale: ${snippet.integrity}`,
-    );
-    process.exit(same ? 0 : 1);
-  }
-  const start = readme.indexOf(BEGIN) + BEGIN.length;
-  const end = readme.indexOf(END);
-  const block = `\n\n\`\`\`html\n${snippet.html}\n\`\`\`\n\n`;
-  await writeFile(readmePath, readme.slice(0, start) + block + readme.slice(end));
+  await writeFile(readmePath, rewritten);
   console.log(`README.md: ${snippet.url} ${snippet.integrity}`);
 }

@@ -1,12 +1,13 @@
 // What an adopter downloads, against the budgets README states: printed on every `npm test`, failing past a
 // budget. And README's pinned CDN snippet: well-formed, at this version (its hash is rewritten by
-// `npm version`, scripts/cdn-snippet.mjs). Needs `npm run build` first.
+// `npm version`, scripts/cdn-snippet.mjs, and checked against a fresh build by `prepublishOnly`, as the
+// last test here makes sure). Needs `npm run build` first.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BUDGETS, measure, report } from '../../scripts/package-sizes.mjs';
-import { cdnSnippet, readmeSnippet } from '../../scripts/cdn-snippet.mjs';
+import { cdnSnippet, readmeSnippet, snippetProblems, withSnippet } from '../../scripts/cdn-snippet.mjs';
 import { repo } from './pack.ts';
 
 describe('size budget', () => {
@@ -37,5 +38,27 @@ describe('size budget', () => {
     // Until the release the build moves on; `npm version` rewrites the hash for the file that ships.
     if (pinned.integrity !== built.integrity)
       t.diagnostic(`README's hash is not the current build's (${built.integrity})`);
+  });
+
+  it("the release check refuses a README whose snippet is not the build's, and `npm publish` runs it", async () => {
+    const readme = await readFile(path.join(repo, 'README.md'), 'utf8');
+    const built = await cdnSnippet();
+    const rewritten = withSnippet(readme, built);
+    assert.ok(rewritten, 'README has the cdn-snippet block');
+    assert.deepEqual(snippetProblems(rewritten, built), [], 'a README just rewritten passes');
+    assert.equal(withSnippet(rewritten, built), rewritten, 'rewriting twice changes nothing');
+
+    const otherHash = rewritten.replace(built.integrity, `sha384-${'A'.repeat(64)}`);
+    assert.match(
+      snippetProblems(otherHash, built).join('\n'),
+      /integrity is sha384-A+, the build's is sha384-/,
+    );
+    const otherVersion = rewritten.replace(built.url, built.url.replace(/@[^/]+\//, '@0.0.0-old/'));
+    assert.match(snippetProblems(otherVersion, built).join('\n'), /URL is .*@0\.0\.0-old\//);
+    assert.match(snippetProblems('# no block', built).join('\n'), /no .*cdn-snippet:begin/);
+
+    const { scripts } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8'));
+    // prepublishOnly runs before prepack, so it builds first to hash the bundle that is about to ship.
+    assert.match(scripts.prepublishOnly, /npm run build && node scripts\/cdn-snippet\.mjs --check/);
   });
 });

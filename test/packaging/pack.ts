@@ -13,6 +13,18 @@ const run = promisify(execFile);
 
 export const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
+/** The element's events, its public contract: every framework's typings must keep them (sorted). */
+export const EVENTS = [
+  'progress',
+  'success',
+  'error',
+  'file-rejected',
+  'cancel',
+  'pause',
+  'resume',
+  'complete',
+].sort();
+
 export interface Packed {
   /** The .tgz file. */
   tarball: string;

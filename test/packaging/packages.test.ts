@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { consumerProject, exec, install, link, pack, readJson, repo, type Packed } from './pack.ts';
+import { consumerProject, EVENTS, exec, install, link, pack, readJson, repo, type Packed } from './pack.ts';
 
 const fixtures = path.join(repo, 'test', 'packaging', 'fixtures');
 const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -41,16 +41,6 @@ const ATTRIBUTES = [
   'required',
   'name',
   'theme',
-].sort();
-const EVENTS = [
-  'progress',
-  'success',
-  'error',
-  'file-rejected',
-  'cancel',
-  'pause',
-  'resume',
-  'complete',
 ].sort();
 
 const compilerOptions = {

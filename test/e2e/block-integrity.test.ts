@@ -2,17 +2,16 @@
 // flipped in transit is detected, only its block is sent again (on the same connection) and the stored file
 // is identical; a resume after a cut in the middle of a block verifies; without WebCrypto the upload warns
 // and is not verified. The stored bytes are compared by SHA-256 with the file on disk.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import {
   ENGINES,
-  launchE2eBrowser,
+  engineSuite,
+  openFixture,
   randomBytes,
   startE2eServer,
   storedHash,
-  writeFiles,
-  type E2eBrowser,
   type E2ePage,
 } from './harness.ts';
 
@@ -29,28 +28,15 @@ const SIZE = 10 * MIB + 7;
 
 for (const engine of ENGINES)
   describe(`block integrity in ${engine}`, () => {
-    let browser: E2eBrowser;
-    let source: Awaited<ReturnType<typeof writeFiles>>;
+    const suite = engineSuite(engine, () => [{ name: 'blocks.bin', data: randomBytes(SIZE, 51) }]);
 
-    before(async () => {
-      browser = await launchE2eBrowser(engine);
-      source = await writeFiles([{ name: 'blocks.bin', data: randomBytes(SIZE, 51) }]);
-    });
-    after(async () => {
-      await browser?.close();
-      await source?.remove();
-    });
-
-    async function open(page: E2ePage, http: string): Promise<void> {
-      await page.goto(`${http}/e2e/v2.html`);
-      await page.waitFor('window.ready === true', { timeout: 10_000 });
-      await page.setFiles("document.querySelector('input')", [source.files[0]!.path]);
-    }
+    const open = (page: E2ePage, http: string) =>
+      openFixture(page, `${http}/e2e/v2.html`, [suite.source.files[0]!.path]);
 
     async function uploadThrough(options: { flipAt?: number; cutAt?: number[] }, extra = {}) {
       const env = await startE2eServer();
       const proxy = await TcpProxy.start(env.server.port, options);
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       try {
         await open(page, env.http);
         const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
@@ -80,7 +66,7 @@ for (const engine of ENGINES)
       assert.equal(flipped.connections, 1, 'no reconnection: the block was asked for on the same connection');
       const extra = flipped.upstream - clean.upstream;
       assert.ok(extra >= 4 * MIB && extra < 4 * MIB + 64 * 1024, `${extra} bytes more than a clean upload`);
-      assert.equal(flipped.hash, source.files[0]!.sha256);
+      assert.equal(flipped.hash, suite.source.files[0]!.sha256);
       assert.deepEqual(flipped.outcome.warnings, []);
     });
 
@@ -88,7 +74,7 @@ for (const engine of ENGINES)
       const cut = await uploadThrough({ cutAt: [6 * MIB + 999] });
       assert.equal(cut.outcome.ok, true, cut.outcome.message);
       assert.ok(cut.connections >= 2, `${cut.connections} connections`);
-      assert.equal(cut.hash, source.files[0]!.sha256);
+      assert.equal(cut.hash, suite.source.files[0]!.sha256);
     });
 
     it('verifies chunks that straddle blocks (300 KiB chunks, 4 MiB blocks), through a cut and a flip', async () => {
@@ -97,13 +83,13 @@ for (const engine of ENGINES)
         { v2ChunkSize: 300 * 1024 },
       );
       assert.equal(odd.outcome.ok, true, odd.outcome.message);
-      assert.equal(odd.hash, source.files[0]!.sha256);
+      assert.equal(odd.hash, suite.source.files[0]!.sha256);
     });
 
     it('warns and uploads unverified where WebCrypto is missing', async () => {
       const plain = await uploadThrough({}, { noWebCrypto: true });
       assert.equal(plain.outcome.ok, true, plain.outcome.message);
       assert.deepEqual(plain.outcome.warnings, ['integrityUnavailable']);
-      assert.equal(plain.hash, source.files[0]!.sha256);
+      assert.equal(plain.hash, suite.source.files[0]!.sha256);
     });
   });

@@ -1,13 +1,12 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ENGINES,
-  launchE2eBrowser,
+  engineSuite,
+  openFixture,
   randomBytes,
   startE2eServer,
   storedHash,
-  writeFiles,
-  type E2eBrowser,
   type E2ePage,
 } from './harness.ts';
 
@@ -27,34 +26,22 @@ interface Result {
 
 for (const engine of ENGINES)
   describe(`core → real server, in ${engine}`, () => {
-    let browser: E2eBrowser;
-    let source: Awaited<ReturnType<typeof writeFiles>>;
+    const suite = engineSuite(engine, () => [
+      { name: 'empty.bin', data: Buffer.alloc(0) },
+      { name: 'one.bin', data: randomBytes(1, 1) },
+      { name: 'chunk-minus-one.bin', data: randomBytes(CHUNK - 1, 2) },
+      { name: 'chunk.bin', data: randomBytes(CHUNK, 3) },
+      { name: 'chunk-plus-one.bin', data: randomBytes(CHUNK + 1, 4) },
+      { name: 'random-5mib.bin', data: randomBytes(5 * 1024 * 1024, 5) },
+      { name: 'héllo wörld 日本 ✓.txt', data: Buffer.from('unicode name with spaces\n'.repeat(100)) },
+    ]);
 
-    before(async () => {
-      browser = await launchE2eBrowser(engine);
-      source = await writeFiles([
-        { name: 'empty.bin', data: Buffer.alloc(0) },
-        { name: 'one.bin', data: randomBytes(1, 1) },
-        { name: 'chunk-minus-one.bin', data: randomBytes(CHUNK - 1, 2) },
-        { name: 'chunk.bin', data: randomBytes(CHUNK, 3) },
-        { name: 'chunk-plus-one.bin', data: randomBytes(CHUNK + 1, 4) },
-        { name: 'random-5mib.bin', data: randomBytes(5 * 1024 * 1024, 5) },
-        { name: 'héllo wörld 日本 ✓.txt', data: Buffer.from('unicode name with spaces\n'.repeat(100)) },
-      ]);
-    });
-    after(async () => {
-      await browser?.close();
-      await source?.remove();
-    });
-
-    async function pick(page: E2ePage, http: string): Promise<void> {
-      await page.goto(`${http}/e2e/core.html`);
-      await page.waitFor('window.ready === true', { timeout: 10000 });
-      await page.setFiles(
-        "document.querySelector('input')",
-        source.files.map((f) => f.path),
+    const pick = (page: E2ePage, http: string) =>
+      openFixture(
+        page,
+        `${http}/e2e/core.html`,
+        suite.source.files.map((f) => f.path),
       );
-    }
 
     // v2 (offered, the default) in every combination; exact v1 (no offer in STOR) with both encodings.
     const cases = [
@@ -68,15 +55,15 @@ for (const engine of ENGINES)
         const env = await startE2eServer(
           withAuth ? { authenticate: ({ login, password }) => login === 'e2e' && password === 'pw' } : {},
         );
-        const page = await browser.newPage();
+        const page = await suite.browser.newPage();
         try {
           await pick(page, env.http);
           const results = (await page.evaluate(
             `uploadPicked(${JSON.stringify({ url: env.url, type, chunkSize: CHUNK, offerV2: protocol === 'v2', ...(withAuth ? { login: 'e2e', password: 'pw' } : {}) })})`,
           )) as Result[];
-          assert.equal(results.length, source.files.length);
+          assert.equal(results.length, suite.source.files.length);
           for (const [i, result] of results.entries()) {
-            const local = source.files[i]!;
+            const local = suite.source.files[i]!;
             assert.equal(result.ok, true, `${local.name}: ${result.code}`);
             assert.equal(result.name, local.name);
             assert.equal(result.sha256, local.sha256, `${local.name}: the browser read what is on disk`);
@@ -99,7 +86,7 @@ for (const engine of ENGINES)
               'progress only grows',
             );
           }
-          assert.equal(env.stored.length, source.files.length);
+          assert.equal(env.stored.length, suite.source.files.length);
           await assertReadPath(page);
         } finally {
           await page.close();
@@ -128,7 +115,7 @@ for (const engine of ENGINES)
 
     it('reports authRejected and stores nothing when the password is wrong', async () => {
       const env = await startE2eServer({ authenticate: ({ password }) => password === 'right' });
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       try {
         await pick(page, env.http);
         const results = (await page.evaluate(

@@ -3,12 +3,13 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.mjs';
 import { selectedEngines } from '../engines.mjs';
 import { createUploadServer, type StoredFile, type UploadServerOptions } from '../../src/server/index.ts';
-import { launchEngine, type E2eBrowser, type Engine } from './browsers.ts';
+import { launchEngine, type E2eBrowser, type E2ePage, type Engine } from './browsers.ts';
 
 export { call, type E2eBrowser, type E2ePage, type Engine } from './browsers.ts';
 
@@ -89,4 +90,58 @@ export async function writeFiles(files: { name: string; data: Buffer }[]) {
 
 export async function storedHash(dir: string, name: string): Promise<string> {
   return sha256(await readFile(path.join(dir, name)));
+}
+
+/** Source files written into a temp folder by {@link writeFiles}. */
+export type SourceFiles = Awaited<ReturnType<typeof writeFiles>>;
+
+/** What the tests of one engine share: its browser and the source files, both there from `before` on. */
+export interface EngineSuite {
+  readonly browser: E2eBrowser;
+  readonly source: SourceFiles;
+}
+
+/**
+ * The hooks every per-engine suite repeats, registered in the calling `describe`: before its tests, launch
+ * the engine and write the source files (made then, not at load time); after them, close and remove both.
+ *
+ * @param engine - the engine of the suite
+ * @param files - the source files to write
+ * @returns the suite's browser and files (read them inside tests and hooks, not at registration)
+ */
+export function engineSuite(engine: Engine, files: () => { name: string; data: Buffer }[]): EngineSuite {
+  let browser: E2eBrowser | undefined;
+  let source: SourceFiles | undefined;
+  before(async () => {
+    browser = await launchE2eBrowser(engine);
+    source = await writeFiles(files());
+  });
+  after(async () => {
+    await browser?.close();
+    await source?.remove();
+  });
+  return {
+    get browser() {
+      if (!browser) throw new Error(`${engine} is not launched yet (read the suite inside a test)`);
+      return browser;
+    },
+    get source() {
+      if (!source) throw new Error('the source files are not written yet (read the suite inside a test)');
+      return source;
+    },
+  };
+}
+
+/**
+ * Opens a page of test/e2e/fixtures (served under /e2e), waits until it says `window.ready`, and picks
+ * `paths` in its file input.
+ *
+ * @param page - the page
+ * @param url - the fixture's URL, e.g. `${http}/e2e/v2.html`
+ * @param paths - the files to pick
+ */
+export async function openFixture(page: E2ePage, url: string, paths: string[]): Promise<void> {
+  await page.goto(url);
+  await page.waitFor('window.ready === true', { timeout: 10_000 });
+  await page.setFiles("document.querySelector('input')", paths);
 }

@@ -1,16 +1,15 @@
 // Protocol v2 in each engine against the real server: a page reload mid-upload, the same file picked again,
 // continues from the stored offset; an upload whose TCP connection is cut continues on a new connection.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import {
   ENGINES,
-  launchE2eBrowser,
+  engineSuite,
+  openFixture,
   randomBytes,
   startE2eServer,
   storedHash,
-  writeFiles,
-  type E2eBrowser,
   type E2ePage,
 } from './harness.ts';
 
@@ -32,26 +31,13 @@ const MIB = 1024 * 1024;
 
 for (const engine of ENGINES)
   describe(`protocol v2 in ${engine}`, () => {
-    let browser: E2eBrowser;
-    let source: Awaited<ReturnType<typeof writeFiles>>;
+    const suite = engineSuite(engine, () => [
+      { name: 'reload.bin', data: randomBytes(48 * MIB + 5, 41) },
+      { name: 'cut.bin', data: randomBytes(6 * MIB + 3, 42) },
+    ]);
 
-    before(async () => {
-      browser = await launchE2eBrowser(engine);
-      source = await writeFiles([
-        { name: 'reload.bin', data: randomBytes(48 * MIB + 5, 41) },
-        { name: 'cut.bin', data: randomBytes(6 * MIB + 3, 42) },
-      ]);
-    });
-    after(async () => {
-      await browser?.close();
-      await source?.remove();
-    });
-
-    async function open(page: E2ePage, http: string, file: number): Promise<void> {
-      await page.goto(`${http}/e2e/v2.html`);
-      await page.waitFor('window.ready === true', { timeout: 10_000 });
-      await page.setFiles("document.querySelector('input')", [source.files[file]!.path]);
-    }
+    const open = (page: E2ePage, http: string, file: number) =>
+      openFixture(page, `${http}/e2e/v2.html`, [suite.source.files[file]!.path]);
 
     // A regression test too: a resume of an upload the server held whole and verified (size not a multiple of
     // the block) once forgot the last block's verdict and refused FIN, about 1 run in 3 in WebKit.
@@ -59,7 +45,7 @@ for (const engine of ENGINES)
       // A small byte credit keeps what is in flight at the reload small: with the default (up to 64 MiB) a slow
       // engine can have the whole 48 MiB on the wire when the page goes, and nothing is left to resume.
       const env = await startE2eServer({ maxCredit: 1024 * 1024 });
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       try {
         await open(page, env.http, 0);
         const reloadAt = 16 * MIB;
@@ -75,7 +61,7 @@ for (const engine of ENGINES)
         assert.ok(record.offset >= reloadAt, `record at ${record.offset}`);
         assert.deepEqual(Object.keys(record).sort(), ['expires', 'id', 'offset'], 'no hash state is kept');
         assert.equal(env.stored.length, 0, 'nothing landed before the reload');
-        await page.setFiles("document.querySelector('input')", [source.files[0]!.path]);
+        await page.setFiles("document.querySelector('input')", [suite.source.files[0]!.path]);
         const outcome = await page.evaluate<Outcome>(
           `upload(${JSON.stringify({ url: env.url, window: 4 })})`,
         );
@@ -92,7 +78,7 @@ for (const engine of ENGINES)
           assert.ok(firstSent - firstLoaded <= 4 * MIB);
         }
         assert.equal(env.stored.length, 1);
-        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[0]!.sha256);
+        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), suite.source.files[0]!.sha256);
         assert.deepEqual(await page.evaluate('records()'), [], 'the record is removed on success');
       } finally {
         await page.close();
@@ -104,7 +90,7 @@ for (const engine of ENGINES)
       const env = await startE2eServer();
       const cutAt = [1 * MIB + 17, 3 * MIB + 5, 5 * MIB + 123];
       const proxy = await TcpProxy.start(env.server.port, { cutAt });
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       try {
         await open(page, env.http, 1);
         const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
@@ -115,7 +101,7 @@ for (const engine of ENGINES)
         assert.equal(proxy.cuts, cutAt.length, 'every cut happened');
         assert.ok(proxy.connections > cutAt.length, `${proxy.connections} connections`);
         assert.equal(env.stored.length, 1);
-        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), source.files[1]!.sha256);
+        assert.equal(await storedHash(env.dir, env.stored[0]!.filename), suite.source.files[1]!.sha256);
       } finally {
         await page.close();
         await proxy.close();

@@ -40,19 +40,15 @@ export {
 } from './retry.ts';
 export { TypedEventTarget, type TypedListener } from './typed-event-target.ts';
 export { browserEnvironment, type TransferEnvironment } from './environment.ts';
+export { UploadQueue } from './upload-queue.ts';
 export {
   acceptsFile,
   UPLOAD_QUEUE_EVENTS,
-  UploadQueue,
   type AddDetail,
   type CompleteDetail,
   type FileInFolder,
   type ItemDetail,
   type ItemErrorDetail,
-  type PrepareHook,
-  type PrepareResult,
-  type QueueTokenProvider,
-  type TokenRequest,
   type ItemProgressDetail,
   type PauseRefused,
   type PauseResult,
@@ -63,7 +59,7 @@ export {
   type UploadAuth,
   type UploadItem,
   type UploadQueueEventMap,
-  type UploadQueueOptions,
-  type QueueTransferOptions,
   type UploadStatus,
-} from './upload-queue.ts';
+} from './queue-items.ts';
+export type { QueueTransferOptions, UploadQueueOptions } from './queue-options.ts';
+export type { PrepareHook, PrepareResult, QueueTokenProvider, TokenRequest } from './queue-prepare.ts';

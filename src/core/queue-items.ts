@@ -211,8 +211,11 @@ export const UPLOAD_QUEUE_EVENTS = [
   'complete',
 ] as const satisfies readonly (keyof UploadQueueEventMap)[];
 
+/** The figures of its transfer's last `progress` that an entry keeps (each is documented on ProgressDetail). */
+export type EntryFigures = Omit<ProgressDetail, 'file' | 'stored'>;
+
 /** The mutable record behind an {@link UploadItem}. */
-export interface Entry {
+export interface Entry extends EntryFigures {
   id: number;
   file: File;
   path: string;
@@ -222,13 +225,6 @@ export interface Entry {
   refreshed: boolean;
   storedAs: string | null;
   status: UploadStatus;
-  loaded: number;
-  sent: number;
-  total: number;
-  percentage: number;
-  speed: number;
-  elapsedTime: number;
-  remainingTime: number;
   error: UploadError | null;
   /** The running attempt (or the paused one, which a cancel tells the server about); null when none. */
   transfer: WebSocketFileTransfer | null;

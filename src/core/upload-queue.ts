@@ -37,30 +37,6 @@ import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 
-// What callers imported from this module before the split.
-export {
-  acceptsFile,
-  UPLOAD_QUEUE_EVENTS,
-  type AddDetail,
-  type CompleteDetail,
-  type FileInFolder,
-  type ItemDetail,
-  type ItemErrorDetail,
-  type ItemProgressDetail,
-  type PauseRefused,
-  type PauseResult,
-  type QueueProgress,
-  type RejectDetail,
-  type Rejection,
-  type RejectionReason,
-  type UploadAuth,
-  type UploadItem,
-  type UploadQueueEventMap,
-  type UploadStatus,
-} from './queue-items.ts';
-export type { QueueTransferOptions, UploadQueueOptions } from './queue-options.ts';
-export type { PrepareHook, PrepareResult, QueueTokenProvider, TokenRequest } from './queue-prepare.ts';
-
 /**
  * Uploads many files, each with its own {@link WebSocketFileTransfer}, at most `concurrency` at once. Knows
  * nothing of any UI: the `<ws-file-upload>` element renders it and re-dispatches its events.

@@ -8,22 +8,24 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { consumerProject, EVENTS, exec, install, link, pack, repo, type Packed } from './pack.ts';
+import {
+  consumerProject,
+  diagnosticsByFile,
+  EVENTS,
+  exec,
+  install,
+  link,
+  pack,
+  repo,
+  type Packed,
+} from './pack.ts';
 
 const fixtures = path.join(repo, 'test', 'packaging', 'fixtures', 'angular');
 const ngc = path.join(repo, 'node_modules', '@angular', 'compiler-cli', 'bundles', 'src', 'bin', 'ngc.js');
 
-/** ngc's diagnostics (`src/x.ts:1:2 - error TS2345: …`, colours taken out) grouped by file. */
-function ngcErrors(output: string): Map<string, string[]> {
-  const byFile = new Map<string, string[]>();
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
-  for (const match of plain.matchAll(/^(\S+?):\d+:\d+ - error ((?:TS|NG)\d+: .*)$/gm)) {
-    const file = match[1]!.replace(/\\/g, '/');
-    byFile.set(file, [...(byFile.get(file) ?? []), match[2]!]);
-  }
-  return byFile;
-}
+/** ngc's diagnostics (`src/x.ts:1:2 - error TS2345: …`, always coloured) grouped by file. */
+const ngcErrors = (output: string) =>
+  diagnosticsByFile(output, /^(\S+?):\d+:\d+ - error ((?:TS|NG)\d+: .*)$/);
 
 describe('packaging: Angular', () => {
   let scratch: string;

@@ -115,6 +115,22 @@ export async function exec(
   }
 }
 
+/**
+ * A compiler's error lines grouped by file: colours taken out, each line trimmed and matched against
+ * `pattern`, whose first group is the file (relative to the project) and second the message.
+ */
+export function diagnosticsByFile(output: string, pattern: RegExp): Map<string, string[]> {
+  const byFile = new Map<string, string[]>();
+  // eslint-disable-next-line no-control-regex
+  for (const line of output.replace(/\u001b\[[0-9;]*m/g, '').split('\n')) {
+    const match = pattern.exec(line.trim());
+    if (!match) continue;
+    const file = match[1]!.replace(/\\/g, '/');
+    byFile.set(file, [...(byFile.get(file) ?? []), match[2]!]);
+  }
+  return byFile;
+}
+
 export async function readJson<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(file, 'utf8')) as T;
 }

@@ -9,7 +9,18 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { consumerProject, EVENTS, exec, install, link, pack, readJson, repo, type Packed } from './pack.ts';
+import {
+  consumerProject,
+  diagnosticsByFile,
+  EVENTS,
+  exec,
+  install,
+  link,
+  pack,
+  readJson,
+  repo,
+  type Packed,
+} from './pack.ts';
 
 const fixtures = path.join(repo, 'test', 'packaging', 'fixtures');
 const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -55,17 +66,8 @@ const compilerOptions = {
   types: [],
 };
 
-/** tsc's diagnostics grouped by file name (relative to the project). */
-function errorsByFile(output: string): Map<string, string[]> {
-  const byFile = new Map<string, string[]>();
-  for (const line of output.split('\n')) {
-    const match = /^(.+?)\(\d+,\d+\): error (TS\d+: .*)$/.exec(line.trim());
-    if (!match) continue;
-    const file = match[1]!.replace(/\\/g, '/');
-    byFile.set(file, [...(byFile.get(file) ?? []), match[2]!]);
-  }
-  return byFile;
-}
+/** tsc's diagnostics (`--pretty false`: `src/x.tsx(1,2): error TS2322: …`) grouped by file. */
+const errorsByFile = (output: string) => diagnosticsByFile(output, /^(.+?)\(\d+,\d+\): error (TS\d+: .*)$/);
 
 describe('packaging', () => {
   let scratch: string;

@@ -2,17 +2,17 @@
 // CDN bundle) must land on disk byte for byte. Needs `npm run build` first (test:e2e does it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { call, ENGINES, launchE2eBrowser, type E2eBrowser, type E2ePage } from './harness.ts';
-import { createUploadServer, type UploadServer } from '../../src/server/index.ts';
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+import {
+  call,
+  engineSuite,
+  ENGINES,
+  randomBytes,
+  startE2eServer,
+  storedHash,
+  type E2ePage,
+  type E2eServer,
+} from './harness.ts';
 
 /**
  * Waits until every item of the demo's element is complete and every bar says 100. The list renders only the
@@ -50,65 +50,45 @@ const PICKER = "document.querySelector('ws-file-upload').shadowRoot.querySelecto
 
 for (const engine of ENGINES)
   describe(`demo page (CDN bundle) with the reference server, in ${engine}`, () => {
-    let dir: string;
-    let sources: string;
-    let server: UploadServer;
-    let browser: E2eBrowser;
+    let env: E2eServer;
     let page: E2ePage;
 
     before(async () => {
       assert.ok(existsSync('dist/ws-file-upload.bundle.min.js'), 'run `npm run build` first');
-      dir = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-store-'));
-      sources = await mkdtemp(path.join(tmpdir(), 'wsfu-e2e-src-'));
-      server = await createUploadServer({
-        dir,
-        port: 0,
-        staticDir: 'demo',
-        staticMounts: { '/dist': 'dist' },
-      });
-      browser = await launchE2eBrowser(engine);
+      env = await startE2eServer();
     });
-
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-      await rm(dir, { recursive: true, force: true });
-      await rm(sources, { recursive: true, force: true });
-    });
+    after(() => env?.stop());
+    const suite = engineSuite(engine, () => [
+      { name: 'picked-small.txt', data: randomBytes(5, 61) },
+      { name: 'picked-medium.bin', data: randomBytes(300_000, 62) },
+      { name: 'picked-large.bin', data: randomBytes(2_500_000, 63) },
+    ]);
 
     it('uploads picked files and stores them byte for byte', async () => {
-      page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${server.port}/`);
+      page = await suite.browser.newPage();
+      await page.goto(`${env.http}/`);
       await page.waitFor("customElements.get('ws-file-upload') !== undefined");
-      const files = [
-        { name: 'picked-small.txt', data: randomBytes(5) },
-        { name: 'picked-medium.bin', data: randomBytes(300_000) },
-        { name: 'picked-large.bin', data: randomBytes(2_500_000) },
-      ];
-      for (const file of files) await writeFile(path.join(sources, file.name), file.data);
+      const files = suite.source.files;
       await page.setFiles(
         PICKER,
-        files.map((file) => path.join(sources, file.name)),
+        files.map((file) => file.path),
       );
 
       await untilAllUploaded(page, files.length);
-      for (const file of files) {
-        const stored = await readFile(path.join(dir, file.name));
-        assert.equal(sha256(stored), sha256(file.data), file.name);
-      }
+      for (const file of files) assert.equal(await storedHash(env.dir, file.name), file.sha256, file.name);
 
       // The same name again: the server stores it beside the first, and the form value says under which name.
-      await page.setFiles(PICKER, [path.join(sources, 'picked-small.txt')]);
+      await page.setFiles(PICKER, [files[0]!.path]);
       await untilAllUploaded(page, files.length + 1);
       const value = await page.evaluate<string[]>("document.querySelector('ws-file-upload').value");
       assert.deepEqual([...value].sort(), [...files.map((f) => f.name), 'picked-small (1).txt'].sort());
-      assert.equal(sha256(await readFile(path.join(dir, 'picked-small (1).txt'))), sha256(files[0]!.data));
+      assert.equal(await storedHash(env.dir, 'picked-small (1).txt'), files[0]!.sha256);
       await page.close();
     });
 
     it('uploads ten dropped files and stores them byte for byte', async () => {
-      page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${server.port}/`);
+      page = await suite.browser.newPage();
+      await page.goto(`${env.http}/`);
       await page.waitFor("customElements.get('ws-file-upload') !== undefined");
       const sent = await page.evaluate<{ name: string; sha: string }[]>(
         call(async () => {
@@ -137,10 +117,7 @@ for (const engine of ENGINES)
       );
 
       await untilAllUploaded(page, 10);
-      for (const file of sent) {
-        const stored = await readFile(path.join(dir, file.name));
-        assert.equal(sha256(stored), file.sha, file.name);
-      }
+      for (const file of sent) assert.equal(await storedHash(env.dir, file.name), file.sha, file.name);
       await page.close();
     });
   });

@@ -10,9 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import { launchBrowser, randomBytes, sha256, startE2eServer } from './harness.ts';
-
-type Server = Awaited<ReturnType<typeof startE2eServer>>;
+import { launchBrowser, randomBytes, sha256, startE2eServer, type E2eServer } from './harness.ts';
 
 /** Three levels: top/, top/mid/, top/mid/low/, with files of several sizes (one over a chunk). */
 const TREE: Record<string, number> = {
@@ -76,7 +74,7 @@ async function untilComplete(page: Page, count: number) {
 
 describe('folders and paste with the element, in Chromium', () => {
   let browser: Browser;
-  let server: Server;
+  let server: E2eServer;
   const cleanups: string[] = [];
 
   before(async () => {

@@ -55,6 +55,9 @@ export async function startE2eServer(options: Partial<UploadServerOptions> = {})
   };
 }
 
+/** A started {@link startE2eServer}: the server, its upload folder, what it stored, its http base URL. */
+export type E2eServer = Awaited<ReturnType<typeof startE2eServer>>;
+
 /** Deterministic pseudo-random bytes (xorshift), fast enough for tens of MiB. */
 export function randomBytes(size: number, seed: number): Buffer {
   const out = Buffer.alloc(size);

@@ -1,7 +1,7 @@
 // Element responsiveness: N files (default 500 × 20 kB) added at once to <ws-file-upload> and uploaded to
 // the reference server in real Chromium; reports the page's long main-thread tasks and frames on the way.
 // `npm run bench` runs it as one section of its report; `npm run bench:element` runs it alone:
-//   npm run bench:element -- [--files 500] [--size 20000] [--images]
+//   npm run bench:element -- [--files 500] [--size 20000] [--images | --both] [--runs 1] [--slowdown 1]
 // With --images every file is the same 1200 × 900 JPEG, so that each row makes a thumbnail (previews are on by
 // default), and the list is scrolled through while the files upload, so that every row comes into view.
 // The page is driven over the same raw DevTools client as the rest of the bench (no Network domain, which
@@ -161,12 +161,20 @@ export async function inPage(
  */
 export async function measureElement(
   browser: LaunchedBrowser,
-  { files = 500, size = 20_000, images = false }: { files?: number; size?: number; images?: boolean } = {},
+  {
+    files = 500,
+    size = 20_000,
+    images = false,
+    slowdown = 1,
+  }: { files?: number; size?: number; images?: boolean; slowdown?: number } = {},
 ): Promise<ElementResult> {
   const server = await startServer('ref');
   const page = await browser.newPage();
   try {
     await page.goto(`${server.origin}/bench/element.html`);
+    // A slowed CPU (DevTools throttling) makes the element's own long tasks show on a quiet machine too,
+    // and makes a run less at the mercy of what else the machine is doing.
+    if (slowdown > 1) await page.send('Emulation.setCPUThrottlingRate', { rate: slowdown });
     const timeoutMs = 300_000;
     // tsx compiles with esbuild's keepNames, which wraps inner functions in `__name(...)`: the page gets a
     // no-op of its own.
@@ -208,14 +216,20 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       size: { type: 'string', default: '20000' },
       runs: { type: 'string', default: '1' },
       images: { type: 'boolean', default: false },
+      // Plain files then images, alternating, in one run of the browser: the two compared under one load.
+      both: { type: 'boolean', default: false },
+      slowdown: { type: 'string', default: '1' },
     },
   });
   const browser = await launchChromium();
   try {
     const results: ElementResult[] = [];
+    const kinds = values.both ? [false, true] : [values.images];
     for (let run = 0; run < Number(values.runs); run++) {
-      const options = { files: Number(values.files), size: Number(values.size), images: values.images };
-      results.push(await measureElement(browser, options));
+      for (const images of kinds) {
+        const options = { files: Number(values.files), size: Number(values.size), images };
+        results.push(await measureElement(browser, { ...options, slowdown: Number(values.slowdown) }));
+      }
     }
     console.log(elementTable(results));
     // To stderr: the table stays clean for pasting, the attribution is there for whoever chases a long task.

@@ -374,7 +374,13 @@ describe('WebSocketFileTransfer', () => {
 
       transfer.abort();
       expect(transfer.state).to.equal('aborted');
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'cancel', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(events[2]!.detail).to.include({ loaded: CHUNK, sent: 2 * CHUNK, total: 3 * CHUNK });
       await until(() => server.closes.length === 1, 'the client to close');
       expect(server.closes).to.deep.equal([1000]);
@@ -382,7 +388,13 @@ describe('WebSocketFileTransfer', () => {
       server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
       transfer.abort();
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'cancel', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(server.frames).to.have.length(3);
     });
 
@@ -405,7 +417,13 @@ describe('WebSocketFileTransfer', () => {
       transfer.start();
       await nextEvent(transfer, 'close');
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'cancel', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(server.dataFrames).to.have.length(1);
     });
 
@@ -433,7 +451,13 @@ describe('WebSocketFileTransfer', () => {
       expect(calls.map(([name]) => name)).to.deep.equal(['cancel', 'abort']);
       expect(calls[0]![1]).to.equal(cancel.detail);
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'cancel', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
     });
 
     it('before start() marks the transfer aborted, and start() then throws', () => {

@@ -32,6 +32,14 @@ export interface ElementResult {
   longTasks: number;
   longestTaskMs: number;
   /**
+   * The element's own rendering, apart from the uploads' work in the same tasks: how many updates it made
+   * (render and commit to the DOM), their total and their longest time. The count does not depend on the
+   * machine's load; it shows how well renders are batched.
+   */
+  renders: number;
+  renderMs: number;
+  longestRenderMs: number;
+  /**
    * Where the time of each long animation frame went (Long Animation Frames API, where the browser has it):
    * its duration, then its longest scripts as `invoker ms`. For finding the cause of a long task.
    */
@@ -101,6 +109,21 @@ export async function inPage(
     if (running) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+  // Times each update of this element (render + DOM commit), wrapping the instance's own `update`.
+  const render = { count: 0, ms: 0, longest: 0 };
+  const host = el as unknown as { update(changed: unknown): void };
+  const update = host.update;
+  host.update = function (this: unknown, changed: unknown) {
+    const began = performance.now();
+    try {
+      update.call(this, changed);
+    } finally {
+      const ms = performance.now() - began;
+      render.count += 1;
+      render.ms += ms;
+      render.longest = Math.max(render.longest, ms);
+    }
+  };
   let progressEvents = 0;
   el.addEventListener('progress', () => (progressEvents += 1));
   const done = new Promise<void>((resolve, reject) => {
@@ -146,6 +169,9 @@ export async function inPage(
     worstFrameGapMs: worstGap,
     longTasks: mine.length,
     longestTaskMs: Math.max(0, ...mine.map((task) => task.ms)),
+    renders: render.count,
+    renderMs: render.ms,
+    longestRenderMs: render.longest,
     longFrames: longFrames
       .filter((frame) => frame.at >= start - 1)
       .map((frame) => `+${(frame.at - start).toFixed(0)} ms, ${frame.text}`),
@@ -197,13 +223,14 @@ export async function measureElement(
 export function elementTable(results: ElementResult[] | string): string {
   if (typeof results === 'string') return results;
   const lines = [
-    '| files × size | previews | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| files × size | previews | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps | renders | render ms (longest) |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of results) {
     lines.push(
       `| ${r.files} × ${r.size} B${r.images ? ' JPEG' : ''} | ${r.images ? r.previews : '—'} | ${r.complete}/${r.files} | ${r.addMs.toFixed(1)} | ${(r.totalMs / 1000).toFixed(2)} | ` +
-        `${r.longTasks} | ${r.longestTaskMs.toFixed(0)} | ${r.worstFrameGapMs.toFixed(0)} | ${r.fps.toFixed(0)} |`,
+        `${r.longTasks} | ${r.longestTaskMs.toFixed(0)} | ${r.worstFrameGapMs.toFixed(0)} | ${r.fps.toFixed(0)} | ` +
+        `${r.renders} | ${r.renderMs.toFixed(0)} (${r.longestRenderMs.toFixed(0)}) |`,
     );
   }
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // Element responsiveness: N files (default 500 × 20 kB) added at once to <ws-file-upload> and uploaded to
 // the reference server in real Chromium; reports the page's long main-thread tasks and frames on the way.
 // `npm run bench` runs it as one section of its report; `npm run bench:element` runs it alone:
-//   npm run bench:element -- [--files 500] [--size 20000] [--images]
+//   npm run bench:element -- [--files 500] [--size 20000] [--images | --both] [--runs 1] [--slowdown 1]
 // With --images every file is the same 1200 × 900 JPEG, so that each row makes a thumbnail (previews are on by
 // default), and the list is scrolled through while the files upload, so that every row comes into view.
 // The page is driven over the same raw DevTools client as the rest of the bench (no Network domain, which
@@ -31,6 +31,14 @@ export interface ElementResult {
   /** Main-thread tasks over 50 ms (the Long Tasks API) from `addFiles()` on. */
   longTasks: number;
   longestTaskMs: number;
+  /**
+   * The element's own rendering, apart from the uploads' work in the same tasks: how many updates it made
+   * (render and commit to the DOM), their total and their longest time. The count does not depend on the
+   * machine's load; it shows how well renders are batched.
+   */
+  renders: number;
+  renderMs: number;
+  longestRenderMs: number;
   /**
    * Where the time of each long animation frame went (Long Animation Frames API, where the browser has it):
    * its duration, then its longest scripts as `invoker ms`. For finding the cause of a long task.
@@ -101,6 +109,21 @@ export async function inPage(
     if (running) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+  // Times each update of this element (render + DOM commit), wrapping the instance's own `update`.
+  const render = { count: 0, ms: 0, longest: 0 };
+  const host = el as unknown as { update(changed: unknown): void };
+  const update = host.update;
+  host.update = function (this: unknown, changed: unknown) {
+    const began = performance.now();
+    try {
+      update.call(this, changed);
+    } finally {
+      const ms = performance.now() - began;
+      render.count += 1;
+      render.ms += ms;
+      render.longest = Math.max(render.longest, ms);
+    }
+  };
   let progressEvents = 0;
   el.addEventListener('progress', () => (progressEvents += 1));
   const done = new Promise<void>((resolve, reject) => {
@@ -146,6 +169,9 @@ export async function inPage(
     worstFrameGapMs: worstGap,
     longTasks: mine.length,
     longestTaskMs: Math.max(0, ...mine.map((task) => task.ms)),
+    renders: render.count,
+    renderMs: render.ms,
+    longestRenderMs: render.longest,
     longFrames: longFrames
       .filter((frame) => frame.at >= start - 1)
       .map((frame) => `+${(frame.at - start).toFixed(0)} ms, ${frame.text}`),
@@ -161,12 +187,20 @@ export async function inPage(
  */
 export async function measureElement(
   browser: LaunchedBrowser,
-  { files = 500, size = 20_000, images = false }: { files?: number; size?: number; images?: boolean } = {},
+  {
+    files = 500,
+    size = 20_000,
+    images = false,
+    slowdown = 1,
+  }: { files?: number; size?: number; images?: boolean; slowdown?: number } = {},
 ): Promise<ElementResult> {
   const server = await startServer('ref');
   const page = await browser.newPage();
   try {
     await page.goto(`${server.origin}/bench/element.html`);
+    // A slowed CPU (DevTools throttling) makes the element's own long tasks show on a quiet machine too,
+    // and makes a run less at the mercy of what else the machine is doing.
+    if (slowdown > 1) await page.send('Emulation.setCPUThrottlingRate', { rate: slowdown });
     const timeoutMs = 300_000;
     // tsx compiles with esbuild's keepNames, which wraps inner functions in `__name(...)`: the page gets a
     // no-op of its own.
@@ -189,13 +223,14 @@ export async function measureElement(
 export function elementTable(results: ElementResult[] | string): string {
   if (typeof results === 'string') return results;
   const lines = [
-    '| files × size | previews | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| files × size | previews | complete | addFiles() ms | upload s | long tasks > 50 ms | longest task ms | worst frame gap ms | fps | renders | render ms (longest) |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of results) {
     lines.push(
       `| ${r.files} × ${r.size} B${r.images ? ' JPEG' : ''} | ${r.images ? r.previews : '—'} | ${r.complete}/${r.files} | ${r.addMs.toFixed(1)} | ${(r.totalMs / 1000).toFixed(2)} | ` +
-        `${r.longTasks} | ${r.longestTaskMs.toFixed(0)} | ${r.worstFrameGapMs.toFixed(0)} | ${r.fps.toFixed(0)} |`,
+        `${r.longTasks} | ${r.longestTaskMs.toFixed(0)} | ${r.worstFrameGapMs.toFixed(0)} | ${r.fps.toFixed(0)} | ` +
+        `${r.renders} | ${r.renderMs.toFixed(0)} (${r.longestRenderMs.toFixed(0)}) |`,
     );
   }
   return lines.join('\n');
@@ -208,14 +243,20 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       size: { type: 'string', default: '20000' },
       runs: { type: 'string', default: '1' },
       images: { type: 'boolean', default: false },
+      // Plain files then images, alternating, in one run of the browser: the two compared under one load.
+      both: { type: 'boolean', default: false },
+      slowdown: { type: 'string', default: '1' },
     },
   });
   const browser = await launchChromium();
   try {
     const results: ElementResult[] = [];
+    const kinds = values.both ? [false, true] : [values.images];
     for (let run = 0; run < Number(values.runs); run++) {
-      const options = { files: Number(values.files), size: Number(values.size), images: values.images };
-      results.push(await measureElement(browser, options));
+      for (const images of kinds) {
+        const options = { files: Number(values.files), size: Number(values.size), images };
+        results.push(await measureElement(browser, { ...options, slowdown: Number(values.slowdown) }));
+      }
     }
     console.log(elementTable(results));
     // To stderr: the table stays clean for pasting, the attribution is there for whoever chases a long task.

@@ -2,7 +2,7 @@
 // summarised per busy stretch of the main thread: every run of non-idle samples longer than --min ms, with
 // its top functions by self and by total time. For finding what a long task is made of.
 // Usage: npm run build && node --import tsx bench/profile-element.ts [--files 500] [--size 20000] [--min 40]
-//   [--out profile.cpuprofile]
+//   [--out profile.cpuprofile] [--images] [--slowdown 1]
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { launchChromium } from './browser.ts';
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '100' },
     top: { type: 'string', default: '12' },
     out: { type: 'string', default: '' },
+    images: { type: 'boolean', default: false },
+    slowdown: { type: 'string', default: '1' },
   },
 });
 
@@ -39,11 +41,13 @@ let result: ElementResult;
 try {
   const page = await browser.newPage();
   await page.goto(`${server.origin}/bench/element.html`);
+  if (Number(values.slowdown) > 1)
+    await page.send('Emulation.setCPUThrottlingRate', { rate: Number(values.slowdown) });
   await page.send('Profiler.enable');
   await page.send('Profiler.setSamplingInterval', { interval: Number(values.interval) });
   await page.send('Profiler.start');
   result = await page.evaluate<ElementResult>(
-    `((__name) => (${inPage.toString()})(${values.files}, ${values.size}, 300000))((target) => target)`,
+    `((__name) => (${inPage.toString()})(${values.files}, ${values.size}, 300000, ${values.images}))((target) => target)`,
     310_000,
   );
   ({ profile } = await page.send<{ profile: Profile }>('Profiler.stop', {}, 60_000));

@@ -7,7 +7,7 @@ export interface OpenDetail {
 }
 
 /**
- * The figures of a transfer: the `detail` of `progress`, `success` and `abort`. Bytes *acknowledged* by the
+ * The figures of a transfer: the `detail` of `progress`, `success`, `cancel` (and `abort`) and `pause`. Bytes *acknowledged* by the
  * server are the truth (bars use them); bytes *sent* may run ahead of them.
  */
 export interface ProgressDetail {
@@ -34,8 +34,11 @@ export interface ProgressDetail {
   stored?: { id: string; filename: string };
 }
 
-/** The `detail` of the `abort` event: the figures when the upload was stopped. */
-export type AbortDetail = ProgressDetail;
+/** The `detail` of the `cancel` event (and of `abort`, its 2012 name): the figures when it was stopped. */
+export type CancelDetail = ProgressDetail;
+
+/** @deprecated the `detail` of `abort`, the 2012 name of the `cancel` event: use {@link CancelDetail}. */
+export type AbortDetail = CancelDetail;
 
 /** The `detail` of the `error` event. */
 export interface ErrorDetail {
@@ -85,14 +88,17 @@ export interface CloseDetail {
 /**
  * The events a {@link WebSocketFileTransfer} dispatches, all `CustomEvent`s. Per started transfer: `open` (if
  * the socket opened), any number of `progress` (and, under v2, `retrying` whenever it reconnects), exactly
- * one of `success`, `error`, `abort` or (v2) `pause`, then `close`.
+ * one of `success`, `error`, `cancel` or (v2) `pause`, then `close`. A cancel fires `cancel` and right after
+ * it `abort`, the same event under its 2012 name (for the `abort` callback and listeners written for it).
  */
 export interface WebSocketFileTransferEventMap {
   open: CustomEvent<OpenDetail>;
   progress: CustomEvent<ProgressDetail>;
   success: CustomEvent<ProgressDetail>;
   error: CustomEvent<ErrorDetail>;
-  abort: CustomEvent<AbortDetail>;
+  cancel: CustomEvent<CancelDetail>;
+  /** The 2012 name of `cancel`: fired right after it, with the same detail. */
+  abort: CustomEvent<CancelDetail>;
   retrying: CustomEvent<RetryingDetail>;
   pause: CustomEvent<ProgressDetail>;
   warning: CustomEvent<WarningDetail>;

@@ -11,6 +11,7 @@ export {
 export { UploadError, type UploadErrorCode, type UploadErrorInit } from './errors.ts';
 export type {
   AbortDetail,
+  CancelDetail,
   CloseDetail,
   ErrorDetail,
   OpenDetail,

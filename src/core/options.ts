@@ -2,7 +2,7 @@ import type { ConnectionPool } from './connection-pool.ts';
 import type { TransferType } from '../protocol/index.ts';
 import { DEFAULT_RETRY_DELAYS, type RetrySituation } from './retry.ts';
 import { defaultResumeStore, NullResumeStore, type ResumeStore } from './resume-store.ts';
-import type { AbortDetail, CloseDetail, ErrorDetail, OpenDetail, ProgressDetail } from './events.ts';
+import type { CancelDetail, CloseDetail, ErrorDetail, OpenDetail, ProgressDetail } from './events.ts';
 
 /**
  * The default chunk size: 48 KiB (49152 bytes). It is the largest raw chunk whose base64 frame (64 KiB) the
@@ -121,8 +121,10 @@ export interface WebSocketFileTransferOptions {
   success?: (detail: ProgressDetail) => void;
   /** Called with the `error` event's detail when the upload failed. */
   error?: (detail: ErrorDetail) => void;
-  /** Called with the `abort` event's detail when {@link WebSocketFileTransfer.cancel} stopped the upload. */
-  abort?: (detail: AbortDetail) => void;
+  /** Called with the `cancel` event's detail when {@link WebSocketFileTransfer.cancel} stopped the upload. */
+  cancel?: (detail: CancelDetail) => void;
+  /** The 2012 name of `cancel`: called with the `abort` event's detail, right after `cancel`. */
+  abort?: (detail: CancelDetail) => void;
   /** Called with the `close` event's detail once the transfer has ended and released its socket. */
   close?: (detail: CloseDetail) => void;
 }
@@ -131,7 +133,7 @@ export interface WebSocketFileTransferOptions {
 export type TokenProvider = () => string | Promise<string>;
 
 /** The callback option names, in the order their events can happen. */
-export const CALLBACK_NAMES = ['open', 'progress', 'success', 'error', 'abort', 'close'] as const;
+export const CALLBACK_NAMES = ['open', 'progress', 'success', 'error', 'cancel', 'abort', 'close'] as const;
 
 /**
  * Makes each callback option a listener of the event of the same name, called with the event's `detail` and

@@ -54,7 +54,8 @@ export type { PauseRefusal, TransferState } from './transfer-state.ts';
  * @fires progress - {@link ProgressDetail}: the server acknowledged a chunk
  * @fires success - {@link ProgressDetail}: the server acknowledged the whole file
  * @fires error - {@link ErrorDetail}: the upload failed; `detail.error` is an {@link UploadError}
- * @fires abort - {@link AbortDetail}: {@link WebSocketFileTransfer.cancel} stopped the upload
+ * @fires cancel - {@link CancelDetail}: {@link WebSocketFileTransfer.cancel} stopped the upload
+ * @fires abort - {@link CancelDetail}: the same, under its 2012 name, right after `cancel`
  * @fires retrying - {@link RetryingDetail}: (v2) the connection was lost; the transfer reconnects
  * @fires pause - {@link ProgressDetail}: (v2) {@link WebSocketFileTransfer.pause} stopped it, resumable
  * @fires close - {@link CloseDetail}: the transfer ended and released its socket (always last)
@@ -161,9 +162,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   /**
-   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `abort` then `close`, never `success`
-   * or `error` after; safe any time (before `start()` and once paused, `abort` only). `cancel` is the user's
-   * word (queue, element); the event and state keep the 2012 names the `abort` callback relies on.
+   * Cancels: ABOR (the server deletes a v2 partial upload), socket closed, `cancel` (then `abort`, its 2012
+   * name) then `close`, never `success` or `error` after; safe any time (before `start()` and once paused,
+   * no `close`: there is no conversation to end). The state keeps its 2012 name, `aborted`.
    */
   cancel(): void {
     const state = this.#state;
@@ -171,11 +172,18 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       // No conversation to end (a paused one already fired `close`); a paused upload's copy is deleted.
       if (state === 'paused') this.#abandon();
       this.#setState('aborted');
-      this.emit('abort', this.#figures());
+      this.#emitCancel();
     } else if (isActive(state)) {
       this.#abandon();
-      this.#end('aborted', () => this.emit('abort', this.#figures()));
+      this.#end('aborted', () => this.#emitCancel());
     }
+  }
+
+  /** `cancel`, then `abort`: the same figures under the 2012 name, for the `abort` callback and listeners. */
+  #emitCancel(): void {
+    const figures = this.#figures();
+    this.emit('cancel', figures);
+    this.emit('abort', figures);
   }
 
   /** @deprecated the 2012 name of {@link WebSocketFileTransfer.cancel}, kept for 2012 callers. */

@@ -15,6 +15,7 @@ import {
   type UploadQueueOptions,
   type WebSocketConstructor,
 } from '../core/index.ts';
+import { DEFAULT_MAX_FOLDER_DEPTH, DEFAULT_MAX_FOLDER_FILES, type FolderLimits } from './folder-entries.ts';
 import { FormAssociatedElement } from './form-associated-element.ts';
 
 /** The largest timeout a timer takes (ms). */
@@ -77,6 +78,12 @@ export abstract class UploadOptionsElement extends FormAssociatedElement {
   /** How many files the list may hold (default: no limit with `multiple`, else 1). */
   @property({ attribute: 'max-files', converter: optionalNumber }) maxFiles: number | undefined;
 
+  /** The most entries (files and folders) read from one dropped folder; a bigger drop adds nothing (10,000). */
+  @property({ attribute: 'max-folder-files', converter: optionalNumber }) maxFolderFiles: number | undefined;
+
+  /** The most folder levels a dropped file may sit under; a deeper drop adds nothing (16, the server's default). */
+  @property({ attribute: 'max-folder-depth', converter: optionalNumber }) maxFolderDepth: number | undefined;
+
   /** How many files are sent at once (default 2). */
   @property({ converter: optionalNumber }) concurrency: number | undefined;
 
@@ -128,6 +135,19 @@ export abstract class UploadOptionsElement extends FormAssociatedElement {
 
   /** Asked before each file starts (may be async): its `parameters` and/or `token`, or `{ reject: message }`. */
   @property({ attribute: false }) prepare: PrepareHook | null = null;
+
+  /**
+   * The bounds of a dropped folder's walk, from `max-folder-files` and `max-folder-depth` (a value out of
+   * range gives the default).
+   *
+   * @returns the bounds
+   */
+  protected folderLimits(): FolderLimits {
+    return {
+      maxFiles: inRange(this.maxFolderFiles, 1, Infinity) ?? DEFAULT_MAX_FOLDER_FILES,
+      maxDepth: inRange(this.maxFolderDepth, 1, Infinity) ?? DEFAULT_MAX_FOLDER_DEPTH,
+    };
+  }
 
   /**
    * The queue's options from the attributes and properties, one to one. A number out of range

@@ -3,6 +3,7 @@
  * element gets by declaration merging (the core's {@link TypedListener} type, not a copy of it). Types only.
  */
 import type { ProgressDetail, RejectionReason, UploadError, UploadItem } from '../core/index.ts';
+import type { FolderRefusal } from './folder-entries.ts';
 
 /** The `detail` of `progress` and `success`: the file and the 2012 library's figures. */
 export type WsFileUploadProgressDetail = ProgressDetail & {
@@ -20,15 +21,34 @@ export interface WsFileUploadErrorDetail {
   message: string;
 }
 
-/** The `detail` of `file-rejected`. */
-export interface WsFileUploadRejectDetail {
+/** The `detail` of `file-rejected` for a refused file. */
+export interface WsFileUploadFileRejectDetail {
   /** The refused file. */
   file: File;
+  /** Not a folder's refusal. */
+  folder?: undefined;
   /** Which restriction refused it (also the i18n key under `error`). */
   reason: RejectionReason;
   /** The i18n message shown for it. */
   message: string;
 }
+
+/** The `detail` of `file-rejected` for a dropped folder that added nothing (none of its files are added). */
+export interface WsFileUploadFolderRejectDetail {
+  /** No one file: the whole folder was refused. */
+  file: null;
+  /** The dropped folder's name (the first one, when several were dropped together). */
+  folder: string;
+  /** Why (also the i18n key under `folderRefused`). */
+  reason: FolderRefusal;
+  /** The bound met: `max-folder-files` for `folderTooLarge`, `max-folder-depth` for `folderTooDeep`, else 0. */
+  max: number;
+  /** The i18n message shown for it. */
+  message: string;
+}
+
+/** The `detail` of `file-rejected`: a file, or (`file` null, `folder` set) a dropped folder. */
+export type WsFileUploadRejectDetail = WsFileUploadFileRejectDetail | WsFileUploadFolderRejectDetail;
 
 /** The `detail` of `cancel` (and of `pause` and `resume`): the file concerned. */
 export interface WsFileUploadFileDetail {

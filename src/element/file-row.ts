@@ -93,8 +93,15 @@ export function renderRow(
     <span part="file-size">${formatSize(item.total, t.units.size, locale)}</span>
     ${context.extras.map((extra) => extra(item))}
     <span part="actions">
-      ${item.pausable ? renderButton(context, 'pause', name, () => actions.pause(file)) : nothing}
-      ${item.status === 'paused' ? renderButton(context, 'resume', name, () => actions.resume(file)) : nothing}
+      ${
+        // Pause and resume share one slot, so that the same <button> turns from one into the other and a
+        // keyboard user who paused keeps focus on it, ready to resume.
+        item.pausable
+          ? renderButton(context, 'pause', name, () => actions.pause(file))
+          : item.status === 'paused'
+            ? renderButton(context, 'resume', name, () => actions.resume(file))
+            : nothing
+      }
       ${cancellable ? renderButton(context, 'cancel', name, () => actions.cancel(file)) : nothing}
       ${
         item.status === 'failed' || item.status === 'cancelled'

@@ -2,8 +2,9 @@
  * The files of a drop, folders included: a dropped folder is read through the File and Directory Entries
  * API (`DataTransferItem.webkitGetAsEntry`), recursively, each file keeping the folder it came from. A
  * directory reader hands its entries out in batches (Chromium: 100 at a time), so each folder is read until a
- * batch comes back empty. The walk is bounded: past `maxFiles` entries it stops and says so, and the caller
- * refuses the drop rather than add an arbitrary part of it.
+ * batch comes back empty. The walk is bounded in count and in depth: past `maxFiles` entries, or at a folder
+ * nested deeper than `maxDepth`, it stops and says which bound it met, and the caller refuses the whole drop
+ * rather than add an arbitrary part of it.
  */
 import type { FileInFolder } from '../core/index.ts';
 import type { DropSource } from './drop-zone-controller.ts';
@@ -11,12 +12,26 @@ import type { DropSource } from './drop-zone-controller.ts';
 /** Default bound on the entries (files and folders) read from one drop. */
 export const DEFAULT_MAX_FOLDER_FILES = 10_000;
 
+/** Default bound on how deep dropped folders nest: the reference server's default `maxFolderDepth`. */
+export const DEFAULT_MAX_FOLDER_DEPTH = 16;
+
+/** The bounds of one drop's walk. */
+export interface FolderLimits {
+  /** Most entries (files and folders) read. */
+  maxFiles: number;
+  /** Most folder levels a file may sit under (`top/a/b.txt` sits under 2). */
+  maxDepth: number;
+}
+
+/** Why a drop of folders added nothing; also the i18n keys of the messages (under `folderRefused`). */
+export type FolderRefusal = 'folderTooLarge' | 'folderTooDeep' | 'folderUnreadable';
+
 /** What a drop holds once read. */
 export interface DroppedFiles {
   /** The files, each with its folder ('' for a file dropped on its own), in the order read. */
   files: FileInFolder[];
-  /** True when the folders held more than the bound allows: `files` is then incomplete and to be refused. */
-  tooMany: boolean;
+  /** The bound the walk met (`files` is then incomplete and to be refused), or null when it read everything. */
+  beyond: 'folderTooLarge' | 'folderTooDeep' | null;
 }
 
 /**
@@ -36,29 +51,32 @@ export function takeDrop(data: DataTransfer): { files: File[] } | { entries: Fil
 }
 
 /**
- * Reads dropped entries, folders recursively, depth first, at most `maxFiles` entries in all.
+ * Reads dropped entries, folders recursively, depth first, at most `maxFiles` entries in all and no file
+ * under more than `maxDepth` folders.
  *
  * @param entries - from {@link takeDrop}
- * @param maxFiles - the bound on entries read (files and folders)
- * @returns the files with their folders, and whether the bound was reached
+ * @param limits - the bounds of the walk
+ * @returns the files with their folders, and which bound was met, if any
  */
-export async function readEntries(entries: FileSystemEntry[], maxFiles: number): Promise<DroppedFiles> {
+export async function readEntries(entries: FileSystemEntry[], limits: FolderLimits): Promise<DroppedFiles> {
   const files: FileInFolder[] = [];
-  // An explicit stack, not recursion: a deep tree must not grow the call stack.
-  const stack = [...entries].reverse();
+  // An explicit stack, not recursion: a deep tree must not grow the call stack. A dropped folder is at
+  // level 1: its files sit under one folder.
+  const stack = [...entries].reverse().map((entry) => ({ entry, level: 1 }));
   let seen = 0;
   while (stack.length > 0) {
-    const entry = stack.pop()!;
-    if (++seen > maxFiles) return { files, tooMany: true };
+    const { entry, level } = stack.pop()!;
+    if (++seen > limits.maxFiles) return { files, beyond: 'folderTooLarge' };
     if (entry.isFile) {
       const file = await fileOf(entry as FileSystemFileEntry);
       files.push({ file, path: folderOfEntry(entry) });
     } else if (entry.isDirectory) {
-      const children = await allChildren(entry as FileSystemDirectoryEntry, maxFiles - seen + 1);
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+      if (level > limits.maxDepth) return { files, beyond: 'folderTooDeep' };
+      const children = await allChildren(entry as FileSystemDirectoryEntry, limits.maxFiles - seen + 1);
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ entry: children[i]!, level: level + 1 });
     }
   }
-  return { files, tooMany: false };
+  return { files, beyond: null };
 }
 
 /** `/top/sub/a.txt` → `top/sub`. */
@@ -84,36 +102,41 @@ async function allChildren(dir: FileSystemDirectoryEntry, limit: number): Promis
   }
 }
 
-/** Why a drop of folders added nothing; also the i18n keys of the messages. */
-export type FolderRefusal = 'folderTooLarge' | 'folderUnreadable';
+/** A refused drop of folders: the (first) dropped folder's name, why, and the bound it met (0 for none). */
+export interface FolderRefused {
+  folder: string;
+  reason: FolderRefusal;
+  max: number;
+}
 
 /**
  * The drop zone's source for folders: a drop holding a folder is read with {@link readEntries}; a drop of
- * plain files is left to the next source. A drop past the bound, or one whose entries cannot be read, adds
+ * plain files is left to the next source. A drop past a bound, or one whose entries cannot be read, adds
  * nothing, and `onRefused` says why.
  *
- * @param maxFiles - the bound, read at each drop (the element's `max-folder-files`)
- * @param onRefused - told the dropped folder's name, why, and the bound
+ * @param limits - the bounds, read at each drop (the element's `max-folder-files` and `max-folder-depth`)
+ * @param onRefused - told the refusal
  * @returns the source
  */
 export function folderDropSource(
-  maxFiles: () => number,
-  onRefused: (name: string, reason: FolderRefusal, max: number) => void,
+  limits: () => FolderLimits,
+  onRefused: (refused: FolderRefused) => void,
 ): DropSource {
   return (data) => {
     const taken = takeDrop(data);
     if ('files' in taken) return null;
-    const max = maxFiles();
-    const name = taken.entries.find((entry) => entry.isDirectory)?.name ?? '';
-    return readEntries(taken.entries, max).then(
+    const bounds = limits();
+    const folder = taken.entries.find((entry) => entry.isDirectory)?.name ?? '';
+    return readEntries(taken.entries, bounds).then(
       (read) => {
-        if (!read.tooMany) return read.files;
-        onRefused(name, 'folderTooLarge', max);
+        if (read.beyond === null) return read.files;
+        const max = read.beyond === 'folderTooDeep' ? bounds.maxDepth : bounds.maxFiles;
+        onRefused({ folder, reason: read.beyond, max });
         return [];
       },
       // The folder vanished or cannot be read: nothing half-added.
       () => {
-        onRefused(name, 'folderUnreadable', max);
+        onRefused({ folder, reason: 'folderUnreadable', max: 0 });
         return [];
       },
     );

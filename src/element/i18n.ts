@@ -35,7 +35,7 @@ export interface WsFileUploadI18n {
   fileList: string;
   /** Status text per {@link UploadStatus}. */
   status: Record<UploadStatus, string>;
-  /** After a dropped folder's name: why it added nothing (over `max-folder-files` entries: `{max}`). */
+  /** After a dropped folder's name: why it added nothing (`{max}`: `max-folder-files`, `max-folder-depth`). */
   folderRefused: Record<FolderRefusal, string>;
   /** Messages per rejection reason and per {@link UploadErrorCode}; `unknown` for anything else. */
   error: Record<RejectionReason | UploadErrorCode | 'unknown', string>;
@@ -104,6 +104,7 @@ export const DEFAULT_I18N: WsFileUploadI18n = {
   },
   folderRefused: {
     folderTooLarge: 'more than {max} files in this folder; none were added.',
+    folderTooDeep: 'folders nested more than {max} deep; none of its files were added.',
     folderUnreadable: 'this folder could not be read; none of its files were added.',
   },
   error: {

@@ -4,7 +4,9 @@
  * through an ImageBitmapRenderingContext and encoded to a tiny PNG asynchronously; where that is missing,
  * the file itself is shown through an object URL. At most {@link PreviewOptions.concurrency} are made at
  * once, none for a non-image or a huge file, and every object URL made is revoked when its row goes (or the
- * element leaves the page: the maker is its host's reactive controller).
+ * element leaves the page: the maker is its host's reactive controller). Finished previews ask the host for
+ * one render per animation frame, not one each: a render of the list costs the same for one new thumbnail
+ * as for several, and previews finishing one after another must not render the list between two frames.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
@@ -31,6 +33,8 @@ export class PreviewMaker implements ReactiveController {
   readonly #previews = new Map<number, Preview>();
   readonly #waiting: { key: number; file: File }[] = [];
   #making = 0;
+  /** The animation frame that renders the previews finished since the last one, or 0. */
+  #frame = 0;
 
   /**
    * @param host - renders again when a preview is ready; its leaving the page drops every preview
@@ -45,6 +49,8 @@ export class PreviewMaker implements ReactiveController {
   /** Rows made again on reconnection make their thumbnails again; until then no object URL is kept. */
   hostDisconnected(): void {
     this.clear();
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
   }
 
   /**
@@ -109,11 +115,19 @@ export class PreviewMaker implements ReactiveController {
           if (url) URL.revokeObjectURL(url);
         } else {
           this.#previews.set(key, url ? { state: 'ready', url } : { state: 'none' });
-          if (url) this.#host.requestUpdate();
+          if (url) this.#renderSoon();
         }
         this.#next();
       });
     }
+  }
+
+  #renderSoon(): void {
+    if (this.#frame) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.#host.requestUpdate();
+    });
   }
 
   /** A small PNG of the image, or the file itself where the browser cannot shrink it; undefined on failure. */

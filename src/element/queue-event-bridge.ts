@@ -6,6 +6,7 @@
 import type { UploadQueueEventMap } from '../core/index.ts';
 import type { WsFileUploadEventMap } from './events.ts';
 import { errorMessage } from './file-row.ts';
+import type { FolderRefused } from './folder-entries.ts';
 import { fill, type WsFileUploadI18n } from './i18n.ts';
 
 /** An element event to dispatch. */
@@ -88,4 +89,21 @@ export function reactionTo(event: CustomEvent, t: WsFileUploadI18n, locale?: str
     default:
       return {};
   }
+}
+
+/**
+ * A dropped folder that added nothing: listed with its name, announced, and `file-rejected` (with `file`
+ * null and the `folder`), as a refused file would be.
+ *
+ * @param refused - the folder, why, and the bound it met
+ * @param t - the element's strings
+ * @returns what the element does for it
+ */
+export function folderRefusalReaction({ folder, reason, max }: FolderRefused, t: WsFileUploadI18n): Reaction {
+  const message = fill(t.folderRefused[reason], { max });
+  return {
+    rejection: { name: folder, message },
+    announce: fill(t.announce.rejected, { name: folder, reason: message }),
+    emit: { type: 'file-rejected', detail: { file: null, folder, reason, max, message } },
+  };
 }

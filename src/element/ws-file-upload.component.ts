@@ -9,17 +9,17 @@ import { property, state } from 'lit/decorators.js';
 import { UploadQueue, type PauseResult, type QueueProgress } from '../core/index.ts';
 import type { FileInFolder, ItemDetail, TypedListener, UploadItem } from '../core/index.ts';
 import { DropZoneController, type PickedFile } from './drop-zone-controller.ts';
-import { inRange, onUnlessOff, optionalNumber, UploadOptionsElement } from './element-options.ts';
+import { onUnlessOff, UploadOptionsElement } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
-import { DEFAULT_MAX_FOLDER_FILES, folderDropSource, type FolderRefusal } from './folder-entries.ts';
+import { folderDropSource } from './folder-entries.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
 import { prepareFormats } from './format.ts';
 import { renderQueueSummary } from './queue-summary.ts';
-import { fill, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
+import { mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
 import { PreviewMaker } from './preview-maker.ts';
-import { reactionTo, type ElementEvent } from './queue-event-bridge.ts';
+import { folderRefusalReaction, reactionTo, type ElementEvent, type Reaction } from './queue-event-bridge.ts';
 import { previewCell } from './row-preview.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
 import { styles } from './ws-file-upload.styles.ts';
@@ -30,6 +30,8 @@ export type {
   WsFileUploadErrorDetail,
   WsFileUploadEventMap,
   WsFileUploadFileDetail,
+  WsFileUploadFileRejectDetail,
+  WsFileUploadFolderRejectDetail,
   WsFileUploadProgressDetail,
   WsFileUploadRejectDetail,
 } from './events.ts';
@@ -79,7 +81,7 @@ export interface WsFileUpload {
  * @fires progress - `CustomEvent<WsFileUploadProgressDetail>`, bubbles and composed: the server acknowledged a chunk.
  * @fires success - `CustomEvent<WsFileUploadProgressDetail>`, bubbles and composed: a file is stored.
  * @fires error - `CustomEvent<WsFileUploadErrorDetail>`, on the host only (no bubbling): a file failed.
- * @fires file-rejected - `CustomEvent<WsFileUploadRejectDetail>`, bubbles and composed: a file broke a restriction.
+ * @fires file-rejected - `CustomEvent<WsFileUploadRejectDetail>`, bubbles and composed: a file broke a restriction, or a dropped folder went past `max-folder-files` or `max-folder-depth` (`file` null, `folder` set).
  * @fires cancel - `CustomEvent<WsFileUploadCancelDetail>`, on the host only: a file was cancelled.
  * @fires pause - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a file was paused.
  * @fires resume - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a paused file was resumed.
@@ -137,9 +139,6 @@ export interface WsFileUpload {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class WsFileUpload extends UploadOptionsElement {
   static override styles = styles;
-
-  /** The most entries (files and folders) read from one dropped folder; a bigger drop adds nothing (10,000). */
-  @property({ attribute: 'max-folder-files', converter: optionalNumber }) maxFolderFiles: number | undefined;
 
   /** Where pasted files are taken from: `element` (default: focus inside the element) or `document` (anywhere). */
   @property({ attribute: 'paste-target' }) pasteTarget: PasteTarget = 'element';
@@ -203,8 +202,11 @@ export class WsFileUpload extends UploadOptionsElement {
   constructor() {
     super();
     new UploadQueueController(this, this.#queue, (event) => this.#handleQueueEvent(event));
-    const maxFolderFiles = () => inRange(this.maxFolderFiles, 1, Infinity) ?? DEFAULT_MAX_FOLDER_FILES;
-    this.dropZone.sources.unshift(folderDropSource(maxFolderFiles, (...why) => this.#refuseFolder(...why)));
+    const refuse = folderDropSource(
+      () => this.folderLimits(),
+      (refused) => this.#apply(folderRefusalReaction(refused, this.#strings)),
+    );
+    this.dropZone.sources.unshift(refuse);
     this.rowExtras.push(previewCell(this.#previews, () => this.previews));
   }
 
@@ -410,15 +412,19 @@ export class WsFileUpload extends UploadOptionsElement {
   }
 
   #handleQueueEvent(event: CustomEvent): void {
-    const { emit, announce, rejection } = reactionTo(event, this.#strings, this.#locale);
-    if (rejection) this.rejections = [...this.rejections, rejection];
-    if (announce) this.#pendingAnnouncements.push(announce);
-    if (emit) this.#emit(emit);
+    this.#apply(reactionTo(event, this.#strings, this.#locale));
     if (event.type === 'success' || event.type === 'remove') this.invalidateFormValue();
     if (event.type === 'remove') this.#previews.forget((event.detail as ItemDetail).item.id);
     // Kept in step with every event (not once per frame), so that validity is right as soon as a method
     // returns; it is cheap: validity reads the queue's counts and the value is rebuilt only when it changed.
     if (event.type !== 'progress' && !this.#clearing) this.#updateForm();
+  }
+
+  /** Lists a rejection, queues an announcement, dispatches an event: what a reaction says, in that order. */
+  #apply({ emit, announce, rejection }: Reaction): void {
+    if (rejection) this.rejections = [...this.rejections, rejection];
+    if (announce) this.#pendingAnnouncements.push(announce);
+    if (emit) this.#emit(emit);
   }
 
   /** Dispatches on the host; the per-file outcomes in HOST_ONLY_EVENTS stay there (see the class header). */
@@ -438,12 +444,5 @@ export class WsFileUpload extends UploadOptionsElement {
   #addPicked(files: readonly PickedFile[], how: 'pick' | 'drop'): void {
     // Without `multiple`, a drop of several files takes the first, as a single-file picker would.
     this.addFiles(this.multiple || this.directory || how === 'pick' ? files : [files[0]!]);
-  }
-
-  /** A dropped folder that added nothing: listed under the drop zone and announced. */
-  #refuseFolder(name: string, reason: FolderRefusal, max: number): void {
-    const message = fill(this.#strings.folderRefused[reason], { max });
-    this.rejections = [...this.rejections, { name, message }];
-    this.#pendingAnnouncements.push(`${name}: ${message}`);
   }
 }

@@ -8,6 +8,8 @@ export {
   type WsFileUploadCompleteDetail,
   type WsFileUploadErrorDetail,
   type WsFileUploadFileDetail,
+  type WsFileUploadFileRejectDetail,
+  type WsFileUploadFolderRejectDetail,
   type WsFileUploadEventMap,
   type WsFileUploadProgressDetail,
   type WsFileUploadRejectDetail,

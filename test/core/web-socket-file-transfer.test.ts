@@ -374,7 +374,13 @@ describe('WebSocketFileTransfer', () => {
 
       transfer.abort();
       expect(transfer.state).to.equal('aborted');
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(events[2]!.detail).to.include({ loaded: CHUNK, sent: 2 * CHUNK, total: 3 * CHUNK });
       await until(() => server.closes.length === 1, 'the client to close');
       expect(server.closes).to.deep.equal([1000]);
@@ -382,7 +388,13 @@ describe('WebSocketFileTransfer', () => {
       server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
       transfer.abort();
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(server.frames).to.have.length(3);
     });
 
@@ -393,7 +405,7 @@ describe('WebSocketFileTransfer', () => {
       transfer.start();
       transfer.abort();
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal(['cancel', 'abort', 'close']);
       expect(server.frames).to.have.length(0);
     });
 
@@ -405,8 +417,47 @@ describe('WebSocketFileTransfer', () => {
       transfer.start();
       await nextEvent(transfer, 'close');
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal(['open', 'progress', 'abort', 'close']);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
       expect(server.dataFrames).to.have.length(1);
+    });
+
+    it('fires `cancel`, then `abort` (its 2012 name) with the same figures, and calls both callbacks', async () => {
+      const server = serve({ mode: 'manual' });
+      const calls: [string, unknown][] = [];
+      const transfer = transferTo(server, {
+        file: makeFile(3 * CHUNK),
+        chunkSize: CHUNK,
+        cancel: (detail) => calls.push(['cancel', detail]),
+        abort: (detail) => calls.push(['abort', detail]),
+      });
+      const events = recordEvents(transfer);
+      transfer.start();
+      await server.nextText();
+      server.send({ type: 'STOR', code: 200 });
+      await server.nextText();
+      server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
+      await server.nextText();
+      transfer.cancel();
+      const cancel = events.find((event) => event.type === 'cancel')!;
+      const abort = events.find((event) => event.type === 'abort')!;
+      expect(cancel.detail).to.include({ loaded: CHUNK, total: 3 * CHUNK });
+      expect(abort.detail).to.equal(cancel.detail);
+      expect(calls.map(([name]) => name)).to.deep.equal(['cancel', 'abort']);
+      expect(calls[0]![1]).to.equal(cancel.detail);
+      await delay(30);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'open',
+        'progress',
+        'cancel',
+        'abort',
+        'close',
+      ]);
     });
 
     it('before start() marks the transfer aborted, and start() then throws', () => {
@@ -414,7 +465,7 @@ describe('WebSocketFileTransfer', () => {
       const events = recordEvents(transfer);
       transfer.abort();
       transfer.abort();
-      expect(events.map((event) => event.type)).to.deep.equal(['abort']);
+      expect(events.map((event) => event.type)).to.deep.equal(['cancel', 'abort']);
       expect(() => transfer.start())
         .to.throw(DOMException)
         .with.property('name', 'InvalidStateError');

@@ -20,6 +20,12 @@ export interface E2ePage {
   waitFor(expression: string, options?: { timeout?: number; polling?: number }): Promise<void>;
   /** Picks files into the `<input type=file>` the expression yields, as a user choosing them would. */
   setFiles(inputExpression: string, paths: string[]): Promise<void>;
+  /**
+   * Drags files or folders from the file system onto the middle of the element the expression yields and
+   * drops them, as a user would. Only where the driver can (Chromium, DevTools `Input.dispatchDragEvent`):
+   * WebDriver BiDi (Firefox) and WebKitWebDriver have no command that drags files from outside the page.
+   */
+  dropFiles?(targetExpression: string, paths: string[]): Promise<void>;
   /** Uncaught errors the page reported since it was opened. */
   errors(): Promise<string[]>;
   close(): Promise<void>;
@@ -77,6 +83,29 @@ class PuppeteerE2ePage implements E2ePage {
   }
 }
 
+/** Chromium's page: the one driver here that drags files from the file system into a page. */
+class ChromiumE2ePage extends PuppeteerE2ePage {
+  readonly #page: PuppeteerPage;
+
+  constructor(page: PuppeteerPage) {
+    super(page);
+    this.#page = page;
+  }
+
+  async dropFiles(targetExpression: string, paths: string[]): Promise<void> {
+    const handle = await this.#page.evaluateHandle(targetExpression);
+    const box = await handle.asElement()?.boundingBox();
+    if (!box) throw new Error(`${targetExpression} is not a rendered element`);
+    const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const data = { items: [], files: paths, dragOperationsMask: 1 };
+    const cdp = await this.#page.createCDPSession();
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+      await cdp.send('Input.dispatchDragEvent', { type, ...point, data });
+    }
+    await cdp.detach();
+  }
+}
+
 async function launchPuppeteer(engine: 'chromium' | 'firefox'): Promise<E2eBrowser> {
   const browser: PuppeteerBrowser =
     engine === 'chromium'
@@ -93,7 +122,10 @@ async function launchPuppeteer(engine: 'chromium' | 'firefox'): Promise<E2eBrows
       const [product, version] = (await browser.version()).split('/');
       return `${engine === 'chromium' ? 'Chromium' : product === 'firefox' ? 'Firefox' : product} ${version}`;
     },
-    newPage: async () => new PuppeteerE2ePage(await browser.newPage()),
+    newPage: async () => {
+      const page = await browser.newPage();
+      return engine === 'chromium' ? new ChromiumE2ePage(page) : new PuppeteerE2ePage(page);
+    },
     close: () => browser.close(),
   };
 }

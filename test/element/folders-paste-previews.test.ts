@@ -1,7 +1,7 @@
 // Folders, paste, previews and prepare() in <ws-file-upload> (issue 14 items 2–5), in a real browser. Folder
 // entries come from the browser's own sandboxed file system (webkitRequestFileSystem, Chromium): real
 // FileSystemDirectoryEntry readers that hand out their entries in batches, as a dropped folder's do.
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { WsFileUpload } from '../../src/element/ws-file-upload.ts';
 import { readEntries, takeDrop } from '../../src/element/folder-entries.ts';
 import { pastedFiles } from '../../src/element/paste-controller.ts';
@@ -110,8 +110,8 @@ describe('folders', () => {
     const files: Record<string, string> = { 'top.txt': 'top', 'mid/a.txt': 'a', 'mid/low/b.txt': 'bb' };
     for (let i = 0; i < 250; i++) files[`many/f${String(i).padStart(3, '0')}.txt`] = String(i);
     const dir = (await sandboxTree(files))!;
-    const read = await readEntries([dir], 10_000);
-    expect(read.tooMany).to.equal(false);
+    const read = await readEntries([dir], { maxFiles: 10_000, maxDepth: 16 });
+    expect(read.beyond).to.equal(null);
     const seen = read.files.map(({ file, path }) => `${path}/${file.name}`);
     const top = dir.name;
     expect(seen).to.include.members([`${top}/top.txt`, `${top}/mid/a.txt`, `${top}/mid/low/b.txt`]);
@@ -124,9 +124,19 @@ describe('folders', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 30; i++) files[`d/f${i}.txt`] = 'x';
     const dir = (await sandboxTree(files))!;
-    const read = await readEntries([dir], 20);
-    expect(read.tooMany).to.equal(true);
+    const read = await readEntries([dir], { maxFiles: 20, maxDepth: 16 });
+    expect(read.beyond).to.equal('folderTooLarge');
     expect(read.files.length).to.be.at.most(20);
+  });
+
+  withSandbox('stops at a folder nested deeper than the bound and says so', async () => {
+    // Files under 1, 2 and 3 folders (the dropped one included): a bound of 3 takes them all, 2 does not.
+    const dir = (await sandboxTree({ 'a.txt': 'a', 'one/b.txt': 'b', 'one/two/c.txt': 'c' }))!;
+    const deep = await readEntries([dir], { maxFiles: 100, maxDepth: 3 });
+    expect(deep.beyond).to.equal(null);
+    expect(deep.files).to.have.length(3);
+    const shallow = await readEntries([dir], { maxFiles: 100, maxDepth: 2 });
+    expect(shallow.beyond).to.equal('folderTooDeep');
   });
 
   it('takes plain files of a drop at once when it holds no folder', () => {
@@ -155,21 +165,48 @@ describe('folders', () => {
     await expect(el).to.be.accessible();
   });
 
-  withSandbox('lists and announces a dropped folder past max-folder-files, adding nothing', async () => {
-    const files: Record<string, string> = {};
-    for (let i = 0; i < 8; i++) files[`f${i}.txt`] = 'x';
-    const dir = (await sandboxTree(files))!;
-    const el = await fixture<WsFileUpload>(
-      html`<ws-file-upload url="ws://x" multiple max-folder-files="5"></ws-file-upload>`,
-    );
-    // A drop whose DataTransfer items give this entry: the element's folder source reads it.
+  /** Drops a folder entry on the element's zone, as a drop whose DataTransfer items give that entry. */
+  function dropFolder(el: WsFileUpload, dir: FileSystemDirectoryEntry): void {
     const data = { items: [{ kind: 'file', webkitGetAsEntry: () => dir }], files: [], types: ['Files'] };
     part(el, 'drop-zone')!.dispatchEvent(
       Object.assign(new Event('drop', { cancelable: true }), { dataTransfer: data }),
     );
-    await waitUntil(() => parts(el, 'rejection').length === 1, 'the folder is refused');
-    expect(el.items).to.have.length(0);
-    expect(part(el, 'rejection')!.textContent).to.contain('more than 5 files');
+  }
+
+  withSandbox(
+    'refuses a dropped folder past max-folder-files: listed, file-rejected, nothing added',
+    async () => {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 8; i++) files[`f${i}.txt`] = 'x';
+      const dir = (await sandboxTree(files))!;
+      const el = await fixture<WsFileUpload>(
+        html`<ws-file-upload url="ws://x" multiple max-folder-files="5"></ws-file-upload>`,
+      );
+      const rejected = oneEvent(el, 'file-rejected');
+      dropFolder(el, dir);
+      const { detail, bubbles } = await rejected;
+      expect(bubbles).to.equal(true, 'as for a refused file');
+      expect(detail).to.include({ file: null, folder: dir.name, reason: 'folderTooLarge', max: 5 });
+      expect(detail.message).to.equal('more than 5 files in this folder; none were added.');
+      await waitUntil(() => parts(el, 'rejection').length === 1, 'the folder is listed');
+      expect(el.items).to.have.length(0);
+      expect(part(el, 'rejection')!.textContent).to.equal(`${dir.name}: ${detail.message}`);
+      await expect(el).to.be.accessible();
+    },
+  );
+
+  withSandbox('refuses a dropped folder nested past max-folder-depth the same way', async () => {
+    const dir = (await sandboxTree({ 'a.txt': 'a', 'one/two/three/deep.txt': 'd' }))!;
+    const el = await fixture<WsFileUpload>(
+      html`<ws-file-upload url="ws://x" multiple max-folder-depth="3"></ws-file-upload>`,
+    );
+    const rejected = oneEvent(el, 'file-rejected');
+    dropFolder(el, dir);
+    const { detail } = await rejected;
+    expect(detail).to.include({ file: null, folder: dir.name, reason: 'folderTooDeep', max: 3 });
+    expect(detail.message).to.contain('more than 3 deep');
+    await waitUntil(() => parts(el, 'rejection').length === 1, 'the folder is listed');
+    expect(el.items).to.have.length(0, 'not even the shallow file: nothing half-added');
     await expect(el).to.be.accessible();
   });
 });

@@ -60,8 +60,15 @@ describe('<ws-file-upload> pause and resume', () => {
     const heldAtPause = server.heldBy('u_1').length;
     expect(heldAtPause).to.be.at.least(65536);
 
+    // Keyboard: the button that paused is the one that resumes (focus stays on it); Tab reaches cancel.
+    expect(el.shadowRoot!.activeElement).to.equal(part(el, 'resume-button'), 'focus stays on the button');
+    await sendKeys({ press: 'Tab' });
+    expect(el.shadowRoot!.activeElement).to.equal(part(el, 'cancel-button'));
+    // Back by focus(), not Shift+Tab: WebKit's WebDriver runner presses single keys only.
+    part(el, 'resume-button')!.focus();
     const resumed = oneEvent(el, 'resume');
-    part(el, 'resume-button')!.click();
+    // ' ' rather than 'Space': puppeteer's WebDriver BiDi keyboard (Firefox) knows no 'Space' key name.
+    await sendKeys({ press: ' ' });
     expect(((await resumed) as WsFileUploadEventMap['resume']).detail.file).to.equal(file);
     server.release(true);
     await untilStatuses(el, ['complete']);

@@ -1,7 +1,7 @@
 import type { WebSocketFileTransfer, WebSocketFileTransferEventMap } from '../../src/core/index.ts';
 
 /** Every event a transfer can fire, in the order they can happen. */
-export const EVENT_TYPES = ['open', 'progress', 'success', 'error', 'abort', 'close'] as const;
+export const EVENT_TYPES = ['open', 'progress', 'success', 'error', 'cancel', 'abort', 'close'] as const;
 
 /**
  * Records a transfer's events: appends `event <type>` lines to `log` (which may be a MockServer's log, to

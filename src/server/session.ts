@@ -260,7 +260,9 @@ export class UploadSession {
   async #handleFin(fin: FinCommand): Promise<void> {
     const { records } = this.#services;
     const side = { machine: this.#machine, records, partialExpiry: this.#options.partialExpiry };
-    return this.#reply(await answerFin(fin, { ...side, commit: (upload) => this.#commit(upload) }));
+    // A store that fails at the commit is refused as FIN, the command that failed; the partial is kept.
+    const failed = (error: unknown) => Refusal.of('FIN', storageFailure(error));
+    return this.#reply(await answerFin(fin, { ...side, commit: (u) => this.#commit(u) }).catch(failed));
   }
 
   async #handleAbor(abor: AborCommand): Promise<void> {

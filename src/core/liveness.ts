@@ -1,5 +1,5 @@
 /**
- * Client-side dead-peer detection (v2 `alive`, docs/protocol.md §3.9). A browser can neither send WebSocket
+ * Client-side dead-peer detection (v2 `alive`, docs/protocol.md §3.8). A browser can neither send WebSocket
  * pings nor see the server's, so a connection that died without a FIN or RST (a phone leaving Wi-Fi, a NAT
  * dropping its state) looks exactly like a quiet one until the answer timeout. A server that granted `alive`
  * sends a keep-alive message every `alive` ms; this watch takes anything at all arriving as a sign of life,

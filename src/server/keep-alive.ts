@@ -1,5 +1,5 @@
 /**
- * The server's keep-alive messages (v2 `alive`, docs/protocol.md §3.9): a browser cannot send WebSocket pings,
+ * The server's keep-alive messages (v2 `alive`, docs/protocol.md §3.8): a browser cannot send WebSocket pings,
  * nor see the server's (heartbeat.ts), so without a message of ours it cannot tell a black-holed connection
  * from a quiet one — waiting for a FIN commit, paused, or behind a full credit. Once an upload on a connection
  * agreed `alive`, the connection carries `{"type":"ALIVE","code":200}` every `interval` ms until it closes;

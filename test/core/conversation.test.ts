@@ -34,7 +34,9 @@ describe('conversation', () => {
     });
     it('offers reuse only when the transfer shares sockets through a pool', () => {
       const pooled = resolveOptions({ url, file, resumeStore: null, connections: new ConnectionPool() });
-      expect(storFrame(pooled, null, false)).to.contain('"fin":true,"credit":true,"reuse":true,"alive":true,');
+      expect(storFrame(pooled, null, false)).to.contain(
+        '"fin":true,"credit":true,"reuse":true,"alive":true,',
+      );
       expect(storFrame(resolveOptions({ url, file, resumeStore: null }), null, false)).not.to.contain(
         'reuse',
       );

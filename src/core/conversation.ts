@@ -219,6 +219,21 @@ export function timeoutFailure(type: AnswerType, timeout: number): Failure {
   };
 }
 
+/**
+ * The error a connection that went silent becomes: nothing at all, not even the server's keep-alive
+ * messages, arrived within the bound (liveness.ts) — dead without a close, as a black hole leaves it.
+ *
+ * @param bound - how long it was silent, in ms
+ * @returns the failure
+ */
+export function silenceFailure(bound: number): Failure {
+  return {
+    code: 'answerTimeout',
+    message: `Nothing arrived from the server for ${bound} ms, though it sends a keep-alive message more often: the connection is taken for dead.`,
+    init: {},
+  };
+}
+
 function invalid(message: string, answer?: Answer): AnswerReading {
   return { kind: 'invalid', failure: { code: 'badAnswer', message, init: answer ? { answer } : {} } };
 }

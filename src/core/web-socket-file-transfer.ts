@@ -15,6 +15,7 @@ import {
   readStorAnswer,
   refusalFailure,
   storFrame,
+  silenceFailure,
   timeoutFailure,
   type Failure,
 } from './conversation.ts';
@@ -36,6 +37,7 @@ import {
   type StoppedState,
   type TransferState,
 } from './transfer-state.ts';
+import { LivenessWatch } from './liveness.ts';
 import { TransferLink } from './transfer-link.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
@@ -76,6 +78,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #link: TransferLink;
   readonly #reconnect: ReconnectWait;
   readonly #deadline: AnswerDeadline;
+  readonly #liveness: LivenessWatch;
   /** Chunks, acks, blocks sent again and FIN, from the STOR answer to the FIN answer. */
   readonly #data: DataPhase;
   #opened = false;
@@ -95,6 +98,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const resolved = (this.#options = resolveOptions(options));
     this.#env = browserEnvironment(resolved.WebSocket);
     this.#deadline = new AnswerDeadline(this.#env);
+    this.#liveness = new LivenessWatch(this.#env);
     this.#reconnect = new ReconnectWait(this.#env, {
       delays: resolved.retryDelays,
       hook: resolved.shouldRetry,
@@ -257,7 +261,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #handleMessage(event: MessageEvent): void {
-    if (!isActive(this.#state)) return;
+    if (!isActive(this.#state) || this.#liveness.heard(event.data)) return;
     const reading = readAnswer(event.data, this.#deadline.due, this.#agreement.integrity.unsettled);
     if (reading.kind === 'invalid') return this.#failWith(reading.failure);
     this.#deadline.settle();
@@ -312,6 +316,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #handleStoredV2(stored: StorAnswerV2): void {
     const terms = this.#agreement.accept(stored);
+    // Dead without a close (black-holed): silence past the keep-alive's bound is a drop, resumed as one.
+    this.#liveness.start(terms.alive, (bound) => {
+      if (!this.#retry('timeout')) this.#failWith(silenceFailure(bound));
+    });
     if (terms.reuse) this.#link.connection?.grantReuse();
     this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
@@ -383,6 +391,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** Lets go of the connection, its deadline and what was in flight: the transfer waits to reconnect. */
   #dropConnection(): void {
+    this.#liveness.stop();
     this.#link.release();
     this.#deadline.settle();
     this.#sender.drop();
@@ -411,6 +420,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #end(state: StoppedState, dispatchOutcome: () => void, closed?: ClosedHow): void {
     this.#setState(state);
     this.#deadline.settle();
+    this.#liveness.stop();
     this.#reconnect.cancel();
     this.#sender.close();
     const closedHere = this.#link.release(state === 'complete');

@@ -23,7 +23,25 @@ export const DEFAULT_MAX_COMMAND_LENGTH = 64 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const COMMANDS: readonly CommandName[] = ['AUTH', 'STOR', 'FIN', 'ABOR', 'SUM', 'BLK'];
-const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'BLK', 'ERROR'];
+const ANSWER_TYPES: readonly AnswerType[] = ['AUTH', 'STOR', 'DATA', 'FIN', 'ABOR', 'BLK', 'ERROR', 'ALIVE'];
+
+/**
+ * The server's keep-alive message (v2, when the STOR answer granted `alive`): sent every `alive` ms on an
+ * otherwise quiet server-to-client direction, so that a client, which cannot send WebSocket pings, can tell a
+ * dead connection from a slow one. It answers nothing and is answered by nothing.
+ */
+export const ALIVE_MESSAGE = '{"type":"ALIVE","code":200}';
+
+/**
+ * Tells whether a frame from the server is a keep-alive message, which a client takes as a sign of life and
+ * otherwise ignores (it is no answer to anything it sent).
+ *
+ * @param data - a received frame (text frames are strings)
+ * @returns true for `{"type":"ALIVE",…}`
+ */
+export function isAliveMessage(data: unknown): boolean {
+  return typeof data === 'string' && data.length <= 256 && /^\s*\{\s*"type"\s*:\s*"ALIVE"/.test(data);
+}
 
 // A command word, then `:` and/or whitespace, then a JSON object (split by command-text.ts in one pass).
 // `{` and `:` are not in the base64 alphabet, so a base64 data frame can never look like a command.

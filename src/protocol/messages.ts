@@ -75,7 +75,7 @@ export type ChecksumAlgorithm = 'sha256' | 'sha256-blocks';
 // The v2 negotiation (StorOffer, StorGrant, StorAnswerV2 and the functions over them) is in terms.ts.
 
 /** The `type` of a server answer: which command or data frame it answers. */
-export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'BLK' | 'ERROR';
+export type AnswerType = 'AUTH' | 'STOR' | 'DATA' | 'FIN' | 'ABOR' | 'BLK' | 'ERROR' | 'ALIVE';
 
 /**
  * A server answer: `{"type":"STOR","code":200,"message":"..."}`, `{"type":"DATA","code":200,"bytesRead":n}`.

@@ -40,6 +40,8 @@ export interface StorOffer {
   credit?: boolean;
   /** The client may send another STOR on this connection once this upload's FIN is sent. */
   reuse?: boolean;
+  /** The client watches for the server's keep-alive messages (`ALIVE`) to tell a dead connection. */
+  alive?: boolean;
   /** The file's MIME type, informational. */
   mime?: string;
   /** The file's lastModified (ms since the epoch), informational. */
@@ -66,6 +68,8 @@ export interface StorGrant {
   credit?: number;
   /** The server takes another STOR on this connection after this upload's FIN. */
   reuse?: boolean;
+  /** Milliseconds between the server's `ALIVE` messages on this connection; absent: none are sent. */
+  alive?: number;
 }
 
 /** A v2 `STOR` answer, after {@link readGrant} checked it. */
@@ -102,6 +106,8 @@ export interface Terms {
   readonly credit: number | null;
   /** Another STOR may follow this upload's FIN on the same connection. */
   readonly reuse: boolean;
+  /** Milliseconds between the server's keep-alive messages; null: none (v1, or not granted). */
+  readonly alive: number | null;
 }
 
 /** Protocol v1: the smallest set of terms, what a conversation has when no grant came back. */
@@ -117,6 +123,7 @@ export const V1_TERMS: Terms = Object.freeze({
   expires: null,
   credit: null,
   reuse: false,
+  alive: null,
 });
 
 /**
@@ -147,6 +154,8 @@ export interface OfferWish {
   credit?: boolean;
   /** Whether to offer another STOR on the connection after FIN (default: not offered). */
   reuse?: boolean;
+  /** Whether to ask for the server's keep-alive messages (default: asked). */
+  alive?: boolean;
 }
 
 /**
@@ -168,6 +177,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
   };
   if (wish.credit !== false) offer.credit = true;
   if (wish.reuse === true) offer.reuse = true;
+  if (wish.alive !== false) offer.alive = true;
   if (wish.checksum) offer.block = DEFAULT_BLOCK;
   if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
   return offer;
@@ -175,7 +185,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
 
 /**
  * The offer as `STOR`'s `ext` object, fields in wire order (binary, window, chunk, resume, checksum, fin,
- * credit, reuse, mime, lastModified); absent optional fields are left out.
+ * credit, reuse, alive, mime, lastModified); absent optional fields are left out.
  *
  * @param offer - from {@link buildOffer}
  * @returns the object for `formatStor`'s `ext`
@@ -192,6 +202,7 @@ export function offerExt(offer: StorOffer): Record<string, unknown> {
   };
   if (offer.credit !== undefined) ext.credit = offer.credit;
   if (offer.reuse !== undefined) ext.reuse = offer.reuse;
+  if (offer.alive !== undefined) ext.alive = offer.alive;
   if (offer.mime !== undefined) ext.mime = offer.mime;
   if (offer.lastModified !== undefined) ext.lastModified = offer.lastModified;
   return ext;
@@ -210,7 +221,7 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     if (typeof ext.binary !== 'boolean') return fail('badField', 'ext "binary" must be a boolean.');
     offer.binary = ext.binary;
   }
-  for (const field of ['fin', 'credit', 'reuse'] as const) {
+  for (const field of ['fin', 'credit', 'reuse', 'alive'] as const) {
     const value = ext[field];
     if (value === undefined) continue;
     if (typeof value !== 'boolean') return fail('badField', `ext "${field}" must be a boolean.`);
@@ -257,6 +268,8 @@ export interface GrantPolicy {
   reuse?: boolean;
   /** Whether the server can check blocks (its store can write a block again); false: `sha256` at most. */
   blocks?: boolean;
+  /** Milliseconds between keep-alive messages for a client that asked for them (absent or 0: none). */
+  alive?: number;
 }
 
 /**
@@ -298,6 +311,9 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
     grant.credit = Math.max(1, Math.floor(policy.credit));
   // Reuse needs FIN: without it the client cannot tell when the server is ready for the next STOR.
   if (offer.reuse === true && policy.reuse === true && offer.fin) grant.reuse = true;
+  if (offer.alive === true && policy.alive !== undefined && policy.alive >= 1) {
+    grant.alive = Math.floor(policy.alive);
+  }
   return grant;
 }
 
@@ -354,6 +370,9 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.reuse !== undefined && typeof raw.reuse !== 'boolean') {
     return fail('badAnswer', 'The STOR answer\'s "reuse" must be a boolean.');
   }
+  if (raw.alive !== undefined && readCredit(raw.alive) === null) {
+    return fail('badAnswer', 'The STOR answer\'s "alive" must be a positive integer of milliseconds.');
+  }
   const blockValid = typeof block === 'number' && Number.isSafeInteger(block) && block >= 1;
   if (checksum === BLOCKS_ALGORITHM && !blockValid) {
     return fail('badAnswer', 'The STOR answer grants sha256-blocks without a valid "block" size.');
@@ -369,6 +388,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   };
   if (raw.credit !== undefined) grant.credit = raw.credit as number;
   if (raw.reuse === true) grant.reuse = true;
+  if (raw.alive !== undefined) grant.alive = raw.alive as number;
   return ok({ v, id, offset, ext: grant });
 }
 
@@ -405,6 +425,7 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     expires: Number.isFinite(expires) ? expires : null,
     credit: limits.credit !== false ? (grant.credit ?? null) : null,
     reuse: limits.reuse === true && grant.reuse === true && grant.fin,
+    alive: grant.alive ?? null,
   });
 }
 

@@ -23,6 +23,7 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-connections 4096        --max-connections-per-client 32
   --idle-timeout 120            --handshake-timeout 10        --auth-timeout 30
   --heartbeat-interval 15       (ping; a peer silent for two intervals is dropped)
+  --alive-interval 5            (v2 keep-alive message, so a browser can tell a dead connection)
   --max-command-length 65536    --max-json-depth 64
   --max-connection-rate-per-client 20   --connection-burst-per-client 200 (new connections/s, burst)
   --max-auth-failures 5         --auth-backoff 1     --max-auth-backoff 300 (doubling delays, seconds)
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
       'max-connections-per-client': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'heartbeat-interval': { type: 'string' },
+      'alive-interval': { type: 'string' },
       'handshake-timeout': { type: 'string' },
       'auth-timeout': { type: 'string' },
       'partial-expiry': { type: 'string' },
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
         : Number(values['max-connections-per-client']),
     idleTimeout: msOf(values['idle-timeout']),
     heartbeatInterval: msOf(values['heartbeat-interval']),
+    aliveInterval: msOf(values['alive-interval']),
     handshakeTimeout: msOf(values['handshake-timeout']),
     authTimeout: msOf(values['auth-timeout']),
     partialExpiry: msOf(values['partial-expiry']),

@@ -139,6 +139,12 @@ export interface UploadServerOptions {
    * within two intervals. Default 15 s.
    */
   heartbeatInterval?: number;
+  /**
+   * Milliseconds between the keep-alive messages (`ALIVE`) sent to a v2 client that asked for them: a browser
+   * cannot send WebSocket pings, and without them it cannot tell a black-holed connection from a quiet one
+   * (the client takes silence for twice this plus 1 s as dead, then resumes). Default 5 s.
+   */
+  aliveInterval?: number;
   /** Milliseconds a standalone server waits for the request headers of a connection (slowloris). Default 10 s. */
   handshakeTimeout?: number;
   /**
@@ -220,6 +226,7 @@ export type ResolvedOptions = Required<
     | 'connectionBurstPerClient'
     | 'idleTimeout'
     | 'heartbeatInterval'
+    | 'aliveInterval'
     | 'handshakeTimeout'
     | 'authTimeout'
     | 'partialExpiry'
@@ -259,6 +266,7 @@ export const DEFAULTS = {
   connectionBurstPerClient: 200,
   idleTimeout: 120_000,
   heartbeatInterval: 15_000,
+  aliveInterval: 5000,
   handshakeTimeout: 10_000,
   authTimeout: 30_000,
   partialExpiry: 24 * 60 * 60 * 1000,
@@ -294,6 +302,7 @@ const POSITIVE = [
   'connectionBurstPerClient',
   'idleTimeout',
   'heartbeatInterval',
+  'aliveInterval',
   'handshakeTimeout',
   'authTimeout',
   'partialExpiry',
@@ -344,7 +353,14 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
     throw new RangeError(`The "maxFolderDepth" option must be at most ${MAX_FOLDER_DEPTH}.`);
   }
   // Node keeps timers in a signed 32-bit millisecond field: a longer one fires at once.
-  for (const key of ['idleTimeout', 'heartbeatInterval', 'handshakeTimeout', 'authTimeout'] as const) {
+  const timers = [
+    'idleTimeout',
+    'heartbeatInterval',
+    'aliveInterval',
+    'handshakeTimeout',
+    'authTimeout',
+  ] as const;
+  for (const key of timers) {
     if (resolved[key] > 2 ** 31 - 1) {
       throw new RangeError(`The "${key}" option must be at most ${2 ** 31 - 1} ms; got ${resolved[key]}.`);
     }

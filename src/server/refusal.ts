@@ -76,6 +76,19 @@ export class Refusal {
     return new Refusal(answerType, detail.code, detail.message, { retryAfter: detail.retryAfter });
   }
 
+  /**
+   * Which answer type a malformed command is refused under: its own command's, else DATA or ERROR.
+   *
+   * @param text - the command frame that did not parse
+   * @param receiving - whether an upload's data is arriving (then DATA)
+   * @returns the answer type
+   */
+  static typeFor(text: string, receiving: boolean): AnswerType {
+    const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
+    if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
+    return receiving ? 'DATA' : 'ERROR';
+  }
+
   /** The close frame's reason: the message, cut to fit the 123 bytes a close frame allows. */
   get closeReason(): string {
     return this.message.slice(0, 120);

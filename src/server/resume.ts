@@ -52,10 +52,8 @@ export async function findResume(services: SessionServices, request: ResumeReque
   if (request.closed()) return CLOSED;
   const record = found ? undefined : await records.recall(id);
   if (request.closed()) return CLOSED;
-  if (record && record.size === size && record.expiresAt > Date.now()) {
-    if (record.owner !== null && record.owner !== owner) return refused(Status.forbidden, NOT_YOURS);
-    return { kind: 'stored', record };
-  }
+  const answered = storedOutcome(record, size, owner);
+  if (answered) return answered;
   // Unknown, expired and "a different file under the same id" look alike: the client starts afresh. The
   // connection stays open for that fresh STOR.
   if (!found || found.size !== size) {
@@ -63,7 +61,15 @@ export async function findResume(services: SessionServices, request: ResumeReque
   }
   if (found.owner !== null && found.owner !== owner) return refused(Status.forbidden, NOT_YOURS);
   // The owner resuming: the newer connection wins, the old one (often dead without a FIN) is closed.
-  if (found.held) await holders.takeOver(found, request.closed);
+  if (found.held) {
+    await holders.takeOver(found, request.closed);
+    if (request.closed()) return CLOSED;
+    // The old connection may have committed the upload as it let go (its FIN was queued or being
+    // committed): the record answers then, as for a FIN answer that was lost, and nothing is written twice.
+    const committed = storedOutcome(await records.recall(id), size, owner);
+    if (request.closed()) return CLOSED;
+    if (committed) return committed;
+  }
   if (request.closed()) return CLOSED;
   if (found.held) {
     return {
@@ -75,6 +81,17 @@ export async function findResume(services: SessionServices, request: ResumeReque
   }
   found.hold();
   return { kind: 'partial', partial: found };
+}
+
+/** What a committed upload's record means for a resume of it: the stored answer, or 403; undefined: none. */
+function storedOutcome(
+  record: CompletedUpload | undefined,
+  size: number,
+  owner: string | null,
+): ResumeOutcome | undefined {
+  if (!record || record.size !== size || record.expiresAt <= Date.now()) return undefined;
+  if (record.owner !== null && record.owner !== owner) return refused(Status.forbidden, NOT_YOURS);
+  return { kind: 'stored', record };
 }
 
 const NOT_YOURS = 'This upload belongs to another user.';

@@ -23,7 +23,6 @@ import {
   Status,
   type AborCommand,
   type Answer,
-  type AnswerType,
   type AuthCommand,
   type FinCommand,
   type StorCommand,
@@ -42,6 +41,7 @@ import type { ResolvedOptions } from './options.ts';
 import { Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
+import { startKeepAlive } from './keep-alive.ts';
 import { answerFin } from './session-fin.ts';
 import { CLOSED, READY, SessionStateMachine, type ReceivingUpload } from './session-state.ts';
 import type { CompletedUpload, PartialUpload } from './stores/store.ts';
@@ -116,7 +116,7 @@ export class UploadSession {
     const text = data.toString('utf8');
     const parsed = parseCommand(text, this.#options.maxCommandLength, this.#options.maxJsonDepth);
     if (!parsed.ok) {
-      const type = answerTypeFor(text, upload !== undefined);
+      const type = Refusal.typeFor(text, upload !== undefined);
       return this.#refuse(new Refusal(type, parsed.error.status, parsed.error.message));
     }
     const command = parsed.value;
@@ -236,11 +236,12 @@ export class UploadSession {
       this.#machine.to({ name: 'ready', emptyFrameDue: true });
     }
     this.#answer(agreement.accepted(partial.id, partial.offset));
+    if (agreement.terms.alive !== null) startKeepAlive(this.#socket, agreement.terms.alive);
   }
 
   /** The server's side of a grant: its limits, when the partial upload expires, blocks, its byte credit. */
   #grantPolicy(expiresAt: number, blocks: boolean, credit?: number): GrantPolicy {
-    const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections } = this.#options;
+    const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections, aliveInterval } = this.#options;
     return {
       maxWindow,
       maxChunk: Math.min(maxChunk, maxPayload),
@@ -248,6 +249,7 @@ export class UploadSession {
       ...(credit !== undefined ? { credit } : {}),
       reuse: reuseConnections,
       blocks,
+      alive: aliveInterval,
     };
   }
 
@@ -255,12 +257,15 @@ export class UploadSession {
   #answerStored(id: string, record: CompletedUpload, offer: StorOffer): void {
     this.#machine.to({ name: 'finished', id, record });
     this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt, true)));
+    if (offer.alive === true) startKeepAlive(this.#socket, this.#options.aliveInterval);
   }
 
   async #handleFin(fin: FinCommand): Promise<void> {
     const { records } = this.#services;
     const side = { machine: this.#machine, records, partialExpiry: this.#options.partialExpiry };
-    return this.#reply(await answerFin(fin, { ...side, commit: (upload) => this.#commit(upload) }));
+    // A store that fails at the commit is refused as FIN, the command that failed; the partial is kept.
+    const failed = (error: unknown) => Refusal.of('FIN', storageFailure(error));
+    return this.#reply(await answerFin(fin, { ...side, commit: (u) => this.#commit(u) }).catch(failed));
   }
 
   async #handleAbor(abor: AborCommand): Promise<void> {
@@ -437,10 +442,3 @@ export class UploadSession {
 
 // How long a connection taken over gets to receive its close frame before its socket is destroyed.
 const EVICT_GRACE = 200;
-
-/** Which answer type a malformed command is refused under: its own command's, else DATA or ERROR. */
-function answerTypeFor(text: string, receiving: boolean): AnswerType {
-  const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
-  if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
-  return receiving ? 'DATA' : 'ERROR';
-}

@@ -29,12 +29,14 @@ describe('conversation', () => {
       expect(storFrame(options, 'u_1', true)).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
           '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256-blocks"],"block":4194304,' +
-          '"fin":true,"credit":true,"mime":"text/plain","lastModified":1700000000000}}',
+          '"fin":true,"credit":true,"alive":true,"mime":"text/plain","lastModified":1700000000000}}',
       );
     });
     it('offers reuse only when the transfer shares sockets through a pool', () => {
       const pooled = resolveOptions({ url, file, resumeStore: null, connections: new ConnectionPool() });
-      expect(storFrame(pooled, null, false)).to.contain('"fin":true,"credit":true,"reuse":true,');
+      expect(storFrame(pooled, null, false)).to.contain(
+        '"fin":true,"credit":true,"reuse":true,"alive":true,',
+      );
       expect(storFrame(resolveOptions({ url, file, resumeStore: null }), null, false)).not.to.contain(
         'reuse',
       );

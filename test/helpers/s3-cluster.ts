@@ -3,26 +3,14 @@
 // 127.0.0.1, credentials in its environment only. Nodes can be SIGKILLed, stopped (SIGTERM) and started
 // again on their port; everything is stopped by PID. Ports are picked at run time.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, Nginx } from './nginx.ts';
 import type { S3Engine } from './s3-engine.ts';
 
+export { freePort, NGINX } from './nginx.ts';
+
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const NGINX = '/usr/sbin/nginx';
-
-/** A port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function until(check: () => boolean | Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await check())) {
@@ -88,91 +76,6 @@ export class UploadNode {
   }
 }
 
-/** nginx as the load balancer in front of the nodes (round robin; a dead node is skipped). */
-export class Nginx {
-  readonly port: number;
-  readonly #child: ChildProcess;
-  readonly #prefix: string;
-
-  private constructor(child: ChildProcess, port: number, prefix: string) {
-    this.#child = child;
-    this.port = port;
-    this.#prefix = prefix;
-  }
-
-  static async start(upstreams: number[]): Promise<Nginx> {
-    if (!existsSync(NGINX))
-      throw new Error(`nginx is needed: apt-get install -y nginx (${NGINX} is missing)`);
-    const prefix = await mkdtemp(path.join(os.tmpdir(), 'wsfu-nginx-'));
-    const port = await freePort();
-    const temp = (name: string) => `${name}_temp_path ${path.join(prefix, name)};`;
-    // The deployment guide's configuration (docs/server.md), on loopback and without TLS.
-    await writeFile(
-      path.join(prefix, 'nginx.conf'),
-      `daemon off;
-master_process off;
-worker_processes 1;
-pid ${path.join(prefix, 'nginx.pid')};
-error_log ${path.join(prefix, 'error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
-  upstream upload_nodes {
-    ${upstreams.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n    ')}
-  }
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-  server {
-    listen 127.0.0.1:${port};
-    location /upload {
-      proxy_pass http://upload_nodes;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_read_timeout 300s;
-      proxy_send_timeout 300s;
-      proxy_request_buffering off;
-      proxy_buffering off;
-      proxy_next_upstream error timeout;
-      proxy_connect_timeout 2s;
-    }
-  }
-}
-`,
-    );
-    await mkdir(path.join(prefix, 'logs'), { recursive: true });
-    const child = spawn(
-      NGINX,
-      ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
-      { stdio: 'ignore' },
-    );
-    await until(
-      () =>
-        new Promise<boolean>((resolve) => {
-          if (child.exitCode !== null) throw new Error('nginx exited');
-          const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-          socket.once('error', () => resolve(false));
-        }),
-      'nginx',
-    );
-    return new Nginx(child, port, prefix);
-  }
-
-  get url(): string {
-    return `ws://127.0.0.1:${this.port}/upload`;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode === null) {
-      const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-      this.#child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(this.#prefix, { recursive: true, force: true });
-  }
-}
-
 /** `count` nodes on `bucket` behind one nginx. */
 export async function startCluster(
   engine: S3Engine,
@@ -195,7 +98,8 @@ export async function startCluster(
   const nodes: UploadNode[] = [];
   for (let i = 0; i < count; i++) nodes.push(new UploadNode(await freePort(), args, engine.env));
   await Promise.all(nodes.map((node) => node.start()));
-  const nginx = await Nginx.start(nodes.map((node) => node.port));
+  // nginx as the load balancer in front of the nodes (round robin; a dead node is skipped).
+  const nginx = await Nginx.start([{ path: '/upload', upstreams: nodes.map((node) => node.port) }]);
   return {
     nodes,
     nginx,

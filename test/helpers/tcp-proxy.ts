@@ -29,6 +29,7 @@ export class TcpProxy {
   #flipAt: number | undefined;
   readonly #flipEvery: number | undefined;
   readonly #sockets = new Set<Socket>();
+  readonly #silenced = new WeakSet<Socket>();
 
   private constructor(server: Server, options: TcpProxyOptions) {
     this.#server = server;
@@ -55,6 +56,14 @@ export class TcpProxy {
     this.#blackholed = true;
   }
 
+  /**
+   * The connections open now go silent both ways (as {@link blackhole}), while new ones pass: a client that
+   * notices and reconnects gets through, as after a phone's network came back.
+   */
+  blackholeOpen(): void {
+    for (const socket of this.#sockets) this.#silenced.add(socket);
+  }
+
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
   }
@@ -73,13 +82,14 @@ export class TcpProxy {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
+    const silent = () => this.#blackholed || this.#silenced.has(client);
     upstream.on('data', (data: Buffer) => {
-      if (this.#blackholed) this.swallowed += data.length;
+      if (silent()) this.swallowed += data.length;
       else client.write(data);
     });
     client.on('data', (data: Buffer) => {
       if (dead) return;
-      if (this.#blackholed) {
+      if (silent()) {
         this.swallowed += data.length;
         return;
       }

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   agreedTerms,
+  ALIVE_MESSAGE,
+  isAliveMessage,
   buildOffer,
   formatAnswer,
   formatStor,
@@ -48,6 +50,7 @@ describe('negotiated terms', () => {
           expires: null,
           credit: null,
           reuse: false,
+          alive: null,
         },
       );
       assert.ok(Object.isFrozen(V1_TERMS));
@@ -79,6 +82,7 @@ describe('negotiated terms', () => {
         checksum: ['sha256-blocks'],
         fin: true,
         credit: true,
+        alive: true,
         mime: 'text/plain',
         block: 4 * 1024 * 1024,
       });
@@ -116,7 +120,7 @@ describe('negotiated terms', () => {
         text,
         'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
           '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256-blocks"],"block":4194304,"fin":true,' +
-          '"credit":true,"mime":"image/png",' +
+          '"credit":true,"alive":true,"mime":"image/png",' +
           '"lastModified":1700000000000}}',
       );
     });
@@ -218,6 +222,7 @@ describe('negotiated terms', () => {
           expires: EXPIRES_AT,
           credit: null,
           reuse: false,
+          alive: null,
         },
       );
     });
@@ -240,6 +245,58 @@ describe('negotiated terms', () => {
         const result = readGrant(broken);
         assert.equal(result.ok, false, JSON.stringify(broken));
         if (!result.ok) assert.equal(result.error.code, 'badAnswer');
+      }
+    });
+  });
+
+  describe('keep-alive messages (alive)', () => {
+    const wish = { window: 16, chunk: 1 << 18, resume: null, checksum: false, mime: '' };
+    const answerOf = (ext: object) => ({ type: 'STOR' as const, code: 200, v: 2, id: 'u_1', offset: 0, ext });
+
+    it('is asked for by default, and read back from the offer; a wrong type is refused', () => {
+      assert.equal(buildOffer(wish).alive, true);
+      assert.equal('alive' in buildOffer({ ...wish, alive: false }), false);
+      assert.equal(expectOk(readOffer(offerExt(buildOffer(wish)))).alive, true);
+      const read = readOffer({ alive: 5000 });
+      assert.equal(read.ok ? 'ok' : read.error.code, 'badField');
+    });
+
+    it("is granted with the server's period only when asked, and becomes the terms' alive", () => {
+      const granted = grantTerms(buildOffer(wish), { ...POLICY, alive: 5000 });
+      assert.equal(granted.alive, 5000);
+      const terms = agreedTerms(expectOk(readGrant(answerOf(granted)))!, { window: 16, encoding: 'base64' });
+      assert.equal(terms.alive, 5000);
+      const unasked = grantTerms(buildOffer({ ...wish, alive: false }), { ...POLICY, alive: 5000 });
+      assert.equal('alive' in unasked, false, 'a client that did not ask sees no new field');
+      const older = grantTerms(expectOk(readOffer({ binary: true, window: 4, fin: true })), {
+        ...POLICY,
+        alive: 5000,
+      });
+      assert.equal('alive' in older, false, 'an older client gets no unsolicited message');
+      const none = grantTerms(buildOffer(wish), POLICY);
+      const noneTerms = agreedTerms(expectOk(readGrant(answerOf(none)))!, { window: 16, encoding: 'base64' });
+      assert.equal(noneTerms.alive, null, 'a server that does not send them: nothing is watched');
+    });
+
+    it('the message is a plain answer of type ALIVE, told apart from every other frame', () => {
+      assert.deepEqual(expectOk(parseAnswer(ALIVE_MESSAGE)), { type: 'ALIVE', code: 200 });
+      assert.equal(isAliveMessage(ALIVE_MESSAGE), true);
+      assert.equal(isAliveMessage(' { "type" : "ALIVE", "code": 200, "later": 1 }'), true);
+      for (const other of [
+        formatAnswer({ type: 'DATA', code: 200, bytesRead: 1, offset: 1 }),
+        '{"code":200,"type":"ALIVE"}'.replace('ALIVE', 'STOR'),
+        new ArrayBuffer(8),
+        `{"type":"ALIVE"${' '.repeat(300)}}`,
+      ]) {
+        assert.equal(isAliveMessage(other), false, String(other).slice(0, 40));
+      }
+    });
+
+    it('refuses a grant whose alive is not a positive integer', () => {
+      const grant = grantTerms(buildOffer(wish), POLICY);
+      for (const alive of [0, -5, 1.5, '5000', true]) {
+        const read = readGrant(answerOf({ ...grant, alive }));
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badAnswer', JSON.stringify(alive));
       }
     });
   });

@@ -151,7 +151,8 @@ describe('authentication under attack', () => {
   });
 
   it('throttles per login across addresses, and per address across logins', async () => {
-    const env = await passwordServer();
+    // Delays far longer than the test: a loaded machine's slow scrypt must not let a block run out.
+    const env = await passwordServer({ authBackoff: 60_000, maxAuthBackoff: 60_000 });
     for (let i = 0; i < 4; i++) assert.equal((await attempt(env.url, 'alice', 'x', '127.0.0.2')).code, 401);
     // Another address, the same login: blocked.
     assert.equal((await attempt(env.url, 'alice', 'x', '127.0.0.3')).code, 429);

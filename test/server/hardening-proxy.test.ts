@@ -5,19 +5,13 @@
 // 127.0.0.2 and 127.0.0.3, get their own limits; without trust they share the proxy's.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { createUploadServer } from '../../src/server/index.ts';
 import { clientAddress } from '../../src/server/client-address.ts';
 import { ConnectionRate } from '../../src/server/limits.ts';
-import { bytes, eventually, Peer, readStored, sha256, startServer, tempDir, uploadV1 } from './peer.ts';
-
-const NGINX = '/usr/sbin/nginx';
+import { Nginx } from '../helpers/nginx.ts';
+import { bytes, eventually, Peer, readStored, sha256, startServer, uploadV1 } from './peer.ts';
 
 /** A request as clientAddress sees it. */
 function request(peer: string, headers: Record<string, string> = {}): IncomingMessage {
@@ -120,105 +114,6 @@ describe('connection rate per address', () => {
   });
 });
 
-/** A port free right now on 127.0.0.1 (nginx cannot be told to pick one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** nginx in front of two upload servers: /trusted/ (trustProxy 127.0.0.1) and /plain/ (no trust). */
-class Nginx {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly #prefix: string;
-
-  private constructor(child: ChildProcess, port: number, prefix: string) {
-    this.child = child;
-    this.port = port;
-    this.#prefix = prefix;
-  }
-
-  static async start(upstreams: Record<string, number>): Promise<Nginx> {
-    assert.ok(existsSync(NGINX), `nginx is needed: apt-get install -y nginx (${NGINX} is missing)`);
-    const prefix = await tempDir();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await freePort();
-      const locations = Object.entries(upstreams)
-        .map(
-          ([location, upstream]) => `
-      location /${location}/ {
-        proxy_pass http://127.0.0.1:${upstream};
-        proxy_http_version 1.1;
-        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection "upgrade";
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_read_timeout 60s;
-      }`,
-        )
-        .join('\n');
-      const temp = (name: string) => `${name}_temp_path ${path.join(prefix, name)};`;
-      await writeFile(
-        path.join(prefix, 'nginx.conf'),
-        `daemon off;
-master_process off;
-worker_processes 1;
-pid ${path.join(prefix, 'nginx.pid')};
-error_log ${path.join(prefix, 'error.log')} warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
-  server {
-    listen 127.0.0.1:${port};
-    ${locations}
-  }
-}
-`,
-      );
-      await mkdir(path.join(prefix, 'logs'), { recursive: true });
-      const child = spawn(
-        NGINX,
-        ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
-        {
-          stdio: 'ignore',
-        },
-      );
-      const listening = await (async () => {
-        for (let i = 0; i < 100 && child.exitCode === null; i++) {
-          const up = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-            socket.once('error', () => resolve(false));
-          });
-          if (up) return true;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        return false;
-      })();
-      if (listening) return new Nginx(child, port, prefix);
-      child.kill('SIGKILL');
-      const log = await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '');
-      if (!/Address already in use/.test(log)) assert.fail(`nginx did not start: ${log}`);
-    }
-    assert.fail('nginx found no free port in three tries');
-  }
-
-  url(location: string): string {
-    return `ws://127.0.0.1:${this.port}/${location}/upload`;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(this.#prefix, { recursive: true, force: true });
-  }
-}
-
 /** Connects from `localAddress` (a loopback address of its own), with optional extra headers. */
 async function connectFrom(url: string, localAddress: string, headers?: Record<string, string>) {
   const socket = new WebSocket(url, { localAddress, headers });
@@ -241,7 +136,10 @@ describe('through a real nginx', () => {
     const limits = { maxConnectionsPerClient: 1 };
     trusted = await startServer({ ...limits, path: '/trusted/upload', trustProxy: ['127.0.0.1'] });
     plain = await startServer({ ...limits, path: '/plain/upload' });
-    nginx = await Nginx.start({ trusted: trusted.server.port, plain: plain.server.port });
+    nginx = await Nginx.start([
+      { path: '/trusted/', upstreams: [trusted.server.port] },
+      { path: '/plain/', upstreams: [plain.server.port] },
+    ]);
   });
   after(async () => {
     for (const socket of opened) socket.terminate();
@@ -251,21 +149,23 @@ describe('through a real nginx', () => {
   });
 
   it('two clients behind it get their own limits when nginx is trusted; a forged header changes nothing', async () => {
-    const a = await connectFrom(nginx.url('trusted'), '127.0.0.2');
-    const b = await connectFrom(nginx.url('trusted'), '127.0.0.3');
+    const a = await connectFrom(nginx.urlFor('/trusted/upload'), '127.0.0.2');
+    const b = await connectFrom(nginx.urlFor('/trusted/upload'), '127.0.0.3');
     opened.push(a.socket, b.socket);
     assert.equal(a.status, 101, 'the first client is let in');
     assert.equal(b.status, 101, 'so is the second: it has its own limit');
     // The first client again, now claiming another address: nginx appends the real one, which is used.
-    const again = await connectFrom(nginx.url('trusted'), '127.0.0.2', { 'X-Forwarded-For': '10.9.9.9' });
+    const again = await connectFrom(nginx.urlFor('/trusted/upload'), '127.0.0.2', {
+      'X-Forwarded-For': '10.9.9.9',
+    });
     opened.push(again.socket);
     assert.equal(again.status, 429, 'its own limit, whatever it claims');
     assert.equal(trusted.server.connections, 2);
   });
 
   it('without trust every client behind nginx is nginx: they share one limit', async () => {
-    const a = await connectFrom(nginx.url('plain'), '127.0.0.2');
-    const b = await connectFrom(nginx.url('plain'), '127.0.0.3');
+    const a = await connectFrom(nginx.urlFor('/plain/upload'), '127.0.0.2');
+    const b = await connectFrom(nginx.urlFor('/plain/upload'), '127.0.0.3');
     opened.push(a.socket, b.socket);
     assert.equal(a.status, 101);
     assert.equal(b.status, 429, 'the second client counts against the proxy address');
@@ -274,11 +174,70 @@ describe('through a real nginx', () => {
   it('an upload through nginx is stored byte for byte', async () => {
     for (const socket of opened.splice(0)) socket.terminate();
     await eventually(() => trusted.server.connections === 0, 'the earlier connections to close');
-    const peer = await Peer.connect(nginx.url('trusted'));
+    const peer = await Peer.connect(nginx.urlFor('/trusted/upload'));
     const data = bytes(300_000, 8);
     const answers = await uploadV1(peer, 'proxied.bin', data, 'binary', 64 * 1024);
     assert.ok(answers.every((answer) => answer.code === 200));
     peer.close();
     assert.equal(sha256(await readStored(trusted.dir, 'proxied.bin')), sha256(data));
+  });
+});
+
+describe('through a real nginx that sets RFC 7239 Forwarded', () => {
+  let nginx: Nginx;
+  let concurrent: Awaited<ReturnType<typeof startServer>>;
+  let rated: Awaited<ReturnType<typeof startServer>>;
+  const opened: WebSocket[] = [];
+  before(async () => {
+    const trust = { trustProxy: ['127.0.0.1'], forwardedHeader: 'forwarded' as const };
+    concurrent = await startServer({ ...trust, maxConnectionsPerClient: 1, path: '/concurrent/upload' });
+    // A rate so low that no token comes back during the test: the burst is all an address gets.
+    rated = await startServer({
+      ...trust,
+      maxConnectionRatePerClient: 0.001,
+      connectionBurstPerClient: 2,
+      path: '/rated/upload',
+    });
+    nginx = await Nginx.start([
+      { path: '/concurrent/', upstreams: [concurrent.server.port], forwarded: 'forwarded' },
+      { path: '/rated/', upstreams: [rated.server.port], forwarded: 'forwarded' },
+    ]);
+  });
+  after(async () => {
+    for (const socket of opened) socket.terminate();
+    await nginx?.stop();
+    await concurrent?.stop();
+    await rated?.stop();
+  });
+
+  it('two clients behind it get their own concurrency limits; forged headers change nothing', async () => {
+    const url = nginx.urlFor('/concurrent/upload');
+    const a = await connectFrom(url, '127.0.0.2');
+    const b = await connectFrom(url, '127.0.0.3');
+    opened.push(a.socket, b.socket);
+    assert.equal(a.status, 101, 'the first client is let in');
+    assert.equal(b.status, 101, 'so is the second: it has its own limit');
+    // nginx appends the real address to a Forwarded the client sent; the rightmost untrusted one counts.
+    // X-Forwarded-For is not read at all when the server is told the proxy sets Forwarded.
+    const forged = await connectFrom(url, '127.0.0.2', {
+      Forwarded: 'for=10.9.9.9',
+      'X-Forwarded-For': '10.8.8.8',
+    });
+    opened.push(forged.socket);
+    assert.equal(forged.status, 429, 'its own limit, whatever it claims');
+    assert.equal(concurrent.server.connections, 2);
+  });
+
+  it('limits the connection rate per client address, not per proxy', async () => {
+    const url = nginx.urlFor('/rated/upload');
+    const statuses: Record<string, number[]> = { '127.0.0.4': [], '127.0.0.5': [] };
+    // Each connection is closed at once: the rate limit is about new connections, not open ones.
+    for (const local of ['127.0.0.4', '127.0.0.4', '127.0.0.4', '127.0.0.5', '127.0.0.5', '127.0.0.5']) {
+      const { socket, status } = await connectFrom(url, local);
+      statuses[local]!.push(status);
+      socket.terminate();
+    }
+    assert.deepEqual(statuses['127.0.0.4'], [101, 101, 429], 'the first client: its burst, then refused');
+    assert.deepEqual(statuses['127.0.0.5'], [101, 101, 429], 'the second has a burst of its own');
   });
 });

@@ -5,8 +5,10 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { CommitHookStore, gate } from '../helpers/commit-hook-store.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { bytes, eventually, Peer, readStored, sha256, startServer, storedFiles } from './peer.ts';
+import { bytes, eventually, Peer, readStored, sha256, startServer, storedFiles, tempDir } from './peer.ts';
 import type { UploadServerOptions } from '../../src/server/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -151,5 +153,94 @@ describe('heartbeat', () => {
     await eventually(() => pings >= 10, 'ten pings to be answered', 10_000);
     assert.equal(peer.closed, undefined);
     assert.equal(env.server.connections, 1);
+  });
+});
+
+describe('takeover while the old connection commits its FIN', () => {
+  /** The old connection sends every chunk, then FIN; returns it and its id. */
+  async function sendAllThenFin(url: string, name: string, data: Buffer) {
+    const old = await startUpload(url, name, data, Math.floor(data.length / CHUNK));
+    old.peer.socket.send(data.subarray(Math.floor(data.length / CHUNK) * CHUNK));
+    old.peer.socket.send(fin(data));
+    return old;
+  }
+
+  /** Resumes `id` on a new connection and finishes it however the server answers; the FIN answer. */
+  async function resumeAndFinish(url: string, name: string, data: Buffer, id: string) {
+    const peer = await Peer.connect(url);
+    cleanups.push(() => peer.socket.terminate());
+    const stor = await peer.ask(storV2(name, data.length, id));
+    assert.equal(stor.code, 200, `taken over, not refused: ${JSON.stringify(stor)}`);
+    for (let at = stor.offset as number; at < data.length; at += CHUNK) {
+      assert.equal((await peer.ask(data.subarray(at, at + CHUNK))).code, 200);
+    }
+    return peer.ask(fin(data));
+  }
+
+  it('a resume that meets the old FIN half way through its commit stores the file once', async () => {
+    const store = new CommitHookStore(await tempDir());
+    const { env, proxy, viaProxy } = await start({ store, dir: store.inner.dir, heartbeatInterval: 600_000 });
+    cleanups.push(() => rm(store.inner.dir, { recursive: true, force: true }));
+    const held = gate();
+    store.beforeCommit = () => held.wait();
+    const data = bytes(5 * CHUNK + 77, 11);
+    const old = await sendAllThenFin(viaProxy, 'race.bin', data);
+    await held.reached;
+    // The old client vanished while its FIN was being committed; it comes back on a new connection.
+    proxy.blackhole();
+    const finished = resumeAndFinish(env.url, 'race.bin', data, old.id);
+    // The takeover closes the old connection; only then does the slow disk finish the commit.
+    await eventually(() => env.server.connections === 2, 'the resume to arrive');
+    setTimeout(held.open, 100);
+    const done = await finished;
+    assert.equal(done.code, 200, JSON.stringify(done));
+    assert.equal(done.filename, 'race.bin');
+    assert.deepEqual(await storedFiles(store.inner.dir), ['race.bin'], 'stored once, not twice');
+    assert.equal(sha256(await readStored(store.inner.dir, 'race.bin')), sha256(data));
+    assert.equal(store.commits, 1, 'one commit reached the disk');
+  });
+
+  it('a resume racing a FIN still queued behind the last chunk stores the file once, every round', async () => {
+    const { env } = await start({ heartbeatInterval: 600_000 });
+    // Bounded: a few rounds, each meeting the old FIN at whatever step the machine's timing gives.
+    for (let round = 0; round < 5; round++) {
+      const name = `queued-${round}.bin`;
+      const data = bytes(4 * CHUNK + 5, 20 + round);
+      const old = await sendAllThenFin(env.url, name, data);
+      const done = await resumeAndFinish(env.url, name, data, old.id);
+      assert.equal(done.code, 200, `round ${round}: ${JSON.stringify(done)}`);
+      assert.equal(done.filename, name);
+      assert.equal(sha256(await readStored(env.dir, name)), sha256(data));
+    }
+    const stored = await storedFiles(env.dir);
+    assert.equal(stored.length, 5, `one file per round, no copies: ${stored.join(', ')}`);
+  });
+});
+
+describe('a storage failure at FIN', () => {
+  it('is answered as FIN 500 with a clear message; the resumed FIN then stores the file once', async () => {
+    const store = new CommitHookStore(await tempDir());
+    const { env } = await start({ store, dir: store.inner.dir, heartbeatInterval: 600_000 });
+    cleanups.push(() => rm(store.inner.dir, { recursive: true, force: true }));
+    let failures = 1;
+    store.beforeCommit = async () => {
+      if (failures-- > 0) throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
+    };
+    const data = bytes(3 * CHUNK + 9, 13);
+    const old = await startUpload(env.url, 'flaky.bin', data, 3);
+    assert.equal((await old.peer.ask(data.subarray(3 * CHUNK))).code, 200);
+    const refused = await old.peer.ask(fin(data));
+    assert.equal(refused.type, 'FIN', 'the answer names the command that failed, not DATA');
+    assert.equal(refused.code, 500);
+    assert.match(refused.message as string, /stor.*EIO/i);
+    assert.doesNotMatch(refused.message as string, /\//, 'no path in the message');
+    assert.equal((await old.peer.waitClose()).code, 1011);
+    assert.deepEqual(await storedFiles(store.inner.dir), []);
+    // A 500 is worth a retry: the bytes are kept, and the resume goes straight to FIN.
+    const done = await finish(env.url, 'flaky.bin', data, old.id);
+    assert.equal(done.offset, data.length);
+    assert.equal(done.filename, 'flaky.bin');
+    assert.deepEqual(await storedFiles(store.inner.dir), ['flaky.bin']);
+    assert.equal(sha256(await readStored(store.inner.dir, 'flaky.bin')), sha256(data));
   });
 });

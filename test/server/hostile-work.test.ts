@@ -1,17 +1,20 @@
 // Bounded work per message (issue 15): for every command and field, inputs at the largest size the server
 // accepts — long, deeply nested, wide, many-byte UTF-8, combining marks, separators — are sent while a probe
 // connection runs a STOR/DATA upload. The server runs in this process, so the event loop that a hostile
-// message would hold is the one `monitorEventLoopDelay` watches: a case fails when the loop stalled more
-// than 50 ms while its message was handled. The probe's longest wait for an answer on the wire is reported
-// alongside. The machine running the tests is shared, so a case is measured up to three times and passes
-// on the first measurement under the bound; a quadratic cost on a 64 KiB input costs seconds, every time,
-// and the self-check at the end shows that the measurement does catch one.
+// message would hold is this process's: a case fails when the loop stalled more than 50 ms while its message
+// was handled, the stall counted in the CPU time the loop's thread spent inside it (test/helpers/loop-stall.ts)
+// — on a loaded machine wall-clock gaps grow though the server does nothing, while a quadratic cost on a
+// 64 KiB input computes for seconds whatever the load. The wall-clock figures (`monitorEventLoopDelay`'s
+// worst delay, the probe's longest wait for an answer on the wire) are reported alongside. A case is
+// measured up to three times and passes on the first measurement under the bound, and the self-check at the
+// end shows that the measurement does catch a quadratic cost.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hashPassword, passwordFileAccess, tokenAccess } from '../../src/server/access.ts';
 import { MAX_FOLDER_DEPTH } from '../../src/server/folder-path.ts';
 import { DEFAULTS, type UploadServerOptions } from '../../src/server/options.ts';
+import { stallMeter } from '../helpers/loop-stall.ts';
 import { Peer, startServer } from './peer.ts';
 
 const LIMIT_MS = 50;
@@ -105,6 +108,9 @@ async function exchange(url: string, frames: Frame[]): Promise<Record<string, un
 }
 
 interface Measurement {
+  /** The CPU time the loop's thread spent in its worst stall: what the bound applies to. */
+  busyMs: number;
+  /** `monitorEventLoopDelay`'s worst delay, load included. */
   loopMs: number;
   probeMs: number;
   answers: Record<string, unknown>[];
@@ -114,16 +120,17 @@ async function measureOnce(env: Env, probe: Probe, frames: Frame[]): Promise<Mea
   await probe.oneMore();
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
+  const meter = stallMeter();
   // Its first tick only starts the clock: a stall before that would go unrecorded.
   await new Promise((resolve) => setTimeout(resolve, 15));
   probe.reset();
   const answers = await exchange(env.url, frames);
   await probe.oneMore();
-  // The histogram records a stall when its own timer fires next: give it a few of its periods, or a stall
-  // that just ended would go unseen.
-  await new Promise((resolve) => setTimeout(resolve, 25));
+  // A stall is recorded when the next tick fires: the meter waits a few of its periods, or a stall that just
+  // ended would go unseen.
+  const stall = await meter.stop();
   histogram.disable();
-  return { loopMs: histogram.max / 1e6, probeMs: probe.longestWait, answers };
+  return { busyMs: stall.busyMs, loopMs: histogram.max / 1e6, probeMs: probe.longestWait, answers };
 }
 
 /** Measures up to {@link ATTEMPTS} times; the best one counts (noise only ever adds delay). */
@@ -132,15 +139,19 @@ async function measure(env: Env, probe: Probe, frames: Frame[]): Promise<Measure
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const run = await measureOnce(env, probe, frames);
     runs.push(run);
-    if (run.loopMs <= LIMIT_MS) break;
+    if (run.busyMs <= LIMIT_MS) break;
   }
   return runs;
 }
 
 function assertBounded(runs: Measurement[], what: string): void {
-  const best = Math.min(...runs.map((run) => run.loopMs));
+  const best = Math.min(...runs.map((run) => run.busyMs));
   const detail = runs
-    .map((run) => `loop ${run.loopMs.toFixed(1)} ms, probe waited ${run.probeMs.toFixed(1)} ms`)
+    .map(
+      (run) =>
+        `loop busy ${run.busyMs.toFixed(1)} ms (delay ${run.loopMs.toFixed(1)} ms), ` +
+        `probe waited ${run.probeMs.toFixed(1)} ms`,
+    )
     .join('; ');
   const answer = JSON.stringify(runs.at(-1)?.answers.at(-1) ?? 'no answer').slice(0, 160);
   assert.ok(best <= LIMIT_MS, `${what} held the event loop: ${detail} (answer ${answer})`);
@@ -428,7 +439,7 @@ describe('the measurement itself', () => {
     try {
       const frame = STOR({ filename: `a${'.'.repeat(20_000)}b`, size: 0 });
       const runs = await measure(env, probe, [frame]);
-      const best = Math.min(...runs.map((run) => run.loopMs));
+      const best = Math.min(...runs.map((run) => run.busyMs));
       assert.equal(runs.length, ATTEMPTS, 'every attempt was over the bound');
       assert.ok(best > LIMIT_MS, `the stall was seen: ${best.toFixed(1)} ms`);
       assert.ok(

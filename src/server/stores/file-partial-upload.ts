@@ -215,6 +215,9 @@ export class FilePartialUpload implements PartialUpload {
     store.forget(this.id, this.#resumable);
     // Not resumable: nobody can come back for it, so no record is kept and the partial name goes now.
     if (!this.#resumable) await unlink(partPath).catch(() => undefined);
+    // Committed, nobody writes into it any more: a takeover waiting for it (upload-holders.ts) ends now and
+    // finds the completion record instead of waiting out its bound.
+    this.#held = false;
     return folder ? `${folder}/${name}` : name;
   }
 

@@ -68,17 +68,23 @@ export class BlockHasher {
     this.readUnit = { size: block, inspect: (start, end, bytes) => this.#inspect(start, end, bytes) };
   }
 
-  #inspect(start: number, end: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  #inspect(
+    start: number,
+    end: number,
+    read: Promise<Uint8Array<ArrayBuffer>>,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const { layout } = this;
     const block = layout.indexOf(start);
     if (start !== layout.start(block) || end !== layout.end(block) || this.#digests.has(block)) {
-      return Promise.resolve(bytes);
+      return read;
     }
-    const hashed = this.#blockDigest(bytes).catch(async () => {
-      // The worker died holding the buffer: read the block again and hash it here.
-      const again = new Uint8Array(await this.#file.slice(start, end).arrayBuffer());
-      return mainThreadBlockDigest(this.#digest)(again);
-    });
+    const hashed = read.then((bytes) =>
+      this.#blockDigest(bytes).catch(async () => {
+        // The worker died holding the buffer: read the block again and hash it here.
+        const again = new Uint8Array(await this.#file.slice(start, end).arrayBuffer());
+        return mainThreadBlockDigest(this.#digest)(again);
+      }),
+    );
     this.#keep(
       block,
       hashed.then((done) => done.digest),

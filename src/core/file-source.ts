@@ -39,10 +39,14 @@ export interface ReadUnit {
   /**
    * @param start - the read's first byte
    * @param end - the byte after its last
-   * @param bytes - what was read
+   * @param bytes - the read, as soon as it starts (so that the hasher knows at once which blocks it has)
    * @returns the same bytes, once the chunks may be cut from them
    */
-  inspect(start: number, end: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>;
+  inspect(
+    start: number,
+    end: number,
+    bytes: Promise<Uint8Array<ArrayBuffer>>,
+  ): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 interface Block {
@@ -140,7 +144,7 @@ export class FileSource {
         ? Math.min(Math.max(end, (Math.floor(start / unit.size) + 1) * unit.size), size)
         : Math.min(start + this.#blockSize, size);
       const read = this.#reader.read(start, blockEnd);
-      const bytes = unit ? read.then((got) => unit.inspect(start, blockEnd, got)) : read;
+      const bytes = unit ? unit.inspect(start, blockEnd, read) : read;
       block = this.#block = { start, end: blockEnd, bytes };
       // A failed read must not stay cached: the next attempt reads again.
       bytes.catch(() => {

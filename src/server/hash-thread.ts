@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** Bytes copied to the thread and not yet hashed, across all hashes, before writers wait. */
-export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 // CommonJS, run with `eval`: no file to find next to the compiled module, under tsx or from dist alike.
 const WORKER_SOURCE = `

@@ -16,6 +16,7 @@ export type {
   OpenDetail,
   ProgressDetail,
   RetryingDetail,
+  WarningDetail,
   WebSocketFileTransferEventMap,
 } from './events.ts';
 export { DEFAULT_V2_CHUNK_SIZE, DEFAULT_WINDOW, MAX_WINDOW } from './options.ts';
@@ -49,6 +50,7 @@ export {
   type FileInFolder,
   type ItemDetail,
   type ItemErrorDetail,
+  type ItemWarningDetail,
   type PrepareHook,
   type PrepareResult,
   type QueueTokenProvider,

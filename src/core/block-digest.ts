@@ -76,10 +76,6 @@ class DigestWorker {
     return this.#state === 'ready';
   }
 
-  get broken(): boolean {
-    return this.#state === 'broken';
-  }
-
   digest(bytes: Uint8Array<ArrayBuffer>): Promise<DigestedBlock> {
     return this.#post(bytes);
   }
@@ -136,8 +132,8 @@ function sharedWorker(): DigestWorker | null {
 export function workerBlockDigest(digest: Digest): BlockDigest {
   const fallback = mainThreadBlockDigest(digest);
   return (bytes) => {
+    // A worker that failed (a CSP refusing blob: workers reports it so) is not started again: main thread.
     const worker = sharedWorker();
-    if (worker?.broken) shared = undefined; // the next block tries a fresh worker
     return worker?.ready ? worker.digest(bytes) : fallback(bytes);
   };
 }

@@ -68,30 +68,6 @@ export class BlockHasher {
     this.readUnit = { size: block, inspect: (start, end, bytes) => this.#inspect(start, end, bytes) };
   }
 
-  #inspect(
-    start: number,
-    end: number,
-    read: Promise<Uint8Array<ArrayBuffer>>,
-  ): Promise<Uint8Array<ArrayBuffer>> {
-    const { layout } = this;
-    const block = layout.indexOf(start);
-    if (start !== layout.start(block) || end !== layout.end(block) || this.#digests.has(block)) {
-      return read;
-    }
-    const hashed = read.then((bytes) =>
-      this.#blockDigest(bytes).catch(async () => {
-        // The worker died holding the buffer: read the block again and hash it here.
-        const again = new Uint8Array(await this.#file.slice(start, end).arrayBuffer());
-        return mainThreadBlockDigest(this.#digest)(again);
-      }),
-    );
-    this.#keep(
-      block,
-      hashed.then((done) => done.digest),
-    );
-    return hashed.then((done) => done.bytes);
-  }
-
   /**
    * A chunk the read-ahead started reading, in file order: its bytes go to the digest of each block it
    * covers, and a block is hashed once its last chunk is read.
@@ -160,6 +136,31 @@ export class BlockHasher {
   forget(): void {
     this.#digests.clear();
     this.#collecting = null;
+  }
+
+  /** A read of one whole block is hashed as it is, ahead of its chunks (see {@link BlockHasher.readUnit}). */
+  #inspect(
+    start: number,
+    end: number,
+    read: Promise<Uint8Array<ArrayBuffer>>,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const { layout } = this;
+    const block = layout.indexOf(start);
+    if (start !== layout.start(block) || end !== layout.end(block) || this.#digests.has(block)) {
+      return read;
+    }
+    const hashed = read.then((bytes) =>
+      this.#blockDigest(bytes).catch(async () => {
+        // The worker died holding the buffer: read the block again and hash it here.
+        const again = new Uint8Array(await this.#file.slice(start, end).arrayBuffer());
+        return mainThreadBlockDigest(this.#digest)(again);
+      }),
+    );
+    this.#keep(
+      block,
+      hashed.then((done) => done.digest),
+    );
+    return hashed.then((done) => done.bytes);
   }
 
   async #hashParts(parts: Promise<Uint8Array>[], length: number): Promise<Uint8Array> {

@@ -19,12 +19,12 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const hashes = new Map();
-parentPort.on('message', ({ op, id, bytes }) => {
+parentPort.on('message', ({ op, id, buffer, length }) => {
   if (op === 'update') {
     let hash = hashes.get(id);
     if (!hash) hashes.set(id, (hash = createHash('sha256')));
-    hash.update(bytes);
-    parentPort.postMessage({ op, id, length: bytes.byteLength });
+    hash.update(new Uint8Array(buffer, 0, length));
+    parentPort.postMessage({ op, id, buffer, length }, [buffer]);
   } else if (op === 'digest') {
     const digest = (hashes.get(id) ?? createHash('sha256')).digest();
     hashes.delete(id);
@@ -36,15 +36,25 @@ parentPort.on('message', ({ op, id, bytes }) => {
 interface Reply {
   op: 'update' | 'digest';
   id: number;
+  /** An update's buffer, handed back for the next copy. */
+  buffer?: ArrayBuffer;
   length?: number;
   digest?: Uint8Array;
 }
+
+/** Smallest buffer of the pool: chunks are copied into buffers of a power of two at least this large. */
+const MIN_BUFFER = 64 * 1024;
 
 /** The process's hashing thread and what waits on it. */
 class HashThread {
   readonly #worker: Worker;
   readonly #digests = new Map<number, { resolve: (d: Buffer) => void; reject: (e: Error) => void }>();
   #queued = 0;
+  /**
+   * Buffers back from the thread, by size: each update is copied into one and transferred there and back,
+   * so hashing allocates nothing per chunk (fresh copies left ~64 MiB of garbage for the thread's GC).
+   */
+  readonly #pool = new Map<number, ArrayBuffer[]>();
   #waiting: (() => void)[] = [];
   #failure: Error | null = null;
   #next = 0;
@@ -71,9 +81,10 @@ class HashThread {
     this.#busy();
     this.#queued += bytes.byteLength;
     // A copy of exactly these bytes, transferred: cloning a view would copy its whole underlying buffer
-    // (ws may hand out a slice of a larger one).
-    const copy = new Uint8Array(bytes);
-    this.#worker.postMessage({ op: 'update', id, bytes: copy }, [copy.buffer]);
+    // (ws may hand out a slice of a larger one), and the caller may reuse its own.
+    const buffer = this.#buffer(bytes.byteLength);
+    new Uint8Array(buffer).set(bytes);
+    this.#worker.postMessage({ op: 'update', id, buffer, length: bytes.byteLength }, [buffer]);
   }
 
   room(): Promise<void> {
@@ -97,6 +108,7 @@ class HashThread {
   #answer(reply: Reply): void {
     if (reply.op === 'update') {
       this.#queued -= reply.length ?? 0;
+      if (reply.buffer) this.#pool.get(reply.buffer.byteLength)?.push(reply.buffer);
       if (this.#queued < MAX_QUEUED_BYTES) for (const wake of this.#waiting.splice(0)) wake();
     } else {
       const pending = this.#digests.get(reply.id);
@@ -104,6 +116,15 @@ class HashThread {
       pending?.resolve(Buffer.from(reply.digest!));
     }
     if (this.#queued === 0 && this.#digests.size === 0) this.#worker.unref();
+  }
+
+  /** A pooled buffer of at least `length` bytes (a power of two); the pool holds what the backlog did. */
+  #buffer(length: number): ArrayBuffer {
+    let size = MIN_BUFFER;
+    while (size < length) size *= 2;
+    let free = this.#pool.get(size);
+    if (!free) this.#pool.set(size, (free = []));
+    return free.pop() ?? new ArrayBuffer(size);
   }
 
   /** Work is due from the thread: the process waits for it, as for any pending I/O. */

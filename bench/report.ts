@@ -16,6 +16,10 @@ export interface Sample {
   serverCpu: number;
   heapIdle: number;
   heapPeak: number;
+  /** Main-thread tasks over 50 ms during the upload (Long Tasks API; -1 where the engine has none). */
+  longTasks: number;
+  /** The longest of them, in ms (0 when none). */
+  longestTaskMs: number;
   serverMaxRss: number;
   serverIdleRss: number;
   load: MachineLoad;
@@ -32,6 +36,13 @@ export interface Row {
 
 /** A WebSocket row more than this much above the fastest plain WebSocket row means the limit is wrong. */
 export const LIMIT_TOLERANCE = 1.05;
+
+/** The worst run's count of page tasks over 50 ms and the longest task of all runs; "–" without the API. */
+function longTasksCell(samples: Sample[]): string {
+  if (samples.some((s) => s.longTasks < 0)) return '–';
+  const most = Math.max(...samples.map((s) => s.longTasks));
+  return `${most} · ${fixed(Math.max(...samples.map((s) => s.longestTaskMs)), 0)}`;
+}
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -91,8 +102,8 @@ export function uploadTable(rows: Row[], fileSize: number): string {
   }
   lines.push(
     '',
-    "| contender | MiB sent | MiB/s | × raw limit | × fetch() | browser CPU s/GiB: all procs (renderer) | server CPU s/GiB | JS heap MiB: peak (idle) | server RSS MiB: peak (idle) | others' load: CPU % · steal · load avg | runs ok |",
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    "| contender | MiB sent | MiB/s | × raw limit | × fetch() | browser CPU s/GiB: all procs (renderer) | server CPU s/GiB | JS heap MiB: peak (idle) | page tasks > 50 ms: most · longest ms | server RSS MiB: peak (idle) | others' load: CPU % · steal · load avg | runs ok |",
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   let loadedRows = 0;
   for (const row of rows) {
@@ -103,7 +114,7 @@ export function uploadTable(rows: Row[], fileSize: number): string {
       (row.bytes < fileSize ? ` — first ${mib(row.bytes)} MiB only` : '');
     if (samples.length === 0) {
       lines.push(
-        `| ${name} | ${mib(row.bytes)} | ${row.skipped ?? 'failed: ' + row.errors.join('; ')} | | | | | | | | 0 |`,
+        `| ${name} | ${mib(row.bytes)} | ${row.skipped ?? 'failed: ' + row.errors.join('; ')} | | | | | | | | | 0 |`,
       );
       continue;
     }
@@ -120,6 +131,7 @@ export function uploadTable(rows: Row[], fileSize: number): string {
           2,
         )} | ` +
         `${fixed(max((s) => s.heapPeak) / MiB)} (${fixed(m((s) => s.heapIdle) / MiB)}) | ` +
+        `${longTasksCell(samples)} | ` +
         `${fixed(max((s) => s.serverMaxRss) / MiB, 0)} (${fixed(m((s) => s.serverIdleRss) / MiB, 0)}) | ` +
         `${formatLoad(load)} | ${samples.length}/${samples.length + row.errors.length}` +
         `${row.errors.length ? ' ⚠ ' + row.errors.join('; ') : ''} |`,

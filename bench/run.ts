@@ -132,9 +132,9 @@ async function measure(
     })();
     await server.reset();
     const cpuBefore = await browser.cpuSeconds();
-    let result: { ms: number; bytes: number };
+    let result: { ms: number; bytes: number; longTasks: number; longestTaskMs: number };
     try {
-      result = await page.evaluate<{ ms: number; bytes: number }>(
+      result = await page.evaluate<typeof result>(
         `runContender(${JSON.stringify(contender.page)}, ${JSON.stringify({
           ...contender.options,
           url: at.endpoint,
@@ -167,6 +167,8 @@ async function measure(
       serverCpu: usage.cpuSeconds / gib,
       heapIdle,
       heapPeak,
+      longTasks: result.longTasks,
+      longestTaskMs: result.longestTaskMs,
       serverMaxRss: usage.maxRss,
       serverIdleRss: server.idleRss,
       load,

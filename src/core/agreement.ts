@@ -5,6 +5,7 @@
  * forgot the upload (404) sends it back to the start.
  */
 import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
+import { workerBlockDigest, type BlockDigest } from './block-digest.ts';
 import { webCryptoDigest, type Digest } from './block-hasher.ts';
 import { BlockIntegrity, NO_INTEGRITY, type Integrity } from './integrity.ts';
 import type { WarningDetail } from './events.ts';
@@ -34,6 +35,8 @@ export class Agreement {
   readonly #file: Blob;
   /** WebCrypto's SHA-256 when `checksum` is on and this context has it; null: integrity is not offered. */
   readonly #digest: Digest | null;
+  /** SHA-256 of whole blocks: in the digest Worker with WebCrypto's default, else `#digest` here. */
+  readonly #blockDigest: BlockDigest | undefined;
   /** Kept across reconnections of one upload, so blocks already hashed are not hashed again. */
   #blocks: BlockIntegrity | null = null;
   #integrity: Integrity = NO_INTEGRITY;
@@ -43,12 +46,12 @@ export class Agreement {
   /**
    * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
    *   `checksum`, whether v2 is offered (default true) and the pool (connection reuse)
-   * @param digest - SHA-256 (default: WebCrypto's, when this context has it)
+   * @param digest - SHA-256 (default: WebCrypto's, when this context has it, whole blocks in a Worker)
    */
   constructor(
     options: Pick<ResolvedOptions, 'file' | 'url' | 'resumeStore' | 'window' | 'type' | 'checksum'> &
       Partial<Pick<ResolvedOptions, 'offerV2' | 'connections'>>,
-    digest: Digest | null = webCryptoDigest(),
+    digest?: Digest | null,
   ) {
     this.#records = new ResumeRecords(options.resumeStore, fingerprint(options.file, options.url));
     this.#limits = {
@@ -59,7 +62,9 @@ export class Agreement {
     this.#canResume = (options.offerV2 ?? true) && !(options.resumeStore instanceof NullResumeStore);
     this.#terms = v1Terms(options.type);
     this.#file = options.file;
-    this.#digest = options.checksum ? digest : null;
+    const chosen = digest === undefined ? webCryptoDigest() : digest;
+    this.#digest = options.checksum ? chosen : null;
+    this.#blockDigest = digest === undefined && chosen ? workerBlockDigest(chosen) : undefined;
     this.#warning = options.checksum;
   }
 
@@ -145,7 +150,8 @@ export class Agreement {
     this.#terms = agreedTerms(stored, this.#limits);
     const { integrity, block } = this.#terms;
     if (integrity === 'sha256-blocks' && this.#digest) {
-      if (this.#blocks?.block !== block) this.#blocks = new BlockIntegrity(this.#file, block, this.#digest);
+      if (this.#blocks?.block !== block)
+        this.#blocks = new BlockIntegrity(this.#file, block, this.#digest, this.#blockDigest);
       this.#blocks.reconnected();
       this.#integrity = this.#blocks;
     } else {

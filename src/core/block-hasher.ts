@@ -1,16 +1,20 @@
 /**
  * The block digests of one file (`sha256-blocks`, docs/protocol.md "Block integrity"), computed ahead of the
- * send loop from the chunks the read-ahead already read ({@link BlockHasher.reading}): the file is read once,
- * and a block is hashed by WebCrypto (`crypto.subtle.digest`, which Chromium runs off the main thread) as
- * soon as its last chunk is read, while earlier blocks are on the wire. A block no read covered (it is asked
- * for before its chunks were read) is read on its own as a fallback. Digests are kept (32 bytes a block) for
- * the content hash and for reconnections; nothing else is kept, so a resume needs no hash state.
+ * send loop from what the read-ahead already read: the file is read once. The usual way
+ * ({@link BlockHasher.readUnit}): the file source reads whole blocks into one buffer each and hands each to
+ * the hasher before any chunk is cut from it, so a block is hashed without joining its chunks, in the digest
+ * Worker (block-digest.ts) while earlier blocks are on the wire. Chunks that do not divide the block fall
+ * back to {@link BlockHasher.reading} (the block's chunks joined, then hashed); a block no read covered (it
+ * is asked for before its chunks were read) is read on its own. Digests are kept (32 bytes a block) for the
+ * content hash and for reconnections; nothing else is kept, so a resume needs no hash state.
  *
  * Measured (bench, issue 11): reading each block a second time with `Blob.arrayBuffer()` cost about as much
- * browser CPU per byte as the upload's own read, so integrity on halved throughput on a CPU-bound machine.
+ * browser CPU per byte as the upload's own read; joining a block's chunks cost ~4 ms per 4 MiB and WebCrypto's
+ * digest ~11 ms of the calling thread, which on the main thread halved the upload.
  */
 import { BlockLayout, contentHashInput, formatContentHash } from '../protocol/index.ts';
-import type { Chunk } from './file-source.ts';
+import { mainThreadBlockDigest, type BlockDigest } from './block-digest.ts';
+import type { Chunk, ReadUnit } from './file-source.ts';
 
 /** WebCrypto's digest, as `crypto.subtle` has it. */
 export type Digest = (algorithm: 'SHA-256', data: BufferSource) => Promise<ArrayBuffer>;
@@ -34,19 +38,34 @@ export class BlockHasher {
   readonly layout: BlockLayout;
   readonly #file: Blob;
   readonly #digest: Digest;
+  readonly #blockDigest: BlockDigest;
   readonly #digests = new Map<number, Promise<Uint8Array>>();
   /** The block whose chunks are being read: the parts so far and the byte after them. */
   #collecting: { block: number; parts: Promise<Uint8Array>[]; next: number } | null = null;
+  /**
+   * What the file source is to read at once (a block), and the hook each read passes through before chunks
+   * are cut from it: a read that is exactly one block is hashed there, and the chunks wait for its bytes to
+   * come back from the digest (SUM goes before the block's first chunk anyway).
+   */
+  readonly readUnit: ReadUnit;
 
   /**
    * @param file - the file
    * @param block - the granted block size
    * @param digest - SHA-256 (WebCrypto's)
+   * @param blockDigest - SHA-256 of a whole block read at once (default: `digest` on this thread)
    */
-  constructor(file: Blob, block: number, digest: Digest) {
+  constructor(
+    file: Blob,
+    block: number,
+    digest: Digest,
+    blockDigest: BlockDigest = mainThreadBlockDigest(digest),
+  ) {
     this.layout = new BlockLayout(file.size, block);
     this.#file = file;
     this.#digest = digest;
+    this.#blockDigest = blockDigest;
+    this.readUnit = { size: block, inspect: (start, end, bytes) => this.#inspect(start, end, bytes) };
   }
 
   /**
@@ -117,6 +136,31 @@ export class BlockHasher {
   forget(): void {
     this.#digests.clear();
     this.#collecting = null;
+  }
+
+  /** A read of one whole block is hashed as it is, ahead of its chunks (see {@link BlockHasher.readUnit}). */
+  #inspect(
+    start: number,
+    end: number,
+    read: Promise<Uint8Array<ArrayBuffer>>,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const { layout } = this;
+    const block = layout.indexOf(start);
+    if (start !== layout.start(block) || end !== layout.end(block) || this.#digests.has(block)) {
+      return read;
+    }
+    const hashed = read.then((bytes) =>
+      this.#blockDigest(bytes).catch(async () => {
+        // The worker died holding the buffer: read the block again and hash it here.
+        const again = new Uint8Array(await this.#file.slice(start, end).arrayBuffer());
+        return mainThreadBlockDigest(this.#digest)(again);
+      }),
+    );
+    this.#keep(
+      block,
+      hashed.then((done) => done.digest),
+    );
+    return hashed.then((done) => done.bytes);
   }
 
   async #hashParts(parts: Promise<Uint8Array>[], length: number): Promise<Uint8Array> {

@@ -5,7 +5,7 @@
  * says whether sending may go on and sends one chunk.
  */
 import type { TransferType } from '../protocol/index.ts';
-import { FileSource, type Chunk } from './file-source.ts';
+import { FileSource, type Chunk, type ReadUnit } from './file-source.ts';
 import { ByteCredit } from './credit.ts';
 import { ReadAhead, type ReadWatcher } from './read-ahead.ts';
 import { SendWindow } from './send-window.ts';
@@ -15,6 +15,8 @@ export interface ReadHook {
   /** Bytes to read ahead. */
   depth: number;
   watch: ReadWatcher;
+  /** Read whole blocks at once, each hashed before chunks are cut from it. */
+  unit: ReadUnit;
 }
 
 /** The transfer's side of the send loop. */
@@ -100,7 +102,7 @@ export class ChunkPump {
     credit: number | null = null,
     reads: ReadHook | null = null,
   ): void {
-    this.#source = this.#source.withChunks(chunkSize, encoding);
+    this.#source = this.#source.withChunks(chunkSize, encoding, reads?.unit ?? null);
     this.#reads.restart(this.#source, offset, true, reads?.depth);
     this.#reads.watch(reads?.watch ?? null);
     // Under a credit the offered window, in bytes, is the floor: what the chunk window alone kept in flight.

@@ -13,7 +13,7 @@
  * never joined (see {@link ConnectionLike.unanswered}). A server that does not grant reuse (v1, the 2012
  * peers) gets one socket per file, as without a pool.
  */
-import type { ConnectionHandlers, ConnectionLike } from './connection.ts';
+import type { ConnectionHandlers, ConnectionLike, OutgoingFrame } from './connection.ts';
 import { NORMAL_CLOSURE } from './connection.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
@@ -149,7 +149,7 @@ class SharedSocket {
     return lease;
   }
 
-  send(data: string | ArrayBuffer): void {
+  send(data: OutgoingFrame): void {
     this.#socket.send(data);
   }
 
@@ -213,7 +213,7 @@ class Lease implements ConnectionLike {
     if (!this.ended) this.handlers.message(event);
   }
 
-  send(data: string | ArrayBuffer): void {
+  send(data: OutgoingFrame): void {
     // After the hand-over the next upload's frames follow on the socket: nothing more of this one may.
     if (this.ended || this.handedOver) return;
     this.#socket.send(data);

@@ -8,6 +8,10 @@
 import type { CloseDetail } from './events.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
+import type { BinaryPayload } from './file-source.ts';
+
+/** What goes on the socket: a text frame, or the bytes of a binary one. */
+export type OutgoingFrame = string | BinaryPayload;
 
 /** The one close code a browser script may always send; the server reads it as "done, normally". */
 export const NORMAL_CLOSURE = 1000;
@@ -49,7 +53,7 @@ export interface ConnectionLike {
   /** On a shared socket, no answer reached this upload yet (its STOR is still unanswered). */
   readonly unanswered: boolean;
   /** Sends a frame; throws whatever `WebSocket.send` throws. */
-  send(data: string | ArrayBuffer): void;
+  send(data: OutgoingFrame): void;
   /** Sends a frame if it can; never throws. */
   trySend(data: string): void;
   /** The server accepted AUTH on this socket. */
@@ -111,7 +115,7 @@ export class Connection implements ConnectionLike {
    * @param data - text or binary
    * @throws whatever `WebSocket.send` throws
    */
-  send(data: string | ArrayBuffer): void {
+  send(data: OutgoingFrame): void {
     this.#socket.send(data);
   }
 

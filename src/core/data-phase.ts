@@ -10,6 +10,7 @@ import type { Agreement } from './agreement.ts';
 import { BlockResends } from './block-resends.ts';
 import type { ChunkPump } from './chunk-pump.ts';
 import { ackFailure, storedFile, type Failure } from './conversation.ts';
+import type { OutgoingFrame } from './connection.ts';
 import type { Chunk } from './file-source.ts';
 import type { TransferState } from './transfer-state.ts';
 
@@ -24,7 +25,7 @@ export interface DataPhaseHost {
   /** @returns a check that stays true while the connection of now is the current one and the upload runs */
   current(): () => boolean;
   /** @returns false when sending failed (the transfer reported it) */
-  send(frame: string | ArrayBuffer): boolean;
+  send(frame: OutgoingFrame): boolean;
   /** Arms the answer deadline for an answer of this type (within `answerTimeout`). */
   expect(type: AnswerType): void;
   fail(failure: Failure): void;

@@ -17,6 +17,7 @@ export type {
   OpenDetail,
   ProgressDetail,
   RetryingDetail,
+  WarningDetail,
   WebSocketFileTransferEventMap,
 } from './events.ts';
 export { DEFAULT_V2_CHUNK_SIZE, DEFAULT_WINDOW, MAX_WINDOW } from './options.ts';
@@ -51,6 +52,7 @@ export {
   type ItemDetail,
   type ItemErrorDetail,
   type ItemProgressDetail,
+  type ItemWarningDetail,
   type PauseRefused,
   type PauseResult,
   type QueueProgress,

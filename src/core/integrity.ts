@@ -6,6 +6,7 @@
  * check blocks).
  */
 import { formatBlk, formatSum } from '../protocol/index.ts';
+import type { BlockDigest } from './block-digest.ts';
 import { BlockHasher, type Digest } from './block-hasher.ts';
 import type { ReadHook } from './chunk-pump.ts';
 import { READ_AHEAD } from './read-ahead.ts';
@@ -75,13 +76,15 @@ export class BlockIntegrity implements Integrity {
    * @param file - the file
    * @param block - the granted block size
    * @param digest - WebCrypto's SHA-256
+   * @param blockDigest - SHA-256 of a whole block (default: `digest` on this thread)
    */
-  constructor(file: Blob, block: number, digest: Digest) {
+  constructor(file: Blob, block: number, digest: Digest, blockDigest?: BlockDigest) {
     this.#file = file;
-    const hasher = (this.#hasher = new BlockHasher(file, block, digest));
+    const hasher = (this.#hasher = new BlockHasher(file, block, digest, blockDigest));
     this.reads = {
       depth: Math.max(READ_AHEAD, 2 * block),
       watch: (chunk, start, end) => hasher.reading(chunk, start, end),
+      unit: hasher.readUnit,
     };
   }
 

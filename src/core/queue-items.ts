@@ -4,7 +4,7 @@
  * upload-queue.ts.
  */
 import type { UploadError } from './errors.ts';
-import type { ProgressDetail } from './events.ts';
+import type { ProgressDetail, WarningDetail } from './events.ts';
 import type { QueueTokenProvider } from './queue-prepare.ts';
 import type { PauseRefusal } from './transfer-state.ts';
 import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
@@ -171,6 +171,13 @@ export interface ItemErrorDetail extends ItemDetail {
   /** Why the upload failed. */
   error: UploadError;
 }
+/** The `detail` of the queue's `warning` event: the transfer's warning, for one item. */
+export interface ItemWarningDetail extends ItemDetail {
+  /** `integrityUnavailable` (no WebCrypto here) or `integrityNotGranted` (the server checks no blocks). */
+  code: WarningDetail['code'];
+  /** A sentence for developers (English). */
+  message: string;
+}
 /** The `detail` of the queue's `complete` event. */
 export interface CompleteDetail {
   /** Every item at the time. */
@@ -189,6 +196,7 @@ export interface UploadQueueEventMap {
   progress: CustomEvent<ItemProgressDetail>;
   success: CustomEvent<ItemProgressDetail>;
   error: CustomEvent<ItemErrorDetail>;
+  warning: CustomEvent<ItemWarningDetail>;
   cancel: CustomEvent<ItemDetail>;
   pause: CustomEvent<ItemDetail>;
   resume: CustomEvent<ItemDetail>;
@@ -204,6 +212,7 @@ export const UPLOAD_QUEUE_EVENTS = [
   'progress',
   'success',
   'error',
+  'warning',
   'cancel',
   'pause',
   'resume',

@@ -4,7 +4,12 @@
  * older socket from the current one's, and the rule for a shared socket that closed under an unanswered
  * STOR (rejoin a fresh one: the close was another upload's doing). The transfer decides when; this holds what.
  */
-import { openConnection, type ConnectionHandlers, type ConnectionLike } from './connection.ts';
+import {
+  openConnection,
+  type ConnectionHandlers,
+  type ConnectionLike,
+  type OutgoingFrame,
+} from './connection.ts';
 import type { ConnectionPool } from './connection-pool.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
@@ -71,7 +76,7 @@ export class TransferLink {
    *
    * @throws whatever `WebSocket.send` throws, or when there is no connection
    */
-  send(data: string | ArrayBuffer): void {
+  send(data: OutgoingFrame): void {
     if (!this.#connection) throw new Error('No connection.');
     this.#connection.send(data);
   }

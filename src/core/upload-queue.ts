@@ -47,6 +47,7 @@ import type { WebSocketFileTransferOptions } from './options.ts';
  * @fires progress - {@link ItemProgressDetail}: the server acknowledged a chunk
  * @fires success - {@link ItemProgressDetail}: a file was stored
  * @fires error - {@link ItemErrorDetail}: a file failed
+ * @fires warning - {@link ItemWarningDetail}: a file goes on without the integrity asked for
  * @fires cancel - {@link ItemDetail}: a file was cancelled
  * @fires pause - {@link ItemDetail}: a file was paused
  * @fires resume - {@link ItemDetail}: a paused file was queued again
@@ -331,6 +332,9 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       if (!mine() || entry.status === 'retrying') return;
       this.#change(entry, () => (entry.speed = 0));
       this.#setStatus(entry, 'retrying');
+    });
+    transfer.addEventListener('warning', ({ detail: { code, message } }) => {
+      if (mine()) this.emit('warning', { item: entry, code, message });
     });
     transfer.addEventListener('success', (event) => {
       if (!mine()) return;

@@ -8,7 +8,7 @@
 import { formatAbor, Status, type Answer, type AnswerType, type StorAnswerV2 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
-import { canUpload, closeDetail, sendAbor, type ClosedHow } from './connection.ts';
+import { canUpload, closeDetail, sendAbor, type ClosedHow, type OutgoingFrame } from './connection.ts';
 import {
   connectionFailure,
   readAnswer,
@@ -342,7 +342,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     return () => generation === this.#link.generation && isActive(this.#state);
   }
 
-  #send(data: string | ArrayBuffer): boolean {
+  #send(data: OutgoingFrame): boolean {
     try {
       this.#link.send(data);
       return true;

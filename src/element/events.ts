@@ -2,7 +2,13 @@
  * The events of `<ws-file-upload>`: the `detail` of each, the event map, and the typed listener overloads the
  * element gets by declaration merging (the core's {@link TypedListener} type, not a copy of it). Types only.
  */
-import type { ProgressDetail, RejectionReason, UploadError, UploadItem } from '../core/index.ts';
+import type {
+  ProgressDetail,
+  RejectionReason,
+  UploadError,
+  UploadItem,
+  WarningDetail,
+} from '../core/index.ts';
 import type { FolderRefusal } from './folder-entries.ts';
 
 /** The `detail` of `progress` and `success`: the file and the 2012 library's figures. */
@@ -18,6 +24,16 @@ export interface WsFileUploadErrorDetail {
   /** Why; branch on `error.code` (stable camelCase), `error.status` holds the server's code. */
   error: UploadError;
   /** The i18n message shown for it. */
+  message: string;
+}
+
+/** The `detail` of `warning`: the file goes on without the integrity `checksum` asked for. */
+export interface WsFileUploadWarningDetail {
+  /** The file. */
+  file: File;
+  /** `integrityUnavailable` (no WebCrypto in this context) or `integrityNotGranted` (the server checks no blocks). */
+  code: WarningDetail['code'];
+  /** A sentence for developers (English; not shown in the element). */
   message: string;
 }
 
@@ -77,6 +93,7 @@ export interface WsFileUploadEventMap {
   progress: CustomEvent<WsFileUploadProgressDetail>;
   success: CustomEvent<WsFileUploadProgressDetail>;
   error: CustomEvent<WsFileUploadErrorDetail>;
+  warning: CustomEvent<WsFileUploadWarningDetail>;
   'file-rejected': CustomEvent<WsFileUploadRejectDetail>;
   cancel: CustomEvent<WsFileUploadCancelDetail>;
   pause: CustomEvent<WsFileUploadFileDetail>;
@@ -87,6 +104,7 @@ export interface WsFileUploadEventMap {
 /** The events that stay on the host (no bubbling): they concern one file, and a page listens on the element. */
 export const HOST_ONLY_EVENTS: ReadonlySet<keyof WsFileUploadEventMap> = new Set([
   'error',
+  'warning',
   'cancel',
   'pause',
   'resume',

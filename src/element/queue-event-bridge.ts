@@ -68,6 +68,10 @@ export function reactionTo(event: CustomEvent, t: WsFileUploadI18n, locale?: str
         emit: { type: 'error', detail: { file: item.file, error, message } },
       };
     }
+    case 'warning': {
+      const { item, code, message } = event.detail as UploadQueueEventMap['warning']['detail'];
+      return { emit: { type: 'warning', detail: { file: item.file, code, message } } };
+    }
     case 'cancel': {
       const { item } = event.detail as UploadQueueEventMap['cancel']['detail'];
       return { emit: { type: 'cancel', detail: { file: item.file } } };

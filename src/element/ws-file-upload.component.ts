@@ -81,6 +81,7 @@ export interface WsFileUpload {
  * @fires progress - `CustomEvent<WsFileUploadProgressDetail>`, bubbles and composed: the server acknowledged a chunk.
  * @fires success - `CustomEvent<WsFileUploadProgressDetail>`, bubbles and composed: a file is stored.
  * @fires error - `CustomEvent<WsFileUploadErrorDetail>`, on the host only (no bubbling): a file failed.
+ * @fires warning - `CustomEvent<WsFileUploadWarningDetail>`, on the host only: a file goes on unverified.
  * @fires file-rejected - `CustomEvent<WsFileUploadRejectDetail>`, bubbles and composed: a file broke a restriction, or a dropped folder went past `max-folder-files` or `max-folder-depth` (`file` null, `folder` set).
  * @fires cancel - `CustomEvent<WsFileUploadCancelDetail>`, on the host only: a file was cancelled.
  * @fires pause - `CustomEvent<WsFileUploadFileDetail>`, on the host only: a file was paused.

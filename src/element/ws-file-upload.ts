@@ -14,6 +14,7 @@ export {
   type WsFileUploadProgressDetail,
   type WsFileUploadRejectDetail,
 } from './ws-file-upload.component.ts';
+export type { WsFileUploadWarningDetail } from './events.ts';
 export { DEFAULT_I18N, mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 export type {
   PauseRefusal,

@@ -17,6 +17,7 @@ import {
   Status,
   type SumCommand,
 } from '../protocol/index.ts';
+import { ThreadedSha256 } from './hash-thread.ts';
 import { Refusal } from './refusal.ts';
 
 /**
@@ -31,12 +32,19 @@ interface KeptBlocks {
   claims: Map<number, Buffer>;
   /** The appended block in progress: its index, running hash, and the byte after the last one hashed. */
   current: { block: number; hash: Hash; end: number } | null;
+  /**
+   * The whole file's SHA-256 of `[0, end)`, hashed on the hashing thread as chunks are appended, for the FIN
+   * answer; null once it cannot be continued (a damaged block was written, a resume after a restart): FIN
+   * then reads the file back.
+   */
+  whole: { hash: ThreadedSha256; end: number } | null;
 }
 const kept = new WeakMap<object, KeptBlocks>();
 
 function keptFor(upload: object): KeptBlocks {
   let blocks = kept.get(upload);
-  if (!blocks) kept.set(upload, (blocks = { verified: new Map(), claims: new Map(), current: null }));
+  if (!blocks)
+    kept.set(upload, (blocks = { verified: new Map(), claims: new Map(), current: null, whole: null }));
   return blocks;
 }
 
@@ -89,6 +97,8 @@ export class BlockVerifier {
     for (const index of this.#verified.keys())
       if (index >= this.#verifiedBefore) this.#verified.delete(index);
     if (this.#kept.current?.end !== offset) this.#kept.current = null;
+    if (offset === 0 && this.#kept.whole?.end !== 0) this.#restartWhole(new ThreadedSha256());
+    else if (this.#kept.whole?.end !== offset) this.#restartWhole(null);
   }
 
   /**
@@ -152,6 +162,11 @@ export class BlockVerifier {
    * @returns the verdicts of the blocks the chunk completed (none, usually), or a refusal
    */
   appended(chunk: Buffer, start: number): BlockVerdict[] {
+    const whole = this.#kept.whole;
+    if (whole?.end === start) {
+      whole.hash.update(chunk);
+      whole.end += chunk.byteLength;
+    } else if (whole) this.#restartWhole(null);
     const verdicts: BlockVerdict[] = [];
     let at = 0;
     while (at < chunk.byteLength) {
@@ -221,6 +236,23 @@ export class BlockVerifier {
   }
 
   /**
+   * The whole file's SHA-256, when it was hashed on the hashing thread as the file came in order.
+   *
+   * @returns the digest (rejects when that thread failed), or null: the caller reads the file back
+   */
+  fileSha256(): Promise<Buffer> | null {
+    const whole = this.#kept.whole;
+    if (whole?.end !== this.layout.size) return null;
+    this.#kept.whole = null;
+    return whole.hash.digest();
+  }
+
+  /** @returns resolves once the hashing thread has room for more bytes */
+  room(): Promise<void> {
+    return this.#kept.whole?.hash.room() ?? Promise.resolve();
+  }
+
+  /**
    * For FIN: whether every block was verified in this connection or before it.
    *
    * @returns a refusal (the upload stays resumable) when one is not, else null
@@ -262,6 +294,13 @@ export class BlockVerifier {
       };
     }
     this.#damaged.set(block, attempts);
+    // The whole-file hash took the damaged bytes: FIN will read the file back.
+    this.#restartWhole(null);
     return { kind: 'resend', block };
+  }
+
+  #restartWhole(hash: ThreadedSha256 | null): void {
+    this.#kept.whole?.hash.drop();
+    this.#kept.whole = hash && { hash, end: 0 };
   }
 }

@@ -75,13 +75,16 @@ export function takeBlockCommand(
 export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 /**
- * Records the verified offset durably every {@link CHECKPOINT_BYTES}, so that a resume after a crash (the
- * process killed, a power cut) continues near where it was instead of from the last connection's end.
+ * After an appended chunk: waits while the hashing thread is full (the whole-file hash, block-verifier.ts),
+ * and records the verified offset durably every {@link CHECKPOINT_BYTES}, so that a resume after a crash
+ * (the process killed, a power cut) continues near where it was instead of from the last connection's end.
  *
  * @param partial - the partial upload
  * @param blocks - its verifier
  */
 export async function checkpointVerified(partial: PartialUpload, blocks: BlockVerifier): Promise<void> {
+  // Not more than the hashing thread's bound of bytes waits there (block-verifier.ts, whole-file hash).
+  await blocks.room();
   const verified = blocks.verifiedOffset;
   if (!partial.checkpoint || verified - (partial.verifiedOffset ?? 0) < CHECKPOINT_BYTES) return;
   partial.verifiedOffset = verified;
@@ -196,8 +199,10 @@ export async function finIntegrity(
   } else if (fin.checksum === undefined) {
     return new Refusal('FIN', Status.badRequest, 'FIN needs the checksum.');
   }
-  // Under blocks too: the whole file's SHA-256, for an application to compare with sha256sum.
-  const checksum = `sha256:${Buffer.from(await upload.partial.sha256()).toString('base64')}`;
+  // Under blocks too: the whole file's SHA-256, for an application to compare with sha256sum; hashed off the
+  // event loop as the file came, unless it could not be (then, and without blocks, the store's).
+  const hashed = upload.blocks?.fileSha256()?.catch(() => upload.partial.sha256());
+  const checksum = `sha256:${Buffer.from(await (hashed ?? upload.partial.sha256())).toString('base64')}`;
   if (!upload.blocks && checksum !== fin.checksum) {
     const message = 'Checksum mismatch: the file was damaged on the way.';
     return new Refusal('FIN', Status.checksumMismatch, message, { discard: true });

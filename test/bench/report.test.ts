@@ -17,6 +17,8 @@ function row(name: string, mibPerSecond: number, flags: Partial<Contender>, load
     serverCpu: 1,
     heapIdle: MiB,
     heapPeak: MiB,
+    longTasks: 0,
+    longestTaskMs: 0,
     serverMaxRss: 80 * MiB,
     serverIdleRss: 60 * MiB,
     load: loaded ? { ...quiet, othersPercent: 40, loaded: true } : quiet,
@@ -70,5 +72,28 @@ describe('bench report: raw limit', () => {
     const table = uploadTable([row('raw A', 100, plain, true)], 8 * MiB);
     assert.match(table, /⚠ 40 %/);
     assert.match(table, /1 row\(s\) ran while processes not of this bench/);
+  });
+});
+
+describe('bench report: main-thread long tasks', () => {
+  it('shows the worst run’s count of tasks over 50 ms and the longest task of all runs', () => {
+    const ours = row('ours', 100, { webSocketToDisk: true });
+    const first = ours.samples[0]!;
+    ours.samples = [
+      { ...first, longTasks: 3, longestTaskMs: 61.4 },
+      { ...first, longTasks: 1, longestTaskMs: 120.2 },
+    ];
+    const table = uploadTable([row('raw', 100, plain), ours], 8 * MiB);
+    assert.match(table, /page tasks > 50 ms: most · longest ms/);
+    assert.match(table, /\| ours \|[^\n]*\| 3 · 120 \|/);
+  });
+
+  it('prints a dash where the engine has no Long Tasks API', () => {
+    const ours = row('ours', 100, { webSocketToDisk: true });
+    ours.samples = [{ ...ours.samples[0]!, longTasks: -1 }];
+    const line = uploadTable([row('raw', 100, plain), ours], 8 * MiB)
+      .split('\n')
+      .find((l) => l.startsWith('| ours'))!;
+    assert.equal(line.split('|')[9]!.trim(), '–');
   });
 });

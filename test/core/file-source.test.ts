@@ -222,6 +222,66 @@ describe('FileSource.withChunks', () => {
     }
   });
 
+  describe('with a read unit (block integrity)', () => {
+    /** A unit that records each read it inspects, handing the bytes on unchanged. */
+    function recordingUnit(size: number) {
+      const inspected: [number, number][] = [];
+      const unit = {
+        size,
+        inspect: async (start: number, end: number, read: Promise<Uint8Array<ArrayBuffer>>) => {
+          inspected.push([start, end]);
+          return read;
+        },
+      };
+      return { unit, inspected };
+    }
+
+    it('reads one unit at a time, inspected once, and sends its chunks as views of it, uncopied', async () => {
+      const bytes = makeBytes(10_000);
+      const { unit, inspected } = recordingUnit(4000);
+      const source = new FileSource(new Blob([bytes]), 1000, 'binary', unit);
+      const chunks = [];
+      for (let start = 0; start < bytes.length; start += 1000) chunks.push(await source.read(start));
+      expect(inspected).to.deep.equal([
+        [0, 4000],
+        [4000, 8000],
+        [8000, 10_000],
+      ]);
+      for (const chunk of chunks) {
+        expect(ArrayBuffer.isView(chunk.payload)).to.equal(true, 'a view of the unit, not a copy');
+        expect(new Uint8Array(chunk.payload as Uint8Array)).to.deep.equal(
+          bytes.slice(chunk.start, chunk.end),
+        );
+      }
+      expect((chunks[1]!.payload as Uint8Array).buffer).to.equal((chunks[0]!.payload as Uint8Array).buffer);
+    });
+
+    it('ends a read that starts inside a unit at the unit’s end, so the next reads are whole units', async () => {
+      const bytes = makeBytes(9000);
+      const { unit, inspected } = recordingUnit(4000);
+      const source = new FileSource(new Blob([bytes]), 1000, 'binary', unit);
+      const chunks = [];
+      for (let start = 2500; start < bytes.length; start += 1000) chunks.push(await source.read(start));
+      // 2500–3500 fits in the first read; 3500–4500 would cross the unit's end, so its read runs to 4500.
+      expect(inspected[0]).to.deep.equal([2500, 4000]);
+      for (const chunk of chunks)
+        expect(new Uint8Array(chunk.payload as Uint8Array)).to.deep.equal(
+          bytes.slice(chunk.start, chunk.end),
+        );
+    });
+
+    it('ignores a unit that is not a whole number of chunks, and any unit for base64', async () => {
+      const bytes = makeBytes(5000);
+      const odd = recordingUnit(2500);
+      const chunk = await new FileSource(new Blob([bytes]), 1000, 'binary', odd.unit).read(0);
+      expect(odd.inspected).to.deep.equal([]);
+      expect(chunk.payload).to.be.instanceOf(ArrayBuffer);
+      const text = recordingUnit(4000);
+      await new FileSource(new Blob([bytes]), 1000, 'base64', text.unit).read(0);
+      expect(text.inspected).to.deep.equal([]);
+    });
+  });
+
   it('reads again when the block it was given failed to load', async () => {
     const bytes = makeBytes(5000);
     const { blob, slices } = spied(bytes);

@@ -124,6 +124,33 @@ describe('UploadQueue', () => {
       expect(server.stored('one.bin')).to.deep.equal(makeBytes(2500));
     });
 
+    it('forwards a transfer’s warning as its item’s warning: checksum on, a server that checks no blocks', async () => {
+      const server = serve(); // v1: grants no integrity
+      const queue = queueFor(server, { checksum: true });
+      const warnings: UploadQueueEventMap['warning']['detail'][] = [];
+      queue.addEventListener('warning', (event) => warnings.push(event.detail));
+      const log = record(queue, ['warning', 'success']);
+      const [item] = queue.add([new File([makeBytes(1500)], 'plain.bin')]).added;
+      queue.start();
+      await until(() => log.includes('success plain.bin:complete'), 'the upload to complete');
+      // The STOR answer tells: before the first chunk is acknowledged.
+      expect(log).to.deep.equal(['warning plain.bin:connecting', 'success plain.bin:complete']);
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]!.item).to.equal(item);
+      expect(warnings[0]!.code).to.equal('integrityNotGranted');
+      expect(warnings[0]!.message).to.be.a('string').and.not.equal('');
+    });
+
+    it('fires no warning when checksum is off', async () => {
+      const server = serve();
+      const queue = queueFor(server, { checksum: false });
+      const log = record(queue, ['warning', 'complete']);
+      queue.add([new File([makeBytes(1500)], 'off.bin')]);
+      queue.start();
+      await until(() => log.includes('complete'), 'the queue to complete');
+      expect(log).to.deep.equal(['complete']);
+    });
+
     it('starts files as they are added with autoStart', async () => {
       const server = serve();
       const queue = queueFor(server, { autoStart: true });

@@ -42,6 +42,13 @@ describe('queue event bridge', () => {
     expect(reactionTo(event('resume', { item }), t).emit).to.deep.equal({ type: 'resume', detail: { file } });
   });
 
+  it('re-dispatches a warning with the file, its code and message, and announces nothing', () => {
+    const detail = { item, code: 'integrityNotGranted', message: 'not verified' };
+    expect(reactionTo(event('warning', detail), t)).to.deep.equal({
+      emit: { type: 'warning', detail: { file, code: 'integrityNotGranted', message: 'not verified' } },
+    });
+  });
+
   it('says how the queue ended, in the plural form of its count', () => {
     const one = reactionTo(event('complete', { items: [item], succeeded: 1, failed: 0 }), t, 'en');
     expect(one.announce).to.equal('The upload finished: 1 of 1 uploaded.');

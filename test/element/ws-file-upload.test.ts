@@ -186,6 +186,24 @@ describe('<ws-file-upload>', () => {
     });
   });
 
+  describe('when a file goes on unverified', () => {
+    it('fires warning on the host only (a v1 server checks no blocks), and the file still uploads', async () => {
+      const server = serve();
+      const el = await fixture<WsFileUpload>(html`<ws-file-upload url=${server.url} auto></ws-file-upload>`);
+      const onDocument = listen(document, ['warning']);
+      const file = makeFile(1200, 'w.bin');
+      const warned = oneEvent(el, 'warning');
+      el.addFiles([file]);
+      const event = (await warned) as WsFileUploadEventMap['warning'];
+      expect(event.bubbles).to.equal(false);
+      expect(onDocument).to.have.length(0);
+      expect(event.detail.file).to.equal(file);
+      expect(event.detail.code).to.equal('integrityNotGranted');
+      await untilStatuses(el, ['complete']);
+      expect(server.stored('w.bin')).to.deep.equal(makeBytes(1200));
+    });
+  });
+
   describe('when a file fails', () => {
     it('fires error on the host only, shows the i18n message and offers retry', async () => {
       const server = serve({

@@ -12,7 +12,17 @@ import type { WebSocketConstructor } from '../../src/core/index.ts';
  * mock-socket's WebSocket, typed as the constructor the transfer's `WebSocket` option takes. Injecting it
  * (with the server created with `mock: false`) leaves the page's real `WebSocket` alone.
  */
-export const MockWebSocketClass = MockWebSocket as unknown as WebSocketConstructor;
+export const MockWebSocketClass = class extends MockWebSocket {
+  // A real WebSocket sends a typed-array view's bytes; mock-socket would stringify the view. Block integrity
+  // sends chunks as views of the block read at once, so they become what the wire would carry.
+  override send(data: Parameters<MockWebSocket['send']>[0] | ArrayBufferView): void {
+    super.send(
+      ArrayBuffer.isView(data)
+        ? (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer)
+        : data,
+    );
+  }
+} as unknown as WebSocketConstructor;
 
 let serial = 0;
 

@@ -4,6 +4,8 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { eventually, bytes, partialFiles, Peer, readStored, startServer, storedFiles } from './peer.ts';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
@@ -242,6 +244,55 @@ describe('block integrity (sha256-blocks)', () => {
     await sendBlocks(second.peer, data, 1, 3);
     assert.equal((await second.peer.ask(fin(data))).code, 200);
     assert.deepEqual(await readStored(started.dir, 'g.bin'), data);
+  });
+
+  // 1e82c70: at the size, indexOf(size) named the last block of a file whose size is not a multiple of the
+  // block, and the resumed verifier forgot that block's verdict, so FIN was refused (400).
+  it('takes FIN on a resume that finds the whole file verified, its size not a multiple of the block', async () => {
+    started = await startServer();
+    const data = bytes(2 * BLOCK + 777, 14);
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('whole.bin', data.length));
+    const acks = await sendBlocks(first, data, 0, blocksOf(data));
+    assert.ok(acks.every((ack) => ack.code === 200 && ack.resend === undefined));
+    // Every block verified; the connection drops before FIN.
+    first.close();
+    await first.waitClose();
+    const second = await resume(answer.id as string, data.length);
+    assert.equal(second.resumed.offset, data.length, 'the server holds the whole file');
+    const done = await second.peer.ask(fin(data));
+    assert.deepEqual([done.type, done.code], ['FIN', 200]);
+    assert.equal(done.checksum, `sha256:${hash(data).toString('base64')}`);
+    assert.equal(done.contentHash, contentHash(data));
+    assert.deepEqual(await readStored(started.dir, 'whole.bin'), data);
+  });
+
+  it('takes that FIN after a server restart too, with the whole-file SHA-256 read back exactly', async () => {
+    started = await startServer();
+    const data = bytes(3 * BLOCK + 5, 15);
+    const first = await connect(started.url);
+    const answer = await first.ask(stor('restart.bin', data.length));
+    await sendBlocks(first, data, 0, blocksOf(data));
+    first.close();
+    await first.waitClose();
+    // Once the connection let go (its verified offset saved), a new server over the same folder.
+    const record = path.join(started.dir, '.partial', `${answer.id as string}.json`);
+    const saved = async () => JSON.parse(await readFile(record, 'utf8').catch(() => '{}')).verified;
+    await eventually(async () => (await saved()) === data.length, 'the verified offset to be saved');
+    const { dir } = started;
+    await started.server.close();
+    const restarted = await startServer({ dir });
+    started = {
+      ...restarted,
+      dir,
+      stop: () => restarted.stop().then(() => rm(dir, { recursive: true, force: true })),
+    };
+    const second = await resume(answer.id as string, data.length);
+    assert.equal(second.resumed.offset, data.length);
+    const done = await second.peer.ask(`FIN: ${JSON.stringify({ size: data.length })}`);
+    assert.deepEqual([done.type, done.code], ['FIN', 200]);
+    assert.equal(done.checksum, `sha256:${hash(data).toString('base64')}`);
+    assert.deepEqual(await readStored(started.dir, 'restart.bin'), data);
   });
 
   it('still grants the whole-file sha256 to an older v2 client that offers only that', async () => {

@@ -40,6 +40,11 @@ export interface StorOffer {
   credit?: boolean;
   /** The client may send another STOR on this connection once this upload's FIN is sent. */
   reuse?: boolean;
+  /**
+   * Bytes of data that follow this STOR before its answer (early data, docs/protocol.md §3.8); offering the
+   * field at all, even 0, asks whether the server takes early data.
+   */
+  early?: number;
   /** The file's MIME type, informational. */
   mime?: string;
   /** The file's lastModified (ms since the epoch), informational. */
@@ -66,6 +71,8 @@ export interface StorGrant {
   credit?: number;
   /** The server takes another STOR on this connection after this upload's FIN. */
   reuse?: boolean;
+  /** The server takes early data after a later STOR on this connection, and FIN before the last acks. */
+  early?: boolean;
 }
 
 /** A v2 `STOR` answer, after {@link readGrant} checked it. */
@@ -102,6 +109,8 @@ export interface Terms {
   readonly credit: number | null;
   /** Another STOR may follow this upload's FIN on the same connection. */
   readonly reuse: boolean;
+  /** Data (and FIN) may follow a later STOR on this connection before its answer; FIN may precede the acks. */
+  readonly early: boolean;
 }
 
 /** Protocol v1: the smallest set of terms, what a conversation has when no grant came back. */
@@ -117,6 +126,7 @@ export const V1_TERMS: Terms = Object.freeze({
   expires: null,
   credit: null,
   reuse: false,
+  early: false,
 });
 
 /**
@@ -147,6 +157,8 @@ export interface OfferWish {
   credit?: boolean;
   /** Whether to offer another STOR on the connection after FIN (default: not offered). */
   reuse?: boolean;
+  /** Bytes of early data that follow the STOR (default 0: none, but early data is still asked about). */
+  early?: number;
 }
 
 /**
@@ -168,6 +180,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
   };
   if (wish.credit !== false) offer.credit = true;
   if (wish.reuse === true) offer.reuse = true;
+  offer.early = wish.early ?? 0;
   if (wish.checksum) offer.block = DEFAULT_BLOCK;
   if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
   return offer;
@@ -175,7 +188,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
 
 /**
  * The offer as `STOR`'s `ext` object, fields in wire order (binary, window, chunk, resume, checksum, fin,
- * credit, reuse, mime, lastModified); absent optional fields are left out.
+ * credit, reuse, early, mime, lastModified); absent optional fields are left out.
  *
  * @param offer - from {@link buildOffer}
  * @returns the object for `formatStor`'s `ext`
@@ -192,6 +205,7 @@ export function offerExt(offer: StorOffer): Record<string, unknown> {
   };
   if (offer.credit !== undefined) ext.credit = offer.credit;
   if (offer.reuse !== undefined) ext.reuse = offer.reuse;
+  if (offer.early !== undefined) ext.early = offer.early;
   if (offer.mime !== undefined) ext.mime = offer.mime;
   if (offer.lastModified !== undefined) ext.lastModified = offer.lastModified;
   return ext;
@@ -224,6 +238,13 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     }
     offer[field] = value;
   }
+  if (ext.early !== undefined) {
+    const { early } = ext;
+    if (typeof early !== 'number' || !Number.isSafeInteger(early) || early < 0) {
+      return fail('badField', 'ext "early" must be an integer ≥ 0.');
+    }
+    offer.early = early;
+  }
   if (ext.resume !== undefined && ext.resume !== null) {
     if (!isUploadId(ext.resume)) return fail('badField', 'ext "resume" must be an upload id or null.');
     offer.resume = ext.resume;
@@ -255,6 +276,8 @@ export interface GrantPolicy {
   credit?: number;
   /** Whether a client that offered it may send another STOR after FIN on the connection. */
   reuse?: boolean;
+  /** Whether the server takes early data (and discards it as §3.8 says when it does not continue at 0). */
+  early?: boolean;
   /** Whether the server can check blocks (its store can write a block again); false: `sha256` at most. */
   blocks?: boolean;
 }
@@ -298,6 +321,8 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
     grant.credit = Math.max(1, Math.floor(policy.credit));
   // Reuse needs FIN: without it the client cannot tell when the server is ready for the next STOR.
   if (offer.reuse === true && policy.reuse === true && offer.fin) grant.reuse = true;
+  // Early data is binary frames only, and its FIN needs FIN agreed.
+  if (offer.early !== undefined && policy.early === true && offer.fin && offer.binary) grant.early = true;
   return grant;
 }
 
@@ -351,8 +376,10 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.credit !== undefined && readCredit(raw.credit) === null) {
     return fail('badAnswer', 'The STOR answer\'s "credit" must be a positive integer.');
   }
-  if (raw.reuse !== undefined && typeof raw.reuse !== 'boolean') {
-    return fail('badAnswer', 'The STOR answer\'s "reuse" must be a boolean.');
+  for (const field of ['reuse', 'early'] as const) {
+    if (raw[field] !== undefined && typeof raw[field] !== 'boolean') {
+      return fail('badAnswer', `The STOR answer's "${field}" must be a boolean.`);
+    }
   }
   const blockValid = typeof block === 'number' && Number.isSafeInteger(block) && block >= 1;
   if (checksum === BLOCKS_ALGORITHM && !blockValid) {
@@ -369,6 +396,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   };
   if (raw.credit !== undefined) grant.credit = raw.credit as number;
   if (raw.reuse === true) grant.reuse = true;
+  if (raw.early === true) grant.early = true;
   return ok({ v, id, offset, ext: grant });
 }
 
@@ -405,6 +433,7 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     expires: Number.isFinite(expires) ? expires : null,
     credit: limits.credit !== false ? (grant.credit ?? null) : null,
     reuse: limits.reuse === true && grant.reuse === true && grant.fin,
+    early: grant.early === true && grant.fin && grant.binary,
   });
 }
 

@@ -23,7 +23,6 @@ import {
   Status,
   type AborCommand,
   type Answer,
-  type AnswerType,
   type AuthCommand,
   type FinCommand,
   type StorCommand,
@@ -33,13 +32,14 @@ import {
 import { storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
+import { EarlyDataDiscard } from './early-data.ts';
 import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
 import { storedFolderPath } from './folder-path.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
-import { Refusal } from './refusal.ts';
+import { answerTypeFor, Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
 import { answerFin } from './session-fin.ts';
@@ -57,6 +57,8 @@ export class UploadSession {
   #queue: Promise<void> = Promise.resolve();
   /** The byte credit of the upload being received (credit-grant.ts). */
   readonly #credit: SessionCredit;
+  /** Early data of the last STOR that was not taken at offset 0, being dropped (early-data.ts). */
+  readonly #early = new EarlyDataDiscard();
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backpressure: Backpressure;
   readonly #socket: WebSocket;
@@ -109,6 +111,8 @@ export class UploadSession {
       this.#machine.to(READY);
       if (data.byteLength === 0) return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
+    const early = this.#early.take(isBinary, data.byteLength, isBinary ? '' : data.toString('utf8', 0, 16));
+    if (early !== 'read') return early === 'drop' ? undefined : this.#refuse(early);
     if (isBinary) return this.#handleBinary(data);
     const upload = this.#machine.upload;
     // A data frame may be megabytes: only its start is looked at to tell it from a command.
@@ -131,7 +135,9 @@ export class UploadSession {
       const message = `${command.command} arrived in the middle of the data.`;
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    return command.command === 'AUTH' ? this.#handleAuth(command) : this.#handleStor(command);
+    if (command.command === 'AUTH') return this.#handleAuth(command);
+    await this.#handleStor(command);
+    this.#early.storHandled(command, this.#machine.receivingFromZero);
   }
 
   async #handleAuth(auth: AuthCommand): Promise<void> {
@@ -247,6 +253,7 @@ export class UploadSession {
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
       ...(credit !== undefined ? { credit } : {}),
       reuse: reuseConnections,
+      early: true,
       blocks,
     };
   }
@@ -437,10 +444,3 @@ export class UploadSession {
 
 // How long a connection taken over gets to receive its close frame before its socket is destroyed.
 const EVICT_GRACE = 200;
-
-/** Which answer type a malformed command is refused under: its own command's, else DATA or ERROR. */
-function answerTypeFor(text: string, receiving: boolean): AnswerType {
-  const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
-  if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
-  return receiving ? 'DATA' : 'ERROR';
-}

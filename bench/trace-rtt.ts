@@ -92,7 +92,10 @@ try {
     if (warm) await (await fetch(`${http.origin}/bench/bench.html`)).text();
     zero = performance.now();
     mark(`fetch() POST, ${warm ? 'warm keep-alive connection' : 'cold connection'}`);
-    const response = await fetch(`${http.endpoint}?name=${warm ? 'warm' : 'cold'}`, { method: 'POST', body: bytes });
+    const response = await fetch(`${http.endpoint}?name=${warm ? 'warm' : 'cold'}`, {
+      method: 'POST',
+      body: bytes,
+    });
     mark(`response ${response.status}: ${await response.text()}`);
   }
 } finally {

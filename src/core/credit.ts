@@ -5,14 +5,16 @@
  * measurements per ack: the round trip of the chunk it acknowledges (from its sending to its ack) and the
  * delivery rate (bytes acknowledged while that chunk was on the way, over that time).
  *
- * - It starts at {@link INITIAL_CREDIT} (or the offer's window in bytes when larger): a link that needs less
- *   learns it from the first acks, and a long fat link does not wait for a ramp. On a real network TCP's own
+ * - It starts at {@link INITIAL_CREDIT} (see {@link creditStart}; a `window` the caller gave, in bytes,
+ *   instead): a link that needs less learns it from the first acks, and a long fat link does not wait for a
+ *   ramp. On a real network TCP's own
  *   slow start opens from about 15 kB and doubles per round trip, so a credit that starts at megabytes and
  *   grows at least as fast never holds TCP back; on loopback (and the bench's link emulator) there is no slow
  *   start, and every round trip a credit ramp takes is lost, hence the large start and the fast growth.
  * - While the round trip stays near its minimum (no queue is building: the link has room), every ack grows
  *   the target by {@link GROWTH_PER_ACKED_BYTE} × its bytes — per ack, not per round trip, so the target
- *   triples each round trip — and never below twice the bandwidth-delay product measured.
+ *   can triple each round trip — up to {@link GROWTH_CAP} × what it measured (it grows toward the link, not
+ *   past it on a short path where no queue shows), and never below twice the bandwidth-delay product.
  * - When the round trip rises well above its minimum (a queue is building: the link is full, the bytes only
  *   wait), the target falls back to twice the bandwidth-delay product, so a slow link holds about one product
  *   of queue (~a round trip) instead of seconds of data that a cancel or a pause would wait behind.
@@ -40,6 +42,8 @@ export const TARGET_BDP_MULTIPLE = 2;
 export const INITIAL_CREDIT = 8 * MiB;
 /** While no queue builds, each acknowledged byte adds this many bytes to the target. */
 export const GROWTH_PER_ACKED_BYTE = 2;
+/** Growth stops at this many times the measured target (twice the bandwidth-delay product). */
+export const GROWTH_CAP = 2;
 /** The target never falls below this (about four chunks: the ack clock keeps running). */
 export const MIN_TARGET = 1 * MiB;
 /**
@@ -50,6 +54,18 @@ export const GROW_QUEUE_MS = 10;
 /** Queueing delay above which the target falls back: one minimum round trip, and at least this many ms. */
 export const SHRINK_QUEUE_MS = 50;
 
+/**
+ * Where a credit starts: the caller's `window` in bytes when it gave one (its own bound, as the chunk window
+ * was), else {@link INITIAL_CREDIT} or the default window in bytes, whichever is larger.
+ *
+ * @param windowBytes - the offered window times the chunk size
+ * @param windowGiven - whether the caller set `window`
+ * @returns bytes in flight before anything is measured
+ */
+export function creditStart(windowBytes: number, windowGiven: boolean): number {
+  return windowGiven ? windowBytes : Math.max(INITIAL_CREDIT, windowBytes);
+}
+
 /** The byte allowance of one upload: the server's credit over the sender's measured target. */
 export class ByteCredit {
   readonly #now: () => number;
@@ -59,15 +75,16 @@ export class ByteCredit {
   #minRtt = Number.POSITIVE_INFINITY;
   #target: number;
 
+  readonly #start: number;
+
   /**
    * @param granted - the server's credit in bytes
-   * @param floor - bytes the sender may keep in flight from the start even when that is above
-   *   {@link INITIAL_CREDIT} (the offer's window in bytes)
+   * @param start - bytes the sender keeps in flight before it measured anything ({@link creditStart})
    * @param now - a monotonic clock in ms
    */
-  constructor(granted: number, floor: number, now: () => number) {
+  constructor(granted: number, start: number, now: () => number) {
     this.#granted = Math.max(1, granted);
-    this.#target = Math.max(INITIAL_CREDIT, floor);
+    this.#start = this.#target = Math.max(1, start);
     this.#now = now;
   }
 
@@ -131,7 +148,8 @@ export class ByteCredit {
     const measured = TARGET_BDP_MULTIPLE * maxRate * this.#minRtt;
     const queueing = rtt - this.#minRtt;
     if (queueing <= Math.max(this.#minRtt / 2, GROW_QUEUE_MS)) {
-      this.#target = Math.max(this.#target + GROWTH_PER_ACKED_BYTE * length, measured);
+      const cap = Math.max(this.#start, GROWTH_CAP * measured);
+      this.#target = Math.max(Math.min(this.#target + GROWTH_PER_ACKED_BYTE * length, cap), measured);
     } else if (queueing > Math.max(this.#minRtt, SHRINK_QUEUE_MS)) {
       this.#target = Math.max(MIN_TARGET, Math.min(this.#target, measured));
     }

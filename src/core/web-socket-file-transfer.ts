@@ -8,6 +8,7 @@
 import { formatAbor, Status, type Answer, type AnswerType, type StorAnswerV2 } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
+import { creditStart } from './credit.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow } from './connection.ts';
 import {
   connectionFailure,
@@ -310,7 +311,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
     const { reads } = this.#agreement.integrity;
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads);
+    const start = creditStart(terms.window * chunkSize, this.#options.windowGiven);
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
     this.#agreement.save(stored.offset);
     this.#data.continue(stored.offset);
   }

@@ -1,7 +1,7 @@
 // The byte credit over a simulated link (a fake clock, no timers, no sockets): the send window keeps to the
 // server's credit, and under it the sender's target follows the bandwidth-delay product it measures.
 import { expect } from '@open-wc/testing';
-import { ByteCredit, INITIAL_CREDIT, MIN_TARGET } from '../../src/core/credit.ts';
+import { ByteCredit, creditStart, INITIAL_CREDIT, MIN_TARGET } from '../../src/core/credit.ts';
 import { SendWindow } from '../../src/core/send-window.ts';
 
 const KiB = 1024;
@@ -55,9 +55,9 @@ function simulate(
   }
 }
 
-function setUp(granted: number, floor: number) {
+function setUp(granted: number, start: number) {
   const clock = { now: 0 };
-  const credit = new ByteCredit(granted, floor, () => clock.now);
+  const credit = new ByteCredit(granted, start, () => clock.now);
   const window = new SendWindow();
   window.restart(0, 16, true, credit);
   return { clock, credit, window };
@@ -103,22 +103,25 @@ describe('ByteCredit', () => {
     expect(highest).to.be.above(1 * MiB);
   });
 
-  it('starts at its initial credit before any ack, or at the server\'s credit when that is smaller', () => {
-    expect(setUp(64 * MiB, 4 * MiB).credit.allowance).to.equal(INITIAL_CREDIT);
-    expect(setUp(2 * MiB, 4 * MiB).credit.allowance).to.equal(2 * MiB);
-    // A larger offered window (window × chunk) is kept from the start, as the chunk window kept it.
-    expect(setUp(64 * MiB, 16 * MiB).credit.allowance).to.equal(16 * MiB);
+  it("starts at its initial credit, a window the caller gave, or the server's credit when smaller", () => {
+    expect(creditStart(4 * MiB, false)).to.equal(INITIAL_CREDIT);
+    // A larger default window (window × chunk) is kept from the start, as the chunk window kept it.
+    expect(creditStart(16 * MiB, false)).to.equal(16 * MiB);
+    // A window the caller set is its own bound, also below the initial credit.
+    expect(creditStart(512 * KiB, true)).to.equal(512 * KiB);
+    expect(setUp(64 * MiB, INITIAL_CREDIT).credit.allowance).to.equal(INITIAL_CREDIT);
+    expect(setUp(2 * MiB, INITIAL_CREDIT).credit.allowance).to.equal(2 * MiB);
   });
 
   it('fills 1 Gbit/s at 200 ms (25 MB in flight) within three round trips: it grows per ack', () => {
-    const { clock, credit, window } = setUp(64 * MiB, 4 * MiB);
+    const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
     const { reached } = simulate(window, credit, clock, { rttMs: 200, bytesPerMs: 125_000 }, 256 * MiB);
     // Simulated time (a fake clock): doubling per round trip from 4 MiB would need four round trips and more.
     expect(reached(25e6)).to.be.at.most(3 * 200 + 100);
   });
 
   it('falls back when the round trip rises above its minimum: a slow link keeps well under a second queued', () => {
-    const { clock, credit, window } = setUp(64 * MiB, 4 * MiB);
+    const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
     const link = { rttMs: 100, bytesPerMs: 6_250 }; // 50 Mbit/s
     const { queueMs, allowances } = simulate(window, credit, clock, link, 64 * MiB);
     // The initial credit queues about 1.3 s once; after that a chunk waits about a round trip behind the others.

@@ -60,6 +60,7 @@ describe('v2 agreement', () => {
       expires: EXPIRES_AT,
       credit: null,
       reuse: false,
+      early: false,
     });
   });
 

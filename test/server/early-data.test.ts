@@ -34,7 +34,8 @@ function stor(name: string, size: number, ext: { early?: number; resume?: string
 
 function sendChunks(peer: Peer, data: Buffer, from = 0): number {
   let frames = 0;
-  for (let at = from; at < data.length; at += CHUNK, frames++) peer.socket.send(data.subarray(at, at + CHUNK));
+  for (let at = from; at < data.length; at += CHUNK, frames++)
+    peer.socket.send(data.subarray(at, at + CHUNK));
   return frames;
 }
 

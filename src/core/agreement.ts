@@ -39,6 +39,8 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
   /** Whether `checksum` was asked for and the `warning` that it is not met is still to be given. */
   #warning: boolean;
+  /** Early data under way: the terms are the previous upload's on this socket until the STOR answer. */
+  #provisional = false;
 
   /**
    * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
@@ -142,7 +144,34 @@ export class Agreement {
   accept(stored: StorAnswerV2): Terms {
     if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#blocks = null;
     this.#uploadId = stored.id;
-    this.#terms = agreedTerms(stored, this.#limits);
+    this.#provisional = false;
+    this.#use(agreedTerms(stored, this.#limits));
+    return this.#terms;
+  }
+
+  /** Whether early data is under way: the terms are taken from the socket's previous upload, no id yet. */
+  get provisional(): boolean {
+    return this.#provisional;
+  }
+
+  /**
+   * Early data (docs/protocol.md §3.8): sends under the terms the server granted the previous upload on this
+   * socket until this upload's STOR answer confirms them ({@link accept}) or says otherwise.
+   *
+   * @param terms - the previous upload's terms, with `early` granted
+   */
+  acceptEarly(terms: Terms): void {
+    this.#provisional = true;
+    this.#use(terms);
+  }
+
+  /** No early data after this STOR (or it was abandoned with its connection). */
+  endEarly(): void {
+    this.#provisional = false;
+  }
+
+  #use(terms: Terms): void {
+    this.#terms = terms;
     const { integrity, block } = this.#terms;
     if (integrity === 'sha256-blocks' && this.#digest) {
       if (this.#blocks?.block !== block) this.#blocks = new BlockIntegrity(this.#file, block, this.#digest);
@@ -151,7 +180,6 @@ export class Agreement {
     } else {
       this.#integrity = NO_INTEGRITY;
     }
-    return this.#terms;
   }
 
   /** The server does not know the upload (any more): back to the start, record forgotten. */

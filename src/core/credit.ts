@@ -42,8 +42,8 @@ export const TARGET_BDP_MULTIPLE = 2;
 export const INITIAL_CREDIT = 8 * MiB;
 /** While no queue builds, each acknowledged byte adds this many bytes to the target. */
 export const GROWTH_PER_ACKED_BYTE = 2;
-/** Growth stops at this many times the measured target (twice the bandwidth-delay product). */
-export const GROWTH_CAP = 2;
+/** Growth stops at this many times the measured target (twice the bandwidth-delay product), or at the start. */
+export const GROWTH_CAP = 1;
 /** The target never falls below this (about four chunks: the ack clock keeps running). */
 export const MIN_TARGET = 1 * MiB;
 /**

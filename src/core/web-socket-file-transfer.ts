@@ -20,6 +20,7 @@ import {
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
+import { earlyTaken, planEarly, type EarlyPlan } from './early-data.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -79,6 +80,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   /** Chunks, acks, blocks sent again and FIN, from the STOR answer to the FIN answer. */
   readonly #data: DataPhase;
   #opened = false;
+  /** What the last STOR sent before its answer (early data), while that answer is due. */
+  #early: EarlyPlan | null = null;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
@@ -108,7 +111,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       setState: (next) => this.#setState(next),
       current: () => this.#stillCurrent(),
       send: (frame) => this.#send(frame),
-      expect: (type) => this.#expect(type, resolved.answerTimeout),
+      // Until the STOR answer came, early data's acks wait behind it: that answer stays due.
+      expect: (type) => this.#expect(this.#agreement.provisional ? 'STOR' : type, resolved.answerTimeout),
       fail: (failure) => this.#failWith(failure),
       readFailed: (cause) => this.#readFailed(cause),
       progressed: () => this.#reconnect.progressed(),
@@ -205,6 +209,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const id = this.#agreement.abandon();
     const auth = this.#credentials.lastFrame;
     if (id !== null) sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
+    // Early data under way, no id yet: `ABOR: {}` after its chunks deletes this connection's upload.
+    else if (this.#agreement.provisional) this.#link.connection?.trySend(formatAbor());
   }
 
   #connect(): void {
@@ -242,11 +248,28 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (this.#state !== 'storing') this.#setState('storing');
     const agreement = this.#agreement;
     const resume = this.#options.offerV2 ? agreement.offerResume() : null;
-    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity))) return;
+    const fresh = resume === null && agreement.uploadId === null;
+    const known = this.#options.offerV2 ? (this.#link.connection?.knownTerms ?? null) : null;
+    const early = planEarly(known, this.#sender.source.size, this.#options.v2ChunkSize, fresh);
+    agreement.endEarly();
+    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity, early?.bytes))) return;
     this.#expect('STOR', this.#options.answerTimeout);
+    if (early) return this.#sendEarly(early);
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
-    if (this.#agreement.uploadId === null) this.#sender.readFirst();
+    if (fresh) this.#sender.readFirst();
+  }
+
+  /** Sends the first bytes (all of a small file, and FIN) before the STOR answer, under the socket's terms. */
+  #sendEarly(plan: EarlyPlan): void {
+    this.#early = plan;
+    this.#agreement.acceptEarly(plan.terms);
+    const { window, encoding } = plan.terms;
+    const start = creditStart(window * plan.chunkSize, this.#options.windowGiven);
+    // A credit of exactly the announced bytes: nothing more goes before the answer grants its own.
+    const { reads } = this.#agreement.integrity;
+    this.#sender.restart(0, window, plan.chunkSize, encoding, plan.bytes, reads, start);
+    this.#data.continue(0);
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -296,6 +319,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleStorAnswer(answer: Answer): void {
     const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
     if ('code' in grant) return this.#failWith(grant);
+    if (this.#agreement.provisional && this.#early) return this.#handleEarlyAnswer(this.#early, grant.stored);
     if (grant.stored) return this.#handleStoredV2(grant.stored);
     this.#agreement.declineResume();
     this.#warnUnverified();
@@ -303,9 +327,26 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#data.continue(0);
   }
 
+  /** The STOR answer to early data: taken (go on under its credit), or dropped (start over, fresh socket). */
+  #handleEarlyAnswer(plan: EarlyPlan, stored: StorAnswerV2 | null): void {
+    const terms = stored ? this.#agreement.accept(stored) : null;
+    this.#agreement.endEarly();
+    if (!stored || !terms || !earlyTaken(plan, stored, terms)) {
+      // The server dropped the early bytes (§3.8): resume on a fresh socket from what it holds (409: offset).
+      if (!this.#retry('refused', { status: Status.conflict })) {
+        this.#failWith({ code: 'badAnswer', message: 'The server did not take the early data.', init: {} });
+      }
+      return;
+    }
+    if (terms.reuse) this.#link.connection?.grantReuse(terms);
+    if (terms.credit !== null) this.#sender.window.grant(terms.credit);
+    this.#agreement.save(0);
+    this.#data.granted();
+  }
+
   #handleStoredV2(stored: StorAnswerV2): void {
     const terms = this.#agreement.accept(stored);
-    if (terms.reuse) this.#link.connection?.grantReuse();
+    if (terms.reuse) this.#link.connection?.grantReuse(terms);
     this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();

@@ -7,6 +7,7 @@
 import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType } from '../protocol/index.ts';
 import { webCryptoDigest, type Digest } from './block-hasher.ts';
 import { BlockIntegrity, NO_INTEGRITY, type Integrity } from './integrity.ts';
+import type { EarlyPlan } from './early-data.ts';
 import type { WarningDetail } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
 import { unverifiedWarning } from './conversation.ts';
@@ -39,8 +40,8 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
   /** Whether `checksum` was asked for and the `warning` that it is not met is still to be given. */
   #warning: boolean;
-  /** Early data under way: the terms are the previous upload's on this socket until the STOR answer. */
-  #provisional = false;
+  /** Early data under way: sent under the previous upload's terms on this socket until the STOR answer. */
+  #early: EarlyPlan | null = null;
 
   /**
    * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
@@ -144,30 +145,30 @@ export class Agreement {
   accept(stored: StorAnswerV2): Terms {
     if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#blocks = null;
     this.#uploadId = stored.id;
-    this.#provisional = false;
+    this.#early = null;
     this.#use(agreedTerms(stored, this.#limits));
     return this.#terms;
   }
 
-  /** Whether early data is under way: the terms are taken from the socket's previous upload, no id yet. */
-  get provisional(): boolean {
-    return this.#provisional;
+  /** The early data under way (its terms are the socket's previous upload's, no id yet), or null. */
+  get early(): EarlyPlan | null {
+    return this.#early;
   }
 
   /**
    * Early data (docs/protocol.md §3.8): sends under the terms the server granted the previous upload on this
    * socket until this upload's STOR answer confirms them ({@link accept}) or says otherwise.
    *
-   * @param terms - the previous upload's terms, with `early` granted
+   * @param plan - what goes before the answer, under the previous upload's terms (`early` granted)
    */
-  acceptEarly(terms: Terms): void {
-    this.#provisional = true;
-    this.#use(terms);
+  acceptEarly(plan: EarlyPlan): void {
+    this.#early = plan;
+    this.#use(plan.terms);
   }
 
   /** No early data after this STOR (or it was abandoned with its connection). */
   endEarly(): void {
-    this.#provisional = false;
+    this.#early = null;
   }
 
   #use(terms: Terms): void {

@@ -9,7 +9,17 @@
  * server dropped those bytes: the upload starts over on a fresh socket from what the server holds.
  */
 import type { StorAnswerV2, Terms } from '../protocol/index.ts';
-import { INITIAL_CREDIT } from './credit.ts';
+import type { Agreement } from './agreement.ts';
+import type { ChunkPump } from './chunk-pump.ts';
+import type { Failure } from './conversation.ts';
+import { creditStart, INITIAL_CREDIT } from './credit.ts';
+
+/** What a transfer reports when a server answered early data with neither offset 0 nor a resumable id. */
+export const EARLY_NOT_TAKEN: Failure = {
+  code: 'badAnswer',
+  message: 'The server did not take the early data, and the upload cannot resume.',
+  init: {},
+};
 
 /** What a STOR sends before its answer. */
 export interface EarlyPlan {
@@ -42,6 +52,51 @@ export function planEarly(
   const allowance = Math.min(known.credit ?? known.window * chunk, INITIAL_CREDIT);
   const bytes = Math.min(size, Math.max(chunk, Math.floor(allowance / chunk) * chunk));
   return { terms: known, chunkSize: chunk, bytes };
+}
+
+/**
+ * Starts the early data: the agreement takes the socket's terms (no id yet), the sender restarts at 0 under a
+ * credit of exactly the announced bytes, so nothing more goes before the answer grants its own.
+ *
+ * @param plan - from {@link planEarly}
+ * @param agreement - the upload's agreement
+ * @param sender - the upload's sender
+ * @param windowGiven - whether the caller set `window` (where the credit starts, see credit.ts)
+ */
+export function sendEarly(
+  plan: EarlyPlan,
+  agreement: Agreement,
+  sender: ChunkPump,
+  windowGiven: boolean,
+): void {
+  agreement.acceptEarly(plan);
+  const { window, encoding } = plan.terms;
+  const start = creditStart(window * plan.chunkSize, windowGiven);
+  sender.restart(0, window, plan.chunkSize, encoding, plan.bytes, agreement.integrity.reads, start);
+}
+
+/**
+ * Takes the STOR answer to early data into the agreement (its id and terms, when v2); when it took the early
+ * bytes, the sender's credit becomes the granted one and the resume record is written.
+ *
+ * @param plan - what was sent before the answer
+ * @param stored - the v2 STOR answer, or null for a v1 answer
+ * @param agreement - the upload's agreement
+ * @param sender - the upload's sender
+ * @returns the terms when the answer took the early bytes, else null (the server dropped them)
+ */
+export function answerEarly(
+  plan: EarlyPlan,
+  stored: StorAnswerV2 | null,
+  agreement: Agreement,
+  sender: ChunkPump,
+): Terms | null {
+  const terms = stored ? agreement.accept(stored) : null;
+  agreement.endEarly();
+  if (!terms || !earlyTaken(plan, stored, terms)) return null;
+  if (terms.credit !== null) sender.window.grant(terms.credit);
+  agreement.save(0);
+  return terms;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
-import { earlyTaken, planEarly, type EarlyPlan } from './early-data.ts';
+import { answerEarly, EARLY_NOT_TAKEN, planEarly, sendEarly, type EarlyPlan } from './early-data.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -80,8 +80,6 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   /** Chunks, acks, blocks sent again and FIN, from the STOR answer to the FIN answer. */
   readonly #data: DataPhase;
   #opened = false;
-  /** What the last STOR sent before its answer (early data), while that answer is due. */
-  #early: EarlyPlan | null = null;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
@@ -112,7 +110,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       current: () => this.#stillCurrent(),
       send: (frame) => this.#send(frame),
       // Until the STOR answer came, early data's acks wait behind it: that answer stays due.
-      expect: (type) => this.#expect(this.#agreement.provisional ? 'STOR' : type, resolved.answerTimeout),
+      expect: (type) => this.#expect(this.#agreement.early ? 'STOR' : type, resolved.answerTimeout),
       fail: (failure) => this.#failWith(failure),
       readFailed: (cause) => this.#readFailed(cause),
       progressed: () => this.#reconnect.progressed(),
@@ -210,7 +208,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const auth = this.#credentials.lastFrame;
     if (id !== null) sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
     // Early data under way, no id yet: `ABOR: {}` after its chunks deletes this connection's upload.
-    else if (this.#agreement.provisional) this.#link.connection?.trySend(formatAbor());
+    else if (this.#agreement.early) this.#link.connection?.trySend(formatAbor());
   }
 
   #connect(): void {
@@ -254,22 +252,13 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     agreement.endEarly();
     if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity, early?.bytes))) return;
     this.#expect('STOR', this.#options.answerTimeout);
-    if (early) return this.#sendEarly(early);
+    if (early) {
+      sendEarly(early, agreement, this.#sender, this.#options.windowGiven);
+      return this.#data.continue(0);
+    }
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
     if (fresh) this.#sender.readFirst();
-  }
-
-  /** Sends the first bytes (all of a small file, and FIN) before the STOR answer, under the socket's terms. */
-  #sendEarly(plan: EarlyPlan): void {
-    this.#early = plan;
-    this.#agreement.acceptEarly(plan.terms);
-    const { window, encoding } = plan.terms;
-    const start = creditStart(window * plan.chunkSize, this.#options.windowGiven);
-    // A credit of exactly the announced bytes: nothing more goes before the answer grants its own.
-    const { reads } = this.#agreement.integrity;
-    this.#sender.restart(0, window, plan.chunkSize, encoding, plan.bytes, reads, start);
-    this.#data.continue(0);
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -319,7 +308,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleStorAnswer(answer: Answer): void {
     const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
     if ('code' in grant) return this.#failWith(grant);
-    if (this.#agreement.provisional && this.#early) return this.#handleEarlyAnswer(this.#early, grant.stored);
+    const early = this.#agreement.early;
+    if (early) return this.#handleEarlyAnswer(early, grant.stored);
     if (grant.stored) return this.#handleStoredV2(grant.stored);
     this.#agreement.declineResume();
     this.#warnUnverified();
@@ -329,18 +319,13 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** The STOR answer to early data: taken (go on under its credit), or dropped (start over, fresh socket). */
   #handleEarlyAnswer(plan: EarlyPlan, stored: StorAnswerV2 | null): void {
-    const terms = stored ? this.#agreement.accept(stored) : null;
-    this.#agreement.endEarly();
-    if (!stored || !terms || !earlyTaken(plan, stored, terms)) {
-      // The server dropped the early bytes (§3.8): resume on a fresh socket from what it holds (409: offset).
-      if (!this.#retry('refused', { status: Status.conflict })) {
-        this.#failWith({ code: 'badAnswer', message: 'The server did not take the early data.', init: {} });
-      }
+    const terms = answerEarly(plan, stored, this.#agreement, this.#sender);
+    // Not taken: the server dropped the early bytes (§3.8); resume on a fresh socket from what it holds.
+    if (!terms) {
+      if (!this.#retry('refused', { status: Status.conflict })) this.#failWith(EARLY_NOT_TAKEN);
       return;
     }
     if (terms.reuse) this.#link.connection?.grantReuse(terms);
-    if (terms.credit !== null) this.#sender.window.grant(terms.credit);
-    this.#agreement.save(0);
     this.#data.granted();
   }
 

@@ -5,7 +5,10 @@
 // (Node's undici) POSTs the same bytes to the bench's plain HTTP server through the same link, once on a cold
 // connection and once on a warm keep-alive one (a page's own origin is warm: the bench's browser rows are).
 // Timings are a diagnostic, not a figure of the report: compare round trips, not MiB/s.
-// Usage: npm run build && node --import tsx bench/trace-rtt.ts [--net rtt100] [--mib 64] [--files 1]
+// With --pause-at N the upload is paused once N MiB are acknowledged, and the timeline shows how long the
+// socket took to close: the close frame waits behind every byte already queued (the browser's buffer, the
+// kernel's, the link's), which is what a pause or a cancel waits for before the server lets go.
+// Usage: npm run build && node --import tsx bench/trace-rtt.ts [--net rtt100] [--mib 64] [--pause-at MiB]
 import { parseArgs } from 'node:util';
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
   options: {
     net: { type: 'string', default: 'rtt100' },
     mib: { type: 'string', default: '64' },
+    'pause-at': { type: 'string' },
   },
 });
 const net = NET_PRESETS[values.net]?.();
@@ -27,6 +31,7 @@ const bytes = randomFillSync(Buffer.alloc(size));
 const MiB = 1024 * 1024;
 
 let zero = 0;
+let socketClosed: (() => void) | undefined;
 const lines: string[] = [];
 const mark = (what: string) => lines.push(`${(performance.now() - zero).toFixed(1).padStart(8)} ms  ${what}`);
 
@@ -38,6 +43,10 @@ class TracedWebSocket extends WebSocket {
     super(url);
     mark('new WebSocket (TCP connect, then HTTP upgrade)');
     this.on('open', () => mark('socket open'));
+    this.on('close', () => {
+      mark('socket closed');
+      socketClosed?.();
+    });
     this.on('message', (data: Buffer, isBinary: boolean) => {
       const text = isBinary ? '(binary)' : data.toString();
       if (text.startsWith('{"type":"DATA"')) {
@@ -66,7 +75,14 @@ try {
     WebSocket: TracedWebSocket as unknown as WebSocketConstructor,
   });
   let shownInFlight = 0;
+  const pauseAt = values['pause-at'] === undefined ? Infinity : Number(values['pause-at']) * MiB;
+  const paused = new Promise<void>((resolve) => transfer.addEventListener('pause', () => resolve()));
   transfer.addEventListener('progress', ({ detail }) => {
+    if (detail.loaded >= pauseAt && transfer.state === 'sending') {
+      const inFlight = ((detail.sent - detail.loaded) / MiB).toFixed(1);
+      mark(`pause() at ${(detail.loaded / MiB).toFixed(1)} MiB acked, ${inFlight} MiB in flight`);
+      transfer.pause();
+    }
     const inFlight = detail.sent - detail.loaded;
     if (inFlight > shownInFlight * 1.25 || inFlight < shownInFlight / 1.25) {
       shownInFlight = inFlight;
@@ -77,9 +93,14 @@ try {
   await new Promise<void>((resolve, reject) => {
     transfer.addEventListener('success', () => resolve());
     transfer.addEventListener('error', (event) => reject(event.detail.error));
+    // Bounded: the socket's close, or 30 s.
+    void paused.then(() => {
+      socketClosed = resolve;
+      setTimeout(resolve, 30_000);
+    });
     transfer.start();
   });
-  mark('success');
+  if (transfer.state === 'complete') mark('success');
 } finally {
   await ws.stop();
 }

@@ -5,9 +5,9 @@
 // (Node's undici) POSTs the same bytes to the bench's plain HTTP server through the same link, once on a cold
 // connection and once on a warm keep-alive one (a page's own origin is warm: the bench's browser rows are).
 // Timings are a diagnostic, not a figure of the report: compare round trips, not MiB/s.
-// With --pause-at N the upload is paused once N MiB are acknowledged, and the timeline shows how long the
+// With --pause-at N the upload is cancelled once N MiB are acknowledged, and the timeline shows how long the
 // socket took to close: the close frame waits behind every byte already queued (the browser's buffer, the
-// kernel's, the link's), which is what a pause or a cancel waits for before the server lets go.
+// kernel's, the link's), which is what a cancel (ABOR, then close) or a pause waits for on the server.
 // Usage: npm run build && node --import tsx bench/trace-rtt.ts [--net rtt100] [--mib 64] [--pause-at MiB]
 import { parseArgs } from 'node:util';
 import { randomFillSync } from 'node:crypto';
@@ -76,12 +76,12 @@ try {
   });
   let shownInFlight = 0;
   const pauseAt = values['pause-at'] === undefined ? Infinity : Number(values['pause-at']) * MiB;
-  const paused = new Promise<void>((resolve) => transfer.addEventListener('pause', () => resolve()));
+  const paused = new Promise<void>((resolve) => transfer.addEventListener('abort', () => resolve()));
   transfer.addEventListener('progress', ({ detail }) => {
     if (detail.loaded >= pauseAt && transfer.state === 'sending') {
       const inFlight = ((detail.sent - detail.loaded) / MiB).toFixed(1);
-      mark(`pause() at ${(detail.loaded / MiB).toFixed(1)} MiB acked, ${inFlight} MiB in flight`);
-      transfer.pause();
+      mark(`cancel() at ${(detail.loaded / MiB).toFixed(1)} MiB acked, ${inFlight} MiB in flight`);
+      transfer.cancel();
     }
     const inFlight = detail.sent - detail.loaded;
     if (inFlight > shownInFlight * 1.25 || inFlight < shownInFlight / 1.25) {

@@ -44,13 +44,14 @@ export class EarlyDataDiscard {
    * Looks at a frame before the session reads it.
    *
    * @param isBinary - whether it is a binary frame
+   * @param data - the frame (only the first bytes of a text frame are read: which command it is)
    * @param length - its length in bytes
-   * @param head - the start of its text (for a text frame): which command it is
    * @returns 'drop' for early data not taken, 'read' for anything else, or a refusal when a binary frame
    *   runs past the bytes the STOR announced
    */
-  take(isBinary: boolean, length: number, head: string): EarlyVerdict {
+  take(isBinary: boolean, data: Buffer, length: number): EarlyVerdict {
     if (!this.active) return 'read';
+    const head = isBinary ? '' : data.toString('utf8', 0, 16);
     if (isBinary && this.#bytes > 0) {
       if (length > this.#bytes) {
         this.#bytes = 0;

@@ -111,7 +111,7 @@ export class UploadSession {
       this.#machine.to(READY);
       if (data.byteLength === 0) return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
-    const early = this.#early.take(isBinary, data.byteLength, isBinary ? '' : data.toString('utf8', 0, 16));
+    const early = this.#early.active ? this.#early.take(isBinary, data, data.byteLength) : 'read';
     if (early !== 'read') return early === 'drop' ? undefined : this.#refuse(early);
     if (isBinary) return this.#handleBinary(data);
     const upload = this.#machine.upload;

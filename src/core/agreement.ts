@@ -8,6 +8,7 @@ import { agreedTerms, v1Terms, type StorAnswerV2, type Terms, type TransferType 
 import { workerBlockDigest, type BlockDigest } from './block-digest.ts';
 import { webCryptoDigest, type Digest } from './block-hasher.ts';
 import { BlockIntegrity, NO_INTEGRITY, type Integrity } from './integrity.ts';
+import type { EarlyPlan } from './early-data.ts';
 import type { WarningDetail } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
 import { unverifiedWarning } from './conversation.ts';
@@ -42,6 +43,8 @@ export class Agreement {
   #integrity: Integrity = NO_INTEGRITY;
   /** Whether `checksum` was asked for and the `warning` that it is not met is still to be given. */
   #warning: boolean;
+  /** Early data under way: sent under the previous upload's terms on this socket until the STOR answer. */
+  #early: EarlyPlan | null = null;
 
   /**
    * @param options - the transfer's file, URL and resume store (for the record), window and type (the limits),
@@ -147,7 +150,34 @@ export class Agreement {
   accept(stored: StorAnswerV2): Terms {
     if (this.#uploadId !== null && stored.id !== this.#uploadId) this.#blocks = null;
     this.#uploadId = stored.id;
-    this.#terms = agreedTerms(stored, this.#limits);
+    this.#early = null;
+    this.#use(agreedTerms(stored, this.#limits));
+    return this.#terms;
+  }
+
+  /** The early data under way (its terms are the socket's previous upload's, no id yet), or null. */
+  get early(): EarlyPlan | null {
+    return this.#early;
+  }
+
+  /**
+   * Early data (docs/protocol.md §3.9): sends under the terms the server granted the previous upload on this
+   * socket until this upload's STOR answer confirms them ({@link accept}) or says otherwise.
+   *
+   * @param plan - what goes before the answer, under the previous upload's terms (`early` granted)
+   */
+  acceptEarly(plan: EarlyPlan): void {
+    this.#early = plan;
+    this.#use(plan.terms);
+  }
+
+  /** No early data after this STOR (or it was abandoned with its connection). */
+  endEarly(): void {
+    this.#early = null;
+  }
+
+  #use(terms: Terms): void {
+    this.#terms = terms;
     const { integrity, block } = this.#terms;
     if (integrity === 'sha256-blocks' && this.#digest) {
       if (this.#blocks?.block !== block)
@@ -157,7 +187,6 @@ export class Agreement {
     } else {
       this.#integrity = NO_INTEGRITY;
     }
-    return this.#terms;
   }
 
   /** The server does not know the upload (any more): back to the start, record forgotten. */

@@ -93,6 +93,7 @@ export class ChunkPump {
    * @param encoding - how chunks travel
    * @param credit - the server's byte credit, or null to count `window` chunks
    * @param reads - a read-ahead depth and a watcher of the reads (block integrity hashes from them), or null
+   * @param creditStart - under a credit, the bytes kept in flight before anything is measured
    */
   restart(
     offset: number,
@@ -101,12 +102,12 @@ export class ChunkPump {
     encoding: TransferType,
     credit: number | null = null,
     reads: ReadHook | null = null,
+    creditStart = window * chunkSize,
   ): void {
     this.#source = this.#source.withChunks(chunkSize, encoding, reads?.unit ?? null);
     this.#reads.restart(this.#source, offset, true, reads?.depth);
     this.#reads.watch(reads?.watch ?? null);
-    // Under a credit the offered window, in bytes, is the floor: what the chunk window alone kept in flight.
-    const allowance = credit === null ? null : new ByteCredit(credit, window * chunkSize, this.#now);
+    const allowance = credit === null ? null : new ByteCredit(credit, creditStart, this.#now);
     this.#window.restart(offset, window, true, allowance);
   }
 

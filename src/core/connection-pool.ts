@@ -5,7 +5,9 @@
  * same socket and sends its STOR at once, while the FIN answer is still on its way — the server handles
  * frames in order, so that STOR waits behind the FIN on the server, and the answers come back in the same
  * order. Each socket so keeps a line of tenants: every answer goes to the first of them, which leaves the line
- * when its upload ends; the next one then hears its own answers.
+ * when its upload ends; the next one then hears its own answers. When the server also granted `early`, the
+ * next file sends its first bytes (a small file: all of them and its FIN) right behind its STOR, under the
+ * terms the socket's previous upload got (early-data.ts), so consecutive files wait for no round trip.
  *
  * Each file keeps its own transfer (events, resume record, cancel, failure). A socket whose tenant ends in
  * anything but success (failed, aborted, retrying) is not used again: it closes once the tenants ahead of that
@@ -13,6 +15,7 @@
  * never joined (see {@link ConnectionLike.unanswered}). A server that does not grant reuse (v1, the 2012
  * peers) gets one socket per file, as without a pool.
  */
+import type { Terms } from '../protocol/index.ts';
 import type { ConnectionHandlers, ConnectionLike, OutgoingFrame } from './connection.ts';
 import { NORMAL_CLOSURE } from './connection.ts';
 import type { Failure } from './conversation.ts';
@@ -103,6 +106,8 @@ class SharedSocket {
   #retiring = false;
   authenticated = false;
   reuse = false;
+  /** The terms of the last upload the server granted reuse on it: what early data is sent under. */
+  terms: Terms | null = null;
 
   constructor(pool: ConnectionPool, socket: WebSocket, key: string) {
     this.#pool = pool;
@@ -208,6 +213,11 @@ class Lease implements ConnectionLike {
     return this.shared && !this.#answered;
   }
 
+  get knownTerms(): Terms | null {
+    const terms = this.#socket.terms;
+    return terms?.early ? terms : null;
+  }
+
   deliver(event: MessageEvent): void {
     this.#answered = true;
     if (!this.ended) this.handlers.message(event);
@@ -231,8 +241,9 @@ class Lease implements ConnectionLike {
     this.#socket.authenticated = true;
   }
 
-  grantReuse(): void {
+  grantReuse(terms: Terms): void {
     this.#socket.reuse = true;
+    this.#socket.terms = terms;
   }
 
   handOver(): void {

@@ -5,6 +5,7 @@
  * harmless — then closes the socket normally if it is still open, and says whether it did, for the `close`
  * event's detail. Also the short-lived side connection that carries an ABOR when no socket is open.
  */
+import type { Terms } from '../protocol/index.ts';
 import type { CloseDetail } from './events.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
@@ -52,14 +53,16 @@ export interface ConnectionLike {
   readonly authenticated: boolean;
   /** On a shared socket, no answer reached this upload yet (its STOR is still unanswered). */
   readonly unanswered: boolean;
+  /** The terms the previous upload on this socket was granted, when they include `early`; else null. */
+  readonly knownTerms: Terms | null;
   /** Sends a frame; throws whatever `WebSocket.send` throws. */
   send(data: OutgoingFrame): void;
   /** Sends a frame if it can; never throws. */
   trySend(data: string): void;
   /** The server accepted AUTH on this socket. */
   authenticate(): void;
-  /** The server granted `reuse`: another STOR may follow this upload's FIN. */
-  grantReuse(): void;
+  /** The server granted `reuse` (in these terms): another STOR may follow this upload's FIN. */
+  grantReuse(terms: Terms): void;
   /** This upload sent its FIN: the next one may send its STOR behind it. */
   handOver(): void;
   /**
@@ -76,6 +79,7 @@ export class Connection implements ConnectionLike {
   readonly shared = false;
   readonly authenticated = false;
   readonly unanswered = false;
+  readonly knownTerms = null;
   readonly #socket: WebSocket;
   #detach: (() => void) | null;
 

@@ -34,9 +34,15 @@ export interface Failure {
  * @param options - the transfer's options
  * @param resume - the upload id to continue, or null
  * @param checksum - offer block integrity (`checksum` is on and WebCrypto is there)
+ * @param early - bytes sent right behind this STOR, before its answer (early-data.ts; 0: none)
  * @returns the text frame
  */
-export function storFrame(options: ResolvedOptions, resume: string | null, checksum: boolean): string {
+export function storFrame(
+  options: ResolvedOptions,
+  resume: string | null,
+  checksum: boolean,
+  early = 0,
+): string {
   const { file, type, parameters, path } = options;
   const named = file as Partial<File>;
   const filename = named.name ? named.name : 'blob';
@@ -48,6 +54,7 @@ export function storFrame(options: ResolvedOptions, resume: string | null, check
     resume,
     checksum,
     reuse: options.connections !== null,
+    early,
     mime: file.type,
     ...(typeof named.lastModified === 'number' ? { lastModified: named.lastModified } : {}),
   });

@@ -1,13 +1,23 @@
 /**
  * Flow control in bytes: how many bytes a v2 sender keeps unacknowledged when the server granted a byte
  * credit. Two bounds meet here. The server's credit (in its STOR answer, changed by later acks) is a hard
- * ceiling it may raise or lower at any time. Under it, the sender's own target follows the link: it measures
- * the round trip (the shortest time from sending a chunk to its ack) and the delivery rate (bytes the server
- * acknowledged while that chunk was on the way, over that time), and aims at twice their product — the
- * bandwidth-delay product with room for the ack clock's jitter. A long fat link so grows the target as far
- * as it can carry (each round trip roughly doubles it while the rate keeps up), while a slow link stops near
- * its own product instead of queueing seconds of data in buffers, which a cancel or a pause would have to
- * wait behind. A floor (the offer's window in bytes) keeps short and loopback links as fast as before.
+ * ceiling it may raise or lower at any time. Under it, the sender's own target follows the link, from two
+ * measurements per ack: the round trip of the chunk it acknowledges (from its sending to its ack) and the
+ * delivery rate (bytes acknowledged while that chunk was on the way, over that time).
+ *
+ * - It starts at {@link INITIAL_CREDIT} (see {@link creditStart}; a `window` the caller gave, in bytes,
+ *   instead): a link that needs less learns it from the first acks, and a long fat link does not wait for a
+ *   ramp. On a real network TCP's own
+ *   slow start opens from about 15 kB and doubles per round trip, so a credit that starts at megabytes and
+ *   grows at least as fast never holds TCP back; on loopback (and the bench's link emulator) there is no slow
+ *   start, and every round trip a credit ramp takes is lost, hence the large start and the fast growth.
+ * - While the round trip stays near its minimum (no queue is building: the link has room), every ack grows
+ *   the target by {@link GROWTH_PER_ACKED_BYTE} × its bytes — per ack, not per round trip, so the target
+ *   can triple each round trip — up to {@link GROWTH_CAP} × what it measured (it grows toward the link, not
+ *   past it on a short path where no queue shows), and never below twice the bandwidth-delay product.
+ * - When the round trip rises well above its minimum (a queue is building: the link is full, the bytes only
+ *   wait), the target falls back to twice the bandwidth-delay product, so a slow link holds about one product
+ *   of queue (~a round trip) instead of seconds of data that a cancel or a pause would wait behind.
  */
 
 /** What one measured chunk needs: when it left and how much was acknowledged then. */
@@ -23,36 +33,64 @@ interface RateSample {
   readonly rate: number;
 }
 
+const MiB = 1024 * 1024;
 /** How long a delivery-rate sample counts towards the maximum (ms); then a slower link shows. */
 export const RATE_MEMORY = 2000;
-/** The target is this many bandwidth-delay products. */
+/** The target is this many bandwidth-delay products when it follows the measurements. */
 export const TARGET_BDP_MULTIPLE = 2;
+/** Bytes the sender keeps in flight before it measured anything (unless the server granted less). */
+export const INITIAL_CREDIT = 8 * MiB;
+/** While no queue builds, each acknowledged byte adds this many bytes to the target. */
+export const GROWTH_PER_ACKED_BYTE = 2;
+/** Growth stops at this many times the measured target (twice the bandwidth-delay product), or at the start. */
+export const GROWTH_CAP = 1;
+/** The target never falls below this (about four chunks: the ack clock keeps running). */
+export const MIN_TARGET = 1 * MiB;
+/**
+ * Queueing delay (round trip above its minimum) under which the link still has room: half the minimum round
+ * trip, and at least this many ms (timers, event loops and the server's writes jitter by that much).
+ */
+export const GROW_QUEUE_MS = 10;
+/** Queueing delay above which the target falls back: one minimum round trip, and at least this many ms. */
+export const SHRINK_QUEUE_MS = 50;
+
+/**
+ * Where a credit starts: the caller's `window` in bytes when it gave one (its own bound, as the chunk window
+ * was), else {@link INITIAL_CREDIT} or the default window in bytes, whichever is larger.
+ *
+ * @param windowBytes - the offered window times the chunk size
+ * @param windowGiven - whether the caller set `window`
+ * @returns bytes in flight before anything is measured
+ */
+export function creditStart(windowBytes: number, windowGiven: boolean): number {
+  return windowGiven ? windowBytes : Math.max(INITIAL_CREDIT, windowBytes);
+}
 
 /** The byte allowance of one upload: the server's credit over the sender's measured target. */
 export class ByteCredit {
   readonly #now: () => number;
   #granted: number;
-  readonly #floor: number;
   #departures: Departure[] = [];
   #samples: RateSample[] = [];
   #minRtt = Number.POSITIVE_INFINITY;
   #target: number;
 
+  readonly #start: number;
+
   /**
    * @param granted - the server's credit in bytes
-   * @param floor - bytes the sender keeps in flight whatever it measures (the offer's window in bytes)
+   * @param start - bytes the sender keeps in flight before it measured anything ({@link creditStart})
    * @param now - a monotonic clock in ms
    */
-  constructor(granted: number, floor: number, now: () => number) {
+  constructor(granted: number, start: number, now: () => number) {
     this.#granted = Math.max(1, granted);
-    this.#floor = Math.max(1, floor);
-    this.#target = this.#floor;
+    this.#start = this.#target = Math.max(1, start);
     this.#now = now;
   }
 
   /** Bytes that may be unacknowledged now: the server's credit, or the measured target when smaller. */
   get allowance(): number {
-    return Math.min(this.#granted, Math.max(this.#floor, this.#target));
+    return Math.min(this.#granted, this.#target);
   }
 
   /** The server's latest credit. */
@@ -89,11 +127,13 @@ export class ByteCredit {
   }
 
   /**
-   * The oldest chunk in flight was acknowledged: one round-trip sample and one delivery-rate sample.
+   * The oldest chunk in flight was acknowledged: one round-trip sample and one delivery-rate sample, and the
+   * target grows, holds or falls back by the queueing delay they show.
    *
    * @param loaded - bytes acknowledged now, this chunk included
+   * @param length - bytes this ack acknowledged
    */
-  acknowledged(loaded: number): void {
+  acknowledged(loaded: number, length = 0): void {
     const departure = this.#departures.shift();
     if (!departure) return;
     const now = this.#now();
@@ -105,7 +145,14 @@ export class ByteCredit {
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - RATE_MEMORY) this.#samples.shift();
     let maxRate = 0;
     for (const sample of this.#samples) maxRate = Math.max(maxRate, sample.rate);
-    this.#target = TARGET_BDP_MULTIPLE * maxRate * this.#minRtt;
+    const measured = TARGET_BDP_MULTIPLE * maxRate * this.#minRtt;
+    const queueing = rtt - this.#minRtt;
+    if (queueing <= Math.max(this.#minRtt / 2, GROW_QUEUE_MS)) {
+      const cap = Math.max(this.#start, GROWTH_CAP * measured);
+      this.#target = Math.max(Math.min(this.#target + GROWTH_PER_ACKED_BYTE * length, cap), measured);
+    } else if (queueing > Math.max(this.#minRtt, SHRINK_QUEUE_MS)) {
+      this.#target = Math.max(MIN_TARGET, Math.min(this.#target, measured));
+    }
   }
 
   /** The connection dropped: what was in flight will be sent again and measured afresh. */

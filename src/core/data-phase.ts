@@ -87,6 +87,12 @@ export class DataPhase {
     if (this.#host.state() === 'sending') this.continue(loaded); // else a `progress` listener aborted
   }
 
+  /** The STOR answer took the early data: its acks (or FIN's answer) are due, and sending goes on. */
+  granted(): void {
+    this.#expectAcks();
+    if (this.#host.state() === 'sending') void this.#pump();
+  }
+
   /** A BLK answer: a block sent again is verified (or sent once more); once none is due, what comes next. */
   blockAnswered(answer: Answer): void {
     this.#expectAcks();
@@ -137,10 +143,14 @@ export class DataPhase {
       },
     };
     await sender.run(sink).catch((cause: unknown) => host.readFailed(cause));
-    // Under `reuse` the server handles frames in order: FIN may follow the last chunk before its ack (and the
-    // next upload's STOR that FIN), so a small file costs one round trip, not two. Not while a block's
-    // verdict is due: a damaged block must be sent again before FIN.
-    const early = agreement.terms.reuse && sender.allSent && !agreement.integrity.unsettled;
+    // Under `reuse` or `early` the server handles frames in order: FIN may follow the last chunk before its
+    // ack (and the next upload's STOR that FIN), so the FIN answer comes half a round trip after the last
+    // byte arrived. Not while a block's verdict is due: a damaged block must be sent again before FIN. Under
+    // `early` alone (one upload per socket) only without block checks: a verdict in a later ack may still
+    // name a damaged block, which must be sent again before FIN.
+    const { reuse, early: inOrderOnly, integrity } = agreement.terms;
+    const inOrder = reuse || (inOrderOnly && integrity !== 'sha256-blocks');
+    const early = inOrder && sender.allSent && !agreement.integrity.unsettled;
     if (current() && host.state() === 'sending' && early) void this.#sendFin();
   }
 }

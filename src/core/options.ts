@@ -87,7 +87,11 @@ export interface WebSocketFileTransferOptions {
    * false sends the 2012 STOR byte for byte.
    */
   offerV2?: boolean;
-  /** Chunks kept unacknowledged under v2 (default {@link DEFAULT_WINDOW}, 1 to {@link MAX_WINDOW}). */
+  /**
+   * Chunks kept unacknowledged under v2 (default {@link DEFAULT_WINDOW}, 1 to {@link MAX_WINDOW}). Under a byte
+   * credit, when given, `window` × chunk is also what is kept in flight before anything is measured (by default
+   * 8 MiB, see src/core/credit.ts).
+   */
   window?: number;
   /** Raw bytes per chunk under v2 (default {@link DEFAULT_V2_CHUNK_SIZE}); the server's maxChunk caps it. */
   v2ChunkSize?: number;
@@ -164,6 +168,8 @@ export interface ResolvedOptions {
   WebSocket: WebSocketConstructor | undefined;
   offerV2: boolean;
   window: number;
+  /** Whether `window` was given: then a byte credit starts at `window` × chunk, not at INITIAL_CREDIT. */
+  windowGiven: boolean;
   v2ChunkSize: number;
   checksum: boolean;
   connections: ConnectionPool | null;
@@ -273,6 +279,7 @@ export function resolveOptions(options: WebSocketFileTransferOptions): ResolvedO
     WebSocket: options.WebSocket,
     offerV2: options.offerV2 ?? true,
     window,
+    windowGiven: options.window !== undefined,
     v2ChunkSize,
     checksum: options.checksum ?? true,
     connections: options.connections ?? null,

@@ -124,7 +124,7 @@ export class SendWindow {
     const expected = this.#loaded + length;
     if (this.#checkOffsets && offset !== expected) return { ok: false, expected };
     this.#loaded = expected;
-    this.#credit?.acknowledged(expected);
+    this.#credit?.acknowledged(expected, length);
     return { ok: true, length };
   }
 }

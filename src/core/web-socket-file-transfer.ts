@@ -5,9 +5,17 @@
  * answer: chunks, acks, blocks sent again, FIN (data-phase.ts), socket (connection.ts), timers and retry
  * decision (waits.ts, retry.ts), host globals (environment.ts). A feature not agreed is a null object.
  */
-import { formatAbor, Status, type Answer, type AnswerType, type StorAnswerV2 } from '../protocol/index.ts';
+import {
+  formatAbor,
+  Status,
+  type Answer,
+  type AnswerType,
+  type StorAnswerV2,
+  type Terms,
+} from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
+import { creditStart } from './credit.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow, type OutgoingFrame } from './connection.ts';
 import {
   connectionFailure,
@@ -20,6 +28,7 @@ import {
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
+import { answerEarly, EARLY_NOT_TAKEN, planEarly, sendEarly, type EarlyPlan } from './early-data.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -112,7 +121,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       setState: (next) => this.#setState(next),
       current: () => this.#stillCurrent(),
       send: (frame) => this.#send(frame),
-      expect: (type) => this.#expect(type, resolved.answerTimeout),
+      // Until the STOR answer came, early data's acks wait behind it: that answer stays due.
+      expect: (type) => this.#expect(this.#agreement.early ? 'STOR' : type, resolved.answerTimeout),
       fail: (failure) => this.#failWith(failure),
       readFailed: (cause) => this.#readFailed(cause),
       progressed: () => this.#reconnect.progressed(),
@@ -216,6 +226,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const id = this.#agreement.abandon();
     const auth = this.#credentials.lastFrame;
     if (id !== null) sendAbor(this.#link.connection, this.#env, this.#options.url, formatAbor({ id }), auth);
+    // Early data under way, no id yet: `ABOR: {}` after its chunks deletes this connection's upload.
+    else if (this.#agreement.early) this.#link.connection?.trySend(formatAbor());
   }
 
   #connect(): void {
@@ -253,11 +265,19 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (this.#state !== 'storing') this.#setState('storing');
     const agreement = this.#agreement;
     const resume = this.#options.offerV2 ? agreement.offerResume() : null;
-    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity))) return;
+    const fresh = resume === null && agreement.uploadId === null;
+    const known = this.#options.offerV2 ? (this.#link.connection?.knownTerms ?? null) : null;
+    const early = planEarly(known, this.#sender.source.size, this.#options.v2ChunkSize, fresh);
+    agreement.endEarly();
+    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity, early?.bytes))) return;
     this.#expect('STOR', this.#options.answerTimeout);
+    if (early) {
+      sendEarly(early, agreement, this.#sender, this.#options.windowGiven);
+      return this.#data.continue(0);
+    }
     // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
     // from the block it loaded (see FileSource.withChunks).
-    if (this.#agreement.uploadId === null) this.#sender.readFirst();
+    if (fresh) this.#sender.readFirst();
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -307,6 +327,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   #handleStorAnswer(answer: Answer): void {
     const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
     if ('code' in grant) return this.#failWith(grant);
+    const early = this.#agreement.early;
+    if (early) return this.#handleEarlyAnswer(early, grant.stored);
     if (grant.stored) return this.#handleStoredV2(grant.stored);
     this.#agreement.declineResume();
     this.#warnUnverified();
@@ -314,19 +336,37 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     this.#data.continue(0);
   }
 
-  #handleStoredV2(stored: StorAnswerV2): void {
-    const terms = this.#agreement.accept(stored);
+  /** The STOR answer to early data: taken (go on under its credit), or dropped (start over, fresh socket). */
+  #handleEarlyAnswer(plan: EarlyPlan, stored: StorAnswerV2 | null): void {
+    const terms = answerEarly(plan, stored, this.#agreement, this.#sender);
+    // Not taken: the server dropped the early bytes (§3.9); resume on a fresh socket from what it holds.
+    if (!terms) {
+      if (!this.#retry('refused', { status: Status.conflict })) this.#failWith(EARLY_NOT_TAKEN);
+      return;
+    }
+    this.#termsAgreed(terms);
+    this.#data.granted();
+  }
+
+  /** What every agreed v2 upload turns on: the keep-alive watch and, when granted, the socket's reuse. */
+  #termsAgreed(terms: Terms): void {
     // Dead without a close (black-holed): silence past the keep-alive's bound is a drop, resumed as one.
     this.#liveness.start(terms.alive, (bound) => {
       if (!this.#retry('timeout')) this.#failWith(silenceFailure(bound));
     });
-    if (terms.reuse) this.#link.connection?.grantReuse();
+    if (terms.reuse) this.#link.connection?.grantReuse(terms);
+  }
+
+  #handleStoredV2(stored: StorAnswerV2): void {
+    const terms = this.#agreement.accept(stored);
+    this.#termsAgreed(terms);
     this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
     const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
     const { reads } = this.#agreement.integrity;
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads);
+    const start = creditStart(terms.window * chunkSize, this.#options.windowGiven);
+    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
     this.#agreement.save(stored.offset);
     this.#data.continue(stored.offset);
   }

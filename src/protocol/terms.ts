@@ -42,6 +42,11 @@ export interface StorOffer {
   reuse?: boolean;
   /** The client watches for the server's keep-alive messages (`ALIVE`) to tell a dead connection. */
   alive?: boolean;
+  /**
+   * Bytes of data that follow this STOR before its answer (early data, docs/protocol.md §3.9); offering the
+   * field at all, even 0, asks whether the server takes early data.
+   */
+  early?: number;
   /** The file's MIME type, informational. */
   mime?: string;
   /** The file's lastModified (ms since the epoch), informational. */
@@ -70,6 +75,8 @@ export interface StorGrant {
   reuse?: boolean;
   /** Milliseconds between the server's `ALIVE` messages on this connection; absent: none are sent. */
   alive?: number;
+  /** The server takes early data after a later STOR on this connection, and FIN before the last acks. */
+  early?: boolean;
 }
 
 /** A v2 `STOR` answer, after {@link readGrant} checked it. */
@@ -108,6 +115,8 @@ export interface Terms {
   readonly reuse: boolean;
   /** Milliseconds between the server's keep-alive messages; null: none (v1, or not granted). */
   readonly alive: number | null;
+  /** Data (and FIN) may follow a later STOR on this connection before its answer; FIN may precede the acks. */
+  readonly early: boolean;
 }
 
 /** Protocol v1: the smallest set of terms, what a conversation has when no grant came back. */
@@ -124,6 +133,7 @@ export const V1_TERMS: Terms = Object.freeze({
   credit: null,
   reuse: false,
   alive: null,
+  early: false,
 });
 
 /**
@@ -156,6 +166,8 @@ export interface OfferWish {
   reuse?: boolean;
   /** Whether to ask for the server's keep-alive messages (default: asked). */
   alive?: boolean;
+  /** Bytes of early data that follow the STOR (default 0: none, but early data is still asked about). */
+  early?: number;
 }
 
 /**
@@ -178,6 +190,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
   if (wish.credit !== false) offer.credit = true;
   if (wish.reuse === true) offer.reuse = true;
   if (wish.alive !== false) offer.alive = true;
+  offer.early = wish.early ?? 0;
   if (wish.checksum) offer.block = DEFAULT_BLOCK;
   if (typeof wish.lastModified === 'number') offer.lastModified = wish.lastModified;
   return offer;
@@ -185,7 +198,7 @@ export function buildOffer(wish: OfferWish): StorOffer {
 
 /**
  * The offer as `STOR`'s `ext` object, fields in wire order (binary, window, chunk, resume, checksum, fin,
- * credit, reuse, alive, mime, lastModified); absent optional fields are left out.
+ * credit, reuse, alive, early, mime, lastModified); absent optional fields are left out.
  *
  * @param offer - from {@link buildOffer}
  * @returns the object for `formatStor`'s `ext`
@@ -203,6 +216,7 @@ export function offerExt(offer: StorOffer): Record<string, unknown> {
   if (offer.credit !== undefined) ext.credit = offer.credit;
   if (offer.reuse !== undefined) ext.reuse = offer.reuse;
   if (offer.alive !== undefined) ext.alive = offer.alive;
+  if (offer.early !== undefined) ext.early = offer.early;
   if (offer.mime !== undefined) ext.mime = offer.mime;
   if (offer.lastModified !== undefined) ext.lastModified = offer.lastModified;
   return ext;
@@ -235,6 +249,13 @@ export function readOffer(ext: Record<string, unknown>): ParseResult<StorOffer> 
     }
     offer[field] = value;
   }
+  if (ext.early !== undefined) {
+    const { early } = ext;
+    if (typeof early !== 'number' || !Number.isSafeInteger(early) || early < 0) {
+      return fail('badField', 'ext "early" must be an integer ≥ 0.');
+    }
+    offer.early = early;
+  }
   if (ext.resume !== undefined && ext.resume !== null) {
     if (!isUploadId(ext.resume)) return fail('badField', 'ext "resume" must be an upload id or null.');
     offer.resume = ext.resume;
@@ -266,6 +287,8 @@ export interface GrantPolicy {
   credit?: number;
   /** Whether a client that offered it may send another STOR after FIN on the connection. */
   reuse?: boolean;
+  /** Whether the server takes early data (and discards it as §3.9 says when it does not continue at 0). */
+  early?: boolean;
   /** Whether the server can check blocks (its store can write a block again); false: `sha256` at most. */
   blocks?: boolean;
   /** Milliseconds between keep-alive messages for a client that asked for them (absent or 0: none). */
@@ -314,6 +337,8 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
   if (offer.alive === true && policy.alive !== undefined && policy.alive >= 1) {
     grant.alive = Math.floor(policy.alive);
   }
+  // Early data is binary frames only, and its FIN needs FIN agreed.
+  if (offer.early !== undefined && policy.early === true && offer.fin && offer.binary) grant.early = true;
   return grant;
 }
 
@@ -367,8 +392,10 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.credit !== undefined && readCredit(raw.credit) === null) {
     return fail('badAnswer', 'The STOR answer\'s "credit" must be a positive integer.');
   }
-  if (raw.reuse !== undefined && typeof raw.reuse !== 'boolean') {
-    return fail('badAnswer', 'The STOR answer\'s "reuse" must be a boolean.');
+  for (const field of ['reuse', 'early'] as const) {
+    if (raw[field] !== undefined && typeof raw[field] !== 'boolean') {
+      return fail('badAnswer', `The STOR answer's "${field}" must be a boolean.`);
+    }
   }
   if (raw.alive !== undefined && readCredit(raw.alive) === null) {
     return fail('badAnswer', 'The STOR answer\'s "alive" must be a positive integer of milliseconds.');
@@ -389,6 +416,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.credit !== undefined) grant.credit = raw.credit as number;
   if (raw.reuse === true) grant.reuse = true;
   if (raw.alive !== undefined) grant.alive = raw.alive as number;
+  if (raw.early === true) grant.early = true;
   return ok({ v, id, offset, ext: grant });
 }
 
@@ -426,6 +454,7 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     credit: limits.credit !== false ? (grant.credit ?? null) : null,
     reuse: limits.reuse === true && grant.reuse === true && grant.fin,
     alive: grant.alive ?? null,
+    early: grant.early === true && grant.fin && grant.binary,
   });
 }
 

@@ -82,6 +82,11 @@ export class SessionStateMachine {
     return this.#state.name === 'receiving' ? this.#state.upload : undefined;
   }
 
+  /** Whether an upload is being received that holds nothing yet: a STOR just accepted at offset 0. */
+  get receivingFromZero(): boolean {
+    return this.#state.name === 'receiving' && this.#state.upload.received === 0;
+  }
+
   /**
    * @param next - the name of a state
    * @returns whether the table allows changing to it now

@@ -32,6 +32,7 @@ import {
 import { storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
+import { EarlyDataDiscard } from './early-data.ts';
 import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
@@ -57,6 +58,8 @@ export class UploadSession {
   #queue: Promise<void> = Promise.resolve();
   /** The byte credit of the upload being received (credit-grant.ts). */
   readonly #credit: SessionCredit;
+  /** Early data of the last STOR that was not taken at offset 0, being dropped (early-data.ts). */
+  readonly #early = new EarlyDataDiscard();
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backpressure: Backpressure;
   readonly #socket: WebSocket;
@@ -109,6 +112,8 @@ export class UploadSession {
       this.#machine.to(READY);
       if (data.byteLength === 0) return this.#answer({ type: 'DATA', code: Status.ok, bytesRead: 0 });
     }
+    const early = this.#early.active ? this.#early.take(isBinary, data, data.byteLength) : 'read';
+    if (early !== 'read') return early === 'drop' ? undefined : this.#refuse(early);
     if (isBinary) return this.#handleBinary(data);
     const upload = this.#machine.upload;
     // A data frame may be megabytes: only its start is looked at to tell it from a command.
@@ -131,7 +136,9 @@ export class UploadSession {
       const message = `${command.command} arrived in the middle of the data.`;
       return this.#refuse(new Refusal('DATA', Status.badRequest, message));
     }
-    return command.command === 'AUTH' ? this.#handleAuth(command) : this.#handleStor(command);
+    if (command.command === 'AUTH') return this.#handleAuth(command);
+    await this.#handleStor(command);
+    this.#early.storHandled(command, this.#machine.receivingFromZero);
   }
 
   async #handleAuth(auth: AuthCommand): Promise<void> {
@@ -248,6 +255,7 @@ export class UploadSession {
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
       ...(credit !== undefined ? { credit } : {}),
       reuse: reuseConnections,
+      early: true,
       blocks,
       alive: aliveInterval,
     };

@@ -29,8 +29,14 @@ describe('conversation', () => {
       expect(storFrame(options, 'u_1', true)).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
           '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256-blocks"],"block":4194304,' +
-          '"fin":true,"credit":true,"alive":true,"mime":"text/plain","lastModified":1700000000000}}',
+          '"fin":true,"credit":true,"alive":true,"early":0,"mime":"text/plain","lastModified":1700000000000}}',
       );
+    });
+    it('announces the bytes of early data that follow it (0: none, but asks for the grant)', () => {
+      const options = resolveOptions({ url, file, resumeStore: null });
+      expect(storFrame(options, null, false, 5)).to.contain('"early":5,');
+      expect(storFrame(options, null, false)).to.contain('"early":0,');
+      expect(storFrame(resolveOptions({ url, file, offerV2: false }), null, false)).not.to.contain('early');
     });
     it('offers reuse only when the transfer shares sockets through a pool', () => {
       const pooled = resolveOptions({ url, file, resumeStore: null, connections: new ConnectionPool() });

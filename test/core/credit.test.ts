@@ -1,7 +1,7 @@
 // The byte credit over a simulated link (a fake clock, no timers, no sockets): the send window keeps to the
 // server's credit, and under it the sender's target follows the bandwidth-delay product it measures.
 import { expect } from '@open-wc/testing';
-import { ByteCredit } from '../../src/core/credit.ts';
+import { ByteCredit, creditStart, INITIAL_CREDIT, MIN_TARGET } from '../../src/core/credit.ts';
 import { SendWindow } from '../../src/core/send-window.ts';
 
 const KiB = 1024;
@@ -19,8 +19,11 @@ function simulate(
   link: { rttMs: number; bytesPerMs: number },
   total: number,
   onAck: (loaded: number) => void = () => undefined,
-): { maxInFlight: number; allowances: number[] } {
+): { maxInFlight: number; allowances: number[]; reached: (bytes: number) => number; queueMs: number[] } {
   const acks: { at: number }[] = [];
+  /** [time, bytes in flight] after each send round; and each ack's wait behind the link's queue. */
+  const inFlightAt: [number, number][] = [];
+  const queueMs: number[] = [];
   let linkFreeAt = 0;
   let maxInFlight = 0;
   const allowances: number[] = [];
@@ -31,9 +34,11 @@ function simulate(
       maxInFlight = Math.max(maxInFlight, window.inFlightBytes);
       // The chunk waits for the link, crosses it at its rate, and its ack comes back half a round trip later.
       const start = Math.max(clock.now, linkFreeAt);
+      queueMs.push(start - clock.now);
       linkFreeAt = start + length / link.bytesPerMs;
       acks.push({ at: linkFreeAt + link.rttMs });
     }
+    inFlightAt.push([clock.now, window.inFlightBytes]);
     const ack = acks.shift();
     if (!ack) break;
     clock.now = Math.max(clock.now, ack.at);
@@ -41,7 +46,8 @@ function simulate(
     allowances.push(credit.allowance);
     onAck(window.loaded);
   }
-  return { maxInFlight, allowances };
+  const reached = (bytes: number) => inFlightAt.find(([, inFlight]) => inFlight >= bytes)?.[0] ?? Infinity;
+  return { maxInFlight, allowances, reached, queueMs };
 
   function nextLength(w: SendWindow): number {
     // The oldest chunk in flight is a whole chunk except the file's last.
@@ -49,9 +55,9 @@ function simulate(
   }
 }
 
-function setUp(granted: number, floor: number) {
+function setUp(granted: number, start: number) {
   const clock = { now: 0 };
-  const credit = new ByteCredit(granted, floor, () => clock.now);
+  const credit = new ByteCredit(granted, start, () => clock.now);
   const window = new SendWindow();
   window.restart(0, 16, true, credit);
   return { clock, credit, window };
@@ -95,6 +101,34 @@ describe('ByteCredit', () => {
     });
     expect(lowered).to.equal(1 * MiB);
     expect(highest).to.be.above(1 * MiB);
+  });
+
+  it("starts at its initial credit, a window the caller gave, or the server's credit when smaller", () => {
+    expect(creditStart(4 * MiB, false)).to.equal(INITIAL_CREDIT);
+    // A larger default window (window × chunk) is kept from the start, as the chunk window kept it.
+    expect(creditStart(16 * MiB, false)).to.equal(16 * MiB);
+    // A window the caller set is its own bound, also below the initial credit.
+    expect(creditStart(512 * KiB, true)).to.equal(512 * KiB);
+    expect(setUp(64 * MiB, INITIAL_CREDIT).credit.allowance).to.equal(INITIAL_CREDIT);
+    expect(setUp(2 * MiB, INITIAL_CREDIT).credit.allowance).to.equal(2 * MiB);
+  });
+
+  it('fills 1 Gbit/s at 200 ms (25 MB in flight) within three round trips: it grows per ack', () => {
+    const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
+    const { reached } = simulate(window, credit, clock, { rttMs: 200, bytesPerMs: 125_000 }, 256 * MiB);
+    // Simulated time (a fake clock): doubling per round trip from 4 MiB would need four round trips and more.
+    expect(reached(25e6)).to.be.at.most(3 * 200 + 100);
+  });
+
+  it('falls back when the round trip rises above its minimum: a slow link keeps well under a second queued', () => {
+    const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
+    const link = { rttMs: 100, bytesPerMs: 6_250 }; // 50 Mbit/s
+    const { queueMs, allowances } = simulate(window, credit, clock, link, 64 * MiB);
+    // The initial credit queues about 1.3 s once; after that a chunk waits about a round trip behind the others.
+    const settled = queueMs.slice(queueMs.length / 2);
+    expect(Math.max(...settled)).to.be.below(400);
+    expect(Math.max(...queueMs)).to.be.below(1500);
+    for (const allowance of allowances.slice(-20)) expect(allowance).to.be.at.least(MIN_TARGET);
   });
 
   it('always lets one chunk go when nothing is in flight, even under a credit smaller than a chunk', () => {

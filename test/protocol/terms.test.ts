@@ -51,6 +51,7 @@ describe('negotiated terms', () => {
           credit: null,
           reuse: false,
           alive: null,
+          early: false,
         },
       );
       assert.ok(Object.isFrozen(V1_TERMS));
@@ -83,6 +84,7 @@ describe('negotiated terms', () => {
         fin: true,
         credit: true,
         alive: true,
+        early: 0,
         mime: 'text/plain',
         block: 4 * 1024 * 1024,
       });
@@ -120,7 +122,7 @@ describe('negotiated terms', () => {
         text,
         'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
           '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256-blocks"],"block":4194304,"fin":true,' +
-          '"credit":true,"alive":true,"mime":"image/png",' +
+          '"credit":true,"alive":true,"early":0,"mime":"image/png",' +
           '"lastModified":1700000000000}}',
       );
     });
@@ -223,6 +225,7 @@ describe('negotiated terms', () => {
           credit: null,
           reuse: false,
           alive: null,
+          early: false,
         },
       );
     });
@@ -345,6 +348,23 @@ describe('negotiated terms', () => {
       assert.deepEqual([terms.credit, terms.reuse], [64 << 20, true]);
       const declined = agreedTerms(stored, { window: 16, encoding: 'base64', credit: false });
       assert.deepEqual([declined.credit, declined.reuse], [null, false]);
+    });
+
+    it('grants early data only when offered (any count, even 0) with binary and FIN; reads it back', () => {
+      const withEarly = { ...policy, early: true };
+      const granted = grantTerms(buildOffer(wish), withEarly);
+      assert.equal(granted.early, true);
+      assert.equal('early' in grantTerms(expectOk(readOffer({ binary: true, fin: true })), withEarly), false);
+      assert.equal('early' in grantTerms(buildOffer(wish), POLICY), false, 'a server that does not take it');
+      assert.equal('early' in grantTerms({ ...buildOffer(wish), binary: false }, withEarly), false);
+      for (const early of [-1, 1.5, 'all']) {
+        const read = readOffer({ early });
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badField', String(early));
+      }
+      const answer = { type: 'STOR', code: 200, v: 2, id: 'u_1', offset: 0 } as const;
+      const stored = expectOk(readGrant({ ...answer, ext: granted }))!;
+      assert.equal(agreedTerms(stored, { window: 16, encoding: 'base64' }).early, true);
+      assert.equal(readGrant({ ...answer, ext: { ...granted, early: 'yes' } }).ok, false);
     });
 
     it('refuses a malformed credit or reuse in the grant, and reads an ack credit leniently', () => {

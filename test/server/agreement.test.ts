@@ -61,6 +61,7 @@ describe('v2 agreement', () => {
       credit: null,
       reuse: false,
       alive: null,
+      early: false,
     });
   });
 

@@ -1,34 +1,23 @@
 /**
  * WebSocketFileTransfer: the coordinator of one upload. It owns the state field and the order of the
  * conversation, and delegates each job: frames and answers (conversation.ts), terms, id, integrity and resume
- * record (agreement.ts), chunks and send window (chunk-pump.ts), the data phase from the STOR answer to the FIN
- * answer: chunks, acks, blocks sent again, FIN (data-phase.ts), socket (connection.ts), timers and retry
- * decision (waits.ts, retry.ts), host globals (environment.ts). A feature not agreed is a null object.
+ * record (agreement.ts), chunks and send window (chunk-pump.ts), STOR and its answer, early data included
+ * (stor-exchange.ts), the data phase from the STOR answer to the FIN answer: chunks, acks, blocks sent again,
+ * FIN (data-phase.ts), socket (connection.ts), timers and retry decision (waits.ts, retry.ts), host globals
+ * (environment.ts). A feature not agreed is a null object.
  */
-import {
-  formatAbor,
-  Status,
-  type Answer,
-  type AnswerType,
-  type StorAnswerV2,
-  type Terms,
-} from '../protocol/index.ts';
+import { formatAbor, Status, type Answer, type AnswerType } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
-import { creditStart } from './credit.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow, type OutgoingFrame } from './connection.ts';
 import {
   connectionFailure,
   readAnswer,
-  readStorAnswer,
   refusalFailure,
-  storFrame,
-  silenceFailure,
   timeoutFailure,
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
-import { answerEarly, EARLY_NOT_TAKEN, planEarly, sendEarly, type EarlyPlan } from './early-data.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -47,6 +36,7 @@ import {
   type TransferState,
 } from './transfer-state.ts';
 import { LivenessWatch } from './liveness.ts';
+import { StorExchange } from './stor-exchange.ts';
 import { TransferLink } from './transfer-link.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import { AnswerDeadline, ReconnectWait } from './waits.ts';
@@ -90,6 +80,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   readonly #liveness: LivenessWatch;
   /** Chunks, acks, blocks sent again and FIN, from the STOR answer to the FIN answer. */
   readonly #data: DataPhase;
+  /** STOR (early data included) and its answer, up to the data phase. */
+  readonly #stor: StorExchange;
   #opened = false;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
@@ -129,6 +121,24 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       progress: () => this.emit('progress', this.#figures()),
       handOver: () => this.#link.connection?.handOver(),
       succeed: (stored) => this.#succeed(stored),
+    });
+    this.#stor = new StorExchange({
+      options: resolved,
+      agreement: this.#agreement,
+      sender: this.#sender,
+      state: () => this.#state,
+      setState: (next) => this.#setState(next),
+      knownTerms: () => this.#link.connection?.knownTerms ?? null,
+      send: (frame) => this.#send(frame),
+      expectAnswer: () => this.#expect('STOR', resolved.answerTimeout),
+      fail: (failure) => this.#failWith(failure),
+      retry: (cause, refusal) => this.#retry(cause, refusal),
+      progressed: () => this.#reconnect.progressed(),
+      watchSilence: (alive, silent) => this.#liveness.start(alive, silent),
+      grantReuse: (terms) => this.#link.connection?.grantReuse(terms),
+      warn: (warning) => this.emit('warning', { ...warning, file: this.file }),
+      continueData: (loaded) => this.#data.continue(loaded),
+      earlyTaken: () => this.#data.granted(),
     });
     this.#link = new TransferLink(this.#env, resolved.url, resolved.connections, {
       open: () => this.#handleOpen(),
@@ -247,7 +257,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     }
     if (this.#state !== 'connecting') return; // an `open` listener aborted
     // A shared socket that already carried this identity's AUTH needs none again.
-    if (!this.#credentials.present || this.#link.connection?.authenticated) return this.#sendStor();
+    if (!this.#credentials.present || this.#link.connection?.authenticated) return this.#stor.send();
     this.#setState('authenticating');
     void this.#authenticate();
   }
@@ -259,25 +269,6 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (generation !== this.#link.generation || this.#state !== 'authenticating') return;
     if (!auth.ok) return this.#failWith(auth.failure);
     if (this.#send(auth.frame)) this.#expect('AUTH', this.#options.authTimeout);
-  }
-
-  #sendStor(): void {
-    if (this.#state !== 'storing') this.#setState('storing');
-    const agreement = this.#agreement;
-    const resume = this.#options.offerV2 ? agreement.offerResume() : null;
-    const fresh = resume === null && agreement.uploadId === null;
-    const known = this.#options.offerV2 ? (this.#link.connection?.knownTerms ?? null) : null;
-    const early = planEarly(known, this.#sender.source.size, this.#options.v2ChunkSize, fresh);
-    agreement.endEarly();
-    if (!this.#send(storFrame(this.#options, resume, agreement.offersIntegrity, early?.bytes))) return;
-    this.#expect('STOR', this.#options.answerTimeout);
-    if (early) {
-      sendEarly(early, agreement, this.#sender, this.#options.windowGiven);
-      return this.#data.continue(0);
-    }
-    // Read the first chunk while the server prepares: a v1 answer sends it, a v2 answer cuts its own chunks
-    // from the block it loaded (see FileSource.withChunks).
-    if (fresh) this.#sender.readFirst();
   }
 
   #handleMessage(event: MessageEvent): void {
@@ -293,9 +284,9 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     switch (expected) {
       case 'AUTH':
         this.#link.connection?.authenticate();
-        return this.#sendStor();
+        return this.#stor.send();
       case 'STOR':
-        return this.#handleStorAnswer(answer);
+        return this.#stor.answered(answer);
       case 'DATA':
         return this.#data.acknowledged(answer);
       case 'BLK':
@@ -309,71 +300,14 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** Handles the refusals an upload survives; returns false for those that end it. */
   #handleRefusal(expected: AnswerType, answer: Answer): boolean {
-    const agreement = this.#agreement;
-    if (expected === 'STOR' && answer.code === Status.notFound && agreement.offeredResume !== null) {
-      // Unknown or expired on the server: forget it and start afresh, once, on the same connection.
-      agreement.startOver();
-      this.#sendStor();
-      return true;
-    }
+    // A resume unknown or expired on the server: forgotten, STOR sent afresh on the same connection.
+    if (expected === 'STOR' && this.#stor.refused(answer)) return true;
     // Damaged for good (a block, or the whole file): the upload is discarded on the server, nothing to resume.
     if (answer.code === Status.checksumMismatch) {
-      agreement.forgetRecord();
+      this.#agreement.forgetRecord();
       return false;
     }
     return this.#retry('refused', { status: answer.code, retryAfter: answer.retryAfter });
-  }
-
-  #handleStorAnswer(answer: Answer): void {
-    const grant = readStorAnswer(answer, this.#agreement.uploadId !== null, this.#sender.source.size);
-    if ('code' in grant) return this.#failWith(grant);
-    const early = this.#agreement.early;
-    if (early) return this.#handleEarlyAnswer(early, grant.stored);
-    if (grant.stored) return this.#handleStoredV2(grant.stored);
-    this.#agreement.declineResume();
-    this.#warnUnverified();
-    // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
-    this.#data.continue(0);
-  }
-
-  /** The STOR answer to early data: taken (go on under its credit), or dropped (start over, fresh socket). */
-  #handleEarlyAnswer(plan: EarlyPlan, stored: StorAnswerV2 | null): void {
-    const terms = answerEarly(plan, stored, this.#agreement, this.#sender);
-    // Not taken: the server dropped the early bytes (§3.9); resume on a fresh socket from what it holds.
-    if (!terms) {
-      if (!this.#retry('refused', { status: Status.conflict })) this.#failWith(EARLY_NOT_TAKEN);
-      return;
-    }
-    this.#termsAgreed(terms);
-    this.#data.granted();
-  }
-
-  /** What every agreed v2 upload turns on: the keep-alive watch and, when granted, the socket's reuse. */
-  #termsAgreed(terms: Terms): void {
-    // Dead without a close (black-holed): silence past the keep-alive's bound is a drop, resumed as one.
-    this.#liveness.start(terms.alive, (bound) => {
-      if (!this.#retry('timeout')) this.#failWith(silenceFailure(bound));
-    });
-    if (terms.reuse) this.#link.connection?.grantReuse(terms);
-  }
-
-  #handleStoredV2(stored: StorAnswerV2): void {
-    const terms = this.#agreement.accept(stored);
-    this.#termsAgreed(terms);
-    this.#warnUnverified();
-    // The server's offset is the truth, whatever this side believes it sent.
-    if (stored.offset > this.#sender.window.loaded) this.#reconnect.progressed();
-    const chunkSize = Math.min(this.#options.v2ChunkSize, terms.maxChunk);
-    const { reads } = this.#agreement.integrity;
-    const start = creditStart(terms.window * chunkSize, this.#options.windowGiven);
-    this.#sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
-    this.#agreement.save(stored.offset);
-    this.#data.continue(stored.offset);
-  }
-
-  #warnUnverified(): void {
-    const warning = this.#agreement.unverifiedWarning();
-    if (warning) this.emit('warning', { ...warning, file: this.file });
   }
 
   /** @returns a check that stays true while this connection is the current one and the upload runs */

@@ -21,6 +21,8 @@ import { RefusalError } from '../refusal.ts';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 import { normalisePrefix, s3ClientFor, s3Failure, type S3Connection } from './s3-client.ts';
 import { ObjectNames } from './s3-names.ts';
+import { PartBuffers } from './s3-part-buffers.ts';
+import { PARTS_IN_FLIGHT } from './s3-part-pipeline.ts';
 import { metadataOf, S3PartialUpload, type S3UploadHost } from './s3-partial-upload.ts';
 import { ClaimLost, StateObjects, StoreKeys, type UploadState } from './s3-state.ts';
 import { TailObjects } from './s3-tail.ts';
@@ -35,12 +37,21 @@ export interface S3StoreOptions extends S3Connection {
   node?: string;
   /** Age after which a multipart upload without a state, or a name reservation without an upload, is swept. */
   staleAge?: number;
+  /**
+   * Bytes of memory for uploads' bytes not in a part yet, shared by every upload of this node (default
+   * 120 MiB): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
+   */
+  partMemory?: number;
 }
 
 const MiB = 1024 * 1024;
-/** S3's limits: parts of 5 MiB to 5 GiB (the last one may be smaller), at most 10,000 of them, 5 TiB. */
+/**
+ * S3's limits: parts of 5 MiB to 5 GiB (the last one may be smaller), at most 10,000 of them, 5 TiB. A file
+ * gets at most 9,000 parts: each takeover skips a few part numbers (s3-part-pipeline.ts), and the 1,000
+ * left are for them.
+ */
 export const MIN_PART = 5 * MiB;
-export const MAX_PARTS = 10_000;
+export const MAX_PARTS = 9_000;
 export const MAX_OBJECT = 5 * 1024 * 1024 * MiB;
 const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
 const STALE_AGE = 60 * 60 * 1000;
@@ -63,6 +74,7 @@ export class S3Store implements UploadStore, S3UploadHost {
   readonly states: StateObjects;
   readonly tails: TailObjects;
   readonly names: ObjectNames;
+  readonly buffers: PartBuffers;
   readonly #keys: StoreKeys;
   readonly #node: string;
   readonly #minPartSize: number;
@@ -91,6 +103,15 @@ export class S3Store implements UploadStore, S3UploadHost {
     this.states = new StateObjects(this.s3, this.bucket, this.#keys);
     this.tails = new TailObjects(this.s3, this.bucket, this.#keys);
     this.names = new ObjectNames(this.s3, this.bucket, this.#keys, this.prefix);
+    this.buffers = new PartBuffers(options.partMemory);
+  }
+
+  /**
+   * The least byte credit a client needs for acks to keep coming without idle flushes: a part uploading,
+   * a part filling, and a chunk (the server grants at least this: upload-server.ts).
+   */
+  get minCredit(): number {
+    return (PARTS_IN_FLIGHT + 1) * this.#minPartSize;
   }
 
   /** @inheritdoc The name is chosen (and reserved) now: a multipart upload's key cannot change later. */
@@ -133,6 +154,8 @@ export class S3Store implements UploadStore, S3UploadHost {
       parts: [],
       partsEnd: 0,
       hashState: '',
+      nextPart: 1,
+      checked: true,
       tails: [{ gen: 1, from: 0 }],
       claim: { gen: 1, node: this.#node },
       version: 0,
@@ -185,6 +208,8 @@ export class S3Store implements UploadStore, S3UploadHost {
     if (state.completed || !state.resumable || !(state.expiresAt >= Date.now())) return undefined;
     const gen = Math.max(state.claim.gen, ...state.tails.map((run) => run.gen)) + 1;
     state.claim = { gen, node: this.#node };
+    // Past the numbers the node that held it may still be uploading: its late parts are never completed.
+    state.nextPart = (state.nextPart ?? state.parts.length + 1) + PARTS_IN_FLIGHT;
     let etag = await this.#writeClaim(state, read.etag);
     // After the claim is ours, so that a chunk the old holder stored and acknowledged is in the listing.
     const tail = await this.tails.read(id, state.tails, state.partsEnd);
@@ -192,8 +217,8 @@ export class S3Store implements UploadStore, S3UploadHost {
       throw s3Failure(`The stored chunks of upload ${id} do not follow each other`);
     }
     const hash = (await createSHA256()).init();
+    // The tail is hashed when its part is sealed.
     hash.load(Buffer.from(state.hashState, 'base64'));
-    for (const chunk of tail.chunks) hash.update(chunk);
     state.tails = [...state.tails, { gen, from: tail.end }];
     etag = await this.#writeClaim(state, etag);
     const upload = new S3PartialUpload(this, state, etag, hash, tail);

@@ -10,6 +10,7 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { RefusalError } from '../../src/server/refusal.ts';
 import { s3StoreOf } from '../../src/server/stores/s3-flags.ts';
@@ -29,8 +30,22 @@ const MiB = 1024 * 1024;
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const ONE_HOUR = 60 * 60 * 1000;
 
+/** The engine's client settings, for a second client of one's own. */
+function engineClientConfig(engine: S3Engine) {
+  return {
+    endpoint: engine.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: engine.accessKey, secretAccessKey: engine.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    responseChecksumValidation: 'WHEN_REQUIRED' as const,
+  };
+}
+
+/** Writes like a session does (without waiting between chunks), then waits as its last ack would. */
 async function writeAll(upload: PartialUpload, data: Buffer, from: number, to: number, chunk = 700 * 1024) {
   for (let at = from; at < to; at += chunk) await upload.write(data.subarray(at, Math.min(to, at + chunk)));
+  await upload.durable?.(to);
 }
 
 describe('S3 part sizes', () => {
@@ -189,8 +204,9 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     const taken = await node('b').open(upload.id);
     assert.ok(taken);
     assert.equal(taken.offset, 3 * MiB);
-    // The old node keeps writing, other bytes: refused (409), and not taken in.
-    await assert.rejects(upload.write(Buffer.alloc(MiB, 0xee)), (error: unknown) => {
+    // The old node keeps writing, other bytes: refused (409) when it would acknowledge them, not taken in.
+    await upload.write(Buffer.alloc(MiB, 0xee));
+    await assert.rejects(upload.durable!(4 * MiB), (error: unknown) => {
       assert.ok(error instanceof RefusalError);
       assert.equal(error.refusal.code, 409);
       return true;
@@ -203,7 +219,7 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     assert.equal(sha(await getObject(engine.client, bucket, 'up/fenced.bin')), sha(data));
   });
 
-  it('the old holder cannot replace a part the new holder recorded', async () => {
+  it('the old holder, refused, cannot make other bytes part of the object', async () => {
     const data = bytes(12 * MiB, 8);
     const upload = await node('a').create({
       filename: 'late-part.bin',
@@ -214,12 +230,51 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     const taken = (await node('b').open(upload.id))!;
     // The new holder records its first part (bytes 0–5 MiB) …
     await writeAll(taken, data, 3 * MiB, 6 * MiB, MiB);
-    // … then the old one, still believing it holds the upload, would complete "its" first part with other
-    // bytes: refused before the part goes up.
-    await assert.rejects(upload.write(Buffer.alloc(2.5 * MiB, 0xee)), RefusalError);
+    // … then the old one, still believing it holds the upload, completes "its" first part with other bytes:
+    // S3 stores that part (same number), and the old holder is refused when it would record it.
+    await upload.write(Buffer.alloc(2.5 * MiB, 0xee));
+    await assert.rejects(upload.durable!(5.5 * MiB), RefusalError);
     await writeAll(taken, data, 6 * MiB, data.length, MiB);
-    assert.equal(await taken.commit(), 'late-part.bin');
-    assert.equal(sha(await getObject(engine.client, bucket, 'up/late-part.bin')), sha(data));
+    // The recorded ETag no longer matches: the completion refuses, nothing is stored under the name.
+    await assert.rejects(taken.commit(), /not what was recorded/);
+    await assert.rejects(getObject(engine.client, bucket, 'up/late-part.bin'), /NoSuchKey|NotFound/);
+    await taken.discard();
+  });
+
+  it('a takeover during an UploadPart: the new holder wins, the late part of the same bytes is harmless', async () => {
+    const data = bytes(11 * MiB, 12);
+    // Node a's S3 client holds its UploadParts until released: the part is on its way during the takeover.
+    const held: (() => void)[] = [];
+    const slow = new S3Client({ ...engineClientConfig(engine) });
+    slow.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') await new Promise<void>((go) => held.push(go));
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'holdUploadPart' },
+    );
+    const a = new S3Store({ client: slow, bucket, prefix: 'up', node: 'a' });
+    const upload = await a.create({
+      filename: 'in-flight.bin',
+      size: data.length,
+      resumable: { owner: null, ttl: ONE_HOUR },
+    });
+    await writeAll(upload, data, 0, 3 * MiB, MiB);
+    // The rest of the first part arrives at a: its UploadPart starts and is held; no ack for it.
+    await upload.write(data.subarray(3 * MiB, 5 * MiB + 100));
+    const acked = upload.durable!(5 * MiB + 100);
+    for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((go) => setTimeout(go, 10));
+    assert.equal(held.length, 1, 'the UploadPart is on its way');
+    // The client reconnects to node b, which takes over at the acknowledged offset and finishes.
+    const taken = (await node('b').open(upload.id))!;
+    assert.equal(taken.offset, 3 * MiB);
+    await writeAll(taken, data, 3 * MiB, data.length, MiB);
+    // Now a's part lands (same number, same bytes), and a is refused when it would record it.
+    held.shift()!();
+    await assert.rejects(acked, RefusalError);
+    assert.equal(await taken.commit(), 'in-flight.bin');
+    assert.equal(sha(await getObject(engine.client, bucket, 'up/in-flight.bin')), sha(data));
+    slow.destroy();
   });
 
   it('lets one of two nodes opening at once win and refuses the other with 409', async () => {
@@ -229,7 +284,7 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
       size: data.length,
       resumable: { owner: null, ttl: ONE_HOUR },
     });
-    await upload.write(data.subarray(0, MiB));
+    await writeAll(upload, data, 0, MiB);
     const outcomes = await Promise.allSettled([node('b').open(upload.id), node('c').open(upload.id)]);
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o) => o.status === 'rejected');

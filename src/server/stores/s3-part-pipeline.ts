@@ -12,8 +12,10 @@
  * an ack waits only for the verified bytes below its offset to be stored (an unverified block is never
  * stored, so waiting for it could only stall).
  *
- * Part numbers are never reused: each claim continues {@link PARTS_IN_FLIGHT} numbers past what the state
- * said, so a part that a node which lost its claim was still uploading lands on a number nobody completes.
+ * A node that lost its claim learns it when it next records a part (If-Match fails): by then it may have
+ * uploaded up to {@link PARTS_IN_FLIGHT} parts, under the numbers the new holder uses next. RGW 16 refuses
+ * to complete an upload with parts left out of the list, so numbers are not skipped; the new holder's
+ * recorded ETags decide at completion (s3-partial-upload.ts).
  */
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { IHasher } from 'hash-wasm';
@@ -24,8 +26,6 @@ import type { S3UploadHost } from './s3-partial-upload.ts';
 
 /** Parts sealed and not yet recorded, per upload: the overlap of uploading with receiving. */
 export const PARTS_IN_FLIGHT = 2;
-/** S3's highest part number. */
-const LAST_PART_NUMBER = 10_000;
 /** No bytes for this long while acks wait: the client is waiting for them, the tail is stored. */
 export const IDLE_FLUSH_MS = 15;
 
@@ -110,7 +110,8 @@ export class PartPipeline {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.#throwIfFailed();
-    if (this.#received + chunk.byteLength > this.#owner.state.size) throw new Error('More bytes than declared.');
+    if (this.#received + chunk.byteLength > this.#owner.state.size)
+      throw new Error('More bytes than declared.');
     await this.#reload();
     let at = 0;
     while (at < chunk.byteLength) {
@@ -132,7 +133,11 @@ export class PartPipeline {
   /** Writes bytes again in memory (a block sent again); they must not be stored yet. */
   rewrite(position: number, bytes: Uint8Array): void {
     const first = this.#held[0];
-    if (!first || position < Math.max(first.start, this.durableEnd) || position + bytes.byteLength > this.#received) {
+    if (
+      !first ||
+      position < Math.max(first.start, this.durableEnd) ||
+      position + bytes.byteLength > this.#received
+    ) {
       throw new RangeError('A rewrite must stay within the bytes not stored yet.');
     }
     let at = 0;
@@ -231,7 +236,9 @@ export class PartPipeline {
     // for the budget could wait for ever (every upload holding a buffer so), so it may go over it.
     const first = this.#held[0];
     const overdraft =
-      first !== undefined && first.length === first.bytes.byteLength && first.start + first.length > this.#verifiedEnd();
+      first !== undefined &&
+      first.length === first.bytes.byteLength &&
+      first.start + first.length > this.#verifiedEnd();
     const bytes = await buffers.take(Math.min(state.partSize, state.size - start), overdraft);
     const held = { start, bytes, length: 0 };
     if (this.#failure !== undefined) {
@@ -278,7 +285,6 @@ export class PartPipeline {
     const hashState = Buffer.from(hash.save()).toString('base64');
     const end = held.start + held.length;
     const uploaded = (async () => {
-      if (n > LAST_PART_NUMBER) throw new Error('The upload ran out of S3 part numbers (too many takeovers).');
       try {
         const answer = await host.s3.send(
           new UploadPartCommand({
@@ -301,7 +307,12 @@ export class PartPipeline {
     uploaded.catch(() => undefined);
     void this.#queue(async () => {
       const etag = await uploaded;
-      const previous = { parts: state.parts, partsEnd: state.partsEnd, hashState: state.hashState, tails: state.tails };
+      const previous = {
+        parts: state.parts,
+        partsEnd: state.partsEnd,
+        hashState: state.hashState,
+        tails: state.tails,
+      };
       state.parts = [...state.parts, { n, etag, size: held.length }];
       state.partsEnd = end;
       state.hashState = hashState;
@@ -352,7 +363,12 @@ export class PartPipeline {
     if (!held || this.#unrecorded > 0 || held.start !== state.partsEnd) return;
     const to = Math.min(this.#verifiedEnd(), held.start + held.length);
     if (to <= from) return;
-    const key = await host.tails.put(state.id, state.claim.gen, from, held.bytes.subarray(from - held.start, to - held.start));
+    const key = await host.tails.put(
+      state.id,
+      state.claim.gen,
+      from,
+      held.bytes.subarray(from - held.start, to - held.start),
+    );
     this.#tailKeys.push(key);
     // The claim was still ours after the bytes were stored: a takeover reads them.
     await this.#owner.checkClaim();
@@ -384,6 +400,6 @@ export class PartPipeline {
       if (this.#waiters.length === 0 || this.#failure !== undefined) return;
       void this.#queue(() => this.#putTail());
     }, IDLE_FLUSH_MS);
-    this.#idle.unref();
+    // Not unref'd: an ack waits for it (and it fires once, 15 ms after the last byte).
   }
 }

@@ -224,7 +224,8 @@ export class S3PartialUpload implements PartialUpload {
   async commit(): Promise<string> {
     if (this.#closed) throw takenOver();
     const state = this.state;
-    if (this.offset !== state.size) throw new Error(`The upload holds ${this.offset} of ${state.size} bytes.`);
+    if (this.offset !== state.size)
+      throw new Error(`The upload holds ${this.offset} of ${state.size} bytes.`);
     const digest = Buffer.from(await this.sha256()).toString('hex');
     try {
       await this.saveState();
@@ -294,6 +295,13 @@ export class S3PartialUpload implements PartialUpload {
         }),
       );
     } catch (error) {
+      // A part stored under a recorded number with other bytes: by a node that had lost its claim.
+      if ((error as { name?: string }).name === 'InvalidPart') {
+        throw s3Failure(
+          'A part is not what was recorded (replaced by a node that had lost its claim)',
+          error,
+        );
+      }
       throw s3Failure('Completing the upload failed', error);
     }
   }

@@ -45,13 +45,9 @@ export interface S3StoreOptions extends S3Connection {
 }
 
 const MiB = 1024 * 1024;
-/**
- * S3's limits: parts of 5 MiB to 5 GiB (the last one may be smaller), at most 10,000 of them, 5 TiB. A file
- * gets at most 9,000 parts: each takeover skips a few part numbers (s3-part-pipeline.ts), and the 1,000
- * left are for them.
- */
+/** S3's limits: parts of 5 MiB to 5 GiB (the last one may be smaller), at most 10,000 of them, 5 TiB. */
 export const MIN_PART = 5 * MiB;
-export const MAX_PARTS = 9_000;
+export const MAX_PARTS = 10_000;
 export const MAX_OBJECT = 5 * 1024 * 1024 * MiB;
 const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
 const STALE_AGE = 60 * 60 * 1000;
@@ -208,8 +204,10 @@ export class S3Store implements UploadStore, S3UploadHost {
     if (state.completed || !state.resumable || !(state.expiresAt >= Date.now())) return undefined;
     const gen = Math.max(state.claim.gen, ...state.tails.map((run) => run.gen)) + 1;
     state.claim = { gen, node: this.#node };
-    // Past the numbers the node that held it may still be uploading: its late parts are never completed.
-    state.nextPart = (state.nextPart ?? state.parts.length + 1) + PARTS_IN_FLIGHT;
+    // Right after the recorded parts. A part the node that held it was still uploading gets the same number:
+    // whichever lands last stays. The same client sends the same bytes, so either is right; other bytes
+    // have another ETag than the one recorded, and the completion refuses them (docs/server.md).
+    state.nextPart = state.parts.length + 1;
     let etag = await this.#writeClaim(state, read.etag);
     // After the claim is ours, so that a chunk the old holder stored and acknowledged is in the listing.
     const tail = await this.tails.read(id, state.tails, state.partsEnd);

@@ -24,7 +24,7 @@ import {
   startS3Engine,
   type S3Engine,
 } from '../helpers/s3-engine.ts';
-import { bytes } from './peer.ts';
+import { bytes, Peer, startServer } from './peer.ts';
 
 const MiB = 1024 * 1024;
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -316,6 +316,42 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     await three.write(Buffer.from('three'));
     assert.equal(await three.commit(), 'taken.txt');
     assert.equal((await getObject(engine.client, bucket, 'up/taken.txt')).toString(), 'three');
+  });
+
+  it('puts folder paths into keys under the prefix, sanitised, and refuses folders that would leave it', async () => {
+    const store = node('a');
+    const nested = await store.create({ filename: 'n.bin', size: 2, folder: 'ann/photos/2024' });
+    await writeAll(nested, Buffer.from('ab'), 0, 2);
+    assert.equal(await nested.commit(), 'ann/photos/2024/n.bin');
+    assert.equal((await getObject(engine.client, bucket, 'up/ann/photos/2024/n.bin')).toString(), 'ab');
+    for (const folder of ['..', 'a/../b', 'a//b', '.wsfu/x', 'a/./b', 'a\\b', 'a/\0']) {
+      await assert.rejects(store.create({ filename: 'y', size: 1, folder }), /Invalid upload folder/, folder);
+    }
+    await assert.rejects(
+      store.create({ filename: 'y'.repeat(200), size: 1, folder: Array(6).fill('d'.repeat(150)).join('/') }),
+      (error: unknown) => error instanceof RefusalError && error.refusal.code === 400,
+    );
+    // Through a real server: a hostile STOR path is sanitised (naming.ts, folder-path.ts) into the key.
+    const server = await startServer({ store: node('s') });
+    const peer = await Peer.connect(server.url);
+    try {
+      const data = bytes(6 * MiB + 3, 21);
+      const ext = { binary: true, window: 8, chunk: MiB, resume: null, checksum: ['sha256'], fin: true };
+      const body = { filename: 'f.bin', size: data.length, type: 'binary', path: '../../etc/./x\\y', v: 2, ext };
+      assert.equal((await peer.ask(`STOR: ${JSON.stringify(body)}`)).code, 200);
+      for (let at = 0; at < data.length; at += MiB) peer.socket.send(data.subarray(at, at + MiB));
+      const checksum = `sha256:${createHash('sha256').update(data).digest('base64')}`;
+      let fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum })}`);
+      // The 7 DATA acks come first (in order, each once its bytes are stored), then FIN's answer.
+      for (let i = 0; i < 7 && fin.type === 'DATA'; i++) fin = await peer.next();
+      assert.equal(fin.type, 'FIN', JSON.stringify(fin));
+      assert.equal(fin.code, 200, JSON.stringify(fin));
+      assert.equal(fin.filename, 'etc/x/y/f.bin');
+      assert.equal(sha(await getObject(engine.client, bucket, 'up/etc/x/y/f.bin')), sha(data));
+    } finally {
+      peer.socket.close();
+      await server.stop();
+    }
   });
 
   it('leaves no multipart upload, object or state after a discard or an expiry', async () => {

@@ -54,6 +54,24 @@ const STALE_AGE = 60 * 60 * 1000;
 // A v1 upload cannot be resumed: its state only lets the sweep clean up after a node that died.
 const V1_TTL = STALE_AGE;
 
+/** S3's longest key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * The last line of defence for a folder (the session sanitised it: folder-path.ts): sanitised segments
+ * joined by `/`, none empty, `.`, `..` or holding a backslash or NUL, and not the store's own `.wsfu`
+ * folder at the top; so the key always stays under the prefix, outside the store's objects.
+ */
+function checkFolder(folder: string | undefined): void {
+  if (folder === undefined) return;
+  const segments = folder.split('/');
+  const plain = (segment: string): boolean =>
+    segment !== '' && segment !== '.' && segment !== '..' && !/[\\\0]/.test(segment);
+  if (!segments.every(plain) || segments[0] === '.wsfu') {
+    throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
+  }
+}
+
 /** The part size for a file: the minimum, or what keeps it within 10,000 parts, in whole MiB. */
 export function partSizeFor(size: number, minPartSize = MIN_PART): number {
   if (size > MAX_OBJECT)
@@ -120,16 +138,16 @@ export class S3Store implements UploadStore, S3UploadHost {
     sha256?: boolean;
   }): Promise<PartialUpload> {
     const { folder, resumable, size } = request;
-    if (
-      folder !== undefined &&
-      (folder === '' || folder.includes('/') || folder === '.wsfu' || folder === '..')
-    ) {
-      throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
-    }
+    checkFolder(folder);
     const partSize = partSizeFor(size, this.#minPartSize);
     const id = resumable
       ? `u_${randomBytes(18).toString('base64url')}`
       : `v_${randomBytes(12).toString('hex')}`;
+    // Room for a numbered name (` (100)`) within S3's key limit, else a clear refusal rather than S3's 400.
+    const longest = `${this.prefix}${folder ?? ''}/${request.filename} (100)`;
+    if (Buffer.byteLength(longest, 'utf8') > MAX_KEY_BYTES) {
+      throw new RefusalError({ code: 400, message: 'Folder and file name too long for an S3 key (1024 bytes).' });
+    }
     const name = await this.names.choose(id, request.filename, folder, this.overwrite);
     const key = this.names.key(name);
     const ttl = resumable?.ttl ?? V1_TTL;

@@ -337,7 +337,14 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     try {
       const data = bytes(6 * MiB + 3, 21);
       const ext = { binary: true, window: 8, chunk: MiB, resume: null, checksum: ['sha256'], fin: true };
-      const body = { filename: 'f.bin', size: data.length, type: 'binary', path: '../../etc/./x\\y', v: 2, ext };
+      const body = {
+        filename: 'f.bin',
+        size: data.length,
+        type: 'binary',
+        path: '../../etc/./x\\y',
+        v: 2,
+        ext,
+      };
       assert.equal((await peer.ask(`STOR: ${JSON.stringify(body)}`)).code, 200);
       for (let at = 0; at < data.length; at += MiB) peer.socket.send(data.subarray(at, at + MiB));
       const checksum = `sha256:${createHash('sha256').update(data).digest('base64')}`;

@@ -146,7 +146,10 @@ export class S3Store implements UploadStore, S3UploadHost {
     // Room for a numbered name (` (100)`) within S3's key limit, else a clear refusal rather than S3's 400.
     const longest = `${this.prefix}${folder ?? ''}/${request.filename} (100)`;
     if (Buffer.byteLength(longest, 'utf8') > MAX_KEY_BYTES) {
-      throw new RefusalError({ code: 400, message: 'Folder and file name too long for an S3 key (1024 bytes).' });
+      throw new RefusalError({
+        code: 400,
+        message: 'Folder and file name too long for an S3 key (1024 bytes).',
+      });
     }
     const name = await this.names.choose(id, request.filename, folder, this.overwrite);
     const key = this.names.key(name);

@@ -44,7 +44,7 @@ export class PartBuffers {
    */
   take(size: number, overdraft = false): Promise<Buffer> {
     // First come, first served: a waiting upload is not overtaken by later small ones.
-    if (overdraft || (this.#waiting.length === 0 && this.#used + size <= this.#budget)) {
+    if (overdraft || (this.#waiting.length === 0 && this.#fits(size))) {
       return Promise.resolve(this.#handOut(size));
     }
     return new Promise((resolve) => this.#waiting.push({ size, resolve }));
@@ -59,10 +59,15 @@ export class PartBuffers {
       this.#free.set(buffer.byteLength, list);
       this.#freeBytes += buffer.byteLength;
     }
-    while (this.#waiting.length > 0 && this.#used + this.#waiting[0]!.size <= this.#budget) {
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.size)) {
       const waiter = this.#waiting.shift()!;
       waiter.resolve(this.#handOut(waiter.size));
     }
+  }
+
+  /** Within the budget; a part larger than all of it (a file of terabytes) when nothing else is held. */
+  #fits(size: number): boolean {
+    return this.#used + size <= this.#budget || this.#used === 0;
   }
 
   #handOut(size: number): Buffer {

@@ -33,7 +33,7 @@ describe('PartBuffers', () => {
     const buffers = new PartBuffers(4 * MiB);
     const big = await buffers.take(6 * MiB);
     assert.equal(big.byteLength, 6 * MiB, 'alone: taken although larger than the budget');
-    const extra = await buffers.take(MiB, true);
+    const extra = await buffers.take(MiB, 'overdraft');
     assert.equal(buffers.used, 7 * MiB);
     let waited = false;
     const later = buffers.take(MiB).then(() => (waited = true));
@@ -43,6 +43,18 @@ describe('PartBuffers', () => {
     buffers.give(extra);
     await later;
     assert.equal(buffers.used, MiB);
+  });
+
+  it('takes the first of a pair only with room for two', async () => {
+    const buffers = new PartBuffers(10 * MiB);
+    const held = await buffers.take(4 * MiB);
+    let paired = false;
+    const pair = buffers.take(4 * MiB, 'pair').then((buffer) => ((paired = true), buffer));
+    await settled();
+    assert.equal(paired, false, '4 MiB used: no room for two more');
+    buffers.give(held);
+    await pair;
+    assert.equal(buffers.used, 4 * MiB);
   });
 });
 

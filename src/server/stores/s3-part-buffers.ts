@@ -4,14 +4,25 @@
  * part). An upload takes a buffer when it starts filling a part and gives it back once S3 stored the part
  * (s3-part-pipeline.ts). When the budget is spent, taking one waits: the session then stops reading its
  * socket (backpressure.ts) and the client's bytes wait in the kernel and the network, not in this process.
- * This budget is what bounds a node's memory for S3 uploads (docs/server.md, "S3 store").
+ * This budget is what bounds a node's memory for S3 uploads (docs/server.md, "S3 store"): at most 1.5 × it
+ * under block integrity (see {@link TakeMode}), and a part larger than all of it only when alone.
  */
 
-/** Default budget: 24 parts of 5 MiB — a few uploads at full speed, more of them at the bucket's pace. */
-export const DEFAULT_PART_MEMORY = 120 * 1024 * 1024;
+/** Default budget: 20 parts of 5 MiB — a few uploads at full speed, more of them at the bucket's pace. */
+export const DEFAULT_PART_MEMORY = 100 * 1024 * 1024;
+
+/**
+ * How a buffer is taken: within the budget; as the first of a `pair` (only when the budget has room for
+ * two: under block integrity a full part waits for the block that straddles into the next, so its upload
+ * will need a second buffer to progress); or as that second one, an `overdraft` over the budget. So the
+ * budget is exceeded by at most half of it.
+ */
+export type TakeMode = 'within' | 'pair' | 'overdraft';
 
 interface Waiter {
   size: number;
+  /** What must fit for it: its size, or twice that for a pair. */
+  room: number;
   resolve: (buffer: Buffer) => void;
 }
 
@@ -39,15 +50,15 @@ export class PartBuffers {
    * A buffer of `size` bytes (its content is garbage), as soon as the budget has room for it.
    *
    * @param size - the part's size
-   * @param overdraft - take it even over the budget: for an upload that cannot progress otherwise (its
-   *   full buffer waits for a block sent again, which only comes once this write is done)
+   * @param mode - see {@link TakeMode}
    */
-  take(size: number, overdraft = false): Promise<Buffer> {
+  take(size: number, mode: TakeMode = 'within'): Promise<Buffer> {
+    const room = mode === 'pair' ? 2 * size : size;
     // First come, first served: a waiting upload is not overtaken by later small ones.
-    if (overdraft || (this.#waiting.length === 0 && this.#fits(size))) {
+    if (mode === 'overdraft' || (this.#waiting.length === 0 && this.#fits(room))) {
       return Promise.resolve(this.#handOut(size));
     }
-    return new Promise((resolve) => this.#waiting.push({ size, resolve }));
+    return new Promise((resolve) => this.#waiting.push({ size, room, resolve }));
   }
 
   /** Gives a buffer back (once; never used by the giver again). */
@@ -59,7 +70,7 @@ export class PartBuffers {
       this.#free.set(buffer.byteLength, list);
       this.#freeBytes += buffer.byteLength;
     }
-    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.size)) {
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.room)) {
       const waiter = this.#waiting.shift()!;
       waiter.resolve(this.#handOut(waiter.size));
     }

@@ -25,7 +25,7 @@ import type { UploadState } from './s3-state.ts';
 import type { S3UploadHost } from './s3-partial-upload.ts';
 
 /** Parts sealed and not yet recorded, per upload: the overlap of uploading with receiving. */
-export const PARTS_IN_FLIGHT = 2;
+export const PARTS_IN_FLIGHT = 4;
 /** No bytes for this long while acks wait: the client is waiting for them, the tail is stored. */
 export const IDLE_FLUSH_MS = 15;
 
@@ -232,14 +232,16 @@ export class PartPipeline {
       if (this.#unrecorded === 0 || this.#unrecorded + this.#held.length < PARTS_IN_FLIGHT + 1) break;
       await new Promise<void>((wake) => this.#roomWaiters.push(wake));
     }
-    // A full buffer waiting for its blocks' verdicts, which come only with bytes after this write: waiting
-    // for the budget could wait for ever (every upload holding a buffer so), so it may go over it.
+    // A full buffer waiting for its blocks' verdicts, which come only with bytes after it: that next buffer
+    // goes over the budget (taken as the second of a pair), else every upload holding one buffer so could
+    // wait for ever. The first one of an upload under blocks is taken only with room for both.
     const first = this.#held[0];
-    const overdraft =
+    const waitsForVerdict =
       first !== undefined &&
       first.length === first.bytes.byteLength &&
       first.start + first.length > this.#verifiedEnd();
-    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), overdraft);
+    const mode = waitsForVerdict ? 'overdraft' : this.gated && first === undefined ? 'pair' : 'within';
+    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), mode);
     const held = { start, bytes, length: 0 };
     if (this.#failure !== undefined) {
       buffers.give(bytes);

@@ -196,7 +196,9 @@ export class PartPipeline {
 
   /** Lets go of the memory: what was not stored is lost (flush first to keep it). */
   drop(): void {
+    // Forgotten, not only cleared: a cleared timer cannot be refreshed back to life (a resume on this node).
     clearTimeout(this.#idle);
+    this.#idle = undefined;
     for (const held of this.#held.splice(0)) this.#owner.buffers.give(held.bytes);
     this.#received = Math.max(this.durableEnd, this.#sealedEnd);
   }

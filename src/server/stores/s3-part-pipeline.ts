@@ -28,6 +28,12 @@ import type { S3UploadHost } from './s3-partial-upload.ts';
 export const PARTS_IN_FLIGHT = 4;
 /** No bytes for this long while acks wait: the client is waiting for them, the tail is stored. */
 export const IDLE_FLUSH_MS = 15;
+/**
+ * No ack waits longer than this for its part (plus the tail's PUT): a slow upload (many sharing the
+ * bucket, a slow link) would otherwise wait a part's filling time for each ack, past the client's ack
+ * timeout (~30 s), and reconnect. Costs a tail object per second for uploads slower than a part a second.
+ */
+export const MAX_ACK_DELAY_MS = 1000;
 
 /** Bytes of the file in memory, not in a part yet: [start, start + length) of a buffer of `capacity`. */
 interface HeldBuffer {
@@ -73,6 +79,8 @@ export class PartPipeline {
   #verified: (() => number) | null = null;
   readonly #waiters: DurableWaiter[] = [];
   #idle: NodeJS.Timeout | undefined;
+  /** Armed while acks wait: stores the tail after {@link MAX_ACK_DELAY_MS} even while bytes keep coming. */
+  #deadline: NodeJS.Timeout | undefined;
   /** Writes waiting for an unrecorded part to make room. */
   readonly #roomWaiters: (() => void)[] = [];
 
@@ -199,6 +207,8 @@ export class PartPipeline {
     // Forgotten, not only cleared: a cleared timer cannot be refreshed back to life (a resume on this node).
     clearTimeout(this.#idle);
     this.#idle = undefined;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     for (const held of this.#held.splice(0)) this.#owner.buffers.give(held.bytes);
     this.#received = Math.max(this.durableEnd, this.#sealedEnd);
   }
@@ -396,6 +406,11 @@ export class PartPipeline {
 
   /** While acks wait and no bytes come, the tail is stored after {@link IDLE_FLUSH_MS}. */
   #armIdle(): void {
+    this.#deadline ??= setTimeout(() => {
+      this.#deadline = undefined;
+      if (this.#waiters.length === 0 || this.#failure !== undefined) return;
+      void this.#queue(() => this.#putTail());
+    }, MAX_ACK_DELAY_MS);
     if (this.#idle) {
       this.#idle.refresh();
       return;

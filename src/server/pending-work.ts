@@ -57,7 +57,7 @@ export class PendingWork {
 
   #wrapOnce(partial: PartialUpload): PartialUpload {
     const track = <T>(operation: Promise<T>) => this.#track(operation);
-    const { rewrite, truncate, checkpoint } = partial;
+    const { rewrite, truncate, checkpoint, durable, gateOnVerified } = partial;
     return {
       get id() {
         return partial.id;
@@ -93,6 +93,10 @@ export class PendingWork {
           }
         : {}),
       ...(checkpoint ? { checkpoint: () => track(checkpoint.call(partial)) } : {}),
+      ...(durable ? { durable: (offset: number) => track(durable.call(partial, offset)) } : {}),
+      ...(gateOnVerified
+        ? { gateOnVerified: (verified: (() => number) | null) => gateOnVerified.call(partial, verified) }
+        : {}),
       hold: () => partial.hold(),
       release: () => track(partial.release()),
       write: (chunk) => track(partial.write(chunk)),

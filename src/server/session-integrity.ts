@@ -48,6 +48,18 @@ export async function openBlocks(
 }
 
 /**
+ * Tells a store that must not store unverified bytes (S3: a stored part cannot be written again) whether
+ * this connection checks blocks, and where the verified bytes end. A separate step from
+ * {@link openBlocks}: only such a store has it.
+ *
+ * @param partial - the partial upload
+ * @param blocks - its verifier, or null when blocks were not agreed
+ */
+export function gateOnBlocks(partial: PartialUpload, blocks: BlockVerifier | null): void {
+  partial.gateOnVerified?.(blocks ? () => blocks.verifiedOffset : null);
+}
+
+/**
  * SUM or BLK in the data: taken when blocks were agreed, else refused.
  *
  * @param blocks - the upload's verifier, or null

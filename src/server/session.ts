@@ -39,7 +39,8 @@ import { storageFailure } from './limits.ts';
 import { storedFolderPath } from './folder-path.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
-import { Refusal } from './refusal.ts';
+import { OrderedReplies } from './ordered-replies.ts';
+import { answerTypeFor, Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
 import { decideAuth } from './session-auth.ts';
 import { startKeepAlive } from './keep-alive.ts';
@@ -62,6 +63,8 @@ export class UploadSession {
   readonly #early = new EarlyDataDiscard();
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backpressure: Backpressure;
+  /** Answers in order, acks waiting for their bytes to be durable (ordered-replies.ts). */
+  readonly #replies = new OrderedReplies();
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
   readonly #options: ResolvedOptions;
@@ -223,6 +226,7 @@ export class UploadSession {
     const agreement = offer ? v2Agreement(offer, policy) : v1Agreement(stor.type);
     // Block integrity continues at the end of the verified blocks: anything held past them goes.
     const blocks = await integrity.openBlocks(partial, agreement.terms, stor.size);
+    integrity.gateOnBlocks(partial, blocks);
     if (this.#machine.closed) return;
     this.#backpressure.agreeWindow(agreement.terms.window);
     const upload: ReceivingUpload = {
@@ -350,13 +354,14 @@ export class UploadSession {
     if (this.#machine.closed) return;
     // When the budget's share moved (uploads started or ended), the client learns it with this ack.
     const ack = { ...upload.agreement.ack(chunk.byteLength, upload.received), ...this.#credit.ackField() };
-    return this.#reply(integrity.ackWithVerdicts(ack, verdicts));
+    // A store that fills parts in memory says when the bytes are durable: the ack waits for that.
+    return this.#reply(integrity.ackWithVerdicts(ack, verdicts), upload.partial.durable?.(upload.received));
   }
 
-  /** Sends what a check decided: an answer, a refusal, or nothing (null, or the connection closed). */
-  #reply(reply: Answer | Refusal | null): Promise<void> | void {
+  /** Sends what a check decided: an answer (after `after`), a refusal, or nothing (null, or closed). */
+  #reply(reply: Answer | Refusal | null, after?: Promise<void>): Promise<void> | void {
     if (!reply || this.#machine.closed) return;
-    return reply instanceof Refusal ? this.#refuse(reply) : this.#answer(reply);
+    return reply instanceof Refusal ? this.#refuse(reply) : this.#answer(reply, after);
   }
 
   async #commit(upload: ReceivingUpload): Promise<string> {
@@ -375,11 +380,15 @@ export class UploadSession {
     return filename;
   }
 
-  #answer(answer: Answer): void {
+  #answer(answer: Answer, after?: Promise<void>): void {
     // After the socket closed queued work still runs (a written chunk stays written); nothing is sent.
-    if (!this.#machine.closed && this.#socket.readyState === this.#socket.OPEN) {
-      this.#socket.send(formatAnswer(answer));
-    }
+    const send = () => {
+      if (!this.#machine.closed && this.#socket.readyState === this.#socket.OPEN) {
+        this.#socket.send(formatAnswer(answer));
+      }
+    };
+    const failed = (error: unknown) => void this.#refuse(Refusal.of('DATA', storageFailure(error)));
+    this.#replies.send(send, after, failed);
   }
 
   /**
@@ -389,8 +398,10 @@ export class UploadSession {
    */
   async #refuse(refusal: Refusal): Promise<void> {
     if (this.#machine.closed) return;
-    this.#answer(refusal.answer());
-    if (refusal.closeCode === null) return;
+    if (refusal.closeCode === null) return this.#answer(refusal.answer());
+    // One that closes goes at once: acks still waiting for their bytes are never sent (a resume says where).
+    this.#replies.drop();
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(formatAnswer(refusal.answer()));
     const filename = this.#machine.upload?.partial.filename;
     this.#events.failed({ code: refusal.code, message: refusal.message, ...(filename ? { filename } : {}) });
     this.#socket.close(refusal.closeCode, refusal.closeReason);

@@ -90,7 +90,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         maxCredit: options.maxCredit,
         creditBudget: options.creditBudget,
         // Below this a credit would hold back even a short link; the budget may be overdrawn by this much each.
-        minCredit: Math.min(MIN_CREDIT, options.maxCredit),
+        // A store acknowledging per part (S3) needs parts in flight, or every ack waits for an idle flush.
+        minCredit: Math.min(Math.max(MIN_CREDIT, this.store.minCredit ?? 0), options.maxCredit),
       }),
     };
     this.#limits = new ClientLimits(options);

@@ -10,6 +10,7 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { RefusalError } from '../../src/server/refusal.ts';
 import { s3StoreOf } from '../../src/server/stores/s3-flags.ts';
@@ -23,14 +24,28 @@ import {
   startS3Engine,
   type S3Engine,
 } from '../helpers/s3-engine.ts';
-import { bytes } from './peer.ts';
+import { bytes, Peer, startServer } from './peer.ts';
 
 const MiB = 1024 * 1024;
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const ONE_HOUR = 60 * 60 * 1000;
 
+/** The engine's client settings, for a second client of one's own. */
+function engineClientConfig(engine: S3Engine) {
+  return {
+    endpoint: engine.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: engine.accessKey, secretAccessKey: engine.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    responseChecksumValidation: 'WHEN_REQUIRED' as const,
+  };
+}
+
+/** Writes like a session does (without waiting between chunks), then waits as its last ack would. */
 async function writeAll(upload: PartialUpload, data: Buffer, from: number, to: number, chunk = 700 * 1024) {
   for (let at = from; at < to; at += chunk) await upload.write(data.subarray(at, Math.min(to, at + chunk)));
+  await upload.durable?.(to);
 }
 
 describe('S3 part sizes', () => {
@@ -171,7 +186,9 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     const again = await store.open(upload.id);
     assert.equal(again, upload, 'the same node continues with the same object');
     again.hold();
-    await writeAll(again, data, 2.5 * MiB, data.length, 512 * 1024);
+    // Below a part again: acknowledged only through a tail object (the idle flush works after a release).
+    await writeAll(again, data, 2.5 * MiB, 3 * MiB, 512 * 1024);
+    await writeAll(again, data, 3 * MiB, data.length, 512 * 1024);
     assert.equal(Buffer.from(await again.sha256()).toString('hex'), sha(data));
     await again.commit();
     assert.equal(sha(await getObject(engine.client, bucket, 'up/released.bin')), sha(data));
@@ -189,8 +206,9 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     const taken = await node('b').open(upload.id);
     assert.ok(taken);
     assert.equal(taken.offset, 3 * MiB);
-    // The old node keeps writing, other bytes: refused (409), and not taken in.
-    await assert.rejects(upload.write(Buffer.alloc(MiB, 0xee)), (error: unknown) => {
+    // The old node keeps writing, other bytes: refused (409) when it would acknowledge them, not taken in.
+    await upload.write(Buffer.alloc(MiB, 0xee));
+    await assert.rejects(upload.durable!(4 * MiB), (error: unknown) => {
       assert.ok(error instanceof RefusalError);
       assert.equal(error.refusal.code, 409);
       return true;
@@ -203,7 +221,7 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     assert.equal(sha(await getObject(engine.client, bucket, 'up/fenced.bin')), sha(data));
   });
 
-  it('the old holder cannot replace a part the new holder recorded', async () => {
+  it('the old holder, refused, cannot make other bytes part of the object', async () => {
     const data = bytes(12 * MiB, 8);
     const upload = await node('a').create({
       filename: 'late-part.bin',
@@ -214,12 +232,51 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     const taken = (await node('b').open(upload.id))!;
     // The new holder records its first part (bytes 0–5 MiB) …
     await writeAll(taken, data, 3 * MiB, 6 * MiB, MiB);
-    // … then the old one, still believing it holds the upload, would complete "its" first part with other
-    // bytes: refused before the part goes up.
-    await assert.rejects(upload.write(Buffer.alloc(2.5 * MiB, 0xee)), RefusalError);
+    // … then the old one, still believing it holds the upload, completes "its" first part with other bytes:
+    // S3 stores that part (same number), and the old holder is refused when it would record it.
+    await upload.write(Buffer.alloc(2.5 * MiB, 0xee));
+    await assert.rejects(upload.durable!(5.5 * MiB), RefusalError);
     await writeAll(taken, data, 6 * MiB, data.length, MiB);
-    assert.equal(await taken.commit(), 'late-part.bin');
-    assert.equal(sha(await getObject(engine.client, bucket, 'up/late-part.bin')), sha(data));
+    // The recorded ETag no longer matches: the completion refuses, nothing is stored under the name.
+    await assert.rejects(taken.commit(), /not what was recorded/);
+    await assert.rejects(getObject(engine.client, bucket, 'up/late-part.bin'), /NoSuchKey|NotFound/);
+    await taken.discard();
+  });
+
+  it('a takeover during an UploadPart: the new holder wins, the late part of the same bytes is harmless', async () => {
+    const data = bytes(11 * MiB, 12);
+    // Node a's S3 client holds its UploadParts until released: the part is on its way during the takeover.
+    const held: (() => void)[] = [];
+    const slow = new S3Client({ ...engineClientConfig(engine) });
+    slow.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') await new Promise<void>((go) => held.push(go));
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'holdUploadPart' },
+    );
+    const a = new S3Store({ client: slow, bucket, prefix: 'up', node: 'a' });
+    const upload = await a.create({
+      filename: 'in-flight.bin',
+      size: data.length,
+      resumable: { owner: null, ttl: ONE_HOUR },
+    });
+    await writeAll(upload, data, 0, 3 * MiB, MiB);
+    // The rest of the first part arrives at a: its UploadPart starts and is held; no ack for it.
+    await upload.write(data.subarray(3 * MiB, 5 * MiB + 100));
+    const acked = upload.durable!(5 * MiB + 100);
+    for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((go) => setTimeout(go, 10));
+    assert.equal(held.length, 1, 'the UploadPart is on its way');
+    // The client reconnects to node b, which takes over at the acknowledged offset and finishes.
+    const taken = (await node('b').open(upload.id))!;
+    assert.equal(taken.offset, 3 * MiB);
+    await writeAll(taken, data, 3 * MiB, data.length, MiB);
+    // Now a's part lands (same number, same bytes), and a is refused when it would record it.
+    held.shift()!();
+    await assert.rejects(acked, RefusalError);
+    assert.equal(await taken.commit(), 'in-flight.bin');
+    assert.equal(sha(await getObject(engine.client, bucket, 'up/in-flight.bin')), sha(data));
+    slow.destroy();
   });
 
   it('lets one of two nodes opening at once win and refuses the other with 409', async () => {
@@ -229,7 +286,7 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
       size: data.length,
       resumable: { owner: null, ttl: ONE_HOUR },
     });
-    await upload.write(data.subarray(0, MiB));
+    await writeAll(upload, data, 0, MiB);
     const outcomes = await Promise.allSettled([node('b').open(upload.id), node('c').open(upload.id)]);
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o) => o.status === 'rejected');
@@ -261,6 +318,49 @@ describe('S3 store on Ceph RGW', { skip: s3Unavailable }, () => {
     await three.write(Buffer.from('three'));
     assert.equal(await three.commit(), 'taken.txt');
     assert.equal((await getObject(engine.client, bucket, 'up/taken.txt')).toString(), 'three');
+  });
+
+  it('puts folder paths into keys under the prefix, sanitised, and refuses folders that would leave it', async () => {
+    const store = node('a');
+    const nested = await store.create({ filename: 'n.bin', size: 2, folder: 'ann/photos/2024' });
+    await writeAll(nested, Buffer.from('ab'), 0, 2);
+    assert.equal(await nested.commit(), 'ann/photos/2024/n.bin');
+    assert.equal((await getObject(engine.client, bucket, 'up/ann/photos/2024/n.bin')).toString(), 'ab');
+    for (const folder of ['..', 'a/../b', 'a//b', '.wsfu/x', 'a/./b', 'a\\b', 'a/\0']) {
+      await assert.rejects(store.create({ filename: 'y', size: 1, folder }), /Invalid upload folder/, folder);
+    }
+    await assert.rejects(
+      store.create({ filename: 'y'.repeat(200), size: 1, folder: Array(6).fill('d'.repeat(150)).join('/') }),
+      (error: unknown) => error instanceof RefusalError && error.refusal.code === 400,
+    );
+    // Through a real server: a hostile STOR path is sanitised (naming.ts, folder-path.ts) into the key.
+    const server = await startServer({ store: node('s') });
+    const peer = await Peer.connect(server.url);
+    try {
+      const data = bytes(6 * MiB + 3, 21);
+      const ext = { binary: true, window: 8, chunk: MiB, resume: null, checksum: ['sha256'], fin: true };
+      const body = {
+        filename: 'f.bin',
+        size: data.length,
+        type: 'binary',
+        path: '../../etc/./x\\y',
+        v: 2,
+        ext,
+      };
+      assert.equal((await peer.ask(`STOR: ${JSON.stringify(body)}`)).code, 200);
+      for (let at = 0; at < data.length; at += MiB) peer.socket.send(data.subarray(at, at + MiB));
+      const checksum = `sha256:${createHash('sha256').update(data).digest('base64')}`;
+      let fin = await peer.ask(`FIN: ${JSON.stringify({ size: data.length, checksum })}`);
+      // The 7 DATA acks come first (in order, each once its bytes are stored), then FIN's answer.
+      for (let i = 0; i < 7 && fin.type === 'DATA'; i++) fin = await peer.next();
+      assert.equal(fin.type, 'FIN', JSON.stringify(fin));
+      assert.equal(fin.code, 200, JSON.stringify(fin));
+      assert.equal(fin.filename, 'etc/x/y/f.bin');
+      assert.equal(sha(await getObject(engine.client, bucket, 'up/etc/x/y/f.bin')), sha(data));
+    } finally {
+      peer.socket.close();
+      await server.stop();
+    }
   });
 
   it('leaves no multipart upload, object or state after a discard or an expiry', async () => {

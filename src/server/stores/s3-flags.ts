@@ -21,7 +21,8 @@ export interface S3Flags {
 export function s3StoreOf(flags: S3Flags): S3Store {
   if (flags.naming !== undefined && flags.naming !== 'original') {
     throw new TypeError(
-      '--naming sha256 is not available with --s3-bucket (the key is chosen at the start).',
+      '--naming sha256 is not available with --s3-bucket: the key of a multipart upload is fixed at its start, ' +
+        'before the SHA-256 is known (docs/server.md, "The S3 store").',
     );
   }
   if (flags['s3-endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(flags['s3-endpoint'])) {

@@ -43,7 +43,7 @@ export class ObjectNames {
   /**
    * Picks and reserves the name for upload `id`.
    *
-   * @param folder - one sanitised segment, or undefined
+   * @param folder - sanitised segments joined by `/` (checked by the store), or undefined
    * @returns the name relative to the prefix
    */
   async choose(

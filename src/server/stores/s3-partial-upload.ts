@@ -1,20 +1,16 @@
 /**
- * One upload of the {@link S3Store}: a multipart upload on its final key, parts of `partSize` bytes, the
- * bytes after the last part as tail objects (s3-tail.ts), and the state object (s3-state.ts) rewritten,
- * conditionally, once per part. What a write acknowledges is in the bucket before `write` resolves:
- * - a chunk that completes no part is put as a tail object, then the state's ETag is checked to be still
- *   ours (HeadObject): the claim was held after the bytes were stored, so a takeover will read them;
- * - a chunk that completes a part: the bytes past the part go in a tail object first, then the part is
- *   uploaded, then the state records it with If-Match (which is the claim check).
- * The SHA-256 runs here (hash-wasm, whose state can be saved): its state at the end of the parts is in the
- * state object, so a node that takes over hashes only the tail (which it reads back anyway).
+ * One upload of the {@link S3Store}: a multipart upload on its final key, written by its part pipeline
+ * (s3-part-pipeline.ts: bytes into part-sized buffers, parts uploaded while the next fills, a tail object
+ * only when the client stops sending), and the state object (s3-state.ts) rewritten, conditionally, once
+ * per part. An ack waits for {@link S3PartialUpload.durable}: what it acknowledges is in the bucket.
+ * The SHA-256 runs here (hash-wasm, whose state can be saved) as parts are sealed: its state at the end of
+ * the recorded parts is in the state object, so a node that takes over hashes only the tail.
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
-  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { IHasher } from 'hash-wasm';
@@ -22,7 +18,9 @@ import { RefusalError } from '../refusal.ts';
 import type { PartialUpload } from './store.ts';
 import { isNotFound, s3Failure } from './s3-client.ts';
 import type { ObjectNames } from './s3-names.ts';
-import { ClaimLost, type RecordedPart, type StateObjects, type UploadState } from './s3-state.ts';
+import type { PartBuffers } from './s3-part-buffers.ts';
+import { PartPipeline } from './s3-part-pipeline.ts';
+import { ClaimLost, type StateObjects, type UploadState } from './s3-state.ts';
 import type { TailObjects } from './s3-tail.ts';
 
 /** What an upload needs from its store. */
@@ -32,6 +30,7 @@ export interface S3UploadHost {
   readonly states: StateObjects;
   readonly tails: TailObjects;
   readonly names: ObjectNames;
+  readonly buffers: PartBuffers;
   readonly overwrite: boolean;
   /** Drops it from the uploads this node has open. */
   forget(id: string): void;
@@ -47,19 +46,12 @@ export function takenOver(): RefusalError {
 }
 
 export class S3PartialUpload implements PartialUpload {
-  readonly #host: S3UploadHost;
-  readonly #state: UploadState;
+  readonly host: S3UploadHost;
+  readonly state: UploadState;
   /** The state object's ETag as this node last wrote or read it: the claim. */
   #etag: string;
-  readonly #hash: IHasher;
-  /**
-   * The bytes after the last part (`offset - partsEnd` of them), copied into one buffer of a part's size
-   * that the next part is uploaded from; dropped when the connection lets go (a released upload may wait
-   * for hours) and read back from the tail objects, whose keys are kept, when writing resumes.
-   */
-  #buffer: Buffer | undefined;
-  #tailKeys: string[];
-  #offset: number;
+  readonly hash: IHasher;
+  readonly #pipeline: PartPipeline;
   #held = false;
   /** Set once the claim is lost, the upload committed or discarded: it writes nothing more. */
   #closed = false;
@@ -71,51 +63,33 @@ export class S3PartialUpload implements PartialUpload {
     hash: IHasher,
     tail: { chunks: Uint8Array[]; keys: string[]; end: number },
   ) {
-    this.#host = host;
-    this.#state = state;
+    this.host = host;
+    this.state = state;
     this.#etag = etag;
-    this.#hash = hash;
-    this.#tailKeys = tail.keys;
-    this.#offset = tail.end;
-    if (tail.chunks.length > 0) this.#fillBuffer(tail.chunks);
+    this.hash = hash;
+    this.#pipeline = new PartPipeline(this, tail);
   }
 
-  /** Allocates the buffer and copies `chunks` (the tail, in order) into it. */
-  #fillBuffer(chunks: Uint8Array[]): Buffer {
-    const buffer = Buffer.allocUnsafe(Math.min(this.#state.partSize, this.#state.size));
-    let at = 0;
-    for (const chunk of chunks) {
-      buffer.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    if (at !== this.#offset - this.#state.partsEnd) throw new Error('The stored chunks changed.');
-    this.#buffer = buffer;
-    return buffer;
+  get buffers(): PartBuffers {
+    return this.host.buffers;
   }
-
-  async #tailBuffer(): Promise<Buffer> {
-    if (this.#buffer) return this.#buffer;
-    if (this.#offset === this.#state.partsEnd) return this.#fillBuffer([]);
-    return this.#fillBuffer(await this.#host.tails.readKeys(this.#tailKeys));
-  }
-
   get id(): string {
-    return this.#state.id;
+    return this.state.id;
   }
   get size(): number {
-    return this.#state.size;
+    return this.state.size;
   }
   get filename(): string {
-    return this.#state.filename;
+    return this.state.filename;
   }
   get owner(): string | null {
-    return this.#state.owner;
+    return this.state.owner;
   }
   get offset(): number {
-    return this.#offset;
+    return this.#pipeline.received;
   }
   get expiresAt(): number {
-    return this.#state.resumable ? this.#state.expiresAt : Number.POSITIVE_INFINITY;
+    return this.state.resumable ? this.state.expiresAt : Number.POSITIVE_INFINITY;
   }
   get held(): boolean {
     return this.#held;
@@ -126,139 +100,119 @@ export class S3PartialUpload implements PartialUpload {
   }
   /** @internal S3's UploadId (the sweep keeps it). */
   get multipartId(): string {
-    return this.#state.multipartId;
+    return this.state.multipartId;
   }
   /** @internal */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /**
+   * Block integrity: everything stored was verified when every byte so far went through the block checks,
+   * else nothing counts (a resume with `sha256-blocks` then starts again at 0). Set by the session from its
+   * verifier; S3 keeps no unverified bytes under blocks, so there is nothing more to record here.
+   */
+  get verifiedOffset(): number {
+    return this.state.checked === true ? this.#pipeline.durableEnd : 0;
+  }
+  set verifiedOffset(_offset: number) {
+    // What is stored is verified by construction (see the getter).
+  }
+
   hold(): void {
     this.#held = true;
   }
 
+  /** Which bytes may be stored: under `sha256-blocks`, only those below what `verified` says. */
+  gateOnVerified(verified: (() => number) | null): void {
+    this.#pipeline.gate(verified);
+  }
+
   async release(): Promise<void> {
     try {
-      if (this.#closed || !this.#state.resumable) return;
-      this.#state.expiresAt = Date.now() + this.#state.ttl;
-      await this.#saveState();
+      if (this.#closed) return;
+      // The verified bytes not in a part yet become a tail object, so that a resume anywhere starts there.
+      await this.#pipeline.flush();
+      if (!this.state.resumable) return;
+      this.state.expiresAt = Date.now() + this.state.ttl;
+      await this.saveState();
     } catch (error) {
       // Taken over meanwhile: the new holder's state stands.
       if (!(error instanceof RefusalError)) throw error;
     } finally {
       this.#held = false;
       // Its tail bytes are in the bucket: memory is not held for an upload nobody writes.
-      this.#buffer = undefined;
+      this.#pipeline.drop();
     }
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#closed) throw takenOver();
-    const state = this.#state;
-    const start = this.#offset;
-    const end = start + chunk.byteLength;
-    if (end > state.size) throw new Error('More bytes than declared.');
-    const tailBytes = start - state.partsEnd;
-    const lastBoundary = partBoundaryAtOrBelow(state, end);
     try {
-      const buffer = await this.#tailBuffer();
-      if (lastBoundary <= state.partsEnd) {
-        // No part completes: the chunk is a tail object, and the claim must still be ours after it.
-        const key = await this.#host.tails.put(state.id, state.claim.gen, start, chunk);
-        if ((await this.#host.states.etag(state.id)) !== this.#etag) throw new ClaimLost(state.id);
-        this.#hash.update(chunk);
-        buffer.set(chunk, tailBytes);
-        this.#tailKeys.push(key);
-        this.#offset = end;
-        return;
-      }
-      // Checked before a part goes up too: a part uploaded by a node that lost its claim would replace the
-      // new holder's part of that number (harmless when the bytes are the same, as when one client's old
-      // connection lingers; with other bytes the recorded ETag no longer matches, and the completion fails
-      // with InvalidPart rather than store them). What is left is a takeover during this one UploadPart.
-      if ((await this.#host.states.etag(state.id)) !== this.#etag) throw new ClaimLost(state.id);
-      const inParts = lastBoundary - start;
-      const rest = chunk.subarray(inParts);
-      const head = chunk.subarray(0, inParts);
-      // Past the filled bytes only, so nothing is lost if this fails (the upload is then closed anyway).
-      const fits = tailBytes + inParts <= buffer.byteLength;
-      if (fits) buffer.set(head, tailBytes);
-      const bytes = fits
-        ? buffer.subarray(0, tailBytes + inParts)
-        : Buffer.concat([buffer.subarray(0, tailBytes), head]);
-      // The part and the bytes past it are stored side by side; both before the state records the part.
-      const [restKey, parts] = await Promise.all([
-        rest.byteLength > 0
-          ? this.#host.tails.put(state.id, state.claim.gen, lastBoundary, rest)
-          : Promise.resolve(undefined),
-        this.#uploadParts(bytes),
-      ]);
-      this.#hash.update(bytes.subarray(tailBytes));
-      const hashState = Buffer.from(this.#hash.save()).toString('base64');
-      this.#hash.update(rest);
-      const previous = {
-        parts: state.parts,
-        partsEnd: state.partsEnd,
-        hashState: state.hashState,
-        tails: state.tails,
-      };
-      state.parts = [...state.parts, ...parts];
-      state.partsEnd = lastBoundary;
-      state.hashState = hashState;
-      state.tails = [{ gen: state.claim.gen, from: lastBoundary }];
-      if (state.resumable) state.expiresAt = Date.now() + state.ttl;
-      try {
-        await this.#saveState();
-      } catch (error) {
-        Object.assign(state, previous);
-        throw error;
-      }
-      const obsolete = this.#tailKeys;
-      // The part is stored and hashed: its buffer takes the next part's first bytes.
-      buffer.set(rest, 0);
-      this.#tailKeys = restKey ? [restKey] : [];
-      this.#offset = end;
-      // Their bytes are in the part now: deleted in the background (a failed delete leaves garbage for the
-      // final cleanup, which lists the upload's tail objects).
-      void this.#host.tails.delete(obsolete);
+      await this.#pipeline.write(chunk);
     } catch (error) {
-      // In memory it may now differ from the bucket: never written again; a resume reads the bucket.
-      this.#close();
-      if (error instanceof ClaimLost) throw takenOver();
-      throw error;
+      this.#failed(error);
     }
   }
 
-  /** Uploads `bytes` (starting at `partsEnd`) as parts of `partSize`, the last one possibly shorter. */
-  async #uploadParts(bytes: Uint8Array): Promise<RecordedPart[]> {
-    const { partSize, parts, id } = this.#state;
-    const recorded: RecordedPart[] = [];
-    for (let at = 0; at < bytes.byteLength; at += partSize) {
-      const body = bytes.subarray(at, at + partSize);
-      const n = parts.length + recorded.length + 1;
-      try {
-        const answer = await this.#host.s3.send(
-          new UploadPartCommand({
-            Bucket: this.#host.bucket,
-            Key: this.#state.key,
-            UploadId: this.#state.multipartId,
-            PartNumber: n,
-            Body: body,
-            ContentLength: body.byteLength,
-          }),
-        );
-        recorded.push({ n, etag: answer.ETag ?? '', size: body.byteLength });
-      } catch (error) {
-        throw s3Failure(`Storing part ${n} of ${id} failed`, error);
-      }
+  /** Resolves once the bytes below `offset` (the verified ones, under blocks) are in the bucket. */
+  async durable(offset: number): Promise<void> {
+    try {
+      await this.#pipeline.durable(offset);
+    } catch (error) {
+      this.#failed(error);
     }
-    return recorded;
   }
 
+  async rewrite(position: number, bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw takenOver();
+    this.#pipeline.rewrite(position, bytes);
+    return Promise.resolve();
+  }
+
+  /**
+   * Drops the bytes from `offset` on: those in memory only, or — to 0 — the whole upload so far (bytes
+   * stored without block checks, resumed with them): its parts are then forgotten, never completed.
+   */
+  async truncate(offset: number): Promise<void> {
+    if (this.#closed) throw takenOver();
+    if (offset > 0 || this.#pipeline.durableEnd === 0) return this.#pipeline.dropFrom(offset);
+    const obsolete = [...this.#pipeline.tailKeys];
+    this.#pipeline.restart();
+    Object.assign(this.state, { parts: [], partsEnd: 0, checked: true });
+    this.state.tails = [{ gen: this.state.claim.gen, from: 0 }];
+    this.hash.init();
+    this.state.hashState = Buffer.from(this.hash.save()).toString('base64');
+    await this.saveState();
+    await this.host.tails.delete(obsolete);
+  }
+
+  /** A failure of the pipeline closes the upload; a lost claim is answered as a takeover. */
+  #failed(error: unknown): never {
+    this.#close();
+    if (error instanceof ClaimLost) throw takenOver();
+    throw error;
+  }
+
+  /** @internal For the pipeline: the claim still ours (with a state write when it must record more). */
+  async checkClaim(): Promise<void> {
+    if (!this.#pipeline.gated && this.state.checked !== false) {
+      this.state.checked = false;
+      return this.saveState();
+    }
+    if ((await this.host.states.etag(this.state.id)) !== this.#etag) throw new ClaimLost(this.state.id);
+  }
+
+  /** Seals every byte into parts first (FIN asks before the commit): the digest is the whole file's. */
   async sha256(): Promise<Uint8Array> {
-    const saved = this.#hash.save();
-    const digest = this.#hash.digest('binary');
-    this.#hash.load(saved);
+    try {
+      await this.#pipeline.sealAll();
+    } catch (error) {
+      this.#failed(error);
+    }
+    const saved = this.hash.save();
+    const digest = this.hash.digest('binary');
+    this.hash.load(saved);
     return digest;
   }
 
@@ -269,20 +223,19 @@ export class S3PartialUpload implements PartialUpload {
    */
   async commit(): Promise<string> {
     if (this.#closed) throw takenOver();
-    const state = this.#state;
-    if (this.#offset !== state.size || state.partsEnd !== state.size) {
-      throw new Error(`The upload holds ${this.#offset} of ${state.size} bytes.`);
-    }
+    const state = this.state;
+    if (this.offset !== state.size)
+      throw new Error(`The upload holds ${this.offset} of ${state.size} bytes.`);
     const digest = Buffer.from(await this.sha256()).toString('hex');
     try {
-      await this.#saveState();
+      await this.saveState();
     } catch (error) {
       this.#close();
       throw error;
     }
-    const { names } = this.#host;
+    const { names } = this.host;
     const existing = await names.head(state.key);
-    if (existing && existing['upload-id'] !== state.id && !this.#host.overwrite) {
+    if (existing && existing['upload-id'] !== state.id && !this.host.overwrite) {
       throw Object.assign(
         new Error(`An object named ${state.name} appeared in the bucket during the upload.`),
         {
@@ -291,10 +244,10 @@ export class S3PartialUpload implements PartialUpload {
       );
     }
     if (existing?.['upload-id'] !== state.id) await this.#complete();
-    await this.#host.s3
+    await this.host.s3
       .send(
         new PutObjectTaggingCommand({
-          Bucket: this.#host.bucket,
+          Bucket: this.host.bucket,
           Key: state.key,
           Tagging: { TagSet: [{ Key: 'sha256', Value: digest }] },
         }),
@@ -304,15 +257,15 @@ export class S3PartialUpload implements PartialUpload {
       });
     this.#close();
     await names.release(state.key);
-    await this.#host.tails.deleteAll(state.id);
+    await this.host.tails.deleteAll(state.id);
     // Not resumable: no record is kept, so the state goes now (a resumable one becomes the record).
-    if (!state.resumable) await this.#host.states.delete(state.id);
+    if (!state.resumable) await this.host.states.delete(state.id);
     return state.name;
   }
 
   async #complete(): Promise<void> {
-    const state = this.#state;
-    const { s3, bucket } = this.#host;
+    const state = this.state;
+    const { s3, bucket } = this.host;
     try {
       if (state.size === 0) {
         // S3 completes no upload of zero parts: the empty object is put instead.
@@ -342,6 +295,13 @@ export class S3PartialUpload implements PartialUpload {
         }),
       );
     } catch (error) {
+      // A part stored under a recorded number with other bytes: by a node that had lost its claim.
+      if ((error as { name?: string }).name === 'InvalidPart') {
+        throw s3Failure(
+          'A part is not what was recorded (replaced by a node that had lost its claim)',
+          error,
+        );
+      }
       throw s3Failure('Completing the upload failed', error);
     }
   }
@@ -349,21 +309,22 @@ export class S3PartialUpload implements PartialUpload {
   async discard(): Promise<void> {
     this.#close();
     this.#held = false;
-    const state = this.#state;
-    const { s3, bucket } = this.#host;
+    const state = this.state;
+    const { s3, bucket } = this.host;
     await s3
       .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: state.key, UploadId: state.multipartId }))
       .catch((error: unknown) => {
         if (!isNotFound(error)) throw s3Failure('Aborting the upload failed', error);
       });
-    await this.#host.tails.deleteAll(state.id);
-    await this.#host.names.release(state.key);
-    await this.#host.states.delete(state.id);
+    await this.host.tails.deleteAll(state.id);
+    await this.host.names.release(state.key);
+    await this.host.states.delete(state.id);
   }
 
-  async #saveState(): Promise<void> {
+  /** @internal Writes the state with If-Match: the claim check. */
+  async saveState(): Promise<void> {
     try {
-      this.#etag = await this.#host.states.write(this.#state, this.#etag);
+      this.#etag = await this.host.states.write(this.state, this.#etag);
     } catch (error) {
       if (error instanceof ClaimLost) {
         this.#close();
@@ -375,15 +336,9 @@ export class S3PartialUpload implements PartialUpload {
 
   #close(): void {
     this.#closed = true;
-    this.#buffer = undefined;
-    this.#host.forget(this.id);
+    this.#pipeline.fail(takenOver());
+    this.host.forget(this.id);
   }
-}
-
-/** The highest part boundary at or below `offset` (the end of the file counts as one). */
-function partBoundaryAtOrBelow(state: UploadState, offset: number): number {
-  if (offset === state.size) return offset;
-  return state.partsEnd + Math.floor((offset - state.partsEnd) / state.partSize) * state.partSize;
 }
 
 /** The user metadata of the object: what the client said about the file (names URI-encoded: ASCII only). */

@@ -53,6 +53,13 @@ export interface UploadState {
   hashState: string;
   /** Runs of tail objects, oldest first: bytes [partsEnd, offset) are in them. */
   tails: TailRun[];
+  /**
+   * The next part number to use. Numbers are never reused: a claim skips the ones its predecessor may still
+   * be uploading (s3-part-pipeline.ts). Absent in states of earlier versions: after the recorded parts.
+   */
+  nextPart?: number;
+  /** Every stored byte was checked against the client's block digests (`sha256-blocks`). */
+  checked?: boolean;
   /** The claim: the generation a node took, and which node (for the logs). */
   claim: { gen: number; node: string };
   /** Incremented on every write, so that two writes never have the same content, hence the same ETag. */

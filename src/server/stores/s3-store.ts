@@ -21,6 +21,8 @@ import { RefusalError } from '../refusal.ts';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 import { normalisePrefix, s3ClientFor, s3Failure, type S3Connection } from './s3-client.ts';
 import { ObjectNames } from './s3-names.ts';
+import { PartBuffers } from './s3-part-buffers.ts';
+import { PARTS_IN_FLIGHT } from './s3-part-pipeline.ts';
 import { metadataOf, S3PartialUpload, type S3UploadHost } from './s3-partial-upload.ts';
 import { ClaimLost, StateObjects, StoreKeys, type UploadState } from './s3-state.ts';
 import { TailObjects } from './s3-tail.ts';
@@ -35,6 +37,11 @@ export interface S3StoreOptions extends S3Connection {
   node?: string;
   /** Age after which a multipart upload without a state, or a name reservation without an upload, is swept. */
   staleAge?: number;
+  /**
+   * Bytes of memory for uploads' bytes not in a part yet, shared by every upload of this node (default
+   * 120 MiB): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
+   */
+  partMemory?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -46,6 +53,24 @@ const RESUMABLE_ID_RE = /^u_[A-Za-z0-9_-]{24}$/;
 const STALE_AGE = 60 * 60 * 1000;
 // A v1 upload cannot be resumed: its state only lets the sweep clean up after a node that died.
 const V1_TTL = STALE_AGE;
+
+/** S3's longest key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * The last line of defence for a folder (the session sanitised it: folder-path.ts): sanitised segments
+ * joined by `/`, none empty, `.`, `..` or holding a backslash or NUL, and not the store's own `.wsfu`
+ * folder at the top; so the key always stays under the prefix, outside the store's objects.
+ */
+function checkFolder(folder: string | undefined): void {
+  if (folder === undefined) return;
+  const segments = folder.split('/');
+  const plain = (segment: string): boolean =>
+    segment !== '' && segment !== '.' && segment !== '..' && !/[\\\0]/.test(segment);
+  if (!segments.every(plain) || segments[0] === '.wsfu') {
+    throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
+  }
+}
 
 /** The part size for a file: the minimum, or what keeps it within 10,000 parts, in whole MiB. */
 export function partSizeFor(size: number, minPartSize = MIN_PART): number {
@@ -63,6 +88,7 @@ export class S3Store implements UploadStore, S3UploadHost {
   readonly states: StateObjects;
   readonly tails: TailObjects;
   readonly names: ObjectNames;
+  readonly buffers: PartBuffers;
   readonly #keys: StoreKeys;
   readonly #node: string;
   readonly #minPartSize: number;
@@ -91,6 +117,15 @@ export class S3Store implements UploadStore, S3UploadHost {
     this.states = new StateObjects(this.s3, this.bucket, this.#keys);
     this.tails = new TailObjects(this.s3, this.bucket, this.#keys);
     this.names = new ObjectNames(this.s3, this.bucket, this.#keys, this.prefix);
+    this.buffers = new PartBuffers(options.partMemory);
+  }
+
+  /**
+   * The least byte credit a client needs for acks to keep coming without idle flushes: a part uploading,
+   * a part filling, and a chunk (the server grants at least this: upload-server.ts).
+   */
+  get minCredit(): number {
+    return (PARTS_IN_FLIGHT + 1) * this.#minPartSize;
   }
 
   /** @inheritdoc The name is chosen (and reserved) now: a multipart upload's key cannot change later. */
@@ -103,16 +138,19 @@ export class S3Store implements UploadStore, S3UploadHost {
     sha256?: boolean;
   }): Promise<PartialUpload> {
     const { folder, resumable, size } = request;
-    if (
-      folder !== undefined &&
-      (folder === '' || folder.includes('/') || folder === '.wsfu' || folder === '..')
-    ) {
-      throw new TypeError(`Invalid upload folder: ${JSON.stringify(folder)}`);
-    }
+    checkFolder(folder);
     const partSize = partSizeFor(size, this.#minPartSize);
     const id = resumable
       ? `u_${randomBytes(18).toString('base64url')}`
       : `v_${randomBytes(12).toString('hex')}`;
+    // Room for a numbered name (` (100)`) within S3's key limit, else a clear refusal rather than S3's 400.
+    const longest = `${this.prefix}${folder ?? ''}/${request.filename} (100)`;
+    if (Buffer.byteLength(longest, 'utf8') > MAX_KEY_BYTES) {
+      throw new RefusalError({
+        code: 400,
+        message: 'Folder and file name too long for an S3 key (1024 bytes).',
+      });
+    }
     const name = await this.names.choose(id, request.filename, folder, this.overwrite);
     const key = this.names.key(name);
     const ttl = resumable?.ttl ?? V1_TTL;
@@ -133,6 +171,8 @@ export class S3Store implements UploadStore, S3UploadHost {
       parts: [],
       partsEnd: 0,
       hashState: '',
+      nextPart: 1,
+      checked: true,
       tails: [{ gen: 1, from: 0 }],
       claim: { gen: 1, node: this.#node },
       version: 0,
@@ -185,6 +225,10 @@ export class S3Store implements UploadStore, S3UploadHost {
     if (state.completed || !state.resumable || !(state.expiresAt >= Date.now())) return undefined;
     const gen = Math.max(state.claim.gen, ...state.tails.map((run) => run.gen)) + 1;
     state.claim = { gen, node: this.#node };
+    // Right after the recorded parts. A part the node that held it was still uploading gets the same number:
+    // whichever lands last stays. The same client sends the same bytes, so either is right; other bytes
+    // have another ETag than the one recorded, and the completion refuses them (docs/server.md).
+    state.nextPart = state.parts.length + 1;
     let etag = await this.#writeClaim(state, read.etag);
     // After the claim is ours, so that a chunk the old holder stored and acknowledged is in the listing.
     const tail = await this.tails.read(id, state.tails, state.partsEnd);
@@ -192,8 +236,8 @@ export class S3Store implements UploadStore, S3UploadHost {
       throw s3Failure(`The stored chunks of upload ${id} do not follow each other`);
     }
     const hash = (await createSHA256()).init();
+    // The tail is hashed when its part is sealed.
     hash.load(Buffer.from(state.hashState, 'base64'));
-    for (const chunk of tail.chunks) hash.update(chunk);
     state.tails = [...state.tails, { gen, from: tail.end }];
     etag = await this.#writeClaim(state, etag);
     const upload = new S3PartialUpload(this, state, etag, hash, tail);

@@ -50,6 +50,11 @@ export interface UploadStore {
    * @param id - the id a client resumes with
    */
   recall?(id: string): Promise<CompletedUpload | undefined>;
+  /**
+   * The least byte credit a client needs for acknowledgements to keep coming: a store that acknowledges in
+   * large units (S3: once per part) needs more in flight than the server's floor. Optional.
+   */
+  readonly minCredit?: number;
 }
 
 /** A committed resumable upload, as remembered for a client that lost the FIN answer. */
@@ -97,6 +102,19 @@ export interface PartialUpload {
   release(): Promise<void>;
   /** Appends bytes at the current offset. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * For a store whose `write` only takes the bytes in (S3 fills a part in memory first): resolves once the
+   * bytes below `offset` are durably stored — under block integrity the verified ones (an unverified block
+   * is never stored) — and rejects when storing them failed. The session sends an ack only then. Optional:
+   * without it, bytes are stored when `write` resolves.
+   */
+  durable?(offset: number): Promise<void>;
+  /**
+   * Block integrity was agreed (`verified` tells where the verified bytes end, asked when needed), or not
+   * (null), for the connection that holds the upload now. Optional: for a store that must not store
+   * unverified bytes at all (S3 cannot write a stored part again).
+   */
+  gateOnVerified?(verified: (() => number) | null): void;
   /**
    * Block integrity: bytes below this offset were checked against the client's block digests (by an earlier
    * connection, or before a restart). Kept with the upload's metadata when the connection lets it go.

@@ -104,10 +104,3 @@ export class Refusal {
     };
   }
 }
-
-/** Which answer type a malformed command is refused under: its own command's, else DATA or ERROR. */
-export function answerTypeFor(text: string, receiving: boolean): AnswerType {
-  const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
-  if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
-  return receiving ? 'DATA' : 'ERROR';
-}

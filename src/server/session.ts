@@ -36,12 +36,11 @@ import { EarlyDataDiscard } from './early-data.ts';
 import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
 import { storageFailure } from './limits.ts';
-import { storedFolderPath } from './folder-path.ts';
-import { sanitizeFilename } from './naming.ts';
 import type { ResolvedOptions } from './options.ts';
 import { OrderedReplies } from './ordered-replies.ts';
-import { answerTypeFor, Refusal } from './refusal.ts';
+import { Refusal } from './refusal.ts';
 import { findResume } from './resume.ts';
+import { admitStor } from './stor-admission.ts';
 import { decideAuth } from './session-auth.ts';
 import { startKeepAlive } from './keep-alive.ts';
 import { answerFin } from './session-fin.ts';
@@ -185,29 +184,14 @@ export class UploadSession {
       this.#services.holders.claim(partial.id, this.#holder);
     }
     // Limits, the accept hook and the disk floor apply to a resumed upload as to a fresh one.
-    const filename = sanitizeFilename(stor.filename);
-    const folderPath = storedFolderPath(stor.path, this.#options);
-    if (!folderPath.ok) {
+    const admitted = await admitStor(stor, offer, this.#options, this.#events);
+    if (this.#machine.closed || !admitted.ok) {
       await partial?.release();
-      return this.#refuse(new Refusal('STOR', Status.badRequest, folderPath.message));
+      if (this.#machine.closed || admitted.ok) return;
+      return this.#refuse(admitted.refusal);
     }
-    const mime = offer ? offer.mime : typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
-    const admission = (await this.#events.admit?.({
-      filename,
-      requestedName: stor.filename,
-      size: stor.size,
-      mime,
-      parameters: stor.parameters,
-      ...(folderPath.folder !== '' ? { path: folderPath.folder } : {}),
-    })) ?? { ok: true };
-    if (this.#machine.closed || !admission.ok) {
-      await partial?.release();
-      if (this.#machine.closed || admission.ok) return;
-      return this.#refuse(Refusal.of('STOR', admission));
-    }
+    const { filename, folder, mime } = admitted;
     if (!partial) {
-      // The user's folder (when configured), then the folders the file came from.
-      const folder = [admission.folder, folderPath.folder].filter(Boolean).join('/') || undefined;
       const resumable = offer && this.#services.store.open;
       partial = await this.#services.store.create({
         filename,

@@ -15,6 +15,7 @@ import {
 } from '../helpers/s3-engine.ts';
 import { NGINX, startCluster } from '../helpers/s3-cluster.ts';
 import { existsSync } from 'node:fs';
+import { startLink } from '../../bench/link.ts';
 import {
   launchE2eBrowser,
   randomBytes,
@@ -103,9 +104,16 @@ describe('S3 cluster behind nginx, from Chromium', { skip }, () => {
   it('a rolling restart of every node during one upload ends in one identical object', async () => {
     const bucket = await engine.bucket();
     const cluster = await startCluster(engine, bucket, 3);
+    // A 16 MiB/s uplink (the bench's link emulator in front of nginx): the 64 MiB upload takes ≥ 4 s, so it
+    // is still running while the three nodes restart one after the other, however fast this machine is.
+    const link = await startLink({
+      targetPort: cluster.nginx.port,
+      up: { delayMs: 1, bytesPerSecond: 16 * MIB },
+      down: { delayMs: 1, bytesPerSecond: Infinity },
+    });
     const page = await browser.newPage();
     try {
-      await startUpload(page, cluster.nginx.url);
+      await startUpload(page, `ws://127.0.0.1:${link.port}/upload`);
       // Restarts at 1/8, 2/8 and 3/8 acknowledged: the upload must still be running when the last node is back.
       for (const [i, node] of cluster.nodes.entries()) {
         await page.waitFor(`(window.loaded ?? 0) >= ${(SIZE * (i + 1)) / 8}`, {
@@ -123,6 +131,7 @@ describe('S3 cluster behind nginx, from Chromium', { skip }, () => {
       await assertStoredOnce(bucket);
     } finally {
       await page.close();
+      await link.close();
       await cluster.stop();
     }
   });

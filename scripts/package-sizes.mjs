@@ -14,13 +14,14 @@ import { gzipSync } from 'node:zlib';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Budgets in bytes. On 2026-12-02 the bundle is 33.4 kB min+gzip: hash-wasm is gone (block digests are
+ * Budgets in bytes. On 2026-12-03 the bundle is 36.0 kB min+gzip (33.4 kB on 2026-12-02, before the digest
+ * Worker, keep-alive and early data): hash-wasm is gone (block digests are
  * WebCrypto's), but pause, folders, paste, previews, queue progress and every transfer option came into the
  * element. Issue 11's target is 20 kB; these budgets only keep it from growing unnoticed meanwhile.
  */
 export const BUDGETS = {
-  tarball: 520_000,
-  bundleGzip: 35_000,
+  tarball: 560_000,
+  bundleGzip: 37_000,
 };
 
 /** `{ tarball, unpacked, files, bundle, bundleGzip }` in bytes, for the current build. */

@@ -23,6 +23,7 @@ export const EVENTS = [
   'pause',
   'resume',
   'complete',
+  'warning',
 ].sort();
 
 export interface Packed {

@@ -35,6 +35,7 @@ const ATTRIBUTES = [
   'max-file-size',
   'max-files',
   'max-folder-files',
+  'max-folder-depth',
   'concurrency',
   'auto',
   'chunk-size',

@@ -1,15 +1,19 @@
 /**
  * A queued file's transfer: its options (the queue's, the folder it came from, the token provider's token,
  * what `prepare` gave), whether it shares the queue's sockets, and its start with the queue's login. The
- * queue owns when a file starts and what its transfer's events do to the item.
+ * queue owns when a file starts and what its transfer's events do to the item. The queue loads this module
+ * with import() (upload-queue.ts, loadTransferModule), so everything it imports is what the queue needs only
+ * once a file is sent; the pool's class comes from here for the same reason.
  */
-import type { ConnectionPool } from './connection-pool.ts';
+import { ConnectionPool } from './connection-pool.ts';
 import { UploadError } from './errors.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import type { Entry } from './queue-items.ts';
 import { transferOptionsFor, type ResolvedQueueOptions } from './queue-options.ts';
 import { tokenSource } from './queue-prepare.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
+
+export { ConnectionPool };
 
 /** A file's new transfer, and whether a 401 may be met by asking for a fresh token; or why there is none. */
 export type NewTransfer =

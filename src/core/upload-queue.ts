@@ -2,9 +2,10 @@
  * UploadQueue: many files, each sent by its own WebSocketFileTransfer, at most `concurrency` at once. Owns
  * the items and their one status field; the vocabulary (statuses, items, events) is in queue-items.ts, the
  * options (derived from the transfer's) in queue-options.ts, the running totals in queue-totals.ts, a file's
- * transfer (its options, shared socket or not, its start) in queue-transfer.ts.
+ * transfer (its options, shared socket or not, its start) in queue-transfer.ts, which with the network code
+ * under it is loaded by import() when the first file starts (see loadTransferModule below).
  */
-import { ConnectionPool } from './connection-pool.ts';
+import type { ConnectionPool } from './connection-pool.ts';
 import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import {
@@ -31,11 +32,29 @@ import {
   type UploadQueueOptions,
 } from './queue-options.ts';
 import { isUnauthorized, runPrepare } from './queue-prepare.ts';
-import { startTransfer, transferFor } from './queue-transfer.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
+
+/** queue-transfer.ts: a file's WebSocketFileTransfer, and through it all the code that speaks to the server. */
+export type TransferModule = typeof import('./queue-transfer.ts');
+let transferModule: Promise<TransferModule> | null = null;
+
+/**
+ * Loads queue-transfer.ts, once per page. It is a separate module load (a chunk of its own in the CDN bundle)
+ * so that a page that shows the element but has not sent a file yet does not pay for the network half of
+ * the core; {@link UploadQueue.preload} asks for it ahead (the element does in idle time), so the first file
+ * does not wait. A
+ * load that failed (a network error fetching the chunk) is tried again on the next call.
+ */
+function loadTransferModule(): Promise<TransferModule> {
+  transferModule ??= import('./queue-transfer.ts').catch((cause: unknown) => {
+    transferModule = null;
+    throw cause;
+  });
+  return transferModule;
+}
 
 /**
  * Uploads many files, each with its own {@link WebSocketFileTransfer}, at most `concurrency` at once. Knows
@@ -62,8 +81,20 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #running = false;
   #busy = false;
   readonly #totals = new QueueTotals();
-  /** The sockets its files share (connection-pool.ts); a file that sent its FIN frees its slot. */
-  readonly #pool = new ConnectionPool();
+  /**
+   * The sockets its files share (connection-pool.ts); a file that sent its FIN frees its slot. Made with the
+   * first transfer, once queue-transfer.ts is loaded.
+   */
+  #pool: ConnectionPool | null = null;
+
+  /**
+   * Fetches the code that sends files (queue-transfer.ts and what it imports) ahead of the first file, which
+   * otherwise loads it when it starts. Resolves once it is loaded; rejects when it could not be (a file that
+   * starts later tries again, and fails with `connectionFailed` if it cannot load it either).
+   */
+  static preload(): Promise<void> {
+    return loadTransferModule().then(() => undefined);
+  }
 
   /**
    * @param options - see {@link UploadQueueOptions}
@@ -71,7 +102,6 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    */
   constructor(options: UploadQueueOptions = {}) {
     super();
-    this.#pool.onHandOver = () => this.#pump();
     this.configure(options);
   }
 
@@ -285,7 +315,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #pump(): void {
     if (this.#running && this.#totals.counts.queued > 0) {
       // A file whose FIN is on its way no longer holds its slot: the next one joins its socket behind it.
-      let active = this.#totals.running - this.#pool.handedOver;
+      let active = this.#totals.running - (this.#pool?.handedOver ?? 0);
       for (const entry of this.#entries) {
         if (active >= this.#options.concurrency) break;
         if (entry.status !== 'queued') continue;
@@ -302,21 +332,40 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     this.#prepareThenLaunch(entry);
   }
 
-  /** Asks `prepare` (when set), then starts the transfer, unless the item was cancelled meanwhile. */
+  /**
+   * Asks `prepare` (when set) while queue-transfer.ts loads, then starts the transfer, unless the item was
+   * cancelled or paused meanwhile.
+   */
   #prepareThenLaunch(entry: Entry): void {
     const attempt = ++entry.attempt;
-    const { prepare } = this.#options;
-    if (!prepare) return this.#launch(entry, {});
-    void runPrepare(prepare, entry).then((prepared) => {
-      if (entry.attempt !== attempt || entry.transfer !== null || !RUNNING_STATUSES.includes(entry.status)) {
-        return;
-      }
-      if (!prepared.ok) return this.#failed(entry, prepared.error);
-      this.#launch(entry, prepared.overrides);
-    });
+    void Promise.all([runPrepare(this.#options.prepare, entry), loadTransferModule()]).then(
+      ([answer, module]) => {
+        if (!this.#stillWanted(entry, attempt)) return;
+        if (!answer.ok) return this.#failed(entry, answer.error);
+        this.#launch(module, entry, answer.overrides);
+      },
+      (cause: unknown) => {
+        if (!this.#stillWanted(entry, attempt)) return;
+        const message = `the upload code could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`;
+        this.#failed(entry, new UploadError('connectionFailed', message, { cause }));
+      },
+    );
   }
 
-  #launch(entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
+  /** Whether a launch begun as `attempt` is still the item's: not cancelled, paused or started again since. */
+  #stillWanted(entry: Entry, attempt: number): boolean {
+    return entry.attempt === attempt && entry.transfer === null && RUNNING_STATUSES.includes(entry.status);
+  }
+
+  #launch(
+    { ConnectionPool, startTransfer, transferFor }: TransferModule,
+    entry: Entry,
+    prepared: Partial<WebSocketFileTransferOptions>,
+  ): void {
+    if (!this.#pool) {
+      this.#pool = new ConnectionPool();
+      this.#pool.onHandOver = () => this.#pump();
+    }
     const made = transferFor(this.#options, this.#pool, entry, prepared);
     if (!made.ok) return this.#failed(entry, made.error);
     const { transfer, refreshable } = made;
@@ -407,7 +456,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     this.#busy = busy;
     if (wasBusy && !busy) {
       this.#running = this.#options.autoStart;
-      this.#pool.closeIdle();
+      this.#pool?.closeIdle();
       const items = this.items;
       this.emit('complete', {
         items,

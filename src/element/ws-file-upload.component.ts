@@ -329,9 +329,15 @@ export class WsFileUpload extends UploadOptionsElement {
   override connectedCallback(): void {
     super.connectedCallback();
     const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
-    // In idle time, so that the locale data's first load is not part of answering the first drop.
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => prepareFormats(locale));
-    else setTimeout(() => prepareFormats(locale), 0);
+    // In idle time, so that neither the locale data's first load nor fetching the code that sends files (a
+    // chunk of its own in the CDN bundle) is part of answering the first drop. A failed fetch is retried,
+    // and reported, when a file starts.
+    const prepare = (): void => {
+      prepareFormats(locale);
+      UploadQueue.preload().catch(() => {});
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(prepare);
+    else setTimeout(prepare, 0);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {

@@ -6,7 +6,7 @@
 import type { UploadError } from './errors.ts';
 import type { ProgressDetail, WarningDetail } from './events.ts';
 import type { QueueTokenProvider } from './queue-prepare.ts';
-import type { PauseRefusal } from './transfer-state.ts';
+import type { PauseRefusal } from './pause-refusal.ts';
 import type { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
 /**

@@ -3,6 +3,7 @@
  * from the counts. The transfer holds one state field and changes it only through {@link assertTransition}.
  */
 import type { ProgressDetail } from './events.ts';
+import { PAUSE_REFUSAL_MESSAGES, type PauseRefusal } from './pause-refusal.ts';
 
 /**
  * Where a transfer is. One field, changed only through legal moves:
@@ -83,23 +84,9 @@ export function isActive(state: TransferState): boolean {
   );
 }
 
-/**
- * Why a transfer cannot pause now: `notRunning` (not started, or stopped), `notResumable` (the server speaks
- * v1, v2 was not offered, or no resume store keeps the record: the upload could not continue later, so
- * pausing would lose it), `notYetAgreed` (STOR is sent and its answer, which says whether the upload can
- * resume, is being awaited or handled).
- */
-export type PauseRefusal = 'notRunning' | 'notResumable' | 'notYetAgreed';
-
-/** The message of each {@link PauseRefusal}. */
-export const PAUSE_REFUSAL_MESSAGES: Readonly<Record<PauseRefusal, string>> = {
-  notRunning: 'Only a running upload can pause.',
-  notResumable:
-    'This upload cannot pause: the server speaks protocol v1 (or v2 was not offered, or no resume store keeps the record), and it could not resume. Cancel it instead.',
-  notYetAgreed:
-    'This upload cannot pause yet: the server is answering whether it can resume. Try again once it is sending.',
-};
-
+// Why a pause is refused, and its message, live in pause-refusal.ts: the queue needs them before (and
+// without) the transfer's code.
+export { PAUSE_REFUSAL_MESSAGES, type PauseRefusal } from './pause-refusal.ts';
 /**
  * @param state - the state of a transfer that `start()` was called on again
  * @returns the error it throws: a transfer runs once; create a new one to send again

@@ -33,13 +33,15 @@ import {
 } from './queue-options.ts';
 import { isUnauthorized, runPrepare } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
-import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
+import { PAUSE_REFUSAL_MESSAGES } from './pause-refusal.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 
 /** queue-transfer.ts: a file's WebSocketFileTransfer, and through it all the code that speaks to the server. */
 export type TransferModule = typeof import('./queue-transfer.ts');
 let transferModule: Promise<TransferModule> | null = null;
+/** The module once loaded: from then on a file without a `prepare` hook starts at once, as it did before. */
+let loadedTransferModule: TransferModule | null = null;
 
 /**
  * Loads queue-transfer.ts, once per page. It is a separate module load (a chunk of its own in the CDN bundle)
@@ -49,10 +51,13 @@ let transferModule: Promise<TransferModule> | null = null;
  * load that failed (a network error fetching the chunk) is tried again on the next call.
  */
 function loadTransferModule(): Promise<TransferModule> {
-  transferModule ??= import('./queue-transfer.ts').catch((cause: unknown) => {
-    transferModule = null;
-    throw cause;
-  });
+  transferModule ??= import('./queue-transfer.ts').then(
+    (module) => (loadedTransferModule = module),
+    (cause: unknown) => {
+      transferModule = null;
+      throw cause;
+    },
+  );
   return transferModule;
 }
 
@@ -214,7 +219,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     for (const entry of this.#select(target)) {
       if (entry.status !== 'queued' && !RUNNING_STATUSES.includes(entry.status)) continue;
       const transfer = entry.transfer;
-      const reason = entry.status === 'queued' ? null : transfer ? transfer.pauseRefusal : 'notRunning';
+      // Without a transfer yet (its `prepare` or its code is loading) nothing was sent: it is held as if queued.
+      const reason = transfer ? transfer.pauseRefusal : null;
       if (reason !== null) {
         refused.push({ item: entry, reason, message: PAUSE_REFUSAL_MESSAGES[reason] });
         continue;
@@ -338,6 +344,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    */
   #prepareThenLaunch(entry: Entry): void {
     const attempt = ++entry.attempt;
+    if (!this.#options.prepare && loadedTransferModule) return this.#launch(loadedTransferModule, entry, {});
     void Promise.all([runPrepare(this.#options.prepare, entry), loadTransferModule()]).then(
       ([answer, module]) => {
         if (!this.#stillWanted(entry, attempt)) return;

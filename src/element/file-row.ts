@@ -8,9 +8,9 @@
 import { html, nothing, svg, type TemplateResult } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { UploadError, UploadItem, UploadStatus } from '../core/index.ts';
+import type { UploadItem, UploadStatus } from '../core/index.ts';
 import { formatDuration, formatSize } from './format.ts';
-import { fill, type WsFileUploadI18n } from './i18n.ts';
+import { errorMessage, fill, type WsFileUploadI18n } from './i18n.ts';
 
 /** What a row's buttons do, each for the row's file. */
 export interface RowActions {
@@ -48,21 +48,6 @@ const ICONS: Record<ButtonKind, TemplateResult> = {
 
 /** Statuses with a cancel button (and no remove button): the file may still be sent. */
 const CANCELLABLE = new Set<UploadStatus>(['queued', 'connecting', 'sending', 'retrying', 'paused']);
-
-/**
- * The i18n message for an upload error: the one under its code, else the generic one; a `prepare`
- * refusal shows the hook's message.
- *
- * @param strings - the element's strings
- * @param error - the error
- * @returns the message
- */
-export function errorMessage(strings: WsFileUploadI18n, error: UploadError): string {
-  // The page's own `prepare` refusal is already a message for the user, in the page's language.
-  if (error.code === 'prepareRefused' && error.message) return error.message;
-  const messages = strings.error as Record<string, string>;
-  return messages[error.code] ?? strings.error.unknown;
-}
 
 /**
  * Renders one row.

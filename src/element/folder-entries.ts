@@ -4,7 +4,8 @@
  * directory reader hands its entries out in batches (Chromium: 100 at a time), so each folder is read until a
  * batch comes back empty. The walk is bounded in count and in depth: past `maxFiles` entries, or at a folder
  * nested deeper than `maxDepth`, it stops and says which bound it met, and the caller refuses the whole drop
- * rather than add an arbitrary part of it.
+ * rather than add an arbitrary part of it. The walk itself is folder-walk.ts, loaded with import() at the
+ * first drop of a folder: most pages never see one.
  */
 import type { FileInFolder } from '../core/index.ts';
 import type { DropSource } from './drop-zone-controller.ts';
@@ -39,7 +40,7 @@ export interface DroppedFiles {
  *
  * @param data - the drop's DataTransfer
  * @returns the files at once when no folder was dropped (or the browser has no entries API), else the
- *   entries to read with {@link readEntries}
+ *   entries to read with readEntries (folder-walk.ts)
  */
 export function takeDrop(data: DataTransfer): { files: File[] } | { entries: FileSystemEntry[] } {
   const items = Array.from(data.items ?? []).filter((item) => item.kind === 'file');
@@ -50,58 +51,6 @@ export function takeDrop(data: DataTransfer): { files: File[] } | { entries: Fil
   return { files: Array.from(data.files ?? []) };
 }
 
-/**
- * Reads dropped entries, folders recursively, depth first, at most `maxFiles` entries in all and no file
- * under more than `maxDepth` folders.
- *
- * @param entries - from {@link takeDrop}
- * @param limits - the bounds of the walk
- * @returns the files with their folders, and which bound was met, if any
- */
-export async function readEntries(entries: FileSystemEntry[], limits: FolderLimits): Promise<DroppedFiles> {
-  const files: FileInFolder[] = [];
-  // An explicit stack, not recursion: a deep tree must not grow the call stack. A dropped folder is at
-  // level 1: its files sit under one folder.
-  const stack = [...entries].reverse().map((entry) => ({ entry, level: 1 }));
-  let seen = 0;
-  while (stack.length > 0) {
-    const { entry, level } = stack.pop()!;
-    if (++seen > limits.maxFiles) return { files, beyond: 'folderTooLarge' };
-    if (entry.isFile) {
-      const file = await fileOf(entry as FileSystemFileEntry);
-      files.push({ file, path: folderOfEntry(entry) });
-    } else if (entry.isDirectory) {
-      if (level > limits.maxDepth) return { files, beyond: 'folderTooDeep' };
-      const children = await allChildren(entry as FileSystemDirectoryEntry, limits.maxFiles - seen + 1);
-      for (let i = children.length - 1; i >= 0; i--) stack.push({ entry: children[i]!, level: level + 1 });
-    }
-  }
-  return { files, beyond: null };
-}
-
-/** `/top/sub/a.txt` → `top/sub`. */
-function folderOfEntry(entry: FileSystemEntry): string {
-  const full = entry.fullPath.replace(/^\/+/, '');
-  const slash = full.lastIndexOf('/');
-  return slash > 0 ? full.slice(0, slash) : '';
-}
-
-function fileOf(entry: FileSystemFileEntry): Promise<File> {
-  return new Promise((resolve, reject) => entry.file(resolve, reject));
-}
-
-/** Every entry of a folder: batches until an empty one, or until more than `limit` were read. */
-async function allChildren(dir: FileSystemDirectoryEntry, limit: number): Promise<FileSystemEntry[]> {
-  const reader = dir.createReader();
-  const children: FileSystemEntry[] = [];
-  for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
-      reader.readEntries(resolve, reject),
-    );
-    if (batch.length === 0 || children.push(...batch) > limit) return children;
-  }
-}
-
 /** A refused drop of folders: the (first) dropped folder's name, why, and the bound it met (0 for none). */
 export interface FolderRefused {
   folder: string;
@@ -110,9 +59,9 @@ export interface FolderRefused {
 }
 
 /**
- * The drop zone's source for folders: a drop holding a folder is read with {@link readEntries}; a drop of
- * plain files is left to the next source. A drop past a bound, or one whose entries cannot be read, adds
- * nothing, and `onRefused` says why.
+ * The drop zone's source for folders: a drop holding a folder is read with readEntries (folder-walk.ts); a drop of
+ * plain files is left to the next source. A drop past a bound, or one whose entries cannot be read (or
+ * whose walk's code cannot be loaded), adds nothing, and `onRefused` says why.
  *
  * @param limits - the bounds, read at each drop (the element's `max-folder-files` and `max-folder-depth`)
  * @param onRefused - told the refusal
@@ -127,18 +76,20 @@ export function folderDropSource(
     if ('files' in taken) return null;
     const bounds = limits();
     const folder = taken.entries.find((entry) => entry.isDirectory)?.name ?? '';
-    return readEntries(taken.entries, bounds).then(
-      (read) => {
-        if (read.beyond === null) return read.files;
-        const max = read.beyond === 'folderTooDeep' ? bounds.maxDepth : bounds.maxFiles;
-        onRefused({ folder, reason: read.beyond, max });
-        return [];
-      },
-      // The folder vanished or cannot be read: nothing half-added.
-      () => {
-        onRefused({ folder, reason: 'folderUnreadable', max: 0 });
-        return [];
-      },
-    );
+    return import('./folder-walk.ts')
+      .then(({ readEntries }) => readEntries(taken.entries, bounds))
+      .then(
+        (read) => {
+          if (read.beyond === null) return read.files;
+          const max = read.beyond === 'folderTooDeep' ? bounds.maxDepth : bounds.maxFiles;
+          onRefused({ folder, reason: read.beyond, max });
+          return [];
+        },
+        // The folder vanished or cannot be read: nothing half-added.
+        () => {
+          onRefused({ folder, reason: 'folderUnreadable', max: 0 });
+          return [];
+        },
+      );
   };
 }

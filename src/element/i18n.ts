@@ -2,7 +2,13 @@
  * The element's strings: every visible or announced text, the English defaults, the deep merge of a
  * translation over them, and filling `{placeholders}` — with plural forms chosen by `Intl.PluralRules`.
  */
-import type { PauseRefusal, RejectionReason, UploadErrorCode, UploadStatus } from '../core/index.ts';
+import type {
+  PauseRefusal,
+  RejectionReason,
+  UploadError,
+  UploadErrorCode,
+  UploadStatus,
+} from '../core/index.ts';
 import type { FolderRefusal } from './folder-entries.ts';
 
 /**
@@ -220,4 +226,19 @@ export function fill(template: Plural, values: Record<string, string | number>, 
   return pluralForm(template, count, locale).replace(/\{(\w+)\}/g, (match, key: string) =>
     key in values ? String(values[key]) : match,
   );
+}
+
+/**
+ * The i18n message for an upload error: the one under its code, else the generic one; a `prepare`
+ * refusal shows the hook's message.
+ *
+ * @param strings - the element's strings
+ * @param error - the error
+ * @returns the message
+ */
+export function errorMessage(strings: WsFileUploadI18n, error: UploadError): string {
+  // The page's own `prepare` refusal is already a message for the user, in the page's language.
+  if (error.code === 'prepareRefused' && error.message) return error.message;
+  const messages = strings.error as Record<string, string>;
+  return messages[error.code] ?? strings.error.unknown;
 }

@@ -5,9 +5,8 @@
  */
 import type { UploadQueueEventMap } from '../core/index.ts';
 import type { WsFileUploadEventMap } from './events.ts';
-import { errorMessage } from './file-row.ts';
 import type { FolderRefused } from './folder-entries.ts';
-import { fill, type WsFileUploadI18n } from './i18n.ts';
+import { errorMessage, fill, type WsFileUploadI18n } from './i18n.ts';
 
 /** An element event to dispatch. */
 export type ElementEvent = {

@@ -1,7 +1,8 @@
 /**
  * The `<ws-file-upload>` element: its attributes and properties, its public methods, and the template that
  * puts the pieces together. Each feature is its own unit: the queue binding (upload-queue-controller.ts), the
- * drop zone (drop-zone-controller.ts), the windowed list (file-list-controller.ts), a row (file-row.ts), form
+ * drop zone (drop-zone-controller.ts), the windowed list (file-list-controller.ts) and a row (file-row.ts),
+ * whose code is loaded when the element first has files (list-view-controller.ts), form
  * association and the upload options (form-associated-element.ts and element-options.ts, its base classes), the events (events.ts). The uploads themselves are the core's UploadQueue.
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
@@ -11,16 +12,12 @@ import type { FileInFolder, ItemDetail, TypedListener, UploadItem } from '../cor
 import { DropZoneController, type PickedFile } from './drop-zone-controller.ts';
 import { onUnlessOff, UploadOptionsElement } from './element-options.ts';
 import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
-import { FileListController } from './file-list-controller.ts';
 import { folderDropSource } from './folder-entries.ts';
-import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
-import { prepareFormats } from './format.ts';
-import { renderQueueSummary } from './queue-summary.ts';
+import type { RowExtra } from './file-row.ts';
 import { mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
+import { ListViewController } from './list-view-controller.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
-import { PreviewMaker } from './preview-maker.ts';
 import { folderRefusalReaction, reactionTo, type ElementEvent, type Reaction } from './queue-event-bridge.ts';
-import { previewCell } from './row-preview.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
 import { styles } from './ws-file-upload.styles.ts';
 
@@ -174,15 +171,13 @@ export class WsFileUpload extends UploadOptionsElement {
     () => this.#isDisabled,
     (files, how) => this.#addPicked(files, how),
   );
-  readonly #previews = new PreviewMaker(this);
   readonly #paste = new PasteController(
     this,
     (f) => this.#addPicked(f, 'drop'),
     () => !this.#isDisabled,
   );
-  readonly #list = new FileListController(this, () =>
-    this.renderRoot.querySelector<HTMLElement>('[part~="file-list-viewport"]'),
-  );
+  /** The list, its rows and the thumbnails, whose code is loaded when the element first has files. */
+  readonly #listView = new ListViewController(this, () => this.previews);
   /** Extra content rendered in each row after its size (a preview, a folder path), in order. */
   protected readonly rowExtras: RowExtra[] = [];
   #strings: WsFileUploadI18n = mergeI18n(null);
@@ -208,7 +203,7 @@ export class WsFileUpload extends UploadOptionsElement {
       (refused) => this.#apply(folderRefusalReaction(refused, this.#strings)),
     );
     this.dropZone.sources.unshift(refuse);
-    this.rowExtras.push(previewCell(this.#previews, () => this.previews));
+    this.rowExtras.push(this.#listView.previewCell);
   }
 
   /**
@@ -333,7 +328,7 @@ export class WsFileUpload extends UploadOptionsElement {
     // chunk of its own in the CDN bundle) is part of answering the first drop. A failed fetch is retried,
     // and reported, when a file starts.
     const prepare = (): void => {
-      prepareFormats(locale);
+      this.#listView.preload(locale);
       UploadQueue.preload().catch(() => {});
     };
     if (typeof requestIdleCallback === 'function') requestIdleCallback(prepare);
@@ -352,6 +347,11 @@ export class WsFileUpload extends UploadOptionsElement {
     if (this.#pendingAnnouncements.length > 0) {
       this.#announcement = this.#pendingAnnouncements.splice(0).join(' ');
     }
+  }
+
+  /** Also waits for the list's code when a render asked for it, so that the rows are there once it resolves. */
+  protected override getUpdateComplete(): Promise<boolean> {
+    return this.#listView.settled(() => super.getUpdateComplete());
   }
 
   protected override updated(): void {
@@ -390,24 +390,21 @@ export class WsFileUpload extends UploadOptionsElement {
               </button>`
             : nothing
         }
-        ${items.length > 1 ? renderQueueSummary(this.#queue.progress, items.length, t, this.#locale) : nothing}
+        ${items.length > 1 ? this.#listView.renderSummary(this.#queue.progress, items.length, t, this.#locale) : nothing}
         ${items.length > 0 ? this.#renderList(items) : nothing}
         <div class="visually-hidden" role="status" aria-live="polite">${this.#announcement}</div>
       </div>
     `;
   }
 
-  #renderList(items: readonly UploadItem[]): TemplateResult {
-    const context: RowContext = {
+  #renderList(items: readonly UploadItem[]): TemplateResult | typeof nothing {
+    return this.#listView.renderList(items, {
       strings: this.#strings,
       locale: this.#locale,
       disabled: this.#isDisabled,
       actions: this.#rowActions,
       extras: this.rowExtras,
-    };
-    return this.#list.render(items, this.#strings.fileList, (item, position, setSize) =>
-      renderRow(context, item, position, setSize),
-    );
+    });
   }
 
   get #isDisabled(): boolean {
@@ -421,7 +418,7 @@ export class WsFileUpload extends UploadOptionsElement {
   #handleQueueEvent(event: CustomEvent): void {
     this.#apply(reactionTo(event, this.#strings, this.#locale));
     if (event.type === 'success' || event.type === 'remove') this.invalidateFormValue();
-    if (event.type === 'remove') this.#previews.forget((event.detail as ItemDetail).item.id);
+    if (event.type === 'remove') this.#listView.forget((event.detail as ItemDetail).item.id);
     // Kept in step with every event (not once per frame), so that validity is right as soon as a method
     // returns; it is cheap: validity reads the queue's counts and the value is rebuilt only when it changed.
     if (event.type !== 'progress' && !this.#clearing) this.#updateForm();

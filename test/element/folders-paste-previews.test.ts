@@ -3,7 +3,8 @@
 // FileSystemDirectoryEntry readers that hand out their entries in batches, as a dropped folder's do.
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { WsFileUpload } from '../../src/element/ws-file-upload.ts';
-import { readEntries, takeDrop } from '../../src/element/folder-entries.ts';
+import { takeDrop } from '../../src/element/folder-entries.ts';
+import { readEntries } from '../../src/element/folder-walk.ts';
 import { pastedFiles } from '../../src/element/paste-controller.ts';
 import { makeFile } from '../helpers/make-file.ts';
 import { QueueServer } from '../helpers/queue-server.ts';

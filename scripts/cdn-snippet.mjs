@@ -1,5 +1,6 @@
 // Writes README's pinned CDN snippet: the bundle's URL at this version and its Subresource Integrity hash
-// (sha384 of dist/ws-file-upload.bundle.min.js, as browsers check it), between the cdn-snippet markers.
+// (sha384 of dist/ws-file-upload.bundle.min.js, as browsers check it), with an import map holding the hashes
+// of the chunks the bundle loads, between the cdn-snippet markers.
 // Runs in `npm version` (package.json "version" script), so the released README names the released file.
 // `--check` only reports whether README matches the current build (exit 1 when it does not); `prepublishOnly`
 // runs it after a fresh build, so a package whose README pins another file is never published. Between
@@ -10,19 +11,45 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import process from 'node:process';
+import { bundleFiles } from './package-sizes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BEGIN = '<!-- cdn-snippet:begin (scripts/cdn-snippet.mjs writes this block) -->';
 const END = '<!-- cdn-snippet:end -->';
 
-/** The snippet for the current build: `{ url, integrity, html }`. */
+/** `sha384-…` of a file's bytes, as browsers check it. */
+const sriOf = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+
+/**
+ * The snippet for the current build: `{ url, integrity, chunks, html }`. The bundle is an entry and the
+ * chunks it loads with import() (scripts/package-sizes.mjs, bundleFiles); a script's `integrity` covers the
+ * entry only, so the chunks' hashes go in an import map's `integrity` (Chromium 127+, Safari 18+,
+ * Firefox 138+ check them; an older browser ignores that key and loads the chunks unchecked).
+ */
 export async function cdnSnippet() {
   const { name, version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-  const bundle = await readFile(path.join(root, 'dist', 'ws-file-upload.bundle.min.js'));
-  const integrity = `sha384-${createHash('sha384').update(bundle).digest('base64')}`;
-  const url = `https://unpkg.com/${name}@${version}/dist/ws-file-upload.bundle.min.js`;
+  const dist = path.join(root, 'dist');
+  const base = `https://unpkg.com/${name}@${version}/dist/`;
+  const [entry, ...chunkFiles] = await bundleFiles(dist);
+  const integrity = sriOf(await readFile(path.join(dist, entry.file)));
+  const url = `${base}${entry.file}`;
+  const chunks = [];
+  for (const chunk of chunkFiles)
+    chunks.push({
+      url: `${base}${chunk.file}`,
+      integrity: sriOf(await readFile(path.join(dist, chunk.file))),
+    });
   // Laid out as prettier formats it, so that `npm run lint` passes on the rewritten README.
   const html = [
+    '<script type="importmap">',
+    '  {',
+    '    "integrity": {',
+    ...chunks.map(
+      (chunk, i) => `      "${chunk.url}": "${chunk.integrity}"${i + 1 < chunks.length ? ',' : ''}`,
+    ),
+    '    }',
+    '  }',
+    '</script>',
     '<script',
     '  type="module"',
     `  src="${url}"`,
@@ -30,7 +57,7 @@ export async function cdnSnippet() {
     '  crossorigin="anonymous"',
     '></script>',
   ].join('\n');
-  return { url, integrity, html };
+  return { url, integrity, chunks, html };
 }
 
 /** The snippet README holds now, or null when the markers are missing. */
@@ -41,7 +68,11 @@ export function readmeSnippet(readme) {
   const block = readme.slice(start + BEGIN.length, end);
   const url = /src="([^"]+)"/.exec(block)?.[1] ?? null;
   const integrity = /integrity="([^"]+)"/.exec(block)?.[1] ?? null;
-  return { url, integrity };
+  const chunks = [...block.matchAll(/"(https:[^"]+)": "([^"]+)"/g)].map(([, url, hash]) => ({
+    url,
+    integrity: hash,
+  }));
+  return { url, integrity, chunks };
 }
 
 /** README with its snippet block replaced by `snippet` (markers kept), or null when the markers are missing. */
@@ -62,6 +93,9 @@ export function snippetProblems(readme, snippet) {
     problems.push(`README's URL is ${current.url}, the build's is ${snippet.url}`);
   if (current.integrity !== snippet.integrity)
     problems.push(`README's integrity is ${current.integrity}, the build's is ${snippet.integrity}`);
+  const listed = (chunks) => chunks.map((chunk) => `${chunk.url} ${chunk.integrity}`).join(', ') || 'none';
+  if (listed(current.chunks) !== listed(snippet.chunks))
+    problems.push(`README's chunks are ${listed(current.chunks)}, the build's are ${listed(snippet.chunks)}`);
   return problems;
 }
 
@@ -84,5 +118,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(1);
   }
   await writeFile(readmePath, rewritten);
-  console.log(`README.md: ${snippet.url} ${snippet.integrity}`);
+  console.log(`README.md: ${snippet.url} ${snippet.integrity}, ${snippet.chunks.length} chunks`);
 }

@@ -14,17 +14,39 @@ import { gzipSync } from 'node:zlib';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Budgets in bytes. On 2026-12-03 the bundle is 36.0 kB min+gzip (33.4 kB on 2026-12-02, before the digest
- * Worker, keep-alive and early data): hash-wasm is gone (block digests are
- * WebCrypto's), but pause, folders, paste, previews, queue progress and every transfer option came into the
- * element. Issue 11's target is 20 kB; these budgets only keep it from growing unnoticed meanwhile.
+ * Budgets in bytes. The CDN bundle is an entry (the element, Lit, the queue's bookkeeping: what a page loads
+ * with the <script> tag) and the chunks it loads with import() beside it: the code that sends files
+ * (queue-transfer), the list and its rows (list-view), the folder walk. On 2026-12-03 the single file was
+ * 36.0 kB min+gzip; split, the entry is 18.7 kB and entry plus chunks 37.4 kB (each file is compressed
+ * alone, so the parts cost more than one file did). Issue 11's target, 20 kB, is the entry's.
  */
 export const BUDGETS = {
   tarball: 560_000,
-  bundleGzip: 37_000,
+  bundleGzip: 20_000,
+  bundleTotalGzip: 38_000,
 };
 
-/** `{ tarball, unpacked, files, bundle, bundleGzip }` in bytes, for the current build. */
+const ENTRY = 'ws-file-upload.bundle.min.js';
+/** How a bundle file names another one: `import("./x.min.js")` or `from"./x.min.js"`, relative to itself. */
+const CHUNK_REFERENCE = /["']\.\/(ws-file-upload\.[\w.-]+\.min\.js)["']/g;
+
+/**
+ * The entry and every chunk it can load, following the files' own references (so a chunk left in dist/ by
+ * an older build is not counted): `[{ file, bytes, gzip }]`, the entry first.
+ */
+export async function bundleFiles(dir = path.join(root, 'dist')) {
+  const files = [];
+  const queue = [ENTRY];
+  for (let i = 0; i < queue.length && i < 100; i++) {
+    const code = await readFile(path.join(dir, queue[i]));
+    files.push({ file: queue[i], bytes: code.length, gzip: gzipSync(code, { level: 9 }).length });
+    for (const [, name] of code.toString('utf8').matchAll(CHUNK_REFERENCE))
+      if (!queue.includes(name)) queue.push(name);
+  }
+  return files;
+}
+
+/** `{ tarball, unpacked, files, bundle, bundleGzip, bundleTotalGzip, chunks }` in bytes, for the current build. */
 export async function measure() {
   const scratch = await mkdtemp(path.join(tmpdir(), 'wsfu-size-'));
   try {
@@ -34,13 +56,15 @@ export async function measure() {
       { cwd: root, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
     );
     const [report] = JSON.parse(stdout);
-    const bundle = await readFile(path.join(root, 'dist', 'ws-file-upload.bundle.min.js'));
+    const [entry, ...chunks] = await bundleFiles();
     return {
       tarball: report.size,
       unpacked: report.unpackedSize,
       files: report.entryCount,
-      bundle: bundle.length,
-      bundleGzip: gzipSync(bundle, { level: 9 }).length,
+      bundle: entry.bytes,
+      bundleGzip: entry.gzip,
+      bundleTotalGzip: entry.gzip + chunks.reduce((sum, chunk) => sum + chunk.gzip, 0),
+      chunks,
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -53,7 +77,11 @@ const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 export function report(sizes) {
   return [
     `npm tarball (ws-file-upload): ${kB(sizes.tarball)} (budget ${kB(BUDGETS.tarball)}), ${kB(sizes.unpacked)} unpacked, ${sizes.files} files`,
-    `CDN bundle dist/ws-file-upload.bundle.min.js: ${kB(sizes.bundle)} minified, ${kB(sizes.bundleGzip)} min+gzip (budget ${kB(BUDGETS.bundleGzip)})`,
+    `CDN bundle entry dist/${ENTRY}: ${kB(sizes.bundle)} minified, ${kB(sizes.bundleGzip)} min+gzip (budget ${kB(BUDGETS.bundleGzip)})`,
+    ...sizes.chunks.map(
+      (chunk) => `  chunk dist/${chunk.file}: ${kB(chunk.bytes)} minified, ${kB(chunk.gzip)} min+gzip`,
+    ),
+    `CDN bundle entry + chunks: ${kB(sizes.bundleTotalGzip)} min+gzip (budget ${kB(BUDGETS.bundleTotalGzip)})`,
   ];
 }
 

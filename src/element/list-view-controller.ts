@@ -14,6 +14,10 @@ import type { PreviewMaker } from './preview-maker.ts';
 
 type ListView = typeof import('./list-view.ts');
 
+/** list-view.ts once this page has loaded it: later elements start with it (no render without their list). */
+let loadedView: ListView | null = null;
+const loadView = (): Promise<ListView> => import('./list-view.ts').then((view) => (loadedView = view));
+
 /** What the controller needs from its host: it renders into `renderRoot`. */
 export interface ListViewHost extends ReactiveControllerHost {
   readonly renderRoot: HTMLElement | DocumentFragment;
@@ -32,7 +36,7 @@ export class ListViewController {
   constructor(host: ListViewHost, previewsOn: () => boolean) {
     this.#view = new LazyModule(
       host,
-      () => import('./list-view.ts'),
+      loadView,
       (view) => {
         this.#list = new view.FileListController(host, () =>
           host.renderRoot.querySelector<HTMLElement>('[part~="file-list-viewport"]'),
@@ -40,6 +44,7 @@ export class ListViewController {
         this.#previews = new view.PreviewMaker(host);
         this.#previewCell = view.previewCell(this.#previews, previewsOn);
       },
+      loadedView,
     );
   }
 

@@ -1,5 +1,5 @@
 // What an adopter downloads, against the budgets README states: printed on every `npm test`, failing past a
-// budget. And README's pinned CDN snippet: well-formed, at this version (its hash is rewritten by
+// budget (the CDN bundle's entry alone, and with the chunks it loads). And README's pinned CDN snippet: well-formed, at this version (its hash is rewritten by
 // `npm version`, scripts/cdn-snippet.mjs, and checked against a fresh build by `prepublishOnly`, as the
 // last test here makes sure). Needs `npm run build` first.
 import { describe, it } from 'node:test';
@@ -24,8 +24,25 @@ describe('size budget', () => {
     assert.ok(sizes.tarball <= BUDGETS.tarball, `tarball ${sizes.tarball} B > budget ${BUDGETS.tarball} B`);
     assert.ok(
       sizes.bundleGzip <= BUDGETS.bundleGzip,
-      `bundle ${sizes.bundleGzip} B > budget ${BUDGETS.bundleGzip} B`,
+      `bundle entry ${sizes.bundleGzip} B > budget ${BUDGETS.bundleGzip} B`,
     );
+    assert.ok(
+      sizes.bundleTotalGzip <= BUDGETS.bundleTotalGzip,
+      `bundle entry + chunks ${sizes.bundleTotalGzip} B > budget ${BUDGETS.bundleTotalGzip} B`,
+    );
+  });
+
+  it('the CDN entry reaches its chunks by paths relative to itself, each built and in the package', async () => {
+    const sizes = await measure();
+    const names = sizes.chunks.map((chunk) => chunk.file.replace(/-[\w-]{8}\.min\.js$/, ''));
+    // The code that sends files, the list and its rows, the folder walk: what the element loads with import().
+    assert.deepEqual([...names].sort(), [
+      'ws-file-upload.folder-walk',
+      'ws-file-upload.list-view',
+      'ws-file-upload.queue-transfer',
+    ]);
+    const { files } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8'));
+    assert.ok(files.includes('dist'), 'the chunks ship beside the entry, in dist/');
   });
 
   it('README pins the CDN bundle at this version with a sha384 integrity hash', async (t) => {
@@ -53,6 +70,10 @@ describe('size budget', () => {
       snippetProblems(otherHash, built).join('\n'),
       /integrity is sha384-A+, the build's is sha384-/,
     );
+    const [chunk] = built.chunks;
+    assert.ok(chunk, 'the build has chunks to pin');
+    const otherChunk = rewritten.replace(chunk.integrity, `sha384-${'B'.repeat(64)}`);
+    assert.match(snippetProblems(otherChunk, built).join('\n'), /chunks are .*sha384-B+/);
     const otherVersion = rewritten.replace(built.url, built.url.replace(/@[^/]+\//, '@0.0.0-old/'));
     assert.match(snippetProblems(otherVersion, built).join('\n'), /URL is .*@0\.0\.0-old\//);
     assert.match(snippetProblems('# no block', built).join('\n'), /no .*cdn-snippet:begin/);

@@ -17,15 +17,22 @@ export class LazyModule<Module> {
    * @param host - asked for an update when the module arrives
    * @param load - the import(), with a literal specifier so that the bundler makes it a chunk
    * @param onLoad - what the host sets up with the module, once, before that update
+   * @param loaded - the module when this page loaded it already (for an earlier element): then it is set up
+   *   at once, and the host never renders without it
    */
   constructor(
     host: ReactiveControllerHost,
     load: () => Promise<Module>,
     onLoad: (module: Module) => void = () => {},
+    loaded: Module | null = null,
   ) {
     this.#host = host;
     this.#load = load;
     this.#onLoad = onLoad;
+    if (loaded) {
+      this.#module = loaded;
+      onLoad(loaded);
+    }
   }
 
   /** The module once loaded; until then null, and the load is started (once). */

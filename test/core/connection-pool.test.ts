@@ -115,7 +115,7 @@ describe('ConnectionPool', () => {
       recordedHandlers().handlers,
     );
     expect('code' in none && none.code).to.equal('notSupported');
-    const throwing = pool.lease(browserEnvironment(), 'not a url', '', recordedHandlers().handlers);
+    const throwing = pool.lease(browserEnvironment(), 'ws://[', '', recordedHandlers().handlers);
     expect('code' in throwing && throwing.code).to.equal('connectionFailed');
     expect(pool.size).to.equal(0);
   });

@@ -94,6 +94,18 @@ describe('ConnectionPool', () => {
     expect(server.clients.length).to.equal(2, 'the next upload gets a fresh socket');
   });
 
+  it('takes no new upload on a socket once a tenant failed, even one that had handed over', async () => {
+    const pool = new ConnectionPool();
+    const first = await openLease(pool);
+    first.lease.grantReuse(REUSE);
+    first.lease.handOver();
+    const second = await openLease(pool);
+    second.lease.handOver();
+    second.lease.release(false); // e.g. cancelled after its FIN went out
+    await openLease(pool);
+    expect(server.clients.length).to.equal(2, 'the third upload opens a fresh socket');
+  });
+
   it('closes the sockets no upload uses when the queue goes idle', async () => {
     const pool = new ConnectionPool();
     const first = await openLease(pool);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { compileTrust, type ForwardedHeader, type TrustProxy } from './client-address.ts';
 import { FOLDER_PATH_DEFAULTS, MAX_FOLDER_DEPTH } from './folder-path.ts';
 import type { StaticMount } from './static-files.ts';
+import type { UploadAnnouncement } from './session-events.ts';
 import type { UploadStore } from './stores/store.ts';
 
 /** Credentials a client sent with `AUTH`. */
@@ -37,20 +38,12 @@ export type AuthorizeUpgrade = (
   request: IncomingMessage,
 ) => AccessDecision | undefined | Promise<AccessDecision | undefined>;
 
-/** A file a client announced with STOR, as the `accept` hook sees it. */
-export interface FileRequest {
-  /** The sanitised name it will be stored under (before any ` (1)` suffix). */
-  filename: string;
-  /** The name the client sent, unsanitised: for display and logs only. */
-  requestedName: string;
-  /** Declared size in bytes. */
-  size: number;
-  /** MIME type, when the client sent one (protocol v2 `ext.mime`). */
-  mime?: string;
-  /** Whatever the page passed along. */
-  parameters: unknown;
-  /** The sanitised folder it will land in (STOR `path`, e.g. `album/2024`), when it came from a folder. */
-  path?: string;
+/**
+ * A file a client announced with STOR, as the `accept` hook sees it: the session's announcement of it
+ * (session-events.ts: name, requested name, size, mime, parameters, folder) and who sent it over which
+ * connection.
+ */
+export interface FileRequest extends UploadAnnouncement {
   /** The authenticated user, when there is one. */
   user?: string;
   /** The HTTP upgrade request of the connection. */

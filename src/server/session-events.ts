@@ -22,14 +22,23 @@ export interface StoredFile {
   duration: number;
 }
 
-/** A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it. */
+/**
+ * A STOR as the server's admission checks (limits, `accept` hook, disk floor) see it: what the session
+ * knows of the file. The `accept` hook's FileRequest (options.ts) is this plus the connection's user and
+ * upgrade request.
+ */
 export interface UploadAnnouncement {
+  /** The sanitised name it will be stored under (before any ` (1)` suffix). */
   filename: string;
+  /** The name the client sent, unsanitised: for display and logs only. */
   requestedName: string;
+  /** Declared size in bytes. */
   size: number;
+  /** MIME type, when the client sent one (protocol v2 `ext.mime`). */
   mime?: string;
+  /** Whatever the page passed along. */
   parameters: unknown;
-  /** The sanitised folder the file came from (STOR `path`), when it sent one and folders are kept. */
+  /** The sanitised folder it will land in (STOR `path`, e.g. `album/2024`), when it came from a folder. */
   path?: string;
 }
 

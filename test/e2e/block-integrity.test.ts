@@ -4,16 +4,8 @@
 // and is not verified. The stored bytes are compared by SHA-256 with the file on disk.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import {
-  ENGINES,
-  engineSuite,
-  openFixture,
-  randomBytes,
-  startE2eServer,
-  storedHash,
-  type E2ePage,
-} from './harness.ts';
+import type { TcpProxyOptions } from '../helpers/tcp-proxy.ts';
+import { ENGINES, engineSuite, randomBytes, storedHash, uploadThroughProxy } from './harness.ts';
 
 interface Outcome {
   ok: boolean;
@@ -30,31 +22,14 @@ for (const engine of ENGINES)
   describe(`block integrity in ${engine}`, () => {
     const suite = engineSuite(engine, () => [{ name: 'blocks.bin', data: randomBytes(SIZE, 51) }]);
 
-    const open = (page: E2ePage, http: string) =>
-      openFixture(page, `${http}/e2e/v2.html`, [suite.source.files[0]!.path]);
-
-    async function uploadThrough(options: { flipAt?: number; cutAt?: number[] }, extra = {}) {
-      const env = await startE2eServer();
-      const proxy = await TcpProxy.start(env.server.port, options);
-      const page = await suite.browser.newPage();
-      try {
-        await open(page, env.http);
-        const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
-        const settings = { url, window: 8, retryDelays: [0, 50, 200], ...extra };
-        const outcome = await page.evaluate<Outcome>(`upload(${JSON.stringify(settings)})`);
-        const hash = env.stored[0] ? await storedHash(env.dir, env.stored[0].filename) : undefined;
-        return {
-          outcome,
-          hash,
-          upstream: proxy.upstream,
-          connections: proxy.connections,
-          stored: env.stored,
-        };
-      } finally {
-        await page.close();
-        await proxy.close();
-        await env.stop();
-      }
+    async function uploadThrough(proxy: TcpProxyOptions, settings = {}) {
+      const file = suite.source.files[0]!.path;
+      const run = await uploadThroughProxy<Outcome, string | undefined>(suite.browser, file, {
+        proxy,
+        settings,
+        inspect: async (env) => (env.stored[0] ? storedHash(env.dir, env.stored[0].filename) : undefined),
+      });
+      return { ...run, hash: run.extra };
     }
 
     it('detects a byte flipped in transit, sends only its block again, and stores the file intact', async () => {

@@ -10,6 +10,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../chromium.mjs';
 import { selectedEngines } from '../engines.mjs';
 import { createUploadServer, type StoredFile, type UploadServerOptions } from '../../src/server/index.ts';
 import { launchEngine, type E2eBrowser, type E2ePage, type Engine } from './browsers.ts';
+import { TcpProxy, type TcpProxyOptions } from '../helpers/tcp-proxy.ts';
 
 export { call, type E2eBrowser, type E2ePage, type Engine } from './browsers.ts';
 
@@ -147,4 +148,52 @@ export async function openFixture(page: E2ePage, url: string, paths: string[]): 
   await page.goto(url);
   await page.waitFor('window.ready === true', { timeout: 10_000 });
   await page.setFiles("document.querySelector('input')", paths);
+}
+
+/** What a browser upload through a {@link TcpProxy} ended in: the page's outcome and what the proxy saw. */
+export interface ProxiedUpload<Outcome, Extra> {
+  outcome: Outcome;
+  /** Bytes the proxy passed to the server. */
+  upstream: number;
+  /** Connections the proxy carried. */
+  connections: number;
+  stored: E2eServer['stored'];
+  /** What `inspect` read from the server before it stopped. */
+  extra: Extra;
+}
+
+/**
+ * Uploads a file from test/e2e/fixtures/v2.html through a TCP proxy (a byte flipped in transit, cuts) into a
+ * fresh server, which stops afterwards; what block integrity's tests (files and S3) repeat.
+ *
+ * @param browser - the browser to open the page in
+ * @param file - the path of the file to pick
+ * @param how - the proxy's faults, the server's options, the page's upload settings (url, window 8 and
+ *   quick retries are given), and `inspect`, run on the server before it stops (e.g. the stored file's hash)
+ */
+export async function uploadThroughProxy<Outcome, Extra = undefined>(
+  browser: E2eBrowser,
+  file: string,
+  how: {
+    proxy?: TcpProxyOptions;
+    server?: Partial<UploadServerOptions>;
+    settings?: Record<string, unknown>;
+    inspect?: (env: E2eServer) => Promise<Extra>;
+  } = {},
+): Promise<ProxiedUpload<Outcome, Extra>> {
+  const env = await startE2eServer(how.server);
+  const proxy = await TcpProxy.start(env.server.port, how.proxy ?? {});
+  const page = await browser.newPage();
+  try {
+    await openFixture(page, `${env.http}/e2e/v2.html`, [file]);
+    const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
+    const settings = { url, window: 8, retryDelays: [0, 50, 200], ...how.settings };
+    const outcome = await page.evaluate<Outcome>(`upload(${JSON.stringify(settings)})`);
+    const extra = (await how.inspect?.(env)) as Extra;
+    return { outcome, upstream: proxy.upstream, connections: proxy.connections, stored: env.stored, extra };
+  } finally {
+    await page.close();
+    await proxy.close();
+    await env.stop();
+  }
 }

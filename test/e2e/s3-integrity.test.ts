@@ -14,12 +14,12 @@ import {
   startS3Engine,
   type S3Engine,
 } from '../helpers/s3-engine.ts';
-import { TcpProxy, type TcpProxyOptions } from '../helpers/tcp-proxy.ts';
+import type { TcpProxyOptions } from '../helpers/tcp-proxy.ts';
 import {
   launchE2eBrowser,
   randomBytes,
   sha256,
-  startE2eServer,
+  uploadThroughProxy,
   writeFiles,
   type E2eBrowser,
 } from './harness.ts';
@@ -50,31 +50,14 @@ describe('block integrity into S3, from Chromium', { skip: s3Unavailable }, () =
     engine?.stop();
   });
 
-  async function uploadThrough(proxyOptions: TcpProxyOptions) {
+  async function uploadThrough(proxy: TcpProxyOptions) {
     const bucket = await engine.bucket();
     const store = new S3Store({ client: engine.client, bucket, node: 'e2e' });
-    const env = await startE2eServer({ store });
-    const proxy = await TcpProxy.start(env.server.port, proxyOptions);
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${env.http}/e2e/v2.html`);
-      await page.waitFor('window.ready === true', { timeout: 10_000 });
-      await page.setFiles("document.querySelector('input')", [source.files[0]!.path]);
-      const url = env.url.replace(`:${env.server.port}/`, `:${proxy.port}/`);
-      const settings = { url, window: 8, retryDelays: [0, 50, 200] };
-      const outcome = await page.evaluate<Outcome>(`upload(${JSON.stringify(settings)})`);
-      return {
-        outcome,
-        bucket,
-        upstream: proxy.upstream,
-        connections: proxy.connections,
-        stored: env.stored,
-      };
-    } finally {
-      await page.close();
-      await proxy.close();
-      await env.stop();
-    }
+    const run = await uploadThroughProxy<Outcome>(browser, source.files[0]!.path, {
+      proxy,
+      server: { store },
+    });
+    return { ...run, bucket };
   }
 
   it('drops a block damaged in transit, has it sent once more, and stores the object intact', async () => {

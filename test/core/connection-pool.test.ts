@@ -19,6 +19,14 @@ describe('ConnectionPool', () => {
   });
   afterEach(() => server.stop());
 
+  /** A first upload's lease, granted reuse, that has handed its socket over (sent its FIN). */
+  async function handedOver(pool: ConnectionPool) {
+    const first = await openLease(pool);
+    first.lease.grantReuse(REUSE);
+    first.lease.handOver();
+    return first;
+  }
+
   /** A lease that has heard its socket open. */
   async function openLease(pool: ConnectionPool, auth = '') {
     const tenant = recordedHandlers();
@@ -43,9 +51,7 @@ describe('ConnectionPool', () => {
     const pool = new ConnectionPool();
     let handOvers = 0;
     pool.onHandOver = () => (handOvers += 1);
-    const first = await openLease(pool);
-    first.lease.grantReuse(REUSE);
-    first.lease.handOver();
+    const first = await handedOver(pool);
     expect(pool.handedOver).to.equal(1);
     await until(() => handOvers === 1, 'the pool to tell the queue a slot is free');
 
@@ -79,9 +85,7 @@ describe('ConnectionPool', () => {
 
   it('retires a socket whose tenant failed: the tenant behind it hears the close', async () => {
     const pool = new ConnectionPool();
-    const first = await openLease(pool);
-    first.lease.grantReuse(REUSE);
-    first.lease.handOver();
+    const first = await handedOver(pool);
     const second = await openLease(pool);
     first.lease.release(false);
     await until(
@@ -96,9 +100,7 @@ describe('ConnectionPool', () => {
 
   it('takes no new upload on a socket once a tenant failed, even one that had handed over', async () => {
     const pool = new ConnectionPool();
-    const first = await openLease(pool);
-    first.lease.grantReuse(REUSE);
-    first.lease.handOver();
+    await handedOver(pool);
     const second = await openLease(pool);
     second.lease.handOver();
     second.lease.release(false); // e.g. cancelled after its FIN went out
@@ -108,9 +110,7 @@ describe('ConnectionPool', () => {
 
   it('closes the sockets no upload uses when the queue goes idle', async () => {
     const pool = new ConnectionPool();
-    const first = await openLease(pool);
-    first.lease.grantReuse(REUSE);
-    first.lease.handOver();
+    const first = await handedOver(pool);
     first.lease.release(true);
     expect(pool.size).to.equal(1, 'kept open for the next file');
     pool.closeIdle();

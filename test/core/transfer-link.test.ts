@@ -16,6 +16,18 @@ describe('TransferLink', () => {
   });
   afterEach(() => server.stop());
 
+  /** A pool whose socket carried a first upload that was granted reuse and handed over (sent its FIN). */
+  async function poolAfterHandOver(): Promise<ConnectionPool> {
+    const pool = new ConnectionPool();
+    const first = recordedHandlers();
+    const firstLink = new TransferLink(server.env, server.url, pool, first.handlers);
+    firstLink.connect('');
+    await until(() => first.heard.includes('open'), 'the socket to open');
+    firstLink.connection!.grantReuse({ ...V1_TERMS, reuse: true });
+    firstLink.connection!.handOver();
+    return pool;
+  }
+
   it('opens a socket of its own, counts the generation and sends on it', async () => {
     const { handlers, heard } = recordedHandlers();
     const link = new TransferLink(server.env, server.url, null, handlers);
@@ -54,13 +66,7 @@ describe('TransferLink', () => {
   });
 
   it('leases from the pool: a second upload joins the socket the first handed over', async () => {
-    const pool = new ConnectionPool();
-    const first = recordedHandlers();
-    const firstLink = new TransferLink(server.env, server.url, pool, first.handlers);
-    firstLink.connect('');
-    await until(() => first.heard.includes('open'), 'the socket to open');
-    firstLink.connection!.grantReuse({ ...V1_TERMS, reuse: true });
-    firstLink.connection!.handOver();
+    const pool = await poolAfterHandOver();
 
     const second = recordedHandlers();
     const secondLink = new TransferLink(server.env, server.url, pool, second.handlers);
@@ -71,13 +77,7 @@ describe('TransferLink', () => {
   });
 
   it(`rejoins a fresh socket at most ${MAX_REJOINS} times when a shared one closes under an unanswered STOR`, async () => {
-    const pool = new ConnectionPool();
-    const first = recordedHandlers();
-    const firstLink = new TransferLink(server.env, server.url, pool, first.handlers);
-    firstLink.connect('');
-    await until(() => first.heard.includes('open'), 'the socket to open');
-    firstLink.connection!.grantReuse({ ...V1_TERMS, reuse: true });
-    firstLink.connection!.handOver();
+    const pool = await poolAfterHandOver();
 
     const secondLink = new TransferLink(server.env, server.url, pool, recordedHandlers().handlers);
     secondLink.connect('');

@@ -15,7 +15,23 @@ import {
 } from '../helpers/mock-server.ts';
 import { delay, nextEvent, recordEvents, until } from '../helpers/transfer-events.ts';
 
+/** The events of a transfer cancelled after its first progress: `cancel`, then its 2012 name `abort`. */
+const CANCELLED_AFTER_PROGRESS = ['open', 'progress', 'cancel', 'abort', 'close'];
+
 const CHUNK = 1000;
+
+/**
+ * Starts a v1 transfer against a `manual` server and answers its STOR and first chunk by hand, so that the
+ * second chunk is the last frame sent.
+ */
+async function startToSecondChunk(server: MockServer, transfer: WebSocketFileTransfer): Promise<void> {
+  transfer.start();
+  await server.nextText();
+  server.send({ type: 'STOR', code: 200 });
+  await server.nextText();
+  server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
+  await server.nextText();
+}
 
 const servers: MockServer[] = [];
 const transfers: WebSocketFileTransfer[] = [];
@@ -365,22 +381,11 @@ describe('WebSocketFileTransfer', () => {
       const server = serve({ mode: 'manual' });
       const transfer = transferTo(server, { file: makeFile(3 * CHUNK), chunkSize: CHUNK });
       const events = recordEvents(transfer);
-      transfer.start();
-      await server.nextText();
-      server.send({ type: 'STOR', code: 200 });
-      await server.nextText();
-      server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
-      await server.nextText();
+      await startToSecondChunk(server, transfer);
 
       transfer.abort();
       expect(transfer.state).to.equal('aborted');
-      expect(events.map((event) => event.type)).to.deep.equal([
-        'open',
-        'progress',
-        'cancel',
-        'abort',
-        'close',
-      ]);
+      expect(events.map((event) => event.type)).to.deep.equal(CANCELLED_AFTER_PROGRESS);
       expect(events[2]!.detail).to.include({ loaded: CHUNK, sent: 2 * CHUNK, total: 3 * CHUNK });
       await until(() => server.closes.length === 1, 'the client to close');
       expect(server.closes).to.deep.equal([1000]);
@@ -388,13 +393,7 @@ describe('WebSocketFileTransfer', () => {
       server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
       transfer.abort();
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal([
-        'open',
-        'progress',
-        'cancel',
-        'abort',
-        'close',
-      ]);
+      expect(events.map((event) => event.type)).to.deep.equal(CANCELLED_AFTER_PROGRESS);
       expect(server.frames).to.have.length(3);
     });
 
@@ -417,13 +416,7 @@ describe('WebSocketFileTransfer', () => {
       transfer.start();
       await nextEvent(transfer, 'close');
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal([
-        'open',
-        'progress',
-        'cancel',
-        'abort',
-        'close',
-      ]);
+      expect(events.map((event) => event.type)).to.deep.equal(CANCELLED_AFTER_PROGRESS);
       expect(server.dataFrames).to.have.length(1);
     });
 
@@ -437,12 +430,7 @@ describe('WebSocketFileTransfer', () => {
         abort: (detail) => calls.push(['abort', detail]),
       });
       const events = recordEvents(transfer);
-      transfer.start();
-      await server.nextText();
-      server.send({ type: 'STOR', code: 200 });
-      await server.nextText();
-      server.send({ type: 'DATA', code: 200, bytesRead: CHUNK });
-      await server.nextText();
+      await startToSecondChunk(server, transfer);
       transfer.cancel();
       const cancel = events.find((event) => event.type === 'cancel')!;
       const abort = events.find((event) => event.type === 'abort')!;
@@ -451,13 +439,7 @@ describe('WebSocketFileTransfer', () => {
       expect(calls.map(([name]) => name)).to.deep.equal(['cancel', 'abort']);
       expect(calls[0]![1]).to.equal(cancel.detail);
       await delay(30);
-      expect(events.map((event) => event.type)).to.deep.equal([
-        'open',
-        'progress',
-        'cancel',
-        'abort',
-        'close',
-      ]);
+      expect(events.map((event) => event.type)).to.deep.equal(CANCELLED_AFTER_PROGRESS);
     });
 
     it('before start() marks the transfer aborted, and start() then throws', () => {

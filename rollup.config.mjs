@@ -57,12 +57,23 @@ const compactLitTemplates = () => ({
 
 // Lit's modules each carry the same licence comment; the bundle states it once, up front.
 const LIT_NOTICE = '/*! Lit | Copyright 2017-2024 Google LLC | BSD-3-Clause (lit.dev) */';
-const minify = () => terser({ ecma: 2022, module: true, compress: { passes: 3 }, format: { comments: (_node, comment) => comment.value.startsWith('!') } });
+const minify = () =>
+  terser({
+    ecma: 2022,
+    module: true,
+    compress: { passes: 3 },
+    format: { comments: (_node, comment) => comment.value.startsWith('!') },
+  });
 
 export default [
   {
     input: 'dist/core/index.js',
-    output: { file: 'dist/ws-file-upload-core.min.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    output: {
+      file: 'dist/ws-file-upload-core.min.js',
+      format: 'es',
+      sourcemap: true,
+      inlineDynamicImports: true,
+    },
     plugins: [nodeResolve({ browser: true }), minify()],
   },
   {

@@ -1,9 +1,8 @@
 /**
- * The `<ws-file-upload>` element: its attributes and properties, its public methods, and the template that
- * puts the pieces together. Each feature is its own unit: the queue binding (upload-queue-controller.ts), the
- * drop zone (drop-zone-controller.ts), the windowed list (file-list-controller.ts) and a row (file-row.ts),
- * whose code is loaded when the element first has files (list-view-controller.ts), form
- * association and the upload options (form-associated-element.ts and element-options.ts, its base classes), the events (events.ts). The uploads themselves are the core's UploadQueue.
+ * The `<ws-file-upload>` element: attributes, properties, public methods, and the template that puts the
+ * pieces together. Each feature is its own unit: the queue binding (upload-queue-controller.ts), the drop
+ * zone (drop-zone-controller.ts), the list and its rows (list-view-controller.ts, loaded when first needed),
+ * form association and the options (form-associated-element.ts, element-options.ts), the events (events.ts).
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';

@@ -52,6 +52,7 @@ export class LazyModule<Module> {
    * next render, never in a loop of its own.
    */
   preload(): Promise<Module> {
+    if (this.#module) return Promise.resolve(this.#module);
     this.#loading ??= this.#load().then(
       (module) => {
         this.#module = module;

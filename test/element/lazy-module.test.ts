@@ -50,6 +50,8 @@ describe('LazyModule', () => {
       format,
     );
     expect([lazy.get(), setUps, host.updates, lazy.loading]).to.deep.equal([format, 1, 0, null]);
+    expect(await lazy.preload()).to.equal(format);
+    expect([setUps, host.updates]).to.deep.equal([1, 0], 'a preload (the idle one) sets up nothing again');
   });
 
   it('tries a failed load again on the next ask, and asks the host for nothing meanwhile', async () => {

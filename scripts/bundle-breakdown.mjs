@@ -5,6 +5,7 @@
 // upper bound: gzip shares back-references across modules, so the parts add up to more than the whole).
 // Needs `npm run build` first. No dependency: the source map's VLQ mappings are decoded here.
 /* global console */
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';

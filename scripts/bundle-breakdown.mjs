@@ -40,8 +40,10 @@ export function textPerSource(code, map) {
   const parts = new Map();
   const charge = (name, text) => parts.set(name, (parts.get(name) ?? '') + text);
   let source = 0;
-  map.mappings.split(';').forEach((lineMappings, lineIndex) => {
-    const line = lines[lineIndex] ?? '';
+  const mappings = map.mappings.split(';');
+  // Every line of the code, also those past the last mapped one (the `//# sourceMappingURL` comment).
+  lines.forEach((line, lineIndex) => {
+    const lineMappings = mappings[lineIndex] ?? '';
     let column = 0;
     const segments = [];
     for (const raw of lineMappings.split(',').filter(Boolean)) {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { breakdown } from '../../scripts/bundle-breakdown.mjs';
 import { BUDGETS, measure, report } from '../../scripts/package-sizes.mjs';
 import { cdnSnippet, readmeSnippet, snippetProblems, withSnippet } from '../../scripts/cdn-snippet.mjs';
 import { repo } from './pack.ts';
@@ -43,6 +44,19 @@ describe('size budget', () => {
     ]);
     const { files } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8'));
     assert.ok(files.includes('dist'), 'the chunks ship beside the entry, in dist/');
+  });
+
+  it('charges every byte of the entry to a module: the element is in it, the code that sends files is not', async () => {
+    const entry = path.join(repo, 'dist', 'ws-file-upload.bundle.min.js');
+    const rows = await breakdown(entry);
+    const code = await readFile(entry, 'utf8');
+    const newlines = code.split('\n').length - 1;
+    assert.equal(rows.reduce((sum, row) => sum + row.bytes, 0) + newlines, Buffer.byteLength(code));
+    const modules = rows.map((row) => row.module);
+    assert.ok(modules.includes('dist/element/ws-file-upload.component.js'), modules.join(', '));
+    assert.ok(modules.includes('node_modules/lit-html/lit-html.js'));
+    for (const chunked of ['dist/core/web-socket-file-transfer.js', 'dist/element/file-row.js'])
+      assert.ok(!modules.includes(chunked), `${chunked} is in a chunk, not in the entry`);
   });
 
   it('README pins the CDN bundle at this version with a sha384 integrity hash', async (t) => {

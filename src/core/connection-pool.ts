@@ -21,7 +21,10 @@ import { NORMAL_CLOSURE } from './connection.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
 
+const CONNECTING = 0;
 const OPEN = 1;
+/** How long a socket opened ahead ({@link ConnectionPool.preconnect}) waits for its first upload (ms). */
+export const PRECONNECT_IDLE_MS = 30_000;
 
 /** The sockets of one queue, by server URL and credentials. */
 export class ConnectionPool {
@@ -58,7 +61,36 @@ export class ConnectionPool {
   ): ConnectionLike | Failure {
     const key = `${url}\n${authKey}`;
     for (const socket of this.#sockets)
-      if (socket.key === key && socket.joinable) return socket.join(handlers);
+      if (socket.key === key && (socket.joinable || socket.unused)) return socket.join(handlers);
+    const opened = this.#open(env, url, key);
+    return 'code' in opened ? opened : opened.join(handlers);
+  }
+
+  /**
+   * Opens a socket ahead of the first upload (the user is still picking files), so that the upload finds it
+   * open: the TCP and WebSocket handshakes (two round trips) overlap the picking. Nothing is sent on it — the
+   * first upload that leases it sends AUTH and STOR as on any fresh socket, so a 2012 server sees nothing new
+   * — and it closes by itself when no upload came within `idleMs`. Does nothing when a socket for these
+   * credentials is already open or opening and free to take an upload.
+   *
+   * @param env - where the WebSocket constructor and the timers come from
+   * @param url - the upload server
+   * @param authKey - the AUTH frame the uploads would send ('' without credentials), as for {@link lease}
+   * @param idleMs - how long it waits for an upload before it closes
+   * @returns whether a socket was opened now
+   */
+  preconnect(env: TransferEnvironment, url: string, authKey: string, idleMs = PRECONNECT_IDLE_MS): boolean {
+    const key = `${url}\n${authKey}`;
+    for (const socket of this.#sockets)
+      if (socket.key === key && (socket.joinable || socket.unused)) return false;
+    const opened = this.#open(env, url, key);
+    if ('code' in opened) return false;
+    opened.expireUnused(env, idleMs);
+    return true;
+  }
+
+  /** Opens a socket to `url` for the uploads of `key`, or says why it cannot. */
+  #open(env: TransferEnvironment, url: string, key: string): SharedSocket | Failure {
     const WebSocketCtor = env.webSocket();
     if (!WebSocketCtor) {
       return { code: 'notSupported', message: 'This browser cannot upload over a WebSocket.', init: {} };
@@ -75,12 +107,15 @@ export class ConnectionPool {
     }
     const shared = new SharedSocket(this, socket, key);
     this.#sockets.add(shared);
-    return shared.join(handlers);
+    return shared;
   }
 
-  /** Closes the sockets no upload is using (the queue went idle). */
+  /**
+   * Closes the sockets no upload is using (the queue went idle); one opened ahead that no upload took yet
+   * keeps to its own timer (the user may still be picking).
+   */
   closeIdle(): void {
-    for (const socket of this.#sockets) if (socket.idle) socket.retire();
+    for (const socket of this.#sockets) if (socket.idle && !socket.unused) socket.retire();
   }
 
   /** @internal a socket closed or retired */
@@ -104,6 +139,8 @@ class SharedSocket {
   /** Tenants it ever carried: a later one joined a socket that carried others. */
   #carried = 0;
   #retiring = false;
+  /** The timer that closes a socket opened ahead when no upload takes it. */
+  #expiry: { env: TransferEnvironment; timer: unknown } | null = null;
   authenticated = false;
   reuse = false;
   /** The terms of the last upload the server granted reuse on it: what early data is sent under. */
@@ -139,6 +176,26 @@ class SharedSocket {
     return this.#line.length === 0;
   }
 
+  /** Opened ahead and never used: open or opening, and no upload joined it yet (the first may). */
+  get unused(): boolean {
+    const state = this.#socket.readyState;
+    return !this.#retiring && this.#carried === 0 && (state === CONNECTING || state === OPEN);
+  }
+
+  /**
+   * Closes the socket after `ms` unless an upload joined it by then.
+   *
+   * @param env - the timers
+   * @param ms - how long to wait
+   */
+  expireUnused(env: TransferEnvironment, ms: number): void {
+    const timer = env.setTimeout(() => {
+      this.#expiry = null;
+      if (this.#carried === 0) this.retire();
+    }, ms);
+    this.#expiry = { env, timer };
+  }
+
   /** Whether a new upload may join now: open, reuse granted, and the last tenant sent its FIN (or none). */
   get joinable(): boolean {
     const last = this.#line.at(-1);
@@ -146,6 +203,8 @@ class SharedSocket {
   }
 
   join(handlers: ConnectionHandlers): Lease {
+    this.#expiry?.env.clearTimeout(this.#expiry.timer);
+    this.#expiry = null;
     const lease = new Lease(this, this.#pool, handlers, this.#carried > 0);
     this.#carried += 1;
     this.#line.push(lease);
@@ -174,6 +233,8 @@ class SharedSocket {
 
   /** Closes the socket; the tenants still in line hear its close. */
   retire(): void {
+    this.#expiry?.env.clearTimeout(this.#expiry.timer);
+    this.#expiry = null;
     this.#retiring = true;
     this.#pool.forget(this);
     try {

@@ -4,6 +4,8 @@
  * queue owns when a file starts and what its transfer's events do to the item.
  */
 import type { ConnectionPool } from './connection-pool.ts';
+import { Credentials } from './credentials.ts';
+import { browserEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import type { Entry } from './queue-items.ts';
@@ -58,4 +60,31 @@ export function startTransfer(transfer: WebSocketFileTransfer, auth: ResolvedQue
   const credentials = auth && 'login' in auth ? auth : null;
   if (credentials) transfer.start(credentials.login, credentials.password ?? '');
   else transfer.start();
+}
+
+/**
+ * Opens a shared socket ahead of the queue's uploads (ConnectionPool.preconnect) under the identity its files
+ * will lease sockets with, when they share sockets at all.
+ *
+ * @param options - the queue's options
+ * @param pool - the sockets the queue's files share
+ * @param idleMs - how long the socket waits for an upload (default: the pool's)
+ * @returns whether a socket was opened now
+ */
+export function preconnectFor(options: ResolvedQueueOptions, pool: ConnectionPool, idleMs?: number): boolean {
+  const { url, auth } = options;
+  // A token provider's files each get their own socket (transferFor), and sockets are for v2 sharing only.
+  if (!url || !options.shareConnections || (auth && 'token' in auth && typeof auth.token === 'function'))
+    return false;
+  const credentials =
+    auth && 'login' in auth
+      ? new Credentials(auth.login, auth.password ?? '')
+      : new Credentials(
+          undefined,
+          undefined,
+          auth && typeof auth.token === 'string' ? auth.token : undefined,
+        );
+  // The key a transfer leases with (WebSocketFileTransfer#connect): its AUTH frame, or '' without one.
+  const identity = credentials.present ? (credentials.lastFrame ?? '') : '';
+  return pool.preconnect(browserEnvironment(options.WebSocket), url, identity, idleMs);
 }

@@ -31,7 +31,7 @@ import {
   type UploadQueueOptions,
 } from './queue-options.ts';
 import { isUnauthorized, runPrepare } from './queue-prepare.ts';
-import { startTransfer, transferFor } from './queue-transfer.ts';
+import { preconnectFor, startTransfer, transferFor } from './queue-transfer.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { PAUSE_REFUSAL_MESSAGES } from './transfer-state.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
@@ -85,6 +85,21 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     const next = resolveQueueOptions(this.#options, options);
     this.#options = next;
     this.#pump();
+  }
+
+  /**
+   * Opens a connection to the server now, ahead of the uploads — call it when the user starts choosing files
+   * (the element does on opening the picker, on a drag over it, and on files added while `autoStart` is off)
+   * — so that the first file finds it open and waits for no handshake (two round trips). The first upload
+   * takes it as any fresh socket (AUTH, STOR: a 2012 server sees nothing new); unused, it closes after
+   * `idleMs`. Only with `shareConnections` (the default) and no token provider, since sockets are leased per
+   * identity.
+   *
+   * @param idleMs - how long the socket waits for an upload before it closes (default 30 s)
+   * @returns whether a socket was opened now (false: one is open and free already, no `url`, or no sharing)
+   */
+  preconnect(idleMs?: number): boolean {
+    return preconnectFor(this.#options, this.#pool, idleMs);
   }
 
   /** Every item, in the order added. The array is a copy; the items are live (see {@link UploadItem}). */

@@ -6,7 +6,7 @@
  * FIN (data-phase.ts), socket (connection.ts), timers and retry decision (waits.ts, retry.ts), host globals
  * (environment.ts). A feature not agreed is a null object.
  */
-import { formatAbor, Status, type Answer, type AnswerType } from '../protocol/index.ts';
+import { formatAbor, Status, type Answer, type AnswerType, type Terms } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow, type OutgoingFrame } from './connection.ts';
@@ -18,6 +18,7 @@ import {
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
+import { pageEarlyGrants } from './early-memory.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -128,7 +129,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       sender: this.#sender,
       state: () => this.#state,
       setState: (next) => this.#setState(next),
-      knownTerms: () => this.#link.connection?.knownTerms ?? null,
+      knownTerms: () => this.#knownTerms(),
+      rememberTerms: (terms) =>
+        terms ? pageEarlyGrants.remember(resolved.url, terms) : pageEarlyGrants.forget(resolved.url),
+      startOver: () => this.#startOver(),
       send: (frame) => this.#send(frame),
       expectAnswer: () => this.#expect('STOR', resolved.answerTimeout),
       fail: (failure) => this.#failWith(failure),
@@ -351,14 +355,28 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     return true;
   }
 
+  /** Early data's terms: the socket's previous upload's, else (a fresh socket) the page's memory's. */
+  #knownTerms(): Terms | null {
+    const connection = this.#link.connection;
+    if (!connection) return null;
+    if (connection.knownTerms || connection.shared) return connection.knownTerms;
+    const { url, type } = this.#options;
+    return pageEarlyGrants.recallFor(url, type === 'binary', this.#agreement.offersIntegrity);
+  }
+
+  /** Drops the connection and opens a fresh one at once, when the link allows one more. */
+  #startOver(): boolean {
+    if (!this.#link.mayStartOver()) return false;
+    this.#dropConnection();
+    this.#setState('connecting');
+    this.#connect();
+    return true;
+  }
+
   #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
     if (!isActive(this.#state)) return;
     // A shared socket closed under this upload's unanswered STOR: another upload's end, so a fresh socket.
-    if (this.#link.mayRejoin()) {
-      this.#dropConnection();
-      this.#setState('connecting');
-      return this.#connect();
-    }
+    if (this.#link.connection?.unanswered && this.#startOver()) return;
     if (this.#retry(cause)) return;
     this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));
   }

@@ -43,17 +43,16 @@ export class EarlyGrants {
   }
 
   /**
-   * The remembered terms when an upload that offers `binary` and block integrity as given would be granted
-   * them again (else its early data would go under terms its answer does not take), or null.
-   * An upload that offers integrity is granted the same algorithm and block by the same server.
+   * The remembered terms when an upload that offers integrity as given would be granted them again (else its
+   * early data would go under terms its answer does not take), or null. A v2 offer always offers binary
+   * frames, and the same server grants the same algorithm and block to the same offer.
    *
    * @param url - the upload server
-   * @param binary - whether the upload offers binary frames
-   * @param integrity - whether it offers integrity (checksum on, WebCrypto there)
+   * @param integrity - whether the upload offers integrity (checksum on, WebCrypto there)
    */
-  recallFor(url: string, binary: boolean, integrity: boolean): Terms | null {
+  recallFor(url: string, integrity: boolean): Terms | null {
     const terms = this.recall(url);
-    return terms && binary && (terms.integrity !== null) === integrity ? terms : null;
+    return terms && (terms.integrity !== null) === integrity ? terms : null;
   }
 
   /**

@@ -128,6 +128,11 @@ export class StorExchange {
     // and send no early data there (the page forgets the grant it remembered for this server).
     if (!terms) {
       host.rememberTerms(null);
+      // A v1 answer (a 2012 server where the page remembered a v2 one): the fresh socket speaks 2012 again.
+      if (!stored) {
+        host.agreement.startOver();
+        host.sender.restartV1(host.options.chunkSize, host.options.type);
+      }
       if (!host.startOver() && !host.retry('refused', { status: Status.conflict }))
         host.fail(EARLY_NOT_TAKEN);
       return;

@@ -360,8 +360,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const connection = this.#link.connection;
     if (!connection) return null;
     if (connection.knownTerms || connection.shared) return connection.knownTerms;
-    const { url, type } = this.#options;
-    return pageEarlyGrants.recallFor(url, type === 'binary', this.#agreement.offersIntegrity);
+    return pageEarlyGrants.recallFor(this.#options.url, this.#agreement.offersIntegrity);
   }
 
   /** Drops the connection and opens a fresh one at once, when the link allows one more. */

@@ -15,6 +15,8 @@ import { StrictV1Server } from '../helpers/strict-v1-server.ts';
 import { createHash } from 'node:crypto';
 import { bytes, eventually, partialFiles, Peer, readStored, sha256, storedFiles, tempDir } from './peer.ts';
 import { rm } from 'node:fs/promises';
+import { pageEarlyGrants } from '../../src/core/early-memory.ts';
+import { V1_TERMS, type Terms } from '../../src/protocol/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -33,6 +35,8 @@ function loggingWebSocket(wire: Wire): WebSocketConstructor {
     constructor(url: string) {
       super(url);
       const socket = (wire.sockets += 1);
+      this.addEventListener('open', () => wire.log.push(`${socket} open`));
+      this.addEventListener('close', () => wire.log.push(`${socket} closed`));
       this.addEventListener('message', (event) => {
         if (typeof event.data === 'string') wire.log.push(`${socket} ← ${event.data.slice(0, 60)}`);
       });
@@ -77,7 +81,7 @@ async function runQueue(
     wire: Wire;
     transfer?: UploadQueueOptions;
   },
-  during: (queue: UploadQueue) => void = () => undefined,
+  during: (queue: UploadQueue) => void | Promise<void> = () => undefined,
 ): Promise<UploadItem[]> {
   const queue = new UploadQueue({
     url,
@@ -88,7 +92,7 @@ async function runQueue(
     ...options.transfer,
     ...(options.auth ? { auth: options.auth } : {}),
   });
-  during(queue);
+  await during(queue);
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the queue did not finish within 30 s')), 30_000);
     queue.addEventListener('complete', () => {
@@ -272,5 +276,126 @@ describe('many files over one connection', () => {
     assert.equal(fin.code, 200);
     await assertStored(dir, 'one.bin', first);
     await assertStored(dir, 'two.bin', second);
+  });
+});
+
+describe('fewer round trips on a fresh socket: preconnect, and the early grant the page remembers', () => {
+  /** Where the n-th (from 0) line matching `pattern` is in the log, -1 when there is none. */
+  const at = (wire: Wire, pattern: RegExp, n = 0) =>
+    wire.log.map((line, i) => (pattern.test(line) ? i : -1)).filter((i) => i >= 0)[n] ?? -1;
+
+  it('preconnect() opens one socket before any file; the first file takes it, nothing sent on it before', async () => {
+    const { url, dir } = await referenceServer({ authenticate: () => true });
+    const files = [file('p1.bin', 40_000, 1), file('p2.bin', 50_000, 2), file('p3.bin', 60_000, 3)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire, auth: { login: 'alice', password: 'pw' } },
+      async (queue) => {
+        assert.equal(queue.preconnect(), true, 'a socket opened');
+        assert.equal(queue.preconnect(), false, 'one is opening already: no second');
+        assert.equal(wire.sockets, 1);
+        await eventually(() => wire.log.includes('1 open'), 'the preconnected socket opens');
+      },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    for (const f of files) await assertStored(dir, f.file.name, f.data);
+    assert.equal(wire.sockets, 1, 'the preconnected socket carried all three files');
+    // The socket opened before any file was added, and the first frame on it is the first upload's AUTH.
+    assert.deepEqual(wire.log.slice(0, 2), ['1 open', '1 → AUTH']);
+    assert.equal(wire.log.filter((line) => line.endsWith('→ AUTH')).length, 1, 'one AUTH');
+  });
+
+  it('a file added while the preconnected socket is still connecting waits for it, not for another', async () => {
+    const { url, dir } = await referenceServer();
+    const files = [file('c1.bin', 30_000, 4)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire },
+      (queue) => void queue.preconnect(),
+    );
+    assert.equal(items[0]!.status, 'complete');
+    await assertStored(dir, 'c1.bin', files[0]!.data);
+    assert.equal(wire.sockets, 1);
+  });
+
+  it('a preconnected socket no upload takes closes by itself after its idle time', async () => {
+    const { url } = await referenceServer();
+    const wire: Wire = { sockets: 0, log: [] };
+    const queue = new UploadQueue({ url, WebSocket: loggingWebSocket(wire), resumeStore: null });
+    assert.equal(queue.preconnect(50), true);
+    await eventually(() => wire.log.includes('1 closed'), 'the unused socket closed');
+    assert.deepEqual(wire.log, ['1 open', '1 closed'], 'nothing was sent on it');
+    // Closed and forgotten: the next preconnect opens a new one.
+    assert.equal(queue.preconnect(50), true);
+    await eventually(() => wire.log.includes('2 closed'), 'the second unused socket closed');
+  });
+
+  it('against the strict 2012 server, a preconnected socket carries the first file as v1, as any socket', async () => {
+    const server = await StrictV1Server.start();
+    cleanups.push(() => server.close());
+    const files = [file('v1a.bin', 20_000, 7), file('v1b.bin', 20_000, 8)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      server.url,
+      files.map((f) => f.file),
+      { wire },
+      async (queue) => {
+        queue.preconnect();
+        await eventually(() => wire.log.includes('1 open'), 'open');
+      },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    assert.equal(wire.sockets, 2, 'no reuse granted: one socket per file');
+    for (const [n, f] of files.entries()) assert.equal(sha256(server.received(n)), sha256(f.data));
+    for (const upload of server.uploads) assert.deepEqual(upload.violations, []);
+  });
+
+  it("a fresh socket's first upload sends early data right behind its STOR once the server granted it", async () => {
+    const { url, dir } = await referenceServer();
+    const first = file('first.bin', 40_000, 9);
+    const later = file('later.bin', 300_000, 10);
+    const before: Wire = { sockets: 0, log: [] };
+    await runQueue(url, [first.file], { wire: before });
+    assert.ok(at(before, / → data$/) > at(before, / ← \{"type":"STOR"/), 'nothing known yet: no early data');
+    assert.equal(pageEarlyGrants.recall(url)?.early, true, 'the page remembers the grant');
+    // Another queue, so another pool: a fresh socket, which carried no upload before.
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(url, [later.file], { wire });
+    assert.equal(items[0]!.status, 'complete');
+    assert.equal(wire.sockets, 1);
+    const beforeAnswer = wire.log.slice(at(wire, / → STOR$/), at(wire, / ← \{"type":"STOR"/));
+    assert.ok(beforeAnswer.includes('1 → data'), `data before the STOR answer: ${beforeAnswer.join(' | ')}`);
+    await assertStored(dir, 'first.bin', first.data);
+    await assertStored(dir, 'later.bin', later.data);
+  });
+
+  it('a remembered grant the server no longer honours (a 2012 server now): forgotten, the file still stored', async () => {
+    const server = await StrictV1Server.start();
+    cleanups.push(() => server.close());
+    // As if a v2 server had granted early data at this URL earlier in the tab.
+    const granted: Terms = {
+      ...V1_TERMS,
+      version: 2,
+      encoding: 'binary',
+      window: 16,
+      maxChunk: 1024 * 1024,
+      fin: true,
+      credit: 8 * 1024 * 1024,
+      early: true,
+    };
+    pageEarlyGrants.remember(server.url, granted);
+    const one = file('once.bin', 20_000, 11);
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(server.url, [one.file], { wire, transfer: { checksum: false } });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    assert.equal(pageEarlyGrants.recall(server.url), null, 'the page forgot the grant');
+    assert.equal(wire.sockets, 2, 'the v1 answer did not take the early data: a fresh socket, without it');
+    const last = server.uploads.length - 1;
+    assert.equal(sha256(server.received(last)), sha256(one.data));
+    assert.deepEqual(server.uploads[last]!.violations, [], 'the second socket was plain v1');
   });
 });

@@ -74,3 +74,14 @@ export function prepareFormats(locale?: string): void {
   formatSize(12_345, ['B', 'kB'], locale);
   formatSize(1_234, ['B', 'kB'], locale);
 }
+
+/**
+ * {@link prepareFormats} in idle time (a timer where `requestIdleCallback` is missing), so that the locale
+ * data's first load is not part of answering the first drop.
+ *
+ * @param locale - the locale the element formats for
+ */
+export function prepareFormatsWhenIdle(locale?: string): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => prepareFormats(locale));
+  else setTimeout(() => prepareFormats(locale), 0);
+}

@@ -1,7 +1,8 @@
 /**
  * The whole queue at a glance, shown above the list when it holds several files: the summary line (files
  * done of all, percentage), one progress bar over every byte, and the bytes acknowledged of all with the
- * speed and time left while files are sent. Pure rendering over the queue's running totals.
+ * speed and time left while files are sent; and the files the last pick or drop refused. Pure rendering over
+ * the queue's running totals.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
@@ -57,4 +58,19 @@ export function renderQueueSummary(
           : nothing
       }
     </div>`;
+}
+
+/**
+ * The list of refused files and why, or nothing when there is none.
+ *
+ * @param rejections - the files refused by the last pick or drop
+ * @returns the list
+ */
+export function renderRejections(
+  rejections: readonly { name: string; message: string }[],
+): TemplateResult | typeof nothing {
+  if (rejections.length === 0) return nothing;
+  return html`<ul part="rejections">
+    ${rejections.map((rejection) => html`<li part="rejection">${rejection.name}: ${rejection.message}</li>`)}
+  </ul>`;
 }

@@ -14,8 +14,8 @@ import { HOST_ONLY_EVENTS, type WsFileUploadEventMap } from './events.ts';
 import { FileListController } from './file-list-controller.ts';
 import { folderDropSource } from './folder-entries.ts';
 import { renderRow, type RowContext, type RowExtra } from './file-row.ts';
-import { prepareFormats } from './format.ts';
-import { renderQueueSummary } from './queue-summary.ts';
+import { prepareFormatsWhenIdle } from './format.ts';
+import { renderQueueSummary, renderRejections } from './queue-summary.ts';
 import { mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
 import { PreviewMaker } from './preview-maker.ts';
@@ -173,6 +173,7 @@ export class WsFileUpload extends UploadOptionsElement {
     this,
     () => this.#isDisabled,
     (files, how) => this.#addPicked(files, how),
+    () => this.preconnect(),
   );
   readonly #previews = new PreviewMaker(this);
   readonly #paste = new PasteController(
@@ -237,7 +238,8 @@ export class WsFileUpload extends UploadOptionsElement {
 
   /**
    * Adds files as a pick or a drop would: each is checked against `accept`, `max-file-size` and
-   * `max-files`; refused files fire `file-rejected`. With `auto`, accepted files start at once.
+   * `max-files`; refused files fire `file-rejected`. With `auto`, accepted files start at once; without, the
+   * connection opens (see {@link preconnect}).
    *
    * @param files - a `FileList` or any iterable of `File`s, each alone or as `{ file, path }` with its folder
    * @returns the items added
@@ -245,7 +247,19 @@ export class WsFileUpload extends UploadOptionsElement {
   addFiles(files: Iterable<File | FileInFolder> | ArrayLike<File | FileInFolder>): UploadItem[] {
     this.#configure();
     this.rejections = [];
-    return this.#queue.add(files).added;
+    const { added } = this.#queue.add(files);
+    if (!this.auto && added.length > 0) this.preconnect();
+    return added;
+  }
+
+  /**
+   * Opens the connection now, so that the first upload waits for no handshake (UploadQueue.preconnect; closed
+   * when unused for 30 s). The element does so on a drag of files, on opening the picker, on files added
+   * without `auto`. @returns whether one was opened now (false: one is open already, or no `url`)
+   */
+  preconnect(): boolean {
+    this.#configure();
+    return this.url ? this.#queue.preconnect() : false;
   }
 
   /** Starts the queued files (what the Upload button does). */
@@ -328,10 +342,7 @@ export class WsFileUpload extends UploadOptionsElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
-    // In idle time, so that the locale data's first load is not part of answering the first drop.
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => prepareFormats(locale));
-    else setTimeout(() => prepareFormats(locale), 0);
+    prepareFormatsWhenIdle(this.closest('[lang]')?.getAttribute('lang') || undefined);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -343,9 +354,8 @@ export class WsFileUpload extends UploadOptionsElement {
     // Options reach the queue after this render, not inside it: configuring may start uploads (with
     // `auto`), and no socket is opened from inside a render cycle.
     queueMicrotask(() => this.#configure());
-    if (this.#pendingAnnouncements.length > 0) {
-      this.#announcement = this.#pendingAnnouncements.splice(0).join(' ');
-    }
+    const announcements = this.#pendingAnnouncements.splice(0);
+    if (announcements.length > 0) this.#announcement = announcements.join(' ');
   }
 
   protected override updated(): void {
@@ -368,15 +378,7 @@ export class WsFileUpload extends UploadOptionsElement {
           directory: this.directory,
           disabled,
         })}
-        ${
-          this.rejections.length > 0
-            ? html`<ul part="rejections">
-                ${this.rejections.map(
-                  (rejection) => html`<li part="rejection">${rejection.name}: ${rejection.message}</li>`,
-                )}
-              </ul>`
-            : nothing
-        }
+        ${renderRejections(this.rejections)}
         ${
           !this.auto && queued
             ? html`<button part="upload-button" type="button" ?disabled=${disabled} @click=${this.upload}>

@@ -84,6 +84,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   /** STOR (early data included) and its answer, up to the data phase. */
   readonly #stor: StorExchange;
   #opened = false;
+  /** STOR went right behind AUTH (a server the page knows, §2.2): the AUTH answer comes before the STOR one. */
+  #authAhead = false;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
@@ -245,6 +247,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #connect(): void {
+    this.#authAhead = false;
     // A pool shares sockets per identity: the AUTH frame, or one key for a token provider (asked per socket).
     const identity = this.#credentials.present ? (this.#credentials.lastFrame ?? 'token provider') : '';
     const failed = this.#link.connect(identity);
@@ -272,12 +275,17 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const auth = await this.#credentials.next(this.#env, this.#options.authTimeout);
     if (generation !== this.#link.generation || this.#state !== 'authenticating') return;
     if (!auth.ok) return this.#failWith(auth.failure);
-    if (this.#send(auth.frame)) this.#expect('AUTH', this.#options.authTimeout);
+    if (!this.#send(auth.frame)) return;
+    this.#expect('AUTH', this.#options.authTimeout);
+    // A server that granted early data reads frames in order: STOR (and its early data) need not wait.
+    this.#authAhead = this.#knownTerms() !== null;
+    if (this.#authAhead) this.#stor.send();
   }
 
   #handleMessage(event: MessageEvent): void {
     if (!isActive(this.#state) || this.#liveness.heard(event.data)) return;
-    const reading = readAnswer(event.data, this.#deadline.due, this.#agreement.integrity.unsettled);
+    const due = this.#authAhead ? 'AUTH' : this.#deadline.due;
+    const reading = readAnswer(event.data, due, this.#agreement.integrity.unsettled);
     if (reading.kind === 'invalid') return this.#failWith(reading.failure);
     this.#deadline.settle();
     const { answer, expected } = reading;
@@ -288,7 +296,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     switch (expected) {
       case 'AUTH':
         this.#link.connection?.authenticate();
-        return this.#stor.send();
+        if (!this.#authAhead) return this.#stor.send();
+        // STOR went already: its answer is due again (reading this one settled the deadline).
+        this.#authAhead = false;
+        return this.#expect('STOR', this.#options.answerTimeout);
       case 'STOR':
         return this.#stor.answered(answer);
       case 'DATA':

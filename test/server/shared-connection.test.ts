@@ -13,7 +13,17 @@ import {
 import { createUploadServer, FileStore, type UploadServerOptions } from '../../src/server/index.ts';
 import { StrictV1Server } from '../helpers/strict-v1-server.ts';
 import { createHash } from 'node:crypto';
-import { bytes, eventually, partialFiles, Peer, readStored, sha256, storedFiles, tempDir } from './peer.ts';
+import {
+  bytes,
+  eventually,
+  partialBytes,
+  partialFiles,
+  Peer,
+  readStored,
+  sha256,
+  storedFiles,
+  tempDir,
+} from './peer.ts';
 import { rm } from 'node:fs/promises';
 import { pageEarlyGrants } from '../../src/core/early-memory.ts';
 import { V1_TERMS, type Terms } from '../../src/protocol/index.ts';
@@ -27,6 +37,8 @@ afterEach(async () => {
 interface Wire {
   sockets: number;
   log: string[];
+  /** When given: every STOR frame sent, whole. */
+  stors?: string[];
 }
 
 /** A ws-backed WebSocket for the core that logs what it does into `wire`. */
@@ -43,6 +55,7 @@ function loggingWebSocket(wire: Wire): WebSocketConstructor {
     }
     override send(data: unknown, ...rest: unknown[]): void {
       wire.log.push(`${wire.sockets} → ${typeof data === 'string' ? data.slice(0, 4) : 'data'}`);
+      if (typeof data === 'string' && data.startsWith('STOR')) wire.stors?.push(data);
       (super.send as (...args: unknown[]) => void)(data, ...rest);
     }
   }
@@ -371,6 +384,37 @@ describe('fewer round trips on a fresh socket: preconnect, and the early grant t
     assert.ok(beforeAnswer.includes('1 → data'), `data before the STOR answer: ${beforeAnswer.join(' | ')}`);
     await assertStored(dir, 'first.bin', first.data);
     await assertStored(dir, 'later.bin', later.data);
+  });
+
+  it('with credentials, a server the page knows gets STOR and early data right behind AUTH; a refused AUTH stores nothing', async () => {
+    const { url, dir } = await referenceServer({ authenticate: ({ login }) => login === 'alice' });
+    const first = file('known.bin', 30_000, 12);
+    const later = file('behind-auth.bin', 200_000, 13);
+    const alice = { login: 'alice', password: 'pw' };
+    const before: Wire = { sockets: 0, log: [] };
+    await runQueue(url, [first.file], { wire: before, auth: alice });
+    // Nothing known yet: STOR waited for the AUTH answer.
+    assert.ok(at(before, / → STOR$/) > at(before, / ← \{"type":"AUTH"/), 'STOR after the AUTH answer');
+    const wire: Wire = { sockets: 0, log: [], stors: [] };
+    const items = await runQueue(url, [later.file], { wire, auth: alice });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    const authAnswer = at(wire, / ← \{"type":"AUTH"/);
+    assert.ok(at(wire, / → STOR$/) < authAnswer, `STOR before the AUTH answer: ${wire.log.join(' | ')}`);
+    // Its early data follows (on loopback the AUTH answer may overtake the file's first read).
+    assert.match(wire.stors![0]!, /"early":[1-9]/, 'the STOR announces early data');
+    assert.ok(at(wire, / → data$/) < at(wire, / ← \{"type":"STOR"/), 'data before the STOR answer');
+    await assertStored(dir, 'behind-auth.bin', later.data);
+    // The same, refused: the upload fails as an AUTH refusal, and the server stored none of its bytes.
+    const refused: Wire = { sockets: 0, log: [] };
+    const stranger = file('stranger.bin', 50_000, 14);
+    const failed = await runQueue(url, [stranger.file], {
+      wire: refused,
+      auth: { login: 'mallory', password: 'x' },
+    });
+    assert.equal(failed[0]!.status, 'failed');
+    assert.equal(failed[0]!.error?.code, 'authRejected');
+    assert.deepEqual(await storedFiles(dir), ['behind-auth.bin', 'known.bin']);
+    assert.equal(await partialBytes(dir), 0, 'no partial upload of the refused client');
   });
 
   it('a remembered grant the server no longer honours (a 2012 server now): forgotten, the file still stored', async () => {

@@ -14,6 +14,10 @@
  * one are done, and a tenant behind it whose STOR got no answer yet reconnects on a fresh socket, as if it had
  * never joined (see {@link ConnectionLike.unanswered}). A server that does not grant reuse (v1, the 2012
  * peers) gets one socket per file, as without a pool.
+ *
+ * A socket may also be opened ahead of the first upload ({@link ConnectionPool.preconnect}, while the user
+ * is still picking files): the first upload then takes it as if it had opened it, and it closes by itself when
+ * none came.
  */
 import type { Terms } from '../protocol/index.ts';
 import type { ConnectionHandlers, ConnectionLike, OutgoingFrame } from './connection.ts';

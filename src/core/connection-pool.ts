@@ -27,8 +27,11 @@ import type { TransferEnvironment } from './environment.ts';
 
 const CONNECTING = 0;
 const OPEN = 1;
-/** How long a socket opened ahead ({@link ConnectionPool.preconnect}) waits for its first upload (ms). */
-export const PRECONNECT_IDLE_MS = 30_000;
+/**
+ * How long a socket opened ahead ({@link ConnectionPool.preconnect}) waits for its first upload (ms): under
+ * the reference server's `authTimeout` (30 s), which closes a connection that sent no AUTH or STOR by then.
+ */
+export const PRECONNECT_IDLE_MS = 20_000;
 
 /** The sockets of one queue, by server URL and credentials. */
 export class ConnectionPool {
@@ -145,6 +148,8 @@ class SharedSocket {
   #retiring = false;
   /** The timer that closes a socket opened ahead when no upload takes it. */
   #expiry: { env: TransferEnvironment; timer: unknown } | null = null;
+  /** Opened ahead of its first upload (preconnect). */
+  #ahead = false;
   authenticated = false;
   reuse = false;
   /** The terms of the last upload the server granted reuse on it: what early data is sent under. */
@@ -165,6 +170,7 @@ class SharedSocket {
       for (const lease of [...this.#line]) if (!lease.ended) lease.handlers.error();
     });
     socket.addEventListener('close', (event: CloseEvent) => {
+      this.#stopExpiry();
       this.#retiring = true;
       this.#pool.forget(this);
       for (const lease of this.#line.splice(0)) if (!lease.ended) lease.handlers.close(event);
@@ -193,11 +199,18 @@ class SharedSocket {
    * @param ms - how long to wait
    */
   expireUnused(env: TransferEnvironment, ms: number): void {
+    this.#ahead = true;
     const timer = env.setTimeout(() => {
       this.#expiry = null;
       if (this.#carried === 0) this.retire();
     }, ms);
     this.#expiry = { env, timer };
+  }
+
+  /** An upload joined, or the socket closed: the socket opened ahead no longer waits to expire. */
+  #stopExpiry(): void {
+    this.#expiry?.env.clearTimeout(this.#expiry.timer);
+    this.#expiry = null;
   }
 
   /** Whether a new upload may join now: open, reuse granted, and the last tenant sent its FIN (or none). */
@@ -207,9 +220,8 @@ class SharedSocket {
   }
 
   join(handlers: ConnectionHandlers): Lease {
-    this.#expiry?.env.clearTimeout(this.#expiry.timer);
-    this.#expiry = null;
-    const lease = new Lease(this, this.#pool, handlers, this.#carried > 0);
+    this.#stopExpiry();
+    const lease = new Lease(this, this.#pool, handlers, this.#carried > 0, this.#carried > 0 || this.#ahead);
     this.#carried += 1;
     this.#line.push(lease);
     // A socket already open: the upload starts talking once the caller has its lease.
@@ -237,8 +249,7 @@ class SharedSocket {
 
   /** Closes the socket; the tenants still in line hear its close. */
   retire(): void {
-    this.#expiry?.env.clearTimeout(this.#expiry.timer);
-    this.#expiry = null;
+    this.#stopExpiry();
     this.#retiring = true;
     this.#pool.forget(this);
     try {
@@ -259,11 +270,26 @@ class Lease implements ConnectionLike {
   handedOver = false;
   ended = false;
 
-  constructor(socket: SharedSocket, pool: ConnectionPool, handlers: ConnectionHandlers, shared: boolean) {
+  /** A close before any answer was not this upload's doing (see {@link unanswered}). */
+  readonly #rejoinable: boolean;
+
+  /**
+   * @param shared - the socket carried an earlier upload
+   * @param rejoinable - a close before any answer is another's doing: `shared`, or a socket opened ahead
+   *   (the server may have closed it while it waited, e.g. for its AUTH timeout)
+   */
+  constructor(
+    socket: SharedSocket,
+    pool: ConnectionPool,
+    handlers: ConnectionHandlers,
+    shared: boolean,
+    rejoinable: boolean,
+  ) {
     this.#socket = socket;
     this.#pool = pool;
     this.handlers = handlers;
     this.shared = shared;
+    this.#rejoinable = rejoinable;
   }
 
   get isOpen(): boolean {
@@ -275,7 +301,7 @@ class Lease implements ConnectionLike {
   }
 
   get unanswered(): boolean {
-    return this.shared && !this.#answered;
+    return this.#rejoinable && !this.#answered;
   }
 
   get knownTerms(): Terms | null {

@@ -95,7 +95,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    * `idleMs`. Only with `shareConnections` (the default) and no token provider, since sockets are leased per
    * identity.
    *
-   * @param idleMs - how long the socket waits for an upload before it closes (default 30 s)
+   * @param idleMs - how long the socket waits for an upload before it closes (default 20 s: under the
+   *   reference server's 30 s `authTimeout`)
    * @returns whether a socket was opened now (false: one is open and free already, no `url`, or no sharing)
    */
   preconnect(idleMs?: number): boolean {

@@ -254,7 +254,7 @@ export class WsFileUpload extends UploadOptionsElement {
 
   /**
    * Opens the connection now, so that the first upload waits for no handshake (UploadQueue.preconnect; closed
-   * when unused for 30 s). The element does so on a drag of files, on opening the picker, on files added
+   * when unused for 20 s). The element does so on a drag of files, on opening the picker, on files added
    * without `auto`. @returns whether one was opened now (false: one is open already, or no `url`)
    */
   preconnect(): boolean {

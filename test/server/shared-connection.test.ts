@@ -347,6 +347,54 @@ describe('fewer round trips on a fresh socket: preconnect, and the early grant t
     await eventually(() => wire.log.includes('2 closed'), 'the second unused socket closed');
   });
 
+  it('a preconnected socket the server closed (its authTimeout) is forgotten: the file opens a fresh one', async () => {
+    const { url, dir } = await referenceServer({ authTimeout: 150 });
+    const one = file('late.bin', 25_000, 15);
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(url, [one.file], { wire }, async (queue) => {
+      assert.equal(queue.preconnect(60_000), true);
+      await eventually(() => wire.log.includes('1 closed'), 'the server closed the unused socket');
+    });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    assert.equal(wire.sockets, 2);
+    await assertStored(dir, 'late.bin', one.data);
+  });
+
+  it('a preconnected socket that closes under its first STOR: the file starts over on a fresh one', async () => {
+    const { url, dir } = await referenceServer();
+    const one = file('raced.bin', 25_000, 16);
+    const wire: Wire = { sockets: 0, log: [] };
+    const Logging = loggingWebSocket(wire) as unknown as typeof WebSocket;
+    // The first socket closes instead of sending its first STOR, as if the server had closed it just then.
+    class ClosingFirst extends Logging {
+      override send(data: unknown, ...rest: unknown[]): void {
+        if (wire.sockets === 1 && typeof data === 'string' && data.startsWith('STOR')) return this.close();
+        (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const queue = new UploadQueue({
+      url,
+      WebSocket: ClosingFirst as unknown as WebSocketConstructor,
+      resumeStore: null,
+      retryDelays: [],
+    });
+    assert.equal(queue.preconnect(), true);
+    await eventually(() => wire.log.includes('1 open'), 'open');
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the queue did not finish within 30 s')), 30_000);
+      queue.addEventListener('complete', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    queue.add([one.file]);
+    queue.start();
+    await done;
+    assert.equal(queue.items[0]!.status, 'complete', queue.items[0]!.error?.message);
+    assert.equal(wire.sockets, 2, 'a fresh socket, though no retry is allowed (retryDelays: [])');
+    await assertStored(dir, 'raced.bin', one.data);
+  });
+
   it('against the strict 2012 server, a preconnected socket carries the first file as v1, as any socket', async () => {
     const server = await StrictV1Server.start();
     cleanups.push(() => server.close());

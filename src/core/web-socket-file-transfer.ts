@@ -278,7 +278,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     if (!this.#send(auth.frame)) return;
     this.#expect('AUTH', this.#options.authTimeout);
     // A server that granted early data reads frames in order: STOR (and its early data) need not wait.
-    this.#authAhead = this.#knownTerms() !== null;
+    this.#authAhead = this.#options.offerV2 && this.#knownTerms() !== null;
     if (this.#authAhead) this.#stor.send();
   }
 
@@ -385,7 +385,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
     if (!isActive(this.#state)) return;
-    // A shared socket closed under this upload's unanswered STOR: another upload's end, so a fresh socket.
+    // A shared (or preconnected) socket closed under this upload's unanswered STOR: not its doing, a fresh one.
     if (this.#link.connection?.unanswered && this.#startOver()) return;
     if (this.#retry(cause)) return;
     this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));

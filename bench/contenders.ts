@@ -3,7 +3,8 @@
 // fetch() baseline, run on emulated links too). The many-small-files rows are in bench/many-files.ts.
 import type { ServerKind } from './server-types.ts';
 
-export type PageFunction = 'rawWebSocket' | 'webSocketStream' | 'core' | 'fetchPost' | 'tus' | 'readOnly';
+export type PageFunction =
+  'rawWebSocket' | 'webSocketStream' | 'core' | 'queue' | 'fetchPost' | 'tus' | 'readOnly';
 
 export interface Contender {
   name: string;
@@ -131,12 +132,45 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       options: { type: 'binary', offerV2: true, checksum: true, v2ChunkSize: MiB, window: 16 },
       webSocketToDisk: true,
     },
+    // Cold and warm for both: our rows above open a fresh socket when the clock starts, the fetch() row reuses
+    // the page's warm keep-alive connection (the page came from that server). These rows show each the other way.
+    {
+      name: 'ws-file-upload v2 defaults through UploadQueue (as the element), fresh socket',
+      server: 'ref',
+      page: 'queue',
+      options: { checksum: true },
+      webSocketToDisk: true,
+      onLink: true,
+    },
+    {
+      name: 'ws-file-upload v2 defaults through UploadQueue, preconnected (socket opened while picking)',
+      server: 'ref',
+      page: 'queue',
+      options: { checksum: true, preconnect: true },
+      webSocketToDisk: true,
+      onLink: true,
+    },
+    {
+      name: 'ws-file-upload v2 defaults through UploadQueue, preconnected, early grant remembered from an earlier upload',
+      server: 'ref',
+      page: 'queue',
+      options: { checksum: true, preconnect: true, remember: true },
+      webSocketToDisk: true,
+      onLink: true,
+    },
     {
       name: 'fetch() POST of the File → Node http, disk',
       server: 'http',
       page: 'fetchPost',
       options: {},
       isFetch: true,
+      onLink: true,
+    },
+    {
+      name: 'fetch() POST of the File → Node http, disk, fresh connection (no credentials: its own socket pool)',
+      server: 'http',
+      page: 'fetchPost',
+      options: { fresh: true },
       onLink: true,
     },
     {

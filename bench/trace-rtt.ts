@@ -8,7 +8,10 @@
 // With --pause-at N the upload is cancelled once N MiB are acknowledged, and the timeline shows how long the
 // socket took to close: the close frame waits behind every byte already queued (the browser's buffer, the
 // kernel's, the link's), which is what a cancel (ABOR, then close) or a pause waits for on the server.
+// With --remember a 1 KiB upload goes first (untraced), so that the page's memory holds the server's early
+// grant (src/core/early-memory.ts) and the traced upload's fresh socket sends early data behind its STOR.
 // Usage: npm run build && node --import tsx bench/trace-rtt.ts [--net rtt100] [--mib 64] [--pause-at MiB]
+//        [--remember]
 import { parseArgs } from 'node:util';
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     net: { type: 'string', default: 'rtt100' },
     mib: { type: 'string', default: '64' },
     'pause-at': { type: 'string' },
+    remember: { type: 'boolean', default: false },
   },
 });
 const net = NET_PRESETS[values.net]?.();
@@ -65,6 +69,20 @@ class TracedWebSocket extends WebSocket {
 
 const ws = await startServerOnNet('ref', net.link, 300_000);
 try {
+  if (values.remember) {
+    await new Promise<void>((resolve, reject) => {
+      const earlier = new WebSocketFileTransfer({
+        url: ws.endpoint,
+        file: new Blob([new Uint8Array(1024)]),
+        type: 'binary',
+        resumeStore: null,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+      });
+      earlier.addEventListener('success', () => resolve());
+      earlier.addEventListener('error', (event) => reject(event.detail.error));
+      earlier.start();
+    });
+  }
   zero = performance.now();
   const transfer = new WebSocketFileTransfer({
     url: ws.endpoint,

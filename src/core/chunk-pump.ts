@@ -111,6 +111,20 @@ export class ChunkPump {
     this.#window.restart(offset, window, true, allowance);
   }
 
+  /**
+   * Back to the 2012 way from the first byte, as constructed: v1 chunks, one in flight, acks without offsets
+   * (early data went under v2 terms a v1 answer did not take).
+   *
+   * @param chunkSize - bytes per v1 chunk
+   * @param encoding - how v1 chunks travel
+   */
+  restartV1(chunkSize: number, encoding: TransferType): void {
+    this.#source = this.#source.withChunks(chunkSize, encoding);
+    this.#reads.restart(this.#source, 0, false);
+    this.#reads.watch(null);
+    this.#window.restart(0, 1, false);
+  }
+
   /** The connection dropped: the reads ahead and the chunks in flight will be redone. */
   drop(): void {
     this.#reads.clear();

@@ -14,6 +14,10 @@
  * one are done, and a tenant behind it whose STOR got no answer yet reconnects on a fresh socket, as if it had
  * never joined (see {@link ConnectionLike.unanswered}). A server that does not grant reuse (v1, the 2012
  * peers) gets one socket per file, as without a pool.
+ *
+ * A socket may also be opened ahead of the first upload ({@link ConnectionPool.preconnect}, while the user
+ * is still picking files): the first upload then takes it as if it had opened it, and it closes by itself when
+ * none came.
  */
 import type { Terms } from '../protocol/index.ts';
 import type { ConnectionHandlers, ConnectionLike, OutgoingFrame } from './connection.ts';
@@ -21,7 +25,13 @@ import { NORMAL_CLOSURE } from './connection.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
 
+const CONNECTING = 0;
 const OPEN = 1;
+/**
+ * How long a socket opened ahead ({@link ConnectionPool.preconnect}) waits for its first upload (ms): under
+ * the reference server's `authTimeout` (30 s), which closes a connection that sent no AUTH or STOR by then.
+ */
+export const PRECONNECT_IDLE_MS = 20_000;
 
 /** The sockets of one queue, by server URL and credentials. */
 export class ConnectionPool {
@@ -58,7 +68,36 @@ export class ConnectionPool {
   ): ConnectionLike | Failure {
     const key = `${url}\n${authKey}`;
     for (const socket of this.#sockets)
-      if (socket.key === key && socket.joinable) return socket.join(handlers);
+      if (socket.key === key && (socket.joinable || socket.unused)) return socket.join(handlers);
+    const opened = this.#open(env, url, key);
+    return 'code' in opened ? opened : opened.join(handlers);
+  }
+
+  /**
+   * Opens a socket ahead of the first upload (the user is still picking files), so that the upload finds it
+   * open: the TCP and WebSocket handshakes (two round trips) overlap the picking. Nothing is sent on it — the
+   * first upload that leases it sends AUTH and STOR as on any fresh socket, so a 2012 server sees nothing new
+   * — and it closes by itself when no upload came within `idleMs`. Does nothing when a socket for these
+   * credentials is already open or opening and free to take an upload.
+   *
+   * @param env - where the WebSocket constructor and the timers come from
+   * @param url - the upload server
+   * @param authKey - the AUTH frame the uploads would send ('' without credentials), as for {@link lease}
+   * @param idleMs - how long it waits for an upload before it closes
+   * @returns whether a socket was opened now
+   */
+  preconnect(env: TransferEnvironment, url: string, authKey: string, idleMs = PRECONNECT_IDLE_MS): boolean {
+    const key = `${url}\n${authKey}`;
+    for (const socket of this.#sockets)
+      if (socket.key === key && (socket.joinable || socket.unused)) return false;
+    const opened = this.#open(env, url, key);
+    if ('code' in opened) return false;
+    opened.expireUnused(env, idleMs);
+    return true;
+  }
+
+  /** Opens a socket to `url` for the uploads of `key`, or says why it cannot. */
+  #open(env: TransferEnvironment, url: string, key: string): SharedSocket | Failure {
     const WebSocketCtor = env.webSocket();
     if (!WebSocketCtor) {
       return { code: 'notSupported', message: 'This browser cannot upload over a WebSocket.', init: {} };
@@ -75,12 +114,15 @@ export class ConnectionPool {
     }
     const shared = new SharedSocket(this, socket, key);
     this.#sockets.add(shared);
-    return shared.join(handlers);
+    return shared;
   }
 
-  /** Closes the sockets no upload is using (the queue went idle). */
+  /**
+   * Closes the sockets no upload is using (the queue went idle); one opened ahead that no upload took yet
+   * keeps to its own timer (the user may still be picking).
+   */
   closeIdle(): void {
-    for (const socket of this.#sockets) if (socket.idle) socket.retire();
+    for (const socket of this.#sockets) if (socket.idle && !socket.unused) socket.retire();
   }
 
   /** @internal a socket closed or retired */
@@ -104,6 +146,10 @@ class SharedSocket {
   /** Tenants it ever carried: a later one joined a socket that carried others. */
   #carried = 0;
   #retiring = false;
+  /** The timer that closes a socket opened ahead when no upload takes it. */
+  #expiry: { env: TransferEnvironment; timer: unknown } | null = null;
+  /** Opened ahead of its first upload (preconnect). */
+  #ahead = false;
   authenticated = false;
   reuse = false;
   /** The terms of the last upload the server granted reuse on it: what early data is sent under. */
@@ -124,6 +170,7 @@ class SharedSocket {
       for (const lease of [...this.#line]) if (!lease.ended) lease.handlers.error();
     });
     socket.addEventListener('close', (event: CloseEvent) => {
+      this.#stopExpiry();
       this.#retiring = true;
       this.#pool.forget(this);
       for (const lease of this.#line.splice(0)) if (!lease.ended) lease.handlers.close(event);
@@ -139,6 +186,33 @@ class SharedSocket {
     return this.#line.length === 0;
   }
 
+  /** Opened ahead and never used: open or opening, and no upload joined it yet (the first may). */
+  get unused(): boolean {
+    const state = this.#socket.readyState;
+    return !this.#retiring && this.#carried === 0 && (state === CONNECTING || state === OPEN);
+  }
+
+  /**
+   * Closes the socket after `ms` unless an upload joined it by then.
+   *
+   * @param env - the timers
+   * @param ms - how long to wait
+   */
+  expireUnused(env: TransferEnvironment, ms: number): void {
+    this.#ahead = true;
+    const timer = env.setTimeout(() => {
+      this.#expiry = null;
+      if (this.#carried === 0) this.retire();
+    }, ms);
+    this.#expiry = { env, timer };
+  }
+
+  /** An upload joined, or the socket closed: the socket opened ahead no longer waits to expire. */
+  #stopExpiry(): void {
+    this.#expiry?.env.clearTimeout(this.#expiry.timer);
+    this.#expiry = null;
+  }
+
   /** Whether a new upload may join now: open, reuse granted, and the last tenant sent its FIN (or none). */
   get joinable(): boolean {
     const last = this.#line.at(-1);
@@ -146,7 +220,8 @@ class SharedSocket {
   }
 
   join(handlers: ConnectionHandlers): Lease {
-    const lease = new Lease(this, this.#pool, handlers, this.#carried > 0);
+    this.#stopExpiry();
+    const lease = new Lease(this, this.#pool, handlers, this.#carried > 0, this.#carried > 0 || this.#ahead);
     this.#carried += 1;
     this.#line.push(lease);
     // A socket already open: the upload starts talking once the caller has its lease.
@@ -174,6 +249,7 @@ class SharedSocket {
 
   /** Closes the socket; the tenants still in line hear its close. */
   retire(): void {
+    this.#stopExpiry();
     this.#retiring = true;
     this.#pool.forget(this);
     try {
@@ -194,11 +270,26 @@ class Lease implements ConnectionLike {
   handedOver = false;
   ended = false;
 
-  constructor(socket: SharedSocket, pool: ConnectionPool, handlers: ConnectionHandlers, shared: boolean) {
+  /** A close before any answer was not this upload's doing (see {@link unanswered}). */
+  readonly #rejoinable: boolean;
+
+  /**
+   * @param shared - the socket carried an earlier upload
+   * @param rejoinable - a close before any answer is another's doing: `shared`, or a socket opened ahead
+   *   (the server may have closed it while it waited, e.g. for its AUTH timeout)
+   */
+  constructor(
+    socket: SharedSocket,
+    pool: ConnectionPool,
+    handlers: ConnectionHandlers,
+    shared: boolean,
+    rejoinable: boolean,
+  ) {
     this.#socket = socket;
     this.#pool = pool;
     this.handlers = handlers;
     this.shared = shared;
+    this.#rejoinable = rejoinable;
   }
 
   get isOpen(): boolean {
@@ -210,7 +301,7 @@ class Lease implements ConnectionLike {
   }
 
   get unanswered(): boolean {
-    return this.shared && !this.#answered;
+    return this.#rejoinable && !this.#answered;
   }
 
   get knownTerms(): Terms | null {

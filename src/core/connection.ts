@@ -51,7 +51,10 @@ export interface ConnectionLike {
   readonly shared: boolean;
   /** AUTH was already accepted on this socket: the upload does not send it again. */
   readonly authenticated: boolean;
-  /** On a shared socket, no answer reached this upload yet (its STOR is still unanswered). */
+  /**
+   * On a shared socket, or one opened ahead of it (preconnect), no answer reached this upload yet (its STOR is
+   * still unanswered): a close now was not its doing, and it starts over on a fresh socket.
+   */
   readonly unanswered: boolean;
   /** The terms the previous upload on this socket was granted, when they include `early`; else null. */
   readonly knownTerms: Terms | null;

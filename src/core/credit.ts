@@ -15,6 +15,15 @@
  *   the target by {@link GROWTH_PER_ACKED_BYTE} × its bytes — per ack, not per round trip, so the target
  *   can triple each round trip — up to {@link GROWTH_CAP} × what it measured (it grows toward the link, not
  *   past it on a short path where no queue shows), and never below twice the bandwidth-delay product.
+ * - The rate is measured two ways, and the higher counts. Per chunk (bytes acknowledged while it was on the
+ *   way, over its round trip) sees no more than the sender put in flight: a ramp from it doubles per round
+ *   trip, as TCP's slow start, three round trips to fill 1 Gbit/s at 200 ms from 8 MiB. The ack clock (bytes
+ *   acknowledged over the last {@link ACK_SPAN_SHARE} of a minimum round trip, over that span) sees the link:
+ *   the first credit leaves in one burst, the link spaces it out at its rate, and its acks come back so
+ *   spaced. So after the first round trip's acks the target is already twice the product, and the link is
+ *   full from the second round trip on. Acks the server sends in batches (S3 parts) arrive at once: a span
+ *   under {@link MIN_ACK_SPAN_MS} gives no ack-clock sample, and a rate too high from one is still bounded
+ *   by the server's credit and undone by the fall-back below as soon as a queue shows.
  * - When the round trip rises well above its minimum (a queue is building: the link is full, the bytes only
  *   wait), the target falls back to twice the bandwidth-delay product, so a slow link holds about one product
  *   of queue (~a round trip) instead of seconds of data that a cancel or a pause would wait behind.
@@ -24,6 +33,12 @@
 interface Departure {
   readonly at: number;
   readonly loadedBefore: number;
+}
+
+/** One ack as the ack clock sees it: when it came and the bytes acknowledged then. */
+interface AckMark {
+  readonly at: number;
+  readonly loaded: number;
 }
 
 /** One delivery-rate sample, kept for {@link RATE_MEMORY} ms. */
@@ -53,6 +68,10 @@ export const MIN_TARGET = 1 * MiB;
 export const GROW_QUEUE_MS = 10;
 /** Queueing delay above which the target falls back: one minimum round trip, and at least this many ms. */
 export const SHRINK_QUEUE_MS = 50;
+/** The ack clock measures over this share of the minimum round trip (a burst of acks shorter shows whole). */
+export const ACK_SPAN_SHARE = 1 / 4;
+/** Acks closer together than this give no ack-clock sample (coarse timers, batched acks, a busy event loop). */
+export const MIN_ACK_SPAN_MS = 10;
 
 /**
  * Where a credit starts: the caller's `window` in bytes when it gave one (its own bound, as the chunk window
@@ -72,6 +91,8 @@ export class ByteCredit {
   #granted: number;
   #departures: Departure[] = [];
   #samples: RateSample[] = [];
+  /** Recent acks, for the ack clock's rate: at most a round trip's worth ({@link ACK_SPAN_SHARE} of it). */
+  #acks: AckMark[] = [];
   #minRtt = Number.POSITIVE_INFINITY;
   #target: number;
 
@@ -142,6 +163,8 @@ export class ByteCredit {
     if (rtt <= 0) return;
     this.#minRtt = Math.min(this.#minRtt, rtt);
     this.#samples.push({ at: now, rate: (loaded - departure.loadedBefore) / rtt });
+    const ackRate = this.#ackClock(now, loaded);
+    if (ackRate > 0) this.#samples.push({ at: now, rate: ackRate });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - RATE_MEMORY) this.#samples.shift();
     let maxRate = 0;
     for (const sample of this.#samples) maxRate = Math.max(maxRate, sample.rate);
@@ -158,5 +181,24 @@ export class ByteCredit {
   /** The connection dropped: what was in flight will be sent again and measured afresh. */
   drop(): void {
     this.#departures = [];
+    this.#acks = [];
+  }
+
+  /**
+   * The rate acks arrive at: bytes acknowledged since the oldest ack within {@link ACK_SPAN_SHARE} of a
+   * minimum round trip, over the time since; 0 when those acks span less than {@link MIN_ACK_SPAN_MS}.
+   *
+   * @param now - this ack's time
+   * @param loaded - bytes acknowledged now
+   * @returns bytes per ms, or 0 for no sample
+   */
+  #ackClock(now: number, loaded: number): number {
+    const span = Math.max(MIN_ACK_SPAN_MS, this.#minRtt * ACK_SPAN_SHARE);
+    this.#acks.push({ at: now, loaded });
+    // Keep the newest ack at least `span` old (the window's start), drop the ones before it.
+    while (this.#acks.length > 2 && this.#acks[1]!.at <= now - span) this.#acks.shift();
+    const oldest = this.#acks[0]!;
+    const elapsed = now - oldest.at;
+    return elapsed >= MIN_ACK_SPAN_MS ? (loaded - oldest.loaded) / elapsed : 0;
   }
 }

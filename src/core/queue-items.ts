@@ -308,3 +308,21 @@ export function folderOf(file: File): string {
   const slash = relative.lastIndexOf('/');
   return slash > 0 ? relative.slice(0, slash) : '';
 }
+
+/** A stopped item's speed and time left: none, while its bytes so far stay. */
+export function haltFigures(entry: Entry): void {
+  entry.speed = 0;
+  entry.remainingTime = Infinity;
+}
+
+/** An item queued again from the start (retry): nothing sent, no error, nothing stored. */
+export function resetFigures(entry: Entry): void {
+  Object.assign(entry, { loaded: 0, sent: 0, percentage: 0, elapsedTime: 0, error: null, storedAs: null });
+  haltFigures(entry);
+}
+
+/** The transfer's figures onto its item. */
+export function copyFigures(entry: Entry, figures: ProgressDetail): void {
+  const { loaded, sent, total, percentage, speed, elapsedTime, remainingTime } = figures;
+  Object.assign(entry, { loaded, sent, total, percentage, speed, elapsedTime, remainingTime });
+}

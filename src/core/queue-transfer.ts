@@ -2,14 +2,17 @@
  * A queued file's transfer: its options (the queue's, the folder it came from, the token provider's token,
  * what `prepare` gave), whether it shares the queue's sockets, and its start with the queue's login. The
  * queue owns when a file starts and what its transfer's events do to the item. The queue loads this module
- * with import() (upload-queue.ts, loadTransferModule), so everything it imports is what the queue needs only
+ * with import() (transfer-module.ts), so everything it imports is what the queue needs only
  * once a file is sent; the pool's class comes from here for the same reason.
  */
 import { ConnectionPool } from './connection-pool.ts';
+import { Credentials } from './credentials.ts';
+import { browserEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
 import type { Entry } from './queue-items.ts';
 import { transferOptionsFor, type ResolvedQueueOptions } from './queue-options.ts';
+import { mayPreconnect } from './transfer-module.ts';
 import { tokenSource } from './queue-prepare.ts';
 import { WebSocketFileTransfer } from './web-socket-file-transfer.ts';
 
@@ -62,4 +65,29 @@ export function startTransfer(transfer: WebSocketFileTransfer, auth: ResolvedQue
   const credentials = auth && 'login' in auth ? auth : null;
   if (credentials) transfer.start(credentials.login, credentials.password ?? '');
   else transfer.start();
+}
+
+/**
+ * Opens a shared socket ahead of the queue's uploads (ConnectionPool.preconnect) under the identity its files
+ * will lease sockets with, when they share sockets at all.
+ *
+ * @param options - the queue's options
+ * @param pool - the sockets the queue's files share
+ * @param idleMs - how long the socket waits for an upload (default: the pool's)
+ * @returns whether a socket was opened now
+ */
+export function preconnectFor(options: ResolvedQueueOptions, pool: ConnectionPool, idleMs?: number): boolean {
+  const { url, auth } = options;
+  if (!url || !mayPreconnect(options)) return false;
+  const credentials =
+    auth && 'login' in auth
+      ? new Credentials(auth.login, auth.password ?? '')
+      : new Credentials(
+          undefined,
+          undefined,
+          auth && typeof auth.token === 'string' ? auth.token : undefined,
+        );
+  // The key a transfer leases with (WebSocketFileTransfer#connect): its AUTH frame, or '' without one.
+  const identity = credentials.present ? (credentials.lastFrame ?? '') : '';
+  return pool.preconnect(browserEnvironment(options.WebSocket), url, identity, idleMs);
 }

@@ -28,8 +28,18 @@ export interface StorExchangeHost {
   readonly sender: ChunkPump;
   state(): TransferState;
   setState(next: TransferState): void;
-  /** The terms the previous upload on this socket was granted (early data goes under them), else null. */
+  /**
+   * The terms early data goes under: those the previous upload on this socket was granted, else, on a fresh
+   * socket, those the page remembers the server granted with `early` (early-memory.ts), else null.
+   */
   knownTerms(): Terms | null;
+  /** The server answered a STOR with these terms: the page's memory of its `early` grant follows them. */
+  rememberTerms(terms: Terms | null): void;
+  /**
+   * Starts over on a fresh socket, at once and without counting a retry (early data the page's memory sent
+   * was not taken: the next STOR sends none); false when the upload already did too often.
+   */
+  startOver(): boolean;
   /** @returns false when sending failed (the transfer reported it) */
   send(frame: OutgoingFrame): boolean;
   /** Arms the answer deadline for the STOR answer (within `answerTimeout`). */
@@ -89,6 +99,7 @@ export class StorExchange {
     const early = agreement.early;
     if (early) return this.#earlyAnswered(early, grant.stored);
     if (grant.stored) return this.#storedV2(grant.stored);
+    this.#host.rememberTerms(null);
     agreement.declineResume();
     this.#warnUnverified();
     // The server commits an empty file on STOR: nothing to send, and a 2012 client sent nothing either.
@@ -113,9 +124,17 @@ export class StorExchange {
   #earlyAnswered(plan: EarlyPlan, stored: StorAnswerV2 | null): void {
     const host = this.#host;
     const terms = answerEarly(plan, stored, host.agreement, host.sender);
-    // Not taken: the server dropped the early bytes (§3.9); resume on a fresh socket from what it holds.
+    // Not taken: the server dropped the early bytes (§3.9); resume on a fresh socket from what it holds,
+    // and send no early data there (the page forgets the grant it remembered for this server).
     if (!terms) {
-      if (!host.retry('refused', { status: Status.conflict })) host.fail(EARLY_NOT_TAKEN);
+      host.rememberTerms(null);
+      // A v1 answer (a 2012 server where the page remembered a v2 one): the fresh socket speaks 2012 again.
+      if (!stored) {
+        host.agreement.startOver();
+        host.sender.restartV1(host.options.chunkSize, host.options.type);
+      }
+      if (!host.startOver() && !host.retry('refused', { status: Status.conflict }))
+        host.fail(EARLY_NOT_TAKEN);
       return;
     }
     this.#termsAgreed(terms);
@@ -130,6 +149,7 @@ export class StorExchange {
       if (!host.retry('timeout')) host.fail(silenceFailure(bound));
     });
     if (terms.reuse) host.grantReuse(terms);
+    host.rememberTerms(terms);
   }
 
   /** A v2 grant: the sender restarts at the server's offset under the granted terms. */

@@ -14,7 +14,7 @@ import type { ConnectionPool } from './connection-pool.ts';
 import type { Failure } from './conversation.ts';
 import type { TransferEnvironment } from './environment.ts';
 
-/** How many times an upload starts again on a fresh socket after a shared one closed under its STOR. */
+/** How many times an upload starts again on a fresh socket at once (see {@link TransferLink.mayStartOver}). */
 export const MAX_REJOINS = 3;
 
 /** One transfer's current connection. */
@@ -94,11 +94,12 @@ export class TransferLink {
   }
 
   /**
-   * Whether the connection that just broke was a shared socket that closed before this upload's STOR was
-   * answered — another upload's failure retired it — and a fresh one may be tried; counts the try.
+   * Whether the upload may start over on a fresh socket once more; counts the try. It does when a shared
+   * socket closed before its STOR was answered (another upload's failure retired it), or when the server did
+   * not take the early data the page's memory sent on a fresh one.
    */
-  mayRejoin(): boolean {
-    if (!this.#connection?.unanswered || this.#rejoins <= 0) return false;
+  mayStartOver(): boolean {
+    if (this.#rejoins <= 0) return false;
     this.#rejoins -= 1;
     return true;
   }

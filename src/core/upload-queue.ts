@@ -3,15 +3,17 @@
  * the items and their one status field; the vocabulary (statuses, items, events) is in queue-items.ts, the
  * options (derived from the transfer's) in queue-options.ts, the running totals in queue-totals.ts, a file's
  * transfer (its options, shared socket or not, its start) in queue-transfer.ts, which with the network code
- * under it is loaded by import() when the first file starts (see loadTransferModule below).
+ * under it is loaded by import() when the first file starts (transfer-module.ts).
  */
-import type { ConnectionPool } from './connection-pool.ts';
 import { UploadError } from './errors.ts';
 import type { ProgressDetail } from './events.ts';
 import {
   acceptsFile,
   folderOf,
   newEntry,
+  copyFigures,
+  haltFigures,
+  resetFigures,
   RUNNING_STATUSES,
   STATUS_TRANSITIONS,
   type Entry,
@@ -34,32 +36,14 @@ import {
 import { isUnauthorized, runPrepare } from './queue-prepare.ts';
 import { QueueTotals } from './queue-totals.ts';
 import { PAUSE_REFUSAL_MESSAGES } from './pause-refusal.ts';
+import {
+  LazyPool,
+  loadedTransferModule,
+  loadTransferModule,
+  type TransferModule,
+} from './transfer-module.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 import type { WebSocketFileTransferOptions } from './options.ts';
-
-/** queue-transfer.ts: a file's WebSocketFileTransfer, and through it all the code that speaks to the server. */
-export type TransferModule = typeof import('./queue-transfer.ts');
-let transferModule: Promise<TransferModule> | null = null;
-/** The module once loaded: from then on a file without a `prepare` hook starts at once, as it did before. */
-let loadedTransferModule: TransferModule | null = null;
-
-/**
- * Loads queue-transfer.ts, once per page. It is a separate module load (a chunk of its own in the CDN bundle)
- * so that a page that shows the element but has not sent a file yet does not pay for the network half of
- * the core; {@link UploadQueue.preload} asks for it ahead (the element does in idle time), so the first file
- * does not wait. A
- * load that failed (a network error fetching the chunk) is tried again on the next call.
- */
-function loadTransferModule(): Promise<TransferModule> {
-  transferModule ??= import('./queue-transfer.ts').then(
-    (module) => (loadedTransferModule = module),
-    (cause: unknown) => {
-      transferModule = null;
-      throw cause;
-    },
-  );
-  return transferModule;
-}
 
 /**
  * Uploads many files, each with its own {@link WebSocketFileTransfer}, at most `concurrency` at once. Knows
@@ -86,11 +70,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #running = false;
   #busy = false;
   readonly #totals = new QueueTotals();
-  /**
-   * The sockets its files share (connection-pool.ts); a file that sent its FIN frees its slot. Made with the
-   * first transfer, once queue-transfer.ts is loaded.
-   */
-  #pool: ConnectionPool | null = null;
+  /** The sockets its files share; a file that sent its FIN frees its slot. */
+  readonly #pool = new LazyPool(() => this.#pump());
 
   /**
    * Fetches the code that sends files (queue-transfer.ts and what it imports) ahead of the first file, which
@@ -120,6 +101,22 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     const next = resolveQueueOptions(this.#options, options);
     this.#options = next;
     this.#pump();
+  }
+
+  /**
+   * Opens a connection to the server now, ahead of the uploads — call it when the user starts choosing files
+   * (the element does on opening the picker, on a drag over it, and on files added while `autoStart` is off)
+   * — so that the first file finds it open and waits for no handshake (two round trips). The first upload
+   * takes it as any fresh socket (AUTH, STOR: a 2012 server sees nothing new); unused, it closes after
+   * `idleMs`. Only with `shareConnections` (the default) and no token provider, since sockets are leased per
+   * identity.
+   *
+   * @param idleMs - how long the socket waits for an upload before it closes (default 20 s: under the
+   *   reference server's 30 s `authTimeout`)
+   * @returns whether a socket was opened now (false: one is open and free already, no `url`, or no sharing)
+   */
+  preconnect(idleMs?: number): boolean {
+    return this.#pool.preconnect(() => this.#options, idleMs);
   }
 
   /** Every item, in the order added. The array is a copy; the items are live (see {@link UploadItem}). */
@@ -194,10 +191,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       const transfer = entry.transfer;
       entry.transfer = null; // first, so that the cancel's own events are ignored
       transfer?.cancel();
-      this.#change(entry, () => {
-        entry.speed = 0;
-        entry.remainingTime = Infinity;
-      });
+      this.#change(entry, () => haltFigures(entry));
       this.#setStatus(entry, 'cancelled');
       this.emit('cancel', { item: entry });
     }
@@ -227,10 +221,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       }
       // The paused transfer stays with the item: cancelling the item later tells the server through it.
       transfer?.pause();
-      this.#change(entry, () => {
-        entry.speed = 0;
-        entry.remainingTime = Infinity;
-      });
+      this.#change(entry, () => haltFigures(entry));
       this.#setStatus(entry, 'paused');
       paused.push(entry);
       this.emit('pause', { item: entry });
@@ -268,18 +259,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     let any = false;
     for (const entry of this.#select(target)) {
       if (entry.status !== 'failed' && entry.status !== 'cancelled') continue;
-      this.#change(entry, () => {
-        Object.assign(entry, {
-          loaded: 0,
-          sent: 0,
-          percentage: 0,
-          speed: 0,
-          elapsedTime: 0,
-          error: null,
-          storedAs: null,
-        });
-        entry.remainingTime = Infinity;
-      });
+      this.#change(entry, () => resetFigures(entry));
       this.#setStatus(entry, 'queued');
       any = true;
     }
@@ -321,7 +301,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   #pump(): void {
     if (this.#running && this.#totals.counts.queued > 0) {
       // A file whose FIN is on its way no longer holds its slot: the next one joins its socket behind it.
-      let active = this.#totals.running - (this.#pool?.handedOver ?? 0);
+      let active = this.#totals.running - this.#pool.handedOver;
       for (const entry of this.#entries) {
         if (active >= this.#options.concurrency) break;
         if (entry.status !== 'queued') continue;
@@ -344,7 +324,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
    */
   #prepareThenLaunch(entry: Entry): void {
     const attempt = ++entry.attempt;
-    if (!this.#options.prepare && loadedTransferModule) return this.#launch(loadedTransferModule, entry, {});
+    if (!this.#options.prepare && loadedTransferModule())
+      return this.#launch(loadedTransferModule()!, entry, {});
     void Promise.all([runPrepare(this.#options.prepare, entry), loadTransferModule()]).then(
       ([answer, module]) => {
         if (!this.#stillWanted(entry, attempt)) return;
@@ -364,16 +345,8 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     return entry.attempt === attempt && entry.transfer === null && RUNNING_STATUSES.includes(entry.status);
   }
 
-  #launch(
-    { ConnectionPool, startTransfer, transferFor }: TransferModule,
-    entry: Entry,
-    prepared: Partial<WebSocketFileTransferOptions>,
-  ): void {
-    if (!this.#pool) {
-      this.#pool = new ConnectionPool();
-      this.#pool.onHandOver = () => this.#pump();
-    }
-    const made = transferFor(this.#options, this.#pool, entry, prepared);
+  #launch(module: TransferModule, entry: Entry, prepared: Partial<WebSocketFileTransferOptions>): void {
+    const made = module.transferFor(this.#options, this.#pool.from(module), entry, prepared);
     if (!made.ok) return this.#failed(entry, made.error);
     const { transfer, refreshable } = made;
     entry.transfer = transfer;
@@ -414,14 +387,13 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
       }
       this.#failed(entry, error);
     });
-    startTransfer(transfer, this.#options.auth);
+    module.startTransfer(transfer, this.#options.auth);
   }
 
   #failed(entry: Entry, error: UploadError): void {
     this.#change(entry, () => {
       entry.error = error;
-      entry.speed = 0;
-      entry.remainingTime = Infinity;
+      haltFigures(entry);
     });
     this.#setStatus(entry, 'failed');
     this.emit('error', { item: entry, error });
@@ -429,15 +401,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
   }
 
   #apply(entry: Entry, figures: ProgressDetail): void {
-    this.#change(entry, () => {
-      entry.loaded = figures.loaded;
-      entry.sent = figures.sent;
-      entry.total = figures.total;
-      entry.percentage = figures.percentage;
-      entry.speed = figures.speed;
-      entry.elapsedTime = figures.elapsedTime;
-      entry.remainingTime = figures.remainingTime;
-    });
+    this.#change(entry, () => copyFigures(entry, figures));
   }
 
   #change(entry: Entry, mutate: () => void): void {
@@ -463,7 +427,7 @@ export class UploadQueue extends TypedEventTarget<UploadQueueEventMap> {
     this.#busy = busy;
     if (wasBusy && !busy) {
       this.#running = this.#options.autoStart;
-      this.#pool?.closeIdle();
+      this.#pool.closeIdle();
       const items = this.items;
       this.emit('complete', {
         items,

@@ -6,7 +6,7 @@
  * FIN (data-phase.ts), socket (connection.ts), timers and retry decision (waits.ts, retry.ts), host globals
  * (environment.ts). A feature not agreed is a null object.
  */
-import { formatAbor, Status, type Answer, type AnswerType } from '../protocol/index.ts';
+import { formatAbor, Status, type Answer, type AnswerType, type Terms } from '../protocol/index.ts';
 import { Agreement } from './agreement.ts';
 import { ChunkPump } from './chunk-pump.ts';
 import { canUpload, closeDetail, sendAbor, type ClosedHow, type OutgoingFrame } from './connection.ts';
@@ -18,6 +18,7 @@ import {
   type Failure,
 } from './conversation.ts';
 import { DataPhase } from './data-phase.ts';
+import { pageEarlyGrants } from './early-memory.ts';
 import { Credentials } from './credentials.ts';
 import { browserEnvironment, type TransferEnvironment } from './environment.ts';
 import { UploadError } from './errors.ts';
@@ -83,6 +84,8 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   /** STOR (early data included) and its answer, up to the data phase. */
   readonly #stor: StorExchange;
   #opened = false;
+  /** STOR went right behind AUTH (a server the page knows, §2.2): the AUTH answer comes before the STOR one. */
+  #authAhead = false;
   #state: TransferState = 'idle';
   #credentials = new Credentials(undefined, undefined);
   #startedAt = 0;
@@ -128,7 +131,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
       sender: this.#sender,
       state: () => this.#state,
       setState: (next) => this.#setState(next),
-      knownTerms: () => this.#link.connection?.knownTerms ?? null,
+      knownTerms: () => this.#knownTerms(),
+      rememberTerms: (terms) =>
+        terms ? pageEarlyGrants.remember(resolved.url, terms) : pageEarlyGrants.forget(resolved.url),
+      startOver: () => this.#startOver(),
       send: (frame) => this.#send(frame),
       expectAnswer: () => this.#expect('STOR', resolved.answerTimeout),
       fail: (failure) => this.#failWith(failure),
@@ -241,6 +247,7 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   }
 
   #connect(): void {
+    this.#authAhead = false;
     // A pool shares sockets per identity: the AUTH frame, or one key for a token provider (asked per socket).
     const identity = this.#credentials.present ? (this.#credentials.lastFrame ?? 'token provider') : '';
     const failed = this.#link.connect(identity);
@@ -268,12 +275,17 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     const auth = await this.#credentials.next(this.#env, this.#options.authTimeout);
     if (generation !== this.#link.generation || this.#state !== 'authenticating') return;
     if (!auth.ok) return this.#failWith(auth.failure);
-    if (this.#send(auth.frame)) this.#expect('AUTH', this.#options.authTimeout);
+    if (!this.#send(auth.frame)) return;
+    this.#expect('AUTH', this.#options.authTimeout);
+    // A server that granted early data reads frames in order: STOR (and its early data) need not wait.
+    this.#authAhead = this.#options.offerV2 && this.#knownTerms() !== null;
+    if (this.#authAhead) this.#stor.send();
   }
 
   #handleMessage(event: MessageEvent): void {
     if (!isActive(this.#state) || this.#liveness.heard(event.data)) return;
-    const reading = readAnswer(event.data, this.#deadline.due, this.#agreement.integrity.unsettled);
+    const due = this.#authAhead ? 'AUTH' : this.#deadline.due;
+    const reading = readAnswer(event.data, due, this.#agreement.integrity.unsettled);
     if (reading.kind === 'invalid') return this.#failWith(reading.failure);
     this.#deadline.settle();
     const { answer, expected } = reading;
@@ -284,7 +296,10 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     switch (expected) {
       case 'AUTH':
         this.#link.connection?.authenticate();
-        return this.#stor.send();
+        if (!this.#authAhead) return this.#stor.send();
+        // STOR went already: its answer is due again (reading this one settled the deadline).
+        this.#authAhead = false;
+        return this.#expect('STOR', this.#options.answerTimeout);
       case 'STOR':
         return this.#stor.answered(answer);
       case 'DATA':
@@ -351,14 +366,27 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
     return true;
   }
 
+  /** Early data's terms: the socket's previous upload's, else (a fresh socket) the page's memory's. */
+  #knownTerms(): Terms | null {
+    const connection = this.#link.connection;
+    if (!connection) return null;
+    if (connection.knownTerms || connection.shared) return connection.knownTerms;
+    return pageEarlyGrants.recallFor(this.#options.url, this.#agreement.offersIntegrity);
+  }
+
+  /** Drops the connection and opens a fresh one at once, when the link allows one more. */
+  #startOver(): boolean {
+    if (!this.#link.mayStartOver()) return false;
+    this.#dropConnection();
+    this.#setState('connecting');
+    this.#connect();
+    return true;
+  }
+
   #handleBroken(cause: 'socketError' | 'socketClosed', event?: CloseEvent): void {
     if (!isActive(this.#state)) return;
-    // A shared socket closed under this upload's unanswered STOR: another upload's end, so a fresh socket.
-    if (this.#link.mayRejoin()) {
-      this.#dropConnection();
-      this.#setState('connecting');
-      return this.#connect();
-    }
+    // A shared (or preconnected) socket closed under this upload's unanswered STOR: not its doing, a fresh one.
+    if (this.#link.connection?.unanswered && this.#startOver()) return;
     if (this.#retry(cause)) return;
     this.#failWith(connectionFailure(this.#state === 'connecting', this.#options.url, event));
   }

@@ -50,6 +50,7 @@ export class DropZoneController implements ReactiveController {
   readonly #host: DropZoneHost;
   readonly #isDisabled: () => boolean;
   readonly #onFiles: (files: readonly PickedFile[], how: 'pick' | 'drop') => void;
+  readonly #onIntent: () => void;
 
   /**
    * Registers itself with the host.
@@ -57,15 +58,19 @@ export class DropZoneController implements ReactiveController {
    * @param host - the element whose `dragover` attribute reflects the drag
    * @param isDisabled - whether drops are refused now
    * @param onFiles - called with the files of a pick or an accepted drop
+   * @param onIntent - called when files are about to come: the picker opens, or files are dragged in (the
+   *   host opens its connection meanwhile)
    */
   constructor(
     host: DropZoneHost,
     isDisabled: () => boolean,
     onFiles: (files: readonly PickedFile[], how: 'pick' | 'drop') => void,
+    onIntent: () => void = () => undefined,
   ) {
     this.#host = host;
     this.#isDisabled = isDisabled;
     this.#onFiles = onFiles;
+    this.#onIntent = onIntent;
     host.addController(this);
   }
 
@@ -80,7 +85,7 @@ export class DropZoneController implements ReactiveController {
   render(view: DropZoneView): TemplateResult {
     return html`<div
       part="drop-zone"
-      @dragenter=${this.handleDragOver}
+      @dragenter=${this.handleDragEnter}
       @dragover=${this.handleDragOver}
       @dragleave=${this.handleDragLeave}
       @drop=${this.handleDrop}
@@ -118,6 +123,7 @@ export class DropZoneController implements ReactiveController {
   readonly #handlePick = (): void => {
     if (this.#isDisabled()) return;
     this.#host.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click();
+    this.#onIntent();
   };
 
   readonly #handleInputChange = (event: Event): void => {
@@ -128,7 +134,13 @@ export class DropZoneController implements ReactiveController {
     input.value = '';
   };
 
-  /** For `@dragenter` and `@dragover` on the zone. */
+  /** For `@dragenter` on the zone: as a drag over it, and files are about to come. */
+  readonly handleDragEnter = (event: DragEvent): void => {
+    this.handleDragOver(event);
+    if (event.defaultPrevented) this.#onIntent();
+  };
+
+  /** For `@dragover` on the zone (and `@dragenter`, through {@link handleDragEnter}). */
   readonly handleDragOver = (event: DragEvent): void => {
     if (this.#isDisabled() || !event.dataTransfer?.types.includes('Files')) return;
     // Cancelling dragover is what makes the zone a drop target.

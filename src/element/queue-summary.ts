@@ -1,7 +1,8 @@
 /**
  * The whole queue at a glance, shown above the list when it holds several files: the summary line (files
  * done of all, percentage), one progress bar over every byte, and the bytes acknowledged of all with the
- * speed and time left while files are sent. Pure rendering over the queue's running totals.
+ * speed and time left while files are sent; and the files the last pick or drop refused. Pure rendering over
+ * the queue's running totals.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';

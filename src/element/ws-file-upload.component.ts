@@ -15,6 +15,7 @@ import { folderDropSource } from './folder-entries.ts';
 import type { RowExtra } from './file-row.ts';
 import { mergeI18n, type WsFileUploadI18n, type WsFileUploadI18nOverrides } from './i18n.ts';
 import { ListViewController } from './list-view-controller.ts';
+import { renderRejections } from './rejection-list.ts';
 import { PasteController, type PasteTarget } from './paste-controller.ts';
 import { folderRefusalReaction, reactionTo, type ElementEvent, type Reaction } from './queue-event-bridge.ts';
 import { UploadQueueController } from './upload-queue-controller.ts';
@@ -169,6 +170,7 @@ export class WsFileUpload extends UploadOptionsElement {
     this,
     () => this.#isDisabled,
     (files, how) => this.#addPicked(files, how),
+    () => this.preconnect(),
   );
   readonly #paste = new PasteController(
     this,
@@ -231,7 +233,8 @@ export class WsFileUpload extends UploadOptionsElement {
 
   /**
    * Adds files as a pick or a drop would: each is checked against `accept`, `max-file-size` and
-   * `max-files`; refused files fire `file-rejected`. With `auto`, accepted files start at once.
+   * `max-files`; refused files fire `file-rejected`. With `auto`, accepted files start at once; without, the
+   * connection opens (see {@link preconnect}).
    *
    * @param files - a `FileList` or any iterable of `File`s, each alone or as `{ file, path }` with its folder
    * @returns the items added
@@ -239,7 +242,18 @@ export class WsFileUpload extends UploadOptionsElement {
   addFiles(files: Iterable<File | FileInFolder> | ArrayLike<File | FileInFolder>): UploadItem[] {
     this.#configure();
     this.rejections = [];
-    return this.#queue.add(files).added;
+    const { added } = this.#queue.add(files);
+    if (!this.auto && added.length > 0) this.preconnect();
+    return added;
+  }
+
+  /**
+   * Opens the connection now (UploadQueue.preconnect), as a drag of files, the picker or files added without
+   * `auto` do. @returns whether one was opened now (false: one is open already, or no `url`)
+   */
+  preconnect(): boolean {
+    this.#configure();
+    return this.url ? this.#queue.preconnect() : false;
   }
 
   /** Starts the queued files (what the Upload button does). */
@@ -272,9 +286,8 @@ export class WsFileUpload extends UploadOptionsElement {
   }
 
   /**
-   * Resumes one paused file, or every paused file: each continues, on a new connection, from the offset the
-   * server holds, as soon as a slot is free.
-   *
+   * Resumes one paused file, or every paused file: each continues from the offset the server holds, as soon
+   * as a slot is free.
    * @param file - the file to resume; omitted, all
    * @returns the items resumed
    */
@@ -294,9 +307,8 @@ export class WsFileUpload extends UploadOptionsElement {
   }
 
   /**
-   * Removes one file from the list, cancelling it first if it is running. (Not `remove()`: that name is
-   * `Element.remove()`, which takes the element itself out of the DOM.)
-   *
+   * Removes one file from the list, cancelling it first if it is running (not `remove()`: that is
+   * `Element.remove()`).
    * @param file - the file to remove
    */
   removeFile(file: File): void {
@@ -323,9 +335,8 @@ export class WsFileUpload extends UploadOptionsElement {
   override connectedCallback(): void {
     super.connectedCallback();
     const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
-    // In idle time, so that neither the locale data's first load nor fetching the code that sends files (a
-    // chunk of its own in the CDN bundle) is part of answering the first drop. A failed fetch is retried,
-    // and reported, when a file starts.
+    // In idle time, so that neither the locale data's first load nor fetching the code that sends files is
+    // part of answering the first drop. A failed fetch is retried, and reported, when a file starts.
     const prepare = (): void => {
       this.#listView.preload(locale);
       UploadQueue.preload().catch(() => {});
@@ -343,9 +354,8 @@ export class WsFileUpload extends UploadOptionsElement {
     // Options reach the queue after this render, not inside it: configuring may start uploads (with
     // `auto`), and no socket is opened from inside a render cycle.
     queueMicrotask(() => this.#configure());
-    if (this.#pendingAnnouncements.length > 0) {
-      this.#announcement = this.#pendingAnnouncements.splice(0).join(' ');
-    }
+    const announcements = this.#pendingAnnouncements.splice(0);
+    if (announcements.length > 0) this.#announcement = announcements.join(' ');
   }
 
   /** Also waits for the list's code when a render asked for it, so that the rows are there once it resolves. */
@@ -373,15 +383,7 @@ export class WsFileUpload extends UploadOptionsElement {
           directory: this.directory,
           disabled,
         })}
-        ${
-          this.rejections.length > 0
-            ? html`<ul part="rejections">
-                ${this.rejections.map(
-                  (rejection) => html`<li part="rejection">${rejection.name}: ${rejection.message}</li>`,
-                )}
-              </ul>`
-            : nothing
-        }
+        ${renderRejections(this.rejections)}
         ${
           !this.auto && queued
             ? html`<button part="upload-button" type="button" ?disabled=${disabled} @click=${this.upload}>
@@ -397,10 +399,9 @@ export class WsFileUpload extends UploadOptionsElement {
   }
 
   #renderList(items: readonly UploadItem[]): TemplateResult | typeof nothing {
+    const context = { strings: this.#strings, locale: this.#locale, disabled: this.#isDisabled };
     return this.#listView.renderList(items, {
-      strings: this.#strings,
-      locale: this.#locale,
-      disabled: this.#isDisabled,
+      ...context,
       actions: this.#rowActions,
       extras: this.rowExtras,
     });

@@ -113,11 +113,45 @@ describe('ByteCredit', () => {
     expect(setUp(2 * MiB, INITIAL_CREDIT).credit.allowance).to.equal(2 * MiB);
   });
 
-  it('fills 1 Gbit/s at 200 ms (25 MB in flight) within three round trips: it grows per ack', () => {
+  it('fills 1 Gbit/s at 200 ms (25 MB in flight) in its second round trip: the ack clock shows the link', () => {
     const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
     const { reached } = simulate(window, credit, clock, { rttMs: 200, bytesPerMs: 125_000 }, 256 * MiB);
-    // Simulated time (a fake clock): doubling per round trip from 4 MiB would need four round trips and more.
-    expect(reached(25e6)).to.be.at.most(3 * 200 + 100);
+    // Simulated time (a fake clock): the first 8 MiB leave at 0 and their acks arrive from 200 ms on, spaced
+    // by the link's rate; a ramp by the per-chunk rate alone (slow start) would need three round trips.
+    expect(reached(25e6)).to.be.at.most(200 + 100);
+  });
+
+  it('also at 100 ms: twice the product (2 × 12.5 MB) in flight before the second round trip ends', () => {
+    const { clock, credit, window } = setUp(64 * MiB, INITIAL_CREDIT);
+    const { reached, maxInFlight } = simulate(
+      window,
+      credit,
+      clock,
+      { rttMs: 100, bytesPerMs: 125_000 },
+      256 * MiB,
+    );
+    expect(reached(2 * 12.5e6 - CHUNK)).to.be.at.most(2 * 100);
+    expect(maxInFlight).to.be.at.most(64 * MiB);
+  });
+
+  it('takes acks the server sends in batches (S3 parts) for no faster link than they are', () => {
+    // 20 chunks acknowledged at the same instant, every 100 ms: 5 MiB per 100 ms, whatever the burst suggests.
+    const clock = { now: 0 };
+    const credit = new ByteCredit(64 * MiB, INITIAL_CREDIT, () => clock.now);
+    let loaded = 0;
+    let highest = 0;
+    for (let batch = 1; batch <= 10; batch++) {
+      for (let i = 0; i < 20; i++) credit.sent(loaded);
+      clock.now = batch * 100;
+      for (let i = 0; i < 20; i++) {
+        loaded += CHUNK;
+        credit.acknowledged(loaded, CHUNK);
+        highest = Math.max(highest, credit.target);
+      }
+    }
+    // 5 MiB per 100 ms is 52 kB/ms; at a 100 ms round trip twice the product is 10 MiB, plus growth's slack.
+    expect(highest).to.be.at.most(2 * 10 * MiB);
+    expect(credit.allowance).to.be.at.most(64 * MiB);
   });
 
   it('falls back when the round trip rises above its minimum: a slow link keeps well under a second queued', () => {

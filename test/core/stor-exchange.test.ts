@@ -31,6 +31,10 @@ class RecordingHost implements StorExchangeHost {
   known: Terms | null = null;
   /** What `retry` answers. */
   retries = false;
+  /** What `startOver` answers (a fresh socket at once). */
+  startsOver = false;
+  /** What `rememberTerms` was told, in order: the page's memory of the server's `early` grant. */
+  readonly remembered: (Terms | null)[] = [];
   /** The last `silent` callback given to `watchSilence`. */
   silent: ((bound: number) => void) | null = null;
   #state: TransferState = 'connecting';
@@ -66,6 +70,13 @@ class RecordingHost implements StorExchangeHost {
   retry(cause: RetryCause, refusal: RetryRefusal = {}): boolean {
     this.log.push(`retry ${cause}${refusal.status ? ` ${refusal.status}` : ''}`);
     return this.retries;
+  }
+  rememberTerms(terms: Terms | null): void {
+    this.remembered.push(terms);
+  }
+  startOver(): boolean {
+    this.log.push('start over');
+    return this.startsOver;
   }
   progressed(): void {
     this.log.push('progressed');
@@ -259,6 +270,37 @@ describe('StorExchange', () => {
       expect(h.log).not.to.include('early taken');
       expect(h.failures).to.deep.equal(retries ? [] : [EARLY_NOT_TAKEN]);
     }
+  });
+
+  it('early data not taken: starts over on a fresh socket at once when it may, and the page forgets the grant', () => {
+    const h = host(100 * KiB);
+    h.known = earlyTerms;
+    h.startsOver = true;
+    const stor = new StorExchange(h);
+    stor.send();
+    stor.answered(grant(0, { binary: false }));
+    expect(h.log).to.include('start over');
+    expect(h.log).not.to.include('retry refused 409');
+    expect(h.failures).to.deep.equal([]);
+    expect(h.remembered).to.deep.equal([null]);
+  });
+
+  it("tells the page's memory every answer's terms: an early grant to keep, anything else to forget", () => {
+    const h = host(100 * KiB);
+    const stor = new StorExchange(h);
+    stor.send();
+    stor.answered(grant(0, { early: true }));
+    expect(h.remembered.map((terms) => terms?.early)).to.deep.equal([true]);
+    const again = host(100 * KiB);
+    const second = new StorExchange(again);
+    second.send();
+    second.answered(grant(0));
+    expect(again.remembered.map((terms) => terms?.early)).to.deep.equal([false]);
+    const v1 = host(100 * KiB);
+    const third = new StorExchange(v1);
+    third.send();
+    third.answered({ type: 'STOR', code: 200, message: 'Upload initialized. Wait for data' });
+    expect(v1.remembered).to.deep.equal([null]);
   });
 
   it('sends no early data on a socket without the grant, nor for a resume', () => {

@@ -38,7 +38,6 @@ describe('TransferLink', () => {
     link.send('STOR: {}');
     await until(() => server.frames[0]?.length === 1, 'the frame');
     expect(server.frames[0]).to.deep.equal(['STOR: {}']);
-    expect(link.mayRejoin()).to.equal(false, 'a socket of its own is never rejoined');
   });
 
   it('lets go of the connection: true when it closed an open socket, then refuses to send', async () => {
@@ -76,13 +75,13 @@ describe('TransferLink', () => {
     expect(secondLink.connection!.shared).to.equal(true);
   });
 
-  it(`rejoins a fresh socket at most ${MAX_REJOINS} times when a shared one closes under an unanswered STOR`, async () => {
+  it(`starts over on a fresh socket at most ${MAX_REJOINS} times (a shared one closed under an unanswered STOR)`, async () => {
     const pool = await poolAfterHandOver();
 
     const secondLink = new TransferLink(server.env, server.url, pool, recordedHandlers().handlers);
     secondLink.connect('');
     // No answer reached the second upload yet: its socket's close was the first upload's doing.
-    const tries = Array.from({ length: MAX_REJOINS + 1 }, () => secondLink.mayRejoin());
+    const tries = Array.from({ length: MAX_REJOINS + 1 }, () => secondLink.mayStartOver());
     expect(tries).to.deep.equal([...Array<boolean>(MAX_REJOINS).fill(true), false]);
   });
 });

@@ -13,8 +13,20 @@ import {
 import { createUploadServer, FileStore, type UploadServerOptions } from '../../src/server/index.ts';
 import { StrictV1Server } from '../helpers/strict-v1-server.ts';
 import { createHash } from 'node:crypto';
-import { bytes, eventually, partialFiles, Peer, readStored, sha256, storedFiles, tempDir } from './peer.ts';
+import {
+  bytes,
+  eventually,
+  partialBytes,
+  partialFiles,
+  Peer,
+  readStored,
+  sha256,
+  storedFiles,
+  tempDir,
+} from './peer.ts';
 import { rm } from 'node:fs/promises';
+import { pageEarlyGrants } from '../../src/core/early-memory.ts';
+import { V1_TERMS, type Terms } from '../../src/protocol/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -25,6 +37,8 @@ afterEach(async () => {
 interface Wire {
   sockets: number;
   log: string[];
+  /** When given: every STOR frame sent, whole. */
+  stors?: string[];
 }
 
 /** A ws-backed WebSocket for the core that logs what it does into `wire`. */
@@ -33,12 +47,15 @@ function loggingWebSocket(wire: Wire): WebSocketConstructor {
     constructor(url: string) {
       super(url);
       const socket = (wire.sockets += 1);
+      this.addEventListener('open', () => wire.log.push(`${socket} open`));
+      this.addEventListener('close', () => wire.log.push(`${socket} closed`));
       this.addEventListener('message', (event) => {
         if (typeof event.data === 'string') wire.log.push(`${socket} ← ${event.data.slice(0, 60)}`);
       });
     }
     override send(data: unknown, ...rest: unknown[]): void {
       wire.log.push(`${wire.sockets} → ${typeof data === 'string' ? data.slice(0, 4) : 'data'}`);
+      if (typeof data === 'string' && data.startsWith('STOR')) wire.stors?.push(data);
       (super.send as (...args: unknown[]) => void)(data, ...rest);
     }
   }
@@ -77,7 +94,7 @@ async function runQueue(
     wire: Wire;
     transfer?: UploadQueueOptions;
   },
-  during: (queue: UploadQueue) => void = () => undefined,
+  during: (queue: UploadQueue) => void | Promise<void> = () => undefined,
 ): Promise<UploadItem[]> {
   const queue = new UploadQueue({
     url,
@@ -88,7 +105,7 @@ async function runQueue(
     ...options.transfer,
     ...(options.auth ? { auth: options.auth } : {}),
   });
-  during(queue);
+  await during(queue);
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the queue did not finish within 30 s')), 30_000);
     queue.addEventListener('complete', () => {
@@ -272,5 +289,205 @@ describe('many files over one connection', () => {
     assert.equal(fin.code, 200);
     await assertStored(dir, 'one.bin', first);
     await assertStored(dir, 'two.bin', second);
+  });
+});
+
+describe('fewer round trips on a fresh socket: preconnect, and the early grant the page remembers', () => {
+  /** Where the n-th (from 0) line matching `pattern` is in the log, -1 when there is none. */
+  const at = (wire: Wire, pattern: RegExp, n = 0) =>
+    wire.log.map((line, i) => (pattern.test(line) ? i : -1)).filter((i) => i >= 0)[n] ?? -1;
+
+  it('preconnect() opens one socket before any file; the first file takes it, nothing sent on it before', async () => {
+    const { url, dir } = await referenceServer({ authenticate: () => true });
+    const files = [file('p1.bin', 40_000, 1), file('p2.bin', 50_000, 2), file('p3.bin', 60_000, 3)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire, auth: { login: 'alice', password: 'pw' } },
+      async (queue) => {
+        assert.equal(queue.preconnect(), true, 'a socket opened');
+        assert.equal(queue.preconnect(), false, 'one is opening already: no second');
+        assert.equal(wire.sockets, 1);
+        await eventually(() => wire.log.includes('1 open'), 'the preconnected socket opens');
+      },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    for (const f of files) await assertStored(dir, f.file.name, f.data);
+    assert.equal(wire.sockets, 1, 'the preconnected socket carried all three files');
+    // The socket opened before any file was added, and the first frame on it is the first upload's AUTH.
+    assert.deepEqual(wire.log.slice(0, 2), ['1 open', '1 → AUTH']);
+    assert.equal(wire.log.filter((line) => line.endsWith('→ AUTH')).length, 1, 'one AUTH');
+  });
+
+  it('a file added while the preconnected socket is still connecting waits for it, not for another', async () => {
+    const { url, dir } = await referenceServer();
+    const files = [file('c1.bin', 30_000, 4)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      url,
+      files.map((f) => f.file),
+      { wire },
+      (queue) => void queue.preconnect(),
+    );
+    assert.equal(items[0]!.status, 'complete');
+    await assertStored(dir, 'c1.bin', files[0]!.data);
+    assert.equal(wire.sockets, 1);
+  });
+
+  it('a preconnected socket no upload takes closes by itself after its idle time', async () => {
+    const { url } = await referenceServer();
+    const wire: Wire = { sockets: 0, log: [] };
+    const queue = new UploadQueue({ url, WebSocket: loggingWebSocket(wire), resumeStore: null });
+    assert.equal(queue.preconnect(50), true);
+    await eventually(() => wire.log.includes('1 closed'), 'the unused socket closed');
+    assert.deepEqual(wire.log, ['1 open', '1 closed'], 'nothing was sent on it');
+    // Closed and forgotten: the next preconnect opens a new one.
+    assert.equal(queue.preconnect(50), true);
+    await eventually(() => wire.log.includes('2 closed'), 'the second unused socket closed');
+  });
+
+  it('a preconnected socket the server closed (its authTimeout) is forgotten: the file opens a fresh one', async () => {
+    const { url, dir } = await referenceServer({ authTimeout: 150 });
+    const one = file('late.bin', 25_000, 15);
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(url, [one.file], { wire }, async (queue) => {
+      assert.equal(queue.preconnect(60_000), true);
+      await eventually(() => wire.log.includes('1 closed'), 'the server closed the unused socket');
+    });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    assert.equal(wire.sockets, 2);
+    await assertStored(dir, 'late.bin', one.data);
+  });
+
+  it('a preconnected socket that closes under its first STOR: the file starts over on a fresh one', async () => {
+    const { url, dir } = await referenceServer();
+    const one = file('raced.bin', 25_000, 16);
+    const wire: Wire = { sockets: 0, log: [] };
+    const Logging = loggingWebSocket(wire) as unknown as typeof WebSocket;
+    // The first socket closes instead of sending its first STOR, as if the server had closed it just then.
+    class ClosingFirst extends Logging {
+      override send(data: unknown, ...rest: unknown[]): void {
+        if (wire.sockets === 1 && typeof data === 'string' && data.startsWith('STOR')) return this.close();
+        (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const queue = new UploadQueue({
+      url,
+      WebSocket: ClosingFirst as unknown as WebSocketConstructor,
+      resumeStore: null,
+      retryDelays: [],
+    });
+    assert.equal(queue.preconnect(), true);
+    await eventually(() => wire.log.includes('1 open'), 'open');
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the queue did not finish within 30 s')), 30_000);
+      queue.addEventListener('complete', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    queue.add([one.file]);
+    queue.start();
+    await done;
+    assert.equal(queue.items[0]!.status, 'complete', queue.items[0]!.error?.message);
+    assert.equal(wire.sockets, 2, 'a fresh socket, though no retry is allowed (retryDelays: [])');
+    await assertStored(dir, 'raced.bin', one.data);
+  });
+
+  it('against the strict 2012 server, a preconnected socket carries the first file as v1, as any socket', async () => {
+    const server = await StrictV1Server.start();
+    cleanups.push(() => server.close());
+    const files = [file('v1a.bin', 20_000, 7), file('v1b.bin', 20_000, 8)];
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(
+      server.url,
+      files.map((f) => f.file),
+      { wire },
+      async (queue) => {
+        queue.preconnect();
+        await eventually(() => wire.log.includes('1 open'), 'open');
+      },
+    );
+    assert.ok(items.every((item) => item.status === 'complete'));
+    assert.equal(wire.sockets, 2, 'no reuse granted: one socket per file');
+    for (const [n, f] of files.entries()) assert.equal(sha256(server.received(n)), sha256(f.data));
+    for (const upload of server.uploads) assert.deepEqual(upload.violations, []);
+  });
+
+  it("a fresh socket's first upload sends early data right behind its STOR once the server granted it", async () => {
+    const { url, dir } = await referenceServer();
+    const first = file('first.bin', 40_000, 9);
+    const later = file('later.bin', 300_000, 10);
+    const before: Wire = { sockets: 0, log: [] };
+    await runQueue(url, [first.file], { wire: before });
+    assert.ok(at(before, / → data$/) > at(before, / ← \{"type":"STOR"/), 'nothing known yet: no early data');
+    assert.equal(pageEarlyGrants.recall(url)?.early, true, 'the page remembers the grant');
+    // Another queue, so another pool: a fresh socket, which carried no upload before.
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(url, [later.file], { wire });
+    assert.equal(items[0]!.status, 'complete');
+    assert.equal(wire.sockets, 1);
+    const beforeAnswer = wire.log.slice(at(wire, / → STOR$/), at(wire, / ← \{"type":"STOR"/));
+    assert.ok(beforeAnswer.includes('1 → data'), `data before the STOR answer: ${beforeAnswer.join(' | ')}`);
+    await assertStored(dir, 'first.bin', first.data);
+    await assertStored(dir, 'later.bin', later.data);
+  });
+
+  it('with credentials, a server the page knows gets STOR and early data right behind AUTH; a refused AUTH stores nothing', async () => {
+    const { url, dir } = await referenceServer({ authenticate: ({ login }) => login === 'alice' });
+    const first = file('known.bin', 30_000, 12);
+    const later = file('behind-auth.bin', 200_000, 13);
+    const alice = { login: 'alice', password: 'pw' };
+    const before: Wire = { sockets: 0, log: [] };
+    await runQueue(url, [first.file], { wire: before, auth: alice });
+    // Nothing known yet: STOR waited for the AUTH answer.
+    assert.ok(at(before, / → STOR$/) > at(before, / ← \{"type":"AUTH"/), 'STOR after the AUTH answer');
+    const wire: Wire = { sockets: 0, log: [], stors: [] };
+    const items = await runQueue(url, [later.file], { wire, auth: alice });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    const authAnswer = at(wire, / ← \{"type":"AUTH"/);
+    assert.ok(at(wire, / → STOR$/) < authAnswer, `STOR before the AUTH answer: ${wire.log.join(' | ')}`);
+    // Its early data follows (on loopback the AUTH answer may overtake the file's first read).
+    assert.match(wire.stors![0]!, /"early":[1-9]/, 'the STOR announces early data');
+    assert.ok(at(wire, / → data$/) < at(wire, / ← \{"type":"STOR"/), 'data before the STOR answer');
+    await assertStored(dir, 'behind-auth.bin', later.data);
+    // The same, refused: the upload fails as an AUTH refusal, and the server stored none of its bytes.
+    const refused: Wire = { sockets: 0, log: [] };
+    const stranger = file('stranger.bin', 50_000, 14);
+    const failed = await runQueue(url, [stranger.file], {
+      wire: refused,
+      auth: { login: 'mallory', password: 'x' },
+    });
+    assert.equal(failed[0]!.status, 'failed');
+    assert.equal(failed[0]!.error?.code, 'authRejected');
+    assert.deepEqual(await storedFiles(dir), ['behind-auth.bin', 'known.bin']);
+    assert.equal(await partialBytes(dir), 0, 'no partial upload of the refused client');
+  });
+
+  it('a remembered grant the server no longer honours (a 2012 server now): forgotten, the file still stored', async () => {
+    const server = await StrictV1Server.start();
+    cleanups.push(() => server.close());
+    // As if a v2 server had granted early data at this URL earlier in the tab.
+    const granted: Terms = {
+      ...V1_TERMS,
+      version: 2,
+      encoding: 'binary',
+      window: 16,
+      maxChunk: 1024 * 1024,
+      fin: true,
+      credit: 8 * 1024 * 1024,
+      early: true,
+    };
+    pageEarlyGrants.remember(server.url, granted);
+    const one = file('once.bin', 20_000, 11);
+    const wire: Wire = { sockets: 0, log: [] };
+    const items = await runQueue(server.url, [one.file], { wire, transfer: { checksum: false } });
+    assert.equal(items[0]!.status, 'complete', items[0]!.error?.message);
+    assert.equal(pageEarlyGrants.recall(server.url), null, 'the page forgot the grant');
+    assert.equal(wire.sockets, 2, 'the v1 answer did not take the early data: a fresh socket, without it');
+    const last = server.uploads.length - 1;
+    assert.equal(sha256(server.received(last)), sha256(one.data));
+    assert.deepEqual(server.uploads[last]!.violations, [], 'the second socket was plain v1');
   });
 });

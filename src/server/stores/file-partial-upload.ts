@@ -198,19 +198,28 @@ export class FilePartialUpload implements PartialUpload {
     this.#handle = undefined;
     crashPoint('data-synced');
     const { folder, filename } = this.#meta;
-    const dir = await store.ensureTargetDir(folder);
     const partPath = store.partPath(this.id);
-    const ext = path.extname(filename).toLowerCase();
-    const name = await placeFile({
-      partPath,
-      dir,
-      filename,
-      overwrite: store.overwrite,
-      ...(store.naming === 'sha256' ? { contentName: digest + (ext.length <= 16 ? ext : '') } : {}),
-      ...(this.#meta.placing ? { recorded: this.#meta.placing } : {}),
-      record: (placing: Placing) => this.#recordPlacing(placing),
-    });
-    await syncDir(dir);
+    let dir: string;
+    let name: string;
+    try {
+      dir = await store.ensureTargetDir(folder);
+      const ext = path.extname(filename).toLowerCase();
+      name = await placeFile({
+        partPath,
+        dir,
+        filename,
+        overwrite: store.overwrite,
+        ...(store.naming === 'sha256' ? { contentName: digest + (ext.length <= 16 ? ext : '') } : {}),
+        ...(this.#meta.placing ? { recorded: this.#meta.placing } : {}),
+        record: (placing: Placing) => this.#recordPlacing(placing),
+      });
+      await syncDir(dir);
+    } catch (error) {
+      // A commit that failed past the close (a full disk at the record, EACCES at the link) is a crash at
+      // that step: the next resume reloads the upload from its files, as a restart would, and commits again.
+      store.forget(this.id);
+      throw error;
+    }
     crashPoint('dir-synced');
     store.forget(this.id, this.#resumable);
     // Not resumable: nobody can come back for it, so no record is kept and the partial name goes now.

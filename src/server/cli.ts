@@ -21,6 +21,7 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-file-size 64G           --max-payload 16M
   --max-uploads 256             --max-uploads-per-client 8
   --max-connections 4096        --max-connections-per-client 32
+  --max-sockets 5120            --max-sockets-per-client 64   (TCP, before any request is read)
   --idle-timeout 120            --handshake-timeout 10        --auth-timeout 30
   --heartbeat-interval 15       (ping; a peer silent for two intervals is dropped)
   --alive-interval 5            (v2 keep-alive message, so a browser can tell a dead connection)
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
       'max-uploads-per-client': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-client': { type: 'string' },
+      'max-sockets': { type: 'string' },
+      'max-sockets-per-client': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'heartbeat-interval': { type: 'string' },
       'alive-interval': { type: 'string' },
@@ -230,6 +233,8 @@ async function main(): Promise<void> {
       values['max-connections-per-client'] === undefined
         ? undefined
         : Number(values['max-connections-per-client']),
+    maxSockets: numberOf(values['max-sockets']),
+    maxSocketsPerClient: numberOf(values['max-sockets-per-client']),
     idleTimeout: msOf(values['idle-timeout']),
     heartbeatInterval: msOf(values['heartbeat-interval']),
     aliveInterval: msOf(values['alive-interval']),

@@ -119,6 +119,13 @@ export interface UploadServerOptions {
   maxConnectionsPerClient?: number;
   /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). Default 4096. */
   maxConnections?: number;
+  /**
+   * Open TCP connections from one client address, counted when accepted, before any request is read (plain
+   * HTTP too); more are closed at once. Not applied to trusted proxies. Default `maxConnectionsPerClient` + 32.
+   */
+  maxSocketsPerClient?: number;
+  /** Open TCP connections in all (Node's `server.maxConnections`). Default `maxConnections` + 1024. */
+  maxSockets?: number;
   /** New connections per second one client address may open, sustained; more → HTTP 429. Default 20. */
   maxConnectionRatePerClient?: number;
   /** New connections one client address may open in a burst before that rate applies. Default 200. */
@@ -222,6 +229,8 @@ export type ResolvedOptions = Required<
     | 'maxUploads'
     | 'maxConnectionsPerClient'
     | 'maxConnections'
+    | 'maxSocketsPerClient'
+    | 'maxSockets'
     | 'maxConnectionRatePerClient'
     | 'connectionBurstPerClient'
     | 'idleTimeout'
@@ -315,6 +324,8 @@ const POSITIVE = [
   'creditBudget',
   'maxFolderDepth',
   'maxFolderPathLength',
+  'maxSocketsPerClient',
+  'maxSockets',
 ] as const;
 const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
 const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'reuseConnections', 'flattenFolders'] as const;
@@ -343,6 +354,9 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
   for (const key of BOOLEANS) {
     if (typeof resolved[key] !== 'boolean') throw new TypeError(`The "${key}" option must be a boolean.`);
   }
+  // The WebSockets plus room for plain HTTP (health checks, static files, upgrades still being read).
+  resolved.maxSocketsPerClient ??= resolved.maxConnectionsPerClient + 32;
+  resolved.maxSockets ??= resolved.maxConnections + 1024;
   for (const key of POSITIVE) {
     const value = resolved[key];
     if (typeof value !== 'number' || !(value > 0)) {

@@ -23,6 +23,7 @@ import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
 import { Operations } from './operations.ts';
 import { PendingWork } from './pending-work.ts';
+import { capSockets } from './socket-limits.ts';
 import { staticHandler } from './static-files.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession } from './session.ts';
@@ -299,6 +300,7 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
   // Node's headersTimeout starts with the first byte: a connection that sends nothing at all is bounded by
   // the socket inactivity timeout instead (ws clears it once the WebSocket is open).
   httpServer.timeout = resolved.handshakeTimeout;
+  capSockets(httpServer, resolved);
   const server = new UploadServer(resolved, httpServer, true);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -28,23 +28,38 @@ export interface CliOptions {
   env?: Record<string, string>;
   uid?: number;
   gid?: number;
+  /** Its file-descriptor limit (RLIMIT_NOFILE, set with prlimit): a small one makes fd exhaustion cheap. */
+  maxOpenFiles?: number;
   /** How long it may take to print its URL. */
   startTimeout?: number;
 }
 
 /** Starts the CLI with `--port 0 --log-level silent` and `args`; resolves once it listens. */
 export async function startCli(args: string[], options: CliOptions = {}): Promise<CliProcess> {
-  const child = spawn(
+  const command = [
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/server/cli.ts'), '--port', '0', '--log-level', 'silent', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-      ...(options.uid !== undefined ? { uid: options.uid } : {}),
-      ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    },
-  );
+    ...[
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/server/cli.ts'),
+      '--port',
+      '0',
+      '--log-level',
+      'silent',
+      ...args,
+    ],
+  ];
+  // prlimit execs the command in its own process: the pid and the signals are the server's.
+  if (options.maxOpenFiles !== undefined) {
+    command.unshift('prlimit', `--nofile=${options.maxOpenFiles}:${options.maxOpenFiles}`, '--');
+  }
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));

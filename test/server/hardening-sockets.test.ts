@@ -22,7 +22,10 @@ async function uploadsFrom(cli: CliProcess, dir: string, name: string, localAddr
   const peer = await Peer.connect(cli.url, undefined, { localAddress });
   const answers = await uploadV1(peer, name, data, 'binary', 4096);
   peer.close();
-  assert.ok(answers.every((answer) => answer.code === 200), JSON.stringify(answers));
+  assert.ok(
+    answers.every((answer) => answer.code === 200),
+    JSON.stringify(answers),
+  );
   assert.equal(sha256(await readStored(dir, name)), sha256(data));
 }
 
@@ -77,12 +80,14 @@ describe('frames a conforming client never sends (CLI, default options)', () => 
     const before = await rssOf(cli.child.pid!);
     const ws = await rawUpgrade(portOf(cli));
     ws.socket.pause();
-    const batch = Buffer.concat(Array.from({ length: 1000 }, () => clientFrame(OPCODE.ping, Buffer.alloc(125))));
+    const batch = Buffer.concat(
+      Array.from({ length: 1000 }, () => clientFrame(OPCODE.ping, Buffer.alloc(125))),
+    );
     let sent = 0;
     let cut = false;
     void ws.closed.then(() => (cut = true));
     // Bounded: at most 64 MiB of pings, at most 10 s.
-    for (const deadline = Date.now() + 10_000; !cut && sent < 64 * MIB && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; !cut && sent < 64 * MIB && Date.now() < deadline;) {
       if (!ws.socket.write(batch)) await new Promise((resolve) => setTimeout(resolve, 5));
       sent += batch.length;
     }
@@ -163,7 +168,10 @@ describe('one address holding idle TCP connections (CLI, 300 file descriptors)',
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Another client (127.0.0.2) still gets in and stores its file, while the attacker's sockets are open.
     await uploadsFrom(cli, dir, 'meanwhile.bin');
-    assert.ok(held.some((socket) => !socket.destroyed), 'the attacker still holds some (up to its cap)');
+    assert.ok(
+      held.some((socket) => !socket.destroyed),
+      'the attacker still holds some (up to its cap)',
+    );
     assert.ok(cli.running());
   });
 });

@@ -73,7 +73,10 @@ describe('a delete that fails', () => {
     const data = bytes(5000, 9);
     const peer = await Peer.connect(env.url);
     const answers = await uploadV1(peer, 'after.bin', data, 'binary', 1000);
-    assert.ok(answers.every((answer) => answer.code === 200), JSON.stringify(answers));
+    assert.ok(
+      answers.every((answer) => answer.code === 200),
+      JSON.stringify(answers),
+    );
     peer.close();
     assert.equal(sha256(await readStored(dir, 'after.bin')), sha256(data));
     await new Promise((resolve) => setTimeout(resolve, 50));

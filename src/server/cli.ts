@@ -21,7 +21,8 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-file-size 64G           --max-payload 16M
   --max-uploads 256             --max-uploads-per-client 8
   --max-connections 4096        --max-connections-per-client 32
-  --max-sockets 5120            --max-sockets-per-client 64   (TCP, before any request is read)
+  --max-sockets N               --max-sockets-per-client N    (TCP connections, counted before any request;
+                                 default: --max-connections + 1024, --max-connections-per-client + 32)
   --idle-timeout 120            --handshake-timeout 10        --auth-timeout 30
   --heartbeat-interval 15       (ping; a peer silent for two intervals is dropped)
   --alive-interval 5            (v2 keep-alive message, so a browser can tell a dead connection)

@@ -66,6 +66,7 @@ function checkComponent(component: string, where: string): void {
   assert.ok(component !== '' && component !== '.' && component !== '..', `${where}: ${component}`);
   assert.doesNotMatch(
     component,
+    // eslint-disable-next-line no-control-regex -- control characters are what must not be there
     /[\u0000-\u001f\u007f-\u009f\\/<>:"|?*\u202a-\u202e\u2066-\u2069\u200b]/u,
     where,
   );

@@ -37,10 +37,11 @@ const STATES: Record<string, (string | Buffer)[]> = {
   ],
 };
 
-const HUGE = [2 ** 53, -1, 1.5, '5', 1e400, -0, null, [], {}] as const;
-// 1e400 would be Infinity in JSON.stringify (null): written out as text so the server's JSON.parse sees it.
+// `Infinity` stands for the JSON text 1e400, which JSON.parse reads as Infinity (JSON.stringify would write
+// null): the marker is replaced by that text once the frame is written.
+const HUGE = [2 ** 53, -1, 1.5, '5', Infinity, -0, null, [], {}] as const;
 const raw = (text: string) => text.replace(/"__1e400__"/g, '1e400');
-const hugeValue = (value: unknown) => (value === 1e400 ? '__1e400__' : value);
+const hugeValue = (value: unknown) => (value === Infinity ? '__1e400__' : value);
 
 /** The hostile messages, each sent in each state. */
 const MESSAGES: [name: string, frame: string | Buffer][] = [

@@ -66,6 +66,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   /** @internal The operational endpoints and their own listener. */
   readonly operations: Operations;
   #closing: Promise<void> | undefined;
+  readonly #stopSweeping: () => void;
 
   /** @internal use {@link createUploadServer} */
   constructor(options: ResolvedOptions, httpServer: HttpServer, ownsServer: boolean) {
@@ -85,7 +86,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     // Through the tracked store, so that keeping a record and sweeping also hold up a shutdown.
     this.#services = {
       store: this.#work.store,
-      records: new UploadRecords(this.#work.store),
+      // Swept at least as often as uploads expire (within a second to a minute of their expiry).
+      records: new UploadRecords(this.#work.store, undefined, sweepIntervalFor(options.partialExpiry)),
       holders: new UploadHolders(),
       credits: new CreditBudget({
         maxCredit: options.maxCredit,
@@ -95,6 +97,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         minCredit: Math.min(Math.max(MIN_CREDIT, this.store.minCredit ?? 0), options.maxCredit),
       }),
     };
+    this.#stopSweeping = this.#services.records.sweepPeriodically();
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
       connections: () => this.#limits.connections,
@@ -236,6 +239,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      this.#stopSweeping();
       this.httpServer.off('upgrade', this.#onUpgrade);
       // Stop accepting first, so that nothing new starts while the open connections are closed.
       const httpClosed = this.#ownsServer
@@ -330,6 +334,11 @@ function pathOf(request: IncomingMessage): string {
   } catch {
     return '';
   }
+}
+
+/** Between 1 s and 1 min, and no longer than an upload lives: an expired upload goes soon after its expiry. */
+function sweepIntervalFor(partialExpiry: number): number {
+  return Math.min(60_000, Math.max(1000, partialExpiry));
 }
 
 /** The smallest byte credit a share of the budget goes down to: 1 MiB. */

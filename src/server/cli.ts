@@ -31,6 +31,7 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-auth-failures 5         --auth-backoff 1     --max-auth-backoff 300 (doubling delays, seconds)
   --max-concurrent-hashes 1     --max-queued-hashes 16  (scrypt for --htpasswd; past the queue: 503)
   --partial-expiry 86400        --min-free-space 0 (bytes that must stay free; 0: no check)
+  --max-unfinished-per-client 256  (resumable uploads one address may leave behind)
 Access (secrets from files or the environment: argv is visible to every user in ps):
   --token-file FILE             (or WSFU_TOKEN, WSFU_TOKEN_FILE) AUTH {"token"}, "Authorization: Bearer",
                                 or ?token= on the URL; --token TOKEN still works, with a warning
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       'max-connections-per-client': { type: 'string' },
       'max-sockets': { type: 'string' },
       'max-sockets-per-client': { type: 'string' },
+      'max-unfinished-per-client': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'heartbeat-interval': { type: 'string' },
       'alive-interval': { type: 'string' },
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
         : Number(values['max-connections-per-client']),
     maxSockets: numberOf(values['max-sockets']),
     maxSocketsPerClient: numberOf(values['max-sockets-per-client']),
+    maxUnfinishedPerClient: numberOf(values['max-unfinished-per-client']),
     idleTimeout: msOf(values['idle-timeout']),
     heartbeatInterval: msOf(values['heartbeat-interval']),
     aliveInterval: msOf(values['alive-interval']),

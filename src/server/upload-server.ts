@@ -32,6 +32,7 @@ import { FileStore } from './stores/file-store.ts';
 import { decideUpgrade } from './upgrade-access.ts';
 import type { UploadStore } from './stores/store.ts';
 import { CreditBudget } from './credit-grant.ts';
+import { UnfinishedUploads } from './unfinished-uploads.ts';
 import { UploadHolders } from './upload-holders.ts';
 import { UploadRecords } from './upload-records.ts';
 
@@ -111,6 +112,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       metrics: this.#metrics,
       log: this.#log,
       diskDir: this.store instanceof FileStore ? this.store.dir : options.dir,
+      // Only a store that resumes keeps what a dropped connection left.
+      unfinished: this.store.open ? new UnfinishedUploads(options.maxUnfinishedPerClient) : undefined,
       emitStored: (file) => this.emit('stored', file),
       emitFailed: (info) => this.emit('failed', info),
     };

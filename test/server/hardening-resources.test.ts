@@ -144,3 +144,54 @@ describe('resume ids in an attacker’s hands (CLI)', () => {
     ann.close();
   });
 });
+
+describe('unfinished uploads left behind by one address (CLI, --max-unfinished-per-client)', () => {
+  const kept = async (dir: string) =>
+    (await partialFiles(dir)).filter((name) => name.endsWith('.part')).length;
+
+  it('each abandoned resumable upload holds files for a day: past the cap, STOR 429; others unaffected', async () => {
+    const { cli: server, dir } = await cli(['--max-unfinished-per-client', '5']);
+    // An attacker starts resumable uploads and drops each at once: no bytes, but two files kept for 24 h.
+    for (let i = 0; i < 5; i++) {
+      const peer = await Peer.connect(server.url);
+      assert.equal((await peer.ask(storV2(10 ** 9, null, `a${i}.bin`))).code, 200);
+      peer.socket.terminate();
+    }
+    await eventually(async () => (await kept(dir)) === 5, 'the five kept for their resume');
+    const peer = await Peer.connect(server.url);
+    const refused = await peer.ask(storV2(10 ** 9, null, 'more.bin'));
+    assert.equal(refused.code, 429, JSON.stringify(refused));
+    assert.match(refused.message as string, /unfinished/i);
+    assert.ok((refused.retryAfter as number) > 0);
+    assert.equal(await kept(dir), 5, 'nothing more kept');
+    // A v1 upload (nothing is kept when it drops) and another address still get in.
+    const data = bytes(5000, 3);
+    const v1 = await Peer.connect(server.url);
+    assert.equal((await v1.ask('STOR: {"filename":"v1.bin","size":5000,"type":"binary"}')).code, 200);
+    assert.equal((await v1.ask(data)).code, 200);
+    v1.close();
+    assert.equal(sha256(await readStored(dir, 'v1.bin')), sha256(data));
+    const other = await Peer.connect(server.url, undefined, { localAddress: '127.0.0.2' });
+    assert.equal((await other.ask(storV2(10, null, 'other.bin'))).code, 200);
+    other.close();
+  });
+
+  it('a dropped upload that was resumed and finished no longer counts', async () => {
+    const { cli: server, dir } = await cli(['--max-unfinished-per-client', '1']);
+    const data = bytes(4000, 4);
+    const first = await Peer.connect(server.url);
+    const started = await first.ask(storV2(data.length));
+    assert.equal((await first.ask(data.subarray(0, 1000))).code, 200);
+    first.socket.terminate();
+    await eventually(async () => (await kept(dir)) === 1, 'kept for the resume');
+    const again = await Peer.connect(server.url);
+    const resumed = await again.ask(storV2(data.length, started.id as string));
+    assert.equal(resumed.code, 200, JSON.stringify(resumed));
+    assert.equal((await again.ask(data.subarray(resumed.offset as number))).code, 200);
+    assert.equal((await again.ask(fin(data))).code, 200);
+    again.close();
+    const next = await Peer.connect(server.url);
+    assert.equal((await next.ask(storV2(10, null, 'next.bin'))).code, 200, 'the cap is free again');
+    next.close();
+  });
+});

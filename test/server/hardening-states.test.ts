@@ -7,6 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { hashPassword } from '../../src/server/access.ts';
 import { startCli, type CliProcess } from '../helpers/cli-process.ts';
 import { bytes, Peer, readStored, sha256, storedFiles, tempDir, uploadV1 } from './peer.ts';
 
@@ -112,65 +115,97 @@ function checkAnswer(answer: Record<string, unknown>, where: string): void {
   }
 }
 
-describe('every hostile command in every state (CLI)', () => {
-  let cli: CliProcess;
-  let dir: string;
-  before(async () => {
-    dir = await tempDir();
-    cli = await startCli([
-      '--dir',
-      dir,
-      '--max-connection-rate-per-client',
-      '10000',
-      '--connection-burst-per-client',
-      '10000',
-    ]);
-  });
-  after(() => cli.stop());
+/** The CLI as run: open, with a token file, with a password file. */
+const SERVERS: { name: string; args: () => Promise<string[]>; auth?: string }[] = [
+  { name: 'default options', args: async () => [] },
+  {
+    name: '--token-file',
+    args: async () => {
+      const file = path.join(await tempDir(), 'token');
+      await writeFile(file, 'the-token\n');
+      return ['--token-file', file];
+    },
+    auth: json('AUTH', { token: 'the-token' }),
+  },
+  {
+    name: '--htpasswd',
+    args: async () => {
+      const file = path.join(await tempDir(), 'users');
+      await writeFile(file, `${await hashPassword('ann', 'ann-pw')}\n`);
+      return ['--htpasswd', file];
+    },
+    auth: json('AUTH', { login: 'ann', password: 'ann-pw' }),
+  },
+];
 
-  for (const [state, prefix] of Object.entries(STATES)) {
-    it(`${state}: each of ${MESSAGES.length} messages is answered or closed, well-formed, server up`, async () => {
-      for (const [name, frame] of MESSAGES) {
-        const where = `${state} / ${name}`;
-        const peer = await Peer.connect(cli.url);
-        for (const step of prefix) {
-          const answer = await peer.ask(step);
-          assert.equal(answer.code, 200, `${where}: prefix ${JSON.stringify(answer)}`);
-        }
-        peer.socket.send(frame);
-        // An answer or a close within 5 s: nothing may leave the client waiting forever.
-        const outcome = await Promise.race([
-          peer.next(5000).then(
+for (const server of SERVERS) {
+  describe(`every hostile command in every state (CLI, ${server.name})`, () => {
+    let cli: CliProcess;
+    let dir: string;
+    before(async () => {
+      dir = await tempDir();
+      // One connection per pair, hundreds in seconds, many wrong AUTHs: neither the connection rate nor the
+      // authentication throttle is what this is about (each has its own tests).
+      const limits = ['--max-connection-rate-per-client', '10000', '--connection-burst-per-client', '10000'];
+      cli = await startCli([
+        '--dir',
+        dir,
+        ...limits,
+        '--max-auth-failures',
+        '1000000',
+        ...(await server.args()),
+      ]);
+    });
+    after(() => cli.stop());
+
+    for (const [state, steps] of Object.entries(STATES)) {
+      // With authentication every state but the fresh one is reached after the right AUTH.
+      const prefix =
+        server.auth && state !== 'fresh'
+          ? [server.auth, ...steps.filter((step) => !String(step).startsWith('AUTH'))]
+          : steps;
+      it(`${state}: each of ${MESSAGES.length} messages is answered or closed, well-formed, server up`, async () => {
+        for (const [name, frame] of MESSAGES) {
+          const where = `${state} / ${name}`;
+          const peer = await Peer.connect(cli.url);
+          for (const step of prefix) {
+            const answer = await peer.ask(step);
+            assert.equal(answer.code, 200, `${where}: prefix ${JSON.stringify(answer)}`);
+          }
+          peer.socket.send(frame);
+          // An answer or a close within 5 s: nothing may leave the client waiting forever.
+          const outcome = await peer.next(5000).then(
             (answer) => ({ answer }),
             () => ({ closed: peer.closed }),
-          ),
-        ]);
-        if ('answer' in outcome) checkAnswer(outcome.answer, where);
-        else assert.ok(outcome.closed, `${where}: neither an answer nor a close`);
-        // Whatever else arrives before the close is well-formed too.
-        peer.socket.terminate();
-        for (const answer of peer.answers) checkAnswer(answer, where);
-        assert.ok(cli.running(), `${where}: the server is up`);
-      }
-    });
-  }
-
-  it('afterwards: the folder holds only completed uploads, and a new one is stored byte for byte', async () => {
-    // Completed uploads: the v2 prefix with FIN (state.bin and its numbered copies), and the STOR of size
-    // -0 (a 0-byte file, complete when announced) where a STOR is taken (n.bin and copies).
-    for (const name of await storedFiles(dir)) {
-      const expected = /^state( \(\d+\))?\.bin$/.test(name)
-        ? DATA
-        : /^n( \(\d+\))?\.bin$/.test(name)
-          ? Buffer.alloc(0)
-          : undefined;
-      assert.ok(expected, `unexpected ${name}`);
-      assert.deepEqual(await readStored(dir, name), expected, `${name} is complete`);
+          );
+          if ('answer' in outcome) checkAnswer(outcome.answer, where);
+          else assert.ok(outcome.closed, `${where}: neither an answer nor a close`);
+          // Whatever else arrives before the close is well-formed too.
+          peer.socket.terminate();
+          for (const answer of peer.answers) checkAnswer(answer, where);
+          assert.ok(cli.running(), `${where}: the server is up`);
+        }
+      });
     }
-    const data = bytes(10_000, 5);
-    const peer = await Peer.connect(cli.url);
-    await uploadV1(peer, 'final.bin', data, 'binary', 1000);
-    peer.close();
-    assert.equal(sha256(await readStored(dir, 'final.bin')), sha256(data));
+
+    it('afterwards: the folder holds only completed uploads, and a new one is stored byte for byte', async () => {
+      // Completed uploads: the v2 prefix with FIN (state.bin and its numbered copies), and the STOR of size
+      // -0 (a 0-byte file, complete when announced) where a STOR is taken (n.bin and copies).
+      for (const name of await storedFiles(dir)) {
+        const expected = /^state( \(\d+\))?\.bin$/.test(name)
+          ? DATA
+          : /^n( \(\d+\))?\.bin$/.test(name)
+            ? Buffer.alloc(0)
+            : undefined;
+        assert.ok(expected, `unexpected ${name}`);
+        assert.deepEqual(await readStored(dir, name), expected, `${name} is complete`);
+      }
+      const data = bytes(10_000, 5);
+      const peer = await Peer.connect(cli.url);
+      if (server.auth) assert.equal((await peer.ask(server.auth)).code, 200);
+      await uploadV1(peer, 'final.bin', data, 'binary', 1000);
+      peer.close();
+      assert.equal(sha256(await readStored(dir, 'final.bin')), sha256(data));
+    });
   });
-});
+}

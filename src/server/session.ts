@@ -102,9 +102,10 @@ export class UploadSession {
     this.#backpressure.arrived(data.byteLength);
     this.#queue = this.#queue
       .then(() => (this.#machine.closed ? undefined : this.#handleMessage(data, isBinary)))
-      .catch((error: unknown) =>
-        this.#refuse(Refusal.of(this.#machine.upload ? 'DATA' : 'STOR', storageFailure(error))),
-      )
+      .catch((error: unknown) => {
+        const type = Refusal.typeForFailure(data, isBinary, this.#machine.upload !== undefined);
+        return this.#refuse(Refusal.of(type, storageFailure(error)));
+      })
       .finally(() => this.#backpressure.handled(data.byteLength));
   }
 

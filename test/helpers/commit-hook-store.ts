@@ -13,6 +13,8 @@ export class CommitHookStore implements UploadStore {
   beforeCommit: CommitHook = async () => undefined;
   /** Runs before each discard (ABOR, a dropped v1 upload, expiry by the session); by default lets it through. */
   beforeDiscard: CommitHook = async () => undefined;
+  /** Runs before each open of an upload by id (a resume, an ABOR by id); a rejection is the open's failure. */
+  beforeOpen: (id: string) => Promise<void> = async () => undefined;
   /** How many commits reached the real store. */
   commits = 0;
   // The same wrapper for the same upload, so that `held` and `hold()` act on one object whoever opens it.
@@ -27,6 +29,7 @@ export class CommitHookStore implements UploadStore {
   }
 
   async open(id: string): Promise<PartialUpload | undefined> {
+    await this.beforeOpen(id);
     const partial = await this.inner.open(id);
     return partial && this.#wrap(partial);
   }

@@ -111,10 +111,31 @@ describe('a delete that fails', () => {
     await first.waitClose();
     await eventually(() => env.server.activeUploads === 0, 'the first connection to let go');
     const second = await Peer.connect(env.url);
-    const answer = await second.ask(`ABOR: ${JSON.stringify({ id: started_.id })}`);
+    let answer = await second.ask(`ABOR: ${JSON.stringify({ id: started_.id })}`);
+    // 409 (kept open) until the first connection's session has let the upload go: ask again, bounded.
+    for (let tries = 0; answer.code === 409 && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer = await second.ask(`ABOR: ${JSON.stringify({ id: started_.id })}`);
+    }
     assert.equal(answer.type, 'ABOR', JSON.stringify(answer));
     assert.equal(answer.code, 500);
     assert.match(answer.message as string, /EIO/);
+    await stillServes(env, dir);
+  });
+
+  it('a store that fails to open an id: ABOR by id → ABOR 500, a resume → STOR 500', async () => {
+    const { env, dir, store } = await started();
+    store.beforeOpen = async () => {
+      throw eio();
+    };
+    const id = 'u_AAAAAAAAAAAAAAAAAAAAAAAA';
+    const abor = await (await Peer.connect(env.url)).ask(`ABOR: ${JSON.stringify({ id })}`);
+    assert.equal(abor.type, 'ABOR', JSON.stringify(abor));
+    assert.equal(abor.code, 500);
+    assert.match(abor.message as string, /EIO/);
+    const resume = await (await Peer.connect(env.url)).ask(storV2('r.bin', 10, id));
+    assert.equal(resume.type, 'STOR', JSON.stringify(resume));
+    assert.equal(resume.code, 500);
     await stillServes(env, dir);
   });
 

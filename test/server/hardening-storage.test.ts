@@ -206,6 +206,33 @@ describe('a real full disk (1 MiB tmpfs) under the CLI', () => {
     assert.ok(cli.running());
   });
 
+  it('v2: the disk fills in the middle of a chunk → DATA 507, kept; freed, the resume continues from the bytes stored', async () => {
+    const filler = path.join(mountPoint, 'filler-v2');
+    const data = bytes(512 * 1024, 12);
+    const peer = await Peer.connect(cli.url);
+    const started = await peer.ask(storV2('mid.bin', data.length));
+    assert.equal(started.code, 200, JSON.stringify(started));
+    // Room for 200 KiB of it: the fourth 64 KiB chunk meets the full disk part-way.
+    await writeFile(filler, Buffer.alloc((await free()) - 200 * 1024));
+    const refused = await sendChunks(peer, data, 64 * 1024);
+    assert.equal(refused.type, 'DATA', JSON.stringify(refused));
+    assert.equal(refused.code, 507);
+    assert.equal((await peer.waitClose()).code, 1011);
+    assert.deepEqual(await storedFiles(dir), []);
+    await rm(filler);
+    const again = await Peer.connect(cli.url);
+    const resumed = await again.ask(storV2('mid.bin', data.length, started.id as string));
+    assert.equal(resumed.code, 200, JSON.stringify(resumed));
+    const offset = resumed.offset as number;
+    assert.ok(offset >= 3 * 64 * 1024 && offset < data.length, `resumed at ${offset}`);
+    assert.equal((await sendChunks(again, data.subarray(offset), 64 * 1024)).code, 200);
+    const done = await again.ask(fin(data));
+    assert.equal(done.code, 200, JSON.stringify(done));
+    assert.equal(sha256(await readStored(dir, 'mid.bin')), sha256(data));
+    await rm(path.join(dir, 'mid.bin'));
+    again.close();
+  });
+
   it('v2: the data fits but the commit does not → FIN 507, nothing in the folder; freed, the resume stores it', async () => {
     const filler = path.join(mountPoint, 'filler');
     const peer = await Peer.connect(cli.url);

@@ -121,17 +121,24 @@ export class FilePartialUpload implements PartialUpload {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#handle) throw new Error('The partial upload is closed.');
-    let written = 0;
-    while (written < chunk.byteLength) {
-      const { bytesWritten } = await this.#handle.write(
-        chunk,
-        written,
-        chunk.byteLength - written,
-        this.#offset,
+    const handle = this.#handle;
+    if (!handle) throw new Error('The partial upload is closed.');
+    const start = this.#offset;
+    try {
+      for (let written = 0; written < chunk.byteLength;) {
+        const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written, this.#offset);
+        written += bytesWritten;
+        this.#offset += bytesWritten;
+      }
+    } catch (error) {
+      // A chunk is stored whole or not at all: a write that failed part-way (the disk filled) must not leave
+      // a tail that no ack covers and no running hash saw, or the resume would continue past bytes the
+      // checksum misses (FIN 422). Truncated back; if even that fails, the hash is recomputed from the file.
+      await handle.truncate(start).then(
+        () => (this.#offset = start),
+        () => (this.#hash = undefined),
       );
-      written += bytesWritten;
-      this.#offset += bytesWritten;
+      throw error;
     }
     // A chunk may be megabytes: hashed a slice per turn of the event loop, so that other connections
     // are answered in between.

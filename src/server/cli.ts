@@ -21,6 +21,8 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-file-size 64G           --max-payload 16M
   --max-uploads 256             --max-uploads-per-client 8
   --max-connections 4096        --max-connections-per-client 32
+  --max-sockets N               --max-sockets-per-client N    (TCP connections, counted before any request;
+                                 default: --max-connections + 1024, --max-connections-per-client + 32)
   --idle-timeout 120            --handshake-timeout 10        --auth-timeout 30
   --heartbeat-interval 15       (ping; a peer silent for two intervals is dropped)
   --alive-interval 5            (v2 keep-alive message, so a browser can tell a dead connection)
@@ -29,6 +31,7 @@ Limits (sizes take K, M, G, T suffixes, powers of 1024; times are in seconds):
   --max-auth-failures 5         --auth-backoff 1     --max-auth-backoff 300 (doubling delays, seconds)
   --max-concurrent-hashes 1     --max-queued-hashes 16  (scrypt for --htpasswd; past the queue: 503)
   --partial-expiry 86400        --min-free-space 0 (bytes that must stay free; 0: no check)
+  --max-unfinished-per-client 256  (resumable uploads one address may leave behind)
 Access (secrets from files or the environment: argv is visible to every user in ps):
   --token-file FILE             (or WSFU_TOKEN, WSFU_TOKEN_FILE) AUTH {"token"}, "Authorization: Bearer",
                                 or ?token= on the URL; --token TOKEN still works, with a warning
@@ -115,6 +118,9 @@ async function main(): Promise<void> {
       'max-uploads-per-client': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-client': { type: 'string' },
+      'max-sockets': { type: 'string' },
+      'max-sockets-per-client': { type: 'string' },
+      'max-unfinished-per-client': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'heartbeat-interval': { type: 'string' },
       'alive-interval': { type: 'string' },
@@ -230,6 +236,9 @@ async function main(): Promise<void> {
       values['max-connections-per-client'] === undefined
         ? undefined
         : Number(values['max-connections-per-client']),
+    maxSockets: numberOf(values['max-sockets']),
+    maxSocketsPerClient: numberOf(values['max-sockets-per-client']),
+    maxUnfinishedPerClient: numberOf(values['max-unfinished-per-client']),
     idleTimeout: msOf(values['idle-timeout']),
     heartbeatInterval: msOf(values['heartbeat-interval']),
     aliveInterval: msOf(values['alive-interval']),

@@ -10,7 +10,14 @@ import type { UploadLog } from './logging.ts';
 import type { UploadMetrics } from './metrics.ts';
 import { sanitizeFilename } from './naming.ts';
 import type { AcceptDecision, ResolvedOptions } from './options.ts';
-import type { Admission, SessionEvents, StoredFile, UploadAnnouncement } from './session-events.ts';
+import type {
+  Admission,
+  ResumeKind,
+  SessionEvents,
+  StoredFile,
+  UploadAnnouncement,
+} from './session-events.ts';
+import type { UnfinishedUploads } from './unfinished-uploads.ts';
 
 /** What the server shares with every connection's guard. */
 export interface GuardContext {
@@ -20,6 +27,8 @@ export interface GuardContext {
   authThrottle: AuthThrottle;
   metrics: UploadMetrics;
   log: UploadLog;
+  /** Resumable uploads each address left unfinished, when the store keeps them (it can resume). */
+  unfinished: UnfinishedUploads | undefined;
   /** Folder whose disk the free-space floor is measured on; undefined when there is no disk to measure. */
   diskDir: string | undefined;
   /** Forwards to the server's public events. */
@@ -33,7 +42,12 @@ interface ActiveUpload {
   size: number;
   startedAt: number;
   /** Set when the session answered with an error: the close that follows is then not a mere drop. */
-  failure?: { code: number; message: string };
+  failure?: {
+    code: number;
+    message: string;
+  };
+  /** v2: whether it started a resumable upload or resumed one. */
+  resume?: ResumeKind;
 }
 
 /**
@@ -115,7 +129,7 @@ export class ConnectionGuard implements SessionEvents {
   }
 
   /** @inheritdoc */
-  async admit(upload: UploadAnnouncement): Promise<Admission> {
+  async admit(upload: UploadAnnouncement, resume?: ResumeKind): Promise<Admission> {
     // A STOR answered at all means the client was let in (or no check is configured).
     clearTimeout(this.#authTimer);
     const { options, limits, metrics, log } = this.#context;
@@ -131,6 +145,9 @@ export class ConnectionGuard implements SessionEvents {
     if (space) return { ok: false, ...space };
     if (this.#socket.readyState !== this.#socket.OPEN)
       return { ok: false, code: Status.unavailable, message: 'The connection is closing.' };
+    // A resume is never refused for this: finishing what was left is what frees the count.
+    const left = resume === 'fresh' ? this.#context.unfinished?.check(this.#ip, Date.now()) : undefined;
+    if (left) return { ok: false, ...left };
     // Taken last and synchronously after the awaits: a slot is never held by a refused upload.
     const busy = limits.startUpload(this.#ip);
     if (busy) return { ok: false, ...busy };
@@ -139,6 +156,7 @@ export class ConnectionGuard implements SessionEvents {
       filename: upload.filename,
       size: upload.size,
       startedAt: Date.now(),
+      ...(resume ? { resume } : {}),
     };
     metrics.uploadStarted();
     log.started({ ...this.#fields(), filename: upload.filename, size: upload.size });
@@ -152,6 +170,7 @@ export class ConnectionGuard implements SessionEvents {
     this.#active = undefined;
     if (active) {
       this.#context.limits.endUpload(this.#ip);
+      if (active.resume === 'resumed') this.#context.unfinished?.finished(this.#ip);
       this.#context.metrics.uploadCompleted();
       this.#context.log.stored({
         ...this.#fields(active),
@@ -196,11 +215,15 @@ export class ConnectionGuard implements SessionEvents {
   #handleClose(): void {
     clearTimeout(this.#authTimer);
     this.#authAttempt?.done(undefined);
-    const { limits, metrics, log } = this.#context;
+    const { limits, metrics, log, options } = this.#context;
     const active = this.#active;
     this.#active = undefined;
     if (active) {
       limits.endUpload(this.#ip);
+      // Kept on disk for its resume until it expires: counted against the address meanwhile.
+      const now = Date.now();
+      if (active.resume === 'fresh')
+        this.#context.unfinished?.left(this.#ip, now + options.partialExpiry, now);
       metrics.uploadFailed();
       log.failed({
         ...this.#fields(active),

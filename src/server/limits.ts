@@ -4,8 +4,9 @@
  * (refusal.ts).
  */
 import { statfs } from 'node:fs/promises';
-import { Status } from '../protocol/index.ts';
-import { RefusalError, type RefusalDetail } from './refusal.ts';
+import { Status, type Answer } from '../protocol/index.ts';
+import { Refusal, RefusalError, type RefusalDetail } from './refusal.ts';
+import type { PartialUpload } from './stores/store.ts';
 
 /** The limits {@link ClientLimits} enforces. */
 export interface ClientLimitOptions {
@@ -209,17 +210,50 @@ export async function checkFreeSpace(
 
 /**
  * Maps an error thrown by a store to a wire answer: a full disk or an exceeded quota is 507 (the client
- * may retry later or elsewhere), anything else 500. The message names the errno code, never a path.
+ * may retry later or elsewhere), anything else 500. The message names the errno code and what it means for
+ * the operator (a folder the server may not write, a read-only disk), never a path.
  *
  * @param error - what the store threw
+ * @param action - what failed, for the message: `Storage` (a write, a commit) or `Delete` (ABOR)
  * @returns the code and message to answer with
  */
-export function storageFailure(error: unknown): RefusalDetail {
+export function storageFailure(error: unknown, action: 'Storage' | 'Delete' = 'Storage'): RefusalDetail {
   // A store's own refusal (the S3 store's 409 when another node took the upload over).
   if (error instanceof RefusalError) return error.refusal;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return { code: Status.insufficientStorage, message: `Storage full (${code}).` };
   }
-  return { code: Status.serverError, message: `Storage failed${code ? ` (${code})` : ''}.` };
+  const meaning = typeof code === 'string' ? ERRNO_MEANINGS[code] : undefined;
+  const detail = code ? ` (${code}${meaning ? `: ${meaning}` : ''})` : '';
+  return { code: Status.serverError, message: `${action} failed${detail}.` };
 }
+
+/**
+ * Deletes a partial upload for ABOR: `Deleted`, or ABOR 500 naming why the store could not (a delete that
+ * fails must be told apart from a failed write, and must not escape as an unhandled rejection).
+ *
+ * @param partial - the upload to delete
+ * @returns the answer, or the refusal
+ */
+export async function deleteForAbor(partial: Pick<PartialUpload, 'discard'>): Promise<Answer | Refusal> {
+  try {
+    await partial.discard();
+    return { type: 'ABOR', code: Status.ok, message: 'Deleted' };
+  } catch (error) {
+    return Refusal.of('ABOR', storageFailure(error, 'Delete'));
+  }
+}
+
+// What the usual storage errnos mean to whoever reads the answer or the log (the errno alone is cryptic).
+const ERRNO_MEANINGS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied on the upload folder',
+  EPERM: 'operation not permitted on the upload folder',
+  EROFS: 'the upload folder is on a read-only file system',
+  EIO: 'the disk failed a read or a write',
+  ENOENT: 'the upload folder or a file in it is gone',
+  ENOTDIR: 'a folder on the way is not a real folder',
+  ELOOP: 'a symlink where a real folder or file must be',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+};

@@ -28,6 +28,31 @@ const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const WINDOWS_ILLEGAL = /[<>:"|?*]/g;
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+// The characters the rules above are about (dot, separators, Windows' forbidden ones) also have look-alikes
+// that compatibility normalisation (NFKC) or Windows' "best fit" code-page conversion turn into them:
+// fullwidth `．．／`, one- and two-dot leaders, small forms. A consumer of the upload folder that normalises
+// would read `．．／etc` as `../etc`, so each is folded to the ASCII it stands for first, and the rules
+// apply to that. Every BMP character whose NFKC form is made only of `./\<>:"|?*` (naming.test.ts checks
+// the list against NFKC itself), plus the slashes NFKC leaves alone but fonts draw as `/` and `\`.
+/** @internal */
+export const LOOKALIKE_FOLD: ReadonlyMap<string, string> = new Map([
+  ...[...'\u2024\ufe52\uff0e'].map((char) => [char, '.'] as const),
+  ['\u2025', '..'],
+  ['\ufe30', '..'],
+  ['\u2026', '...'],
+  ['\ufe19', '...'],
+  ...[...'\uff0f\u2215\u2044\u29f8'].map((char) => [char, '/'] as const),
+  ...[...'\uff3c\ufe68\u29f9'].map((char) => [char, '\\'] as const),
+  ...[...'\ufe13\ufe55\uff1a'].map((char) => [char, ':'] as const),
+  ...[...'\ufe16\ufe56\uff1f'].map((char) => [char, '?'] as const),
+  ['\u2047', '??'],
+  ...[...'\ufe61\uff0a'].map((char) => [char, '*'] as const),
+  ...[...'\ufe64\uff1c'].map((char) => [char, '<'] as const),
+  ...[...'\ufe65\uff1e'].map((char) => [char, '>'] as const),
+  ['\uff02', '"'],
+  ['\uff5c', '|'],
+]);
+const LOOKALIKE = new RegExp(`[${[...LOOKALIKE_FOLD.keys()].join('')}]`, 'g');
 // The characters trimmed from both ends: the dot and what `\s` matches. Tested one code unit at a time,
 // never as a regex anchored to the end of a long string (`[\s.]+$` backtracks quadratically over a long run
 // of dots or spaces that is not at the end).
@@ -66,13 +91,15 @@ export function sanitizeSegment(name: string): string {
   let safe = keepHeadAndExtension(trimDotsAndSpaces(visible), MAX_PRE_NORMALISE)
     // After removing: an invisible character between a letter and its accent blocks composition.
     .normalize('NFC')
+    .replace(LOOKALIKE, (char) => LOOKALIKE_FOLD.get(char)!)
     .replace(SEPARATORS, '_')
     .replace(WINDOWS_ILLEGAL, '_');
   // Windows drops trailing dots and spaces; a leading dot hides a file and could spell `.` or `..`.
   safe = trimDotsAndSpaces(safe);
   const dot = safe.indexOf('.');
   const stem = dot === -1 ? safe : safe.slice(0, dot);
-  if (RESERVED.test(stem.trim())) safe = `_${safe}`;
+  // NFKC too: fullwidth `ＣＯＮ` is `CON` to a program that converts names to a Windows code page.
+  if (RESERVED.test(stem.trim()) || RESERVED.test(stem.normalize('NFKC').trim())) safe = `_${safe}`;
   // Truncating can leave a stem ending in a dot or space, or an empty one: clean the cut once more.
   return trimDotsAndSpaces(truncateUtf8(safe, MAX_NAME_BYTES));
 }

@@ -112,6 +112,12 @@ export interface UploadServerOptions {
   maxConnectionsPerClient?: number;
   /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). Default 4096. */
   maxConnections?: number;
+  /** TCP connections from one address, counted when accepted (not for trusted proxies). Default WebSocket cap + 32. */
+  maxSocketsPerClient?: number;
+  /** Open TCP connections in all (Node's `server.maxConnections`). Default `maxConnections` + 1024. */
+  maxSockets?: number;
+  /** Resumable uploads one address may leave unfinished (kept until `partialExpiry`); more → 429. Default 256. */
+  maxUnfinishedPerClient?: number;
   /** New connections per second one client address may open, sustained; more → HTTP 429. Default 20. */
   maxConnectionRatePerClient?: number;
   /** New connections one client address may open in a burst before that rate applies. Default 200. */
@@ -215,6 +221,9 @@ export type ResolvedOptions = Required<
     | 'maxUploads'
     | 'maxConnectionsPerClient'
     | 'maxConnections'
+    | 'maxSocketsPerClient'
+    | 'maxSockets'
+    | 'maxUnfinishedPerClient'
     | 'maxConnectionRatePerClient'
     | 'connectionBurstPerClient'
     | 'idleTimeout'
@@ -255,6 +264,7 @@ export const DEFAULTS = {
   maxUploads: 256,
   maxConnectionsPerClient: 32,
   maxConnections: 4096,
+  maxUnfinishedPerClient: 256,
   maxConnectionRatePerClient: 20,
   connectionBurstPerClient: 200,
   idleTimeout: 120_000,
@@ -308,6 +318,9 @@ const POSITIVE = [
   'creditBudget',
   'maxFolderDepth',
   'maxFolderPathLength',
+  'maxSocketsPerClient',
+  'maxSockets',
+  'maxUnfinishedPerClient',
 ] as const;
 const HOOKS = ['authenticate', 'authorizeUpgrade', 'accept'] as const;
 const BOOLEANS = ['overwrite', 'metrics', 'userFolders', 'reuseConnections', 'flattenFolders'] as const;
@@ -336,6 +349,9 @@ export function resolveOptions(options: UploadServerOptions): ResolvedOptions {
   for (const key of BOOLEANS) {
     if (typeof resolved[key] !== 'boolean') throw new TypeError(`The "${key}" option must be a boolean.`);
   }
+  // WebSockets plus room for plain HTTP (health checks, static files, upgrades being read).
+  resolved.maxSocketsPerClient ??= resolved.maxConnectionsPerClient + 32;
+  resolved.maxSockets ??= resolved.maxConnections + 1024;
   for (const key of POSITIVE) {
     const value = resolved[key];
     if (typeof value !== 'number' || !(value > 0)) {

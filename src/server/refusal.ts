@@ -4,7 +4,7 @@
  * WebSocket close code (from the protocol's table in src/protocol/errors.ts) and whether the partial upload
  * goes with it. Checks anywhere in the session build one; the session sends it in one place.
  */
-import { closeCodeFor, type Answer, type AnswerType } from '../protocol/index.ts';
+import { closeCodeFor, looksLikeCommand, type Answer, type AnswerType } from '../protocol/index.ts';
 
 /** Why something was refused, before it is known which answer carries it (limits, admission, storage). */
 export interface RefusalDetail {
@@ -87,6 +87,25 @@ export class Refusal {
     const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
     if (word === 'AUTH' || word === 'STOR' || word === 'FIN' || word === 'ABOR') return word;
     return receiving ? 'DATA' : 'ERROR';
+  }
+
+  /**
+   * The answer a failure while handling a frame goes under (a store that threw): the frame's command, so
+   * that an `ABOR` whose store fails is told apart from a failed chunk; else `DATA` for a chunk, `STOR`
+   * before any upload.
+   *
+   * @param frame - the frame being handled
+   * @param isBinary - whether it is a binary frame
+   * @param receiving - whether an upload's data is being received
+   * @returns the answer type
+   */
+  static typeForFailure(frame: Buffer, isBinary: boolean, receiving: boolean): AnswerType {
+    const head = isBinary ? '' : frame.toString('utf8', 0, 16);
+    // Only the start of a frame is looked at, as the session does: a chunk may be megabytes of base64.
+    const type =
+      !isBinary && (!receiving || looksLikeCommand(head)) ? Refusal.typeFor(head, receiving) : 'DATA';
+    if (type === 'ERROR' || type === 'DATA') return receiving ? 'DATA' : 'STOR';
+    return type;
   }
 
   /** The close frame's reason: the message, cut to fit the 123 bytes a close frame allows. */

@@ -42,6 +42,9 @@ export interface UploadAnnouncement {
   path?: string;
 }
 
+/** What a v2 STOR does about resuming: starts a resumable upload, resumes one; absent under v1. */
+export type ResumeKind = 'fresh' | 'resumed';
+
 /** The server's answer to a STOR: go ahead (into a sub-folder), or the refusal to send. */
 export type Admission =
   { ok: true; folder?: string } | { ok: false; code: number; message: string; retryAfter?: number };
@@ -51,7 +54,7 @@ export interface SessionEvents {
   stored(file: StoredFile): void;
   failed(info: { code: number; message: string; filename?: string }): void;
   /** Asked for every STOR before storage is touched. */
-  admit?(upload: UploadAnnouncement): Admission | Promise<Admission>;
+  admit?(upload: UploadAnnouncement, resume?: ResumeKind): Admission | Promise<Admission>;
   /** AUTH was accepted, for this user (the hook's `user`, else the login). */
   authenticated?(user: string | undefined): void;
   /** Asked before an AUTH's credentials are checked: a refusal (429 while throttled) is answered instead. */

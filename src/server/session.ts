@@ -35,7 +35,7 @@ import { SessionCredit } from './credit-grant.ts';
 import { EarlyDataDiscard } from './early-data.ts';
 import * as integrity from './session-integrity.ts';
 import { decodeBase64Frame } from './base64-frames.ts';
-import { storageFailure } from './limits.ts';
+import { deleteForAbor, storageFailure } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
 import { OrderedReplies } from './ordered-replies.ts';
 import { Refusal } from './refusal.ts';
@@ -102,9 +102,10 @@ export class UploadSession {
     this.#backpressure.arrived(data.byteLength);
     this.#queue = this.#queue
       .then(() => (this.#machine.closed ? undefined : this.#handleMessage(data, isBinary)))
-      .catch((error: unknown) =>
-        this.#refuse(Refusal.of(this.#machine.upload ? 'DATA' : 'STOR', storageFailure(error))),
-      )
+      .catch((error: unknown) => {
+        const type = Refusal.typeForFailure(data, isBinary, this.#machine.upload !== undefined);
+        return this.#refuse(Refusal.of(type, storageFailure(error)));
+      })
       .finally(() => this.#backpressure.handled(data.byteLength));
   }
 
@@ -269,8 +270,7 @@ export class UploadSession {
     if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
       this.#machine.to(READY);
       this.#credit.end();
-      await upload.partial.discard();
-      return this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
+      return this.#reply(await deleteForAbor(upload.partial));
     }
     if (upload) {
       const message = 'ABOR of another upload in the middle of the data.';
@@ -285,8 +285,7 @@ export class UploadSession {
     if (found.held) {
       return this.#answer({ type: 'ABOR', code: Status.conflict, message: 'In use by another connection.' });
     }
-    await found.discard();
-    this.#answer({ type: 'ABOR', code: Status.ok, message: 'Deleted' });
+    return this.#reply(await deleteForAbor(found));
   }
 
   async #handleBinary(data: Buffer): Promise<void> {
@@ -413,8 +412,10 @@ export class UploadSession {
     clearTimeout(this.#idleTimer);
     if (!upload) return;
     if (upload.blocks) upload.partial.verifiedOffset = upload.blocks.verifiedOffset;
-    if (upload.agreement.terms.resumable && !discard) await upload.partial.release();
-    else await upload.partial.discard();
+    // A store that cannot let go (its delete or record fails) must not end the process: what it left is
+    // in .partial, where the sweep or a resume finds it.
+    const keep = upload.agreement.terms.resumable && !discard;
+    await (keep ? upload.partial.release() : upload.partial.discard()).catch(() => undefined);
   }
 
   /**

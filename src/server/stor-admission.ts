@@ -35,14 +35,17 @@ export async function admitStor(
   if (!folderPath.ok)
     return { ok: false, refusal: new Refusal('STOR', Status.badRequest, folderPath.message) };
   const mime = offer ? offer.mime : typeof stor.ext?.mime === 'string' ? stor.ext.mime : undefined;
-  const admission = (await events.admit?.({
-    filename,
-    requestedName: stor.filename,
-    size: stor.size,
-    mime,
-    parameters: stor.parameters,
-    ...(folderPath.folder !== '' ? { path: folderPath.folder } : {}),
-  })) ?? { ok: true };
+  const admission = (await events.admit?.(
+    {
+      filename,
+      requestedName: stor.filename,
+      size: stor.size,
+      mime,
+      parameters: stor.parameters,
+      ...(folderPath.folder !== '' ? { path: folderPath.folder } : {}),
+    },
+    offer ? (offer.resume ? 'resumed' : 'fresh') : undefined,
+  )) ?? { ok: true };
   if (!admission.ok) return { ok: false, refusal: Refusal.of('STOR', admission) };
   // The user's folder (when configured), then the folders the file came from.
   const folder = [admission.folder, folderPath.folder].filter(Boolean).join('/') || undefined;

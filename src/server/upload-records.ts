@@ -8,7 +8,7 @@ import type { CompletedUpload, UploadStore } from './stores/store.ts';
 
 // Bounds the memory that remembering costs; the oldest entries go first.
 const MAX_COMPLETED = 10_000;
-// How often a session start may trigger a sweep of expired partial uploads.
+// How often expired partial uploads are swept at most (a session start triggers one; so does a timer).
 const SWEEP_INTERVAL = 60_000;
 
 /** The server's memory of committed uploads and of its sweeps, in front of the store's own. */
@@ -17,15 +17,30 @@ export class UploadRecords {
   readonly #maxCompleted: number;
   readonly #completed = new Map<string, CompletedUpload>();
   #lastSweep = 0;
+  readonly #sweepInterval: number;
 
   /**
    * @param store - where records also persist (`remember`/`recall`, when the store has them) and whose
    *   expired partial uploads are swept (`expire`)
    * @param maxCompleted - how many records are kept in memory (the oldest go first)
+   * @param sweepInterval - the least time between two sweeps, in ms
    */
-  constructor(store: UploadStore, maxCompleted = MAX_COMPLETED) {
+  constructor(store: UploadStore, maxCompleted = MAX_COMPLETED, sweepInterval = SWEEP_INTERVAL) {
     this.#store = store;
     this.#maxCompleted = maxCompleted;
+    this.#sweepInterval = sweepInterval;
+  }
+
+  /**
+   * Sweeps on a timer too: an upload that stopped mid-way must be removed at its expiry even when no
+   * connection comes to trigger a sweep (a server left alone would keep its bytes on disk forever).
+   *
+   * @returns stops the timer
+   */
+  sweepPeriodically(): () => void {
+    const timer = setInterval(() => this.sweep(Date.now()), this.#sweepInterval);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /**
@@ -56,13 +71,13 @@ export class UploadRecords {
   }
 
   /**
-   * Deletes expired partial uploads now and then: riding on connections needs no timer of its own.
+   * Deletes expired partial uploads, at most once per sweep interval (session starts and the timer both ask).
    *
    * @param now - the current time in ms since the epoch
    * @returns whether a sweep started
    */
   sweep(now: number): boolean {
-    if (!this.#store.expire || now - this.#lastSweep < SWEEP_INTERVAL) return false;
+    if (!this.#store.expire || now - this.#lastSweep < this.#sweepInterval) return false;
     this.#lastSweep = now;
     this.#store.expire(now).catch(() => undefined);
     return true;

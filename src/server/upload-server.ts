@@ -23,6 +23,7 @@ import { UploadLog } from './logging.ts';
 import { UploadMetrics } from './metrics.ts';
 import { Operations } from './operations.ts';
 import { PendingWork } from './pending-work.ts';
+import { capSockets } from './socket-limits.ts';
 import { staticHandler } from './static-files.ts';
 import { resolveOptions, type ResolvedOptions, type UploadServerOptions } from './options.ts';
 import { UploadSession } from './session.ts';
@@ -31,6 +32,7 @@ import { FileStore } from './stores/file-store.ts';
 import { decideUpgrade } from './upgrade-access.ts';
 import type { UploadStore } from './stores/store.ts';
 import { CreditBudget } from './credit-grant.ts';
+import { UnfinishedUploads } from './unfinished-uploads.ts';
 import { UploadHolders } from './upload-holders.ts';
 import { UploadRecords } from './upload-records.ts';
 
@@ -65,6 +67,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
   /** @internal The operational endpoints and their own listener. */
   readonly operations: Operations;
   #closing: Promise<void> | undefined;
+  readonly #stopSweeping: () => void;
 
   /** @internal use {@link createUploadServer} */
   constructor(options: ResolvedOptions, httpServer: HttpServer, ownsServer: boolean) {
@@ -84,7 +87,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
     // Through the tracked store, so that keeping a record and sweeping also hold up a shutdown.
     this.#services = {
       store: this.#work.store,
-      records: new UploadRecords(this.#work.store),
+      // Swept at least as often as uploads expire (within a second to a minute of their expiry).
+      records: new UploadRecords(this.#work.store, undefined, sweepIntervalFor(options.partialExpiry)),
       holders: new UploadHolders(),
       credits: new CreditBudget({
         maxCredit: options.maxCredit,
@@ -94,6 +98,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
         minCredit: Math.min(Math.max(MIN_CREDIT, this.store.minCredit ?? 0), options.maxCredit),
       }),
     };
+    this.#stopSweeping = this.#services.records.sweepPeriodically();
     this.#limits = new ClientLimits(options);
     this.#metrics = new UploadMetrics({
       connections: () => this.#limits.connections,
@@ -107,6 +112,8 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
       metrics: this.#metrics,
       log: this.#log,
       diskDir: this.store instanceof FileStore ? this.store.dir : options.dir,
+      // Only a store that resumes keeps what a dropped connection left.
+      unfinished: this.store.open ? new UnfinishedUploads(options.maxUnfinishedPerClient) : undefined,
       emitStored: (file) => this.emit('stored', file),
       emitFailed: (info) => this.emit('failed', info),
     };
@@ -235,6 +242,7 @@ export class UploadServer extends EventEmitter<UploadServerEvents> {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      this.#stopSweeping();
       this.httpServer.off('upgrade', this.#onUpgrade);
       // Stop accepting first, so that nothing new starts while the open connections are closed.
       const httpClosed = this.#ownsServer
@@ -299,6 +307,7 @@ export async function createUploadServer(options: UploadServerOptions): Promise<
   // Node's headersTimeout starts with the first byte: a connection that sends nothing at all is bounded by
   // the socket inactivity timeout instead (ws clears it once the WebSocket is open).
   httpServer.timeout = resolved.handshakeTimeout;
+  capSockets(httpServer, resolved);
   const server = new UploadServer(resolved, httpServer, true);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -328,6 +337,11 @@ function pathOf(request: IncomingMessage): string {
   } catch {
     return '';
   }
+}
+
+/** Between 1 s and 1 min, and no longer than an upload lives: an expired upload goes soon after its expiry. */
+function sweepIntervalFor(partialExpiry: number): number {
+  return Math.min(60_000, Math.max(1000, partialExpiry));
 }
 
 /** The smallest byte credit a share of the budget goes down to: 1 MiB. */

@@ -1,6 +1,7 @@
-// The real file store with a hook in front of each partial upload's commit, for the tests of what happens
-// while a FIN is being committed: the hook can hold the commit at a gate (a slow disk, so that a takeover
-// meets it half way) or throw (a disk that fails at the commit). Everything else is FileStore's own.
+// The real file store with a hook in front of each partial upload's commit and discard, for the tests of
+// what happens while a FIN is being committed or an upload deleted: the hook can hold the commit at a gate
+// (a slow disk, so that a takeover meets it half way) or throw (a disk that fails at the commit, a delete
+// that fails). Everything else is FileStore's own.
 import { FileStore, type PartialUpload, type UploadStore } from '../../src/server/index.ts';
 
 /** Runs before a commit; a rejection is the commit's failure. */
@@ -10,6 +11,10 @@ export class CommitHookStore implements UploadStore {
   readonly inner: FileStore;
   /** Runs before each commit; by default lets it through. */
   beforeCommit: CommitHook = async () => undefined;
+  /** Runs before each discard (ABOR, a dropped v1 upload, expiry by the session); by default lets it through. */
+  beforeDiscard: CommitHook = async () => undefined;
+  /** Runs before each open of an upload by id (a resume, an ABOR by id); a rejection is the open's failure. */
+  beforeOpen: (id: string) => Promise<void> = async () => undefined;
   /** How many commits reached the real store. */
   commits = 0;
   // The same wrapper for the same upload, so that `held` and `hold()` act on one object whoever opens it.
@@ -24,6 +29,7 @@ export class CommitHookStore implements UploadStore {
   }
 
   async open(id: string): Promise<PartialUpload | undefined> {
+    await this.beforeOpen(id);
     const partial = await this.inner.open(id);
     return partial && this.#wrap(partial);
   }
@@ -52,6 +58,12 @@ export class CommitHookStore implements UploadStore {
             await this.beforeCommit(target);
             this.commits += 1;
             return target.commit();
+          };
+        }
+        if (key === 'discard') {
+          return async () => {
+            await this.beforeDiscard(target);
+            return target.discard();
           };
         }
         const value: unknown = Reflect.get(target, key, target);

@@ -188,6 +188,10 @@ const SHAPES: Shape[] = [
   { name: 'numbered names', unit: 'a (1)' },
   { name: 'reserved device names', unit: 'con.' },
   { name: 'extension-like runs', unit: '.tar.gz' },
+  // Wave 2: the look-alikes naming.ts folds to dots and separators, and NFKC of the reserved-name check.
+  { name: 'fullwidth dots and solidus', unit: '\uff0e\uff0e\uff0f' },
+  { name: 'dot leaders and small forms', head: 'a', unit: '\u2024\u2025\ufe52\ufe68', tail: 'b' },
+  { name: 'fullwidth reserved names', unit: '\uff23\uff2f\uff2e\uff0e' },
 ];
 
 /**

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { MAX_NAME_BYTES, numberedName, sanitizeFilename } from '../../src/server/naming.ts';
+import { LOOKALIKE_FOLD, MAX_NAME_BYTES, numberedName, sanitizeFilename } from '../../src/server/naming.ts';
 
 describe('sanitizeFilename', () => {
   const cases: [string, string][] = [
@@ -22,12 +22,36 @@ describe('sanitizeFilename', () => {
     ['trailing. . ', 'trailing'],
     ['Cafe\u0301.txt', 'Caf\u00e9.txt'],
     ['', 'file'],
+    // Look-alikes that NFKC or a Windows code page turns into dots and separators.
+    ['\uff0e\uff0e\uff0f\uff0e\uff0e\uff0fetc', '_.._etc'],
+    ['\uff0e\uff0e', 'file'],
+    ['\u2025', 'file'],
+    ['\u2024\u2024\u2215x', '_x'],
+    ['\uff0ehidden', 'hidden'],
+    ['a\uff3cb\ufe68c', 'a_b_c'],
+    ['\uff23\uff2f\uff2e.txt', '_\uff23\uff2f\uff2e.txt'],
+    ['what\uff1f\uff0a\uff1a.txt', 'what___.txt'],
+    ['trailing\uff0e', 'trailing'],
   ];
   for (const [input, expected] of cases) {
     it(`turns ${JSON.stringify(input)} into ${JSON.stringify(expected)}`, () => {
       assert.equal(sanitizeFilename(input), expected);
     });
   }
+
+  it('folds every BMP character whose NFKC form is only dots, separators or Windows-forbidden characters', () => {
+    const targets = /^[./\\<>:"|?*]+$/;
+    for (let code = 0xa0; code <= 0xffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCharCode(code);
+      const folded = char.normalize('NFKC');
+      if (folded === char || !targets.test(folded)) continue;
+      assert.equal(LOOKALIKE_FOLD.get(char), folded, `U+${code.toString(16)} → ${folded}`);
+      // And what is left of it in a name is none of those characters, under NFKC either.
+      const safe = sanitizeFilename(`a${char}b`);
+      assert.doesNotMatch(safe.normalize('NFKC'), /[/\\<>:"|?*]|^\./, `U+${code.toString(16)}: ${safe}`);
+    }
+  });
 
   it('bounds long names in UTF-8 bytes and keeps the extension', () => {
     const name = sanitizeFilename('é'.repeat(5000) + '.tar.gz');

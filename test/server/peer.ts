@@ -31,8 +31,12 @@ export class Peer {
     socket.on('error', () => this.#wake());
   }
 
-  static async connect(url: string, headers?: Record<string, string>): Promise<Peer> {
-    const socket = new WebSocket(url, { headers });
+  static async connect(
+    url: string,
+    headers?: Record<string, string>,
+    options: { localAddress?: string } = {},
+  ): Promise<Peer> {
+    const socket = new WebSocket(url, { headers, ...options });
     const peer = new Peer(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

@@ -121,17 +121,24 @@ export class FilePartialUpload implements PartialUpload {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#handle) throw new Error('The partial upload is closed.');
-    let written = 0;
-    while (written < chunk.byteLength) {
-      const { bytesWritten } = await this.#handle.write(
-        chunk,
-        written,
-        chunk.byteLength - written,
-        this.#offset,
+    const handle = this.#handle;
+    if (!handle) throw new Error('The partial upload is closed.');
+    const start = this.#offset;
+    try {
+      for (let written = 0; written < chunk.byteLength;) {
+        const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written, this.#offset);
+        written += bytesWritten;
+        this.#offset += bytesWritten;
+      }
+    } catch (error) {
+      // A chunk is stored whole or not at all: a write that failed part-way (the disk filled) must not leave
+      // a tail that no ack covers and no running hash saw, or the resume would continue past bytes the
+      // checksum misses (FIN 422). Truncated back; if even that fails, the hash is recomputed from the file.
+      await handle.truncate(start).then(
+        () => (this.#offset = start),
+        () => (this.#hash = undefined),
       );
-      written += bytesWritten;
-      this.#offset += bytesWritten;
+      throw error;
     }
     // A chunk may be megabytes: hashed a slice per turn of the event loop, so that other connections
     // are answered in between.
@@ -198,19 +205,28 @@ export class FilePartialUpload implements PartialUpload {
     this.#handle = undefined;
     crashPoint('data-synced');
     const { folder, filename } = this.#meta;
-    const dir = await store.ensureTargetDir(folder);
     const partPath = store.partPath(this.id);
-    const ext = path.extname(filename).toLowerCase();
-    const name = await placeFile({
-      partPath,
-      dir,
-      filename,
-      overwrite: store.overwrite,
-      ...(store.naming === 'sha256' ? { contentName: digest + (ext.length <= 16 ? ext : '') } : {}),
-      ...(this.#meta.placing ? { recorded: this.#meta.placing } : {}),
-      record: (placing: Placing) => this.#recordPlacing(placing),
-    });
-    await syncDir(dir);
+    let dir: string;
+    let name: string;
+    try {
+      dir = await store.ensureTargetDir(folder);
+      const ext = path.extname(filename).toLowerCase();
+      name = await placeFile({
+        partPath,
+        dir,
+        filename,
+        overwrite: store.overwrite,
+        ...(store.naming === 'sha256' ? { contentName: digest + (ext.length <= 16 ? ext : '') } : {}),
+        ...(this.#meta.placing ? { recorded: this.#meta.placing } : {}),
+        record: (placing: Placing) => this.#recordPlacing(placing),
+      });
+      await syncDir(dir);
+    } catch (error) {
+      // A commit that failed past the close (a full disk at the record, EACCES at the link) is a crash at
+      // that step: the next resume reloads the upload from its files, as a restart would, and commits again.
+      store.forget(this.id);
+      throw error;
+    }
     crashPoint('dir-synced');
     store.forget(this.id, this.#resumable);
     // Not resumable: nobody can come back for it, so no record is kept and the partial name goes now.

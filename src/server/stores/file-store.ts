@@ -8,6 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { Status } from '../../protocol/index.ts';
+import { RefusalError } from '../refusal.ts';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 import { crashPoint } from './crash-points.ts';
 import { openNoFollow, readMeta, syncDir, writeMeta, type PartialMeta } from './file-meta.ts';
@@ -93,6 +95,7 @@ export class FileStore implements UploadStore, PartialUploadHost {
   }): Promise<PartialUpload> {
     await this.#ensurePartialDir();
     this.targetDir(request.folder);
+    await assertFolderFree(this.dir, request.folder);
     const { resumable } = request;
     const id = resumable ? `u_${randomBytes(18).toString('base64url')}` : randomBytes(12).toString('hex');
     // O_EXCL: never opens an existing file, nor a symlink planted under the name.
@@ -347,12 +350,35 @@ export class FileStore implements UploadStore, PartialUploadHost {
   }
 }
 
-/** Refuses a folder that is a symlink (or not a folder): uploads never follow one inside the upload folder. */
+/**
+ * Refuses a folder that is a symlink (or not a folder): uploads never follow one inside the upload folder.
+ * A plain file of that name (an earlier upload called `album`, now a folder upload into `album/`) is the
+ * client's conflict, not a storage failure: 409, naming the level, rather than a 500 after every byte came.
+ */
 async function assertRealDir(dir: string): Promise<void> {
   const stats = await lstat(dir);
+  if (stats.isFile()) {
+    const message = `A file named ${JSON.stringify(path.basename(dir))} is where this upload's folder would be.`;
+    throw new RefusalError({ code: Status.conflict, message });
+  }
   if (!stats.isDirectory()) {
     throw Object.assign(new Error(`Not a real folder (a symlink?): ${path.basename(dir)}`), {
       code: 'ENOTDIR',
     });
+  }
+}
+
+/** {@link assertRealDir} for each level that exists already: a STOR is refused before its bytes are sent. */
+async function assertFolderFree(top: string, folder: string | undefined): Promise<void> {
+  let level = top;
+  for (const segment of folder ? folder.split('/') : []) {
+    level = path.join(level, segment);
+    try {
+      await assertRealDir(level);
+    } catch (error) {
+      // Not there yet: the commit creates it and the levels below.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
   }
 }

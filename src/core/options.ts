@@ -17,14 +17,16 @@ export const DEFAULT_CHUNK_SIZE = 48 * 1024;
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
- * The default chunk size once a server agreed to protocol v2: 256 KiB, with a window of 16. Measured from
- * Chromium to the reference server, SHA-256 on, in one bench run (docs/protocol.md, Measurements): 256 KiB /
- * 16 ran at 0.97 of the raw WebSocket limit, 512 KiB / 16 at 0.86, 1 MiB / 16 at 0.78, 256 KiB / 8 at 0.86,
- * with the least browser CPU per byte of them all: a fresh 1 MiB buffer per chunk costs the page more than four
- * of 256 KiB, and a window of 16 keeps 4 MiB in flight to ride out an ack a busy server delays. A dropped
- * connection re-sends at most a window.
+ * The default chunk size once a server agreed to protocol v2: 1 MiB, with a window of 16 (or a byte credit).
+ * The old reason for 256 KiB (a fresh 1 MiB buffer per chunk cost the page more than four of 256 KiB) went
+ * away when chunks became views of whole 4 MiB block reads: what is left per chunk is per-message cost (a
+ * WebSocket message through the renderer and the network service, an ack parsed, a server write and an ack
+ * sent), four times as much at 256 KiB. Quiet bench run (bench/results/2026-12-03T1721Z-256MiB.md, load
+ * 1.8–2.5, others ≤ 4 %), SHA-256 on: 256 KiB / 16 ran 113.1 MiB/s with browser 9.8 s/GiB (renderer 6.2) and
+ * server 5.98 s/GiB of CPU; 1 MiB / 16 ran 134.9 MiB/s with 7.9 (5.5) and 4.85. The plain sender that sets
+ * the raw limit uses 1 MiB messages too. A dropped connection re-sends at most what was in flight.
  */
-export const DEFAULT_V2_CHUNK_SIZE = 256 * 1024;
+export const DEFAULT_V2_CHUNK_SIZE = 1024 * 1024;
 
 /** The default number of unacknowledged chunks offered to a v2 server (the reference server grants 16). */
 export const DEFAULT_WINDOW = 16;

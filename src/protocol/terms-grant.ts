@@ -44,8 +44,9 @@ function grantChecksum(offer: StorOffer, blocks: boolean): Pick<StorGrant, 'chec
 }
 
 /**
- * Bytes one DATA ack may cover: what both sides allow, and at most half of what the client may keep in flight
- * (its credit, or its window of chunks), so that acks keep coming while the client sends (§3.10).
+ * Bytes one DATA ack may cover: what both sides allow, and at most half of what the client keeps in flight
+ * (its window of chunks in bytes, or its credit when smaller), so that acks keep coming while it sends
+ * (§3.10).
  *
  * @param offer - what the client offered
  * @param policy - the server's side
@@ -55,7 +56,9 @@ function grantChecksum(offer: StorOffer, blocks: boolean): Pick<StorGrant, 'chec
 function grantCoalesce(offer: StorOffer, policy: GrantPolicy, grant: StorGrant): number | null {
   if (offer.coalesce === undefined || policy.coalesce === undefined || policy.coalesce < 1) return null;
   const chunk = Math.min(offer.chunk || grant.maxChunk, grant.maxChunk);
-  const inFlight = grant.credit ?? grant.window * chunk;
+  // The window in bytes is what the client starts with under a credit too (and all it keeps when its caller
+  // set `window`): half of it, so the acks of one half come while the other is on the wire.
+  const inFlight = Math.min(grant.credit ?? Number.POSITIVE_INFINITY, grant.window * chunk);
   const bytes = Math.floor(Math.min(offer.coalesce, policy.coalesce, inFlight / 2));
   // Less than two chunks is one ack per chunk anyway.
   return bytes >= 2 * chunk ? bytes : null;

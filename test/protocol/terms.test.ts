@@ -407,8 +407,12 @@ describe('negotiated terms', () => {
       const offer = buildOffer(wish);
       assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB }).coalesce, 4 * MiB);
       assert.equal(terms(offer, { ...POLICY, coalesce: 2 * MiB }).coalesce, 2 * MiB);
-      // A credit of 6 MiB: acks at least every 3 MiB keep the client sending.
+      // A credit of 6 MiB: acks at least every 3 MiB keep the client sending; a larger one changes nothing.
       assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB, credit: 6 * MiB }).coalesce, 3 * MiB);
+      assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB, credit: 64 * MiB }).coalesce, 4 * MiB);
+      // A window of 4 chunks of 128 KiB under a large credit: every 256 KiB.
+      const small = { ...offer, window: 4, chunk: 128 * 1024 };
+      assert.equal(terms(small, { ...POLICY, coalesce: 16 * MiB, credit: 64 * MiB }).coalesce, 256 * 1024);
       // A window of 4 chunks of 1 MiB: every 2 MiB.
       assert.equal(terms({ ...offer, window: 4 }, { ...POLICY, coalesce: 16 * MiB }).coalesce, 2 * MiB);
     });

@@ -119,13 +119,12 @@ export class StorExchange {
       return;
     }
     this.#termsAgreed(terms);
+    // The window the early data went under: from now on one ack may cover several of its chunks.
+    host.sender.window.coalesce(terms.coalesce);
     host.earlyTaken();
   }
 
-  /**
-   * What every agreed v2 upload turns on: the keep-alive watch, acks that cover several chunks and, when
-   * granted, the socket's reuse.
-   */
+  /** What every agreed v2 upload turns on: the keep-alive watch and, when granted, the socket's reuse. */
   #termsAgreed(terms: Terms): void {
     const host = this.#host;
     // Dead without a close (black-holed): silence past the keep-alive's bound is a drop, resumed as one.
@@ -133,13 +132,13 @@ export class StorExchange {
       if (!host.retry('timeout')) host.fail(silenceFailure(bound));
     });
     if (terms.reuse) host.grantReuse(terms);
-    host.sender.window.coalesce(terms.coalesce);
   }
 
   /** A v2 grant: the sender restarts at the server's offset under the granted terms. */
   #storedV2(stored: StorAnswerV2): void {
     const { agreement, options, sender } = this.#host;
     const terms = agreement.accept(stored);
+    this.#termsAgreed(terms);
     this.#warnUnverified();
     // The server's offset is the truth, whatever this side believes it sent.
     if (stored.offset > sender.window.loaded) this.#host.progressed();
@@ -148,7 +147,7 @@ export class StorExchange {
     const start = creditStart(terms.window * chunkSize, options.windowGiven);
     sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
     // After the restart, which resets the window to one ack per chunk.
-    this.#termsAgreed(terms);
+    sender.window.coalesce(terms.coalesce);
     agreement.save(stored.offset);
     this.#host.continueData(stored.offset);
   }

@@ -23,6 +23,24 @@ export const MAX_COALESCE = 16 * 1024 * 1024;
 /** The fields of a plain DATA ack, the only kind that is held. */
 const PLAIN_ACK_FIELDS = new Set(['type', 'code', 'bytesRead', 'offset']);
 
+/**
+ * What an ack waits for when it waits for two things (its bytes durable, a checkpoint), or for one, or none.
+ * The result is marked handled: a rejection reaches whoever awaits it (the ordered replies, which refuse with
+ * 500), not the process's unhandled-rejection handler while earlier answers are still queued.
+ *
+ * @param first - one wait, or undefined
+ * @param second - another, or undefined
+ * @returns a promise of both, or the one given, or undefined
+ */
+export function afterBoth(
+  first: Promise<void> | undefined,
+  second: Promise<void> | undefined,
+): Promise<void> | undefined {
+  const both = first && second ? Promise.all([first, second]).then(() => undefined) : (first ?? second);
+  both?.catch(() => undefined);
+  return both;
+}
+
 /** How a held ack is sent: in order with the session's other answers, once `after` settles. */
 export type AckSend = (ack: Answer, after?: Promise<void>) => void;
 
@@ -65,9 +83,8 @@ export class AckCoalescer {
     }
     const held = this.#held;
     const bytesRead = (held ? (held.ack.bytesRead ?? 0) : 0) + (ack.bytesRead ?? 0);
-    // The latest offset covers the chunks before it; its `after` settles after theirs (bytes become durable
-    // in order).
-    this.#held = { ack: { ...ack, bytesRead }, after };
+    // The latest offset covers the chunks before it; the ack waits for what each of them waits for.
+    this.#held = { ack: { ...ack, bytesRead }, after: afterBoth(held?.after, after) };
     if (bytesRead >= this.#limit) return this.flush();
     this.#armTimer();
   }

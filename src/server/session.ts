@@ -28,7 +28,7 @@ import {
   type StorCommand,
   type StorOffer,
 } from '../protocol/index.ts';
-import { AckCoalescer } from './ack-coalescer.ts';
+import { AckCoalescer, afterBoth } from './ack-coalescer.ts';
 import { grantPolicy, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
@@ -320,7 +320,7 @@ export class UploadSession {
     await upload.partial.write(chunk);
     const verdicts = upload.blocks?.appended(chunk, upload.received) ?? [];
     upload.received += chunk.byteLength;
-    if (upload.blocks) await integrity.checkpointVerified(upload.partial, upload.blocks);
+    const checkpoint = upload.blocks && (await integrity.checkpointVerified(upload.partial, upload.blocks));
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
@@ -329,7 +329,8 @@ export class UploadSession {
     // A store that fills parts in memory says when the bytes are durable: the ack waits for that.
     const reply = integrity.ackWithVerdicts(ack, verdicts);
     if (reply instanceof Refusal) return this.#refuse(reply);
-    this.#acks.acknowledge(reply, upload.received === upload.size, upload.partial.durable?.(upload.received));
+    const after = afterBoth(checkpoint ?? undefined, upload.partial.durable?.(upload.received));
+    this.#acks.acknowledge(reply, upload.received === upload.size, after);
   }
 
   /** Sends what a check decided: an answer (after `after`), a refusal, or nothing (null, or closed). */

@@ -20,11 +20,13 @@ export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
  * The default chunk size once a server agreed to protocol v2: 1 MiB, with a window of 16 (or a byte credit).
  * The old reason for 256 KiB (a fresh 1 MiB buffer per chunk cost the page more than four of 256 KiB) went
  * away when chunks became views of whole 4 MiB block reads: what is left per chunk is per-message cost (a
- * WebSocket message through the renderer and the network service, an ack parsed, a server write and an ack
- * sent), four times as much at 256 KiB. Quiet bench run (bench/results/2026-12-03T1721Z-256MiB.md, load
- * 1.8–2.5, others ≤ 4 %), SHA-256 on: 256 KiB / 16 ran 113.1 MiB/s with browser 9.8 s/GiB (renderer 6.2) and
- * server 5.98 s/GiB of CPU; 1 MiB / 16 ran 134.9 MiB/s with 7.9 (5.5) and 4.85. The plain sender that sets
- * the raw limit uses 1 MiB messages too. A dropped connection re-sends at most what was in flight.
+ * WebSocket message through the renderer and the network service, an ack, a server write), four times as
+ * much at 256 KiB. Quiet run (bench/results/2026-12-03T1721Z-256MiB.md, load 1.8–2.5), SHA-256 on:
+ * 256 KiB / 16 ran 113.1 MiB/s with browser 9.8 s/GiB of CPU (renderer 6.2) and server 5.98; 1 MiB / 16
+ * ran 134.9 MiB/s with 7.9 (5.5) and 4.85. With coalesced acks and the other issue-11 changes, one run at
+ * load 9.3–9.6 (…T1900Z-256MiB-partial.md, medians of 3): 1 MiB 125.5 MiB/s, 6.4 (4.2) and 4.22 against
+ * the old 256 KiB defaults' 100.8, 7.9 (5.1) and 5.63. The plain sender that sets the raw limit uses 1 MiB
+ * messages too. A dropped connection re-sends at most what was in flight.
  */
 export const DEFAULT_V2_CHUNK_SIZE = 1024 * 1024;
 

@@ -209,15 +209,14 @@ export class Agreement {
   }
 
   /**
-   * The server acknowledged up to `loaded`: the record is rewritten now and then (v2 only; see
-   * resume-records.ts).
+   * The server acknowledged up to `loaded`: the record is rewritten (v2 only).
    *
    * @param loaded - bytes acknowledged
    * @returns true under v2, where an acknowledgement is progress a retry count restarts from
    */
   acknowledged(loaded: number): boolean {
     if (this.#uploadId === null) return false;
-    this.#records.advance(this.#uploadId, loaded, this.#terms.expires, Date.now());
+    this.save(loaded);
     return true;
   }
 

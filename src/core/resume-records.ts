@@ -1,7 +1,6 @@
 /**
- * The resume record of one transfer: read at start, written when the server grants an upload id and then at
- * most every {@link RECORD_INTERVAL} ms as acknowledgements come, removed when the upload ends or the server
- * forgets it. Wraps the {@link ResumeStore} port (resume-store.ts) with
+ * The resume record of one transfer: read at start, written after every acknowledged chunk under v2, removed
+ * when the upload ends or the server forgets it. Wraps the {@link ResumeStore} port (resume-store.ts) with
  * this file's key, so the transfer never handles keys or expiry itself.
  */
 import type { ResumeRecord, ResumeStore } from './resume-store.ts';
@@ -9,21 +8,11 @@ import type { ResumeRecord, ResumeStore } from './resume-store.ts';
 /** When a grant names no expiry, a record is kept this long (ms). */
 const DEFAULT_RECORD_LIFETIME = 60 * 60 * 1000;
 
-/**
- * Least time between two writes of the record for acknowledgements (ms). The offset in it is informational:
- * a resume continues from the offset the server answers, so a record a second behind loses nothing. Written
- * on every ack, `localStorage.setItem` was ~4 % of the page's busy time in a profile of a 128 MiB upload
- * (issue 11), one synchronous storage write per chunk.
- */
-export const RECORD_INTERVAL = 1000;
-
 /** One file's resume record in a store. */
 export class ResumeRecords {
   readonly #store: ResumeStore;
   readonly #key: string;
   #current: ResumeRecord | null = null;
-  /** When the record was last written (ms since the epoch). */
-  #writtenAt = Number.NEGATIVE_INFINITY;
 
   /**
    * @param store - where records live
@@ -63,21 +52,6 @@ export class ResumeRecords {
   save(id: string, offset: number, expires: number | null, now: number): void {
     this.#current = { id, offset, expires: expires ?? now + DEFAULT_RECORD_LIFETIME };
     this.#store.set(this.#key, this.#current);
-    this.#writtenAt = now;
-  }
-
-  /**
-   * The server acknowledged up to `offset`: the record is written again when it names another upload or
-   * {@link RECORD_INTERVAL} has passed since the last write, else left as it is.
-   *
-   * @param id - the server's upload id
-   * @param offset - bytes acknowledged
-   * @param expires - when the server forgets the upload (ms since the epoch), or null if it did not say
-   * @param now - ms since the epoch
-   */
-  advance(id: string, offset: number, expires: number | null, now: number): void {
-    if (this.#current?.id === id && now - this.#writtenAt < RECORD_INTERVAL) return;
-    this.save(id, offset, expires, now);
   }
 
   /** Removes the stored record (the upload ended, or the server does not know it) and forgets it here. */

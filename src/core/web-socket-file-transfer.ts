@@ -228,8 +228,6 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
   pause(): void {
     const refusal = this.pauseRefusal;
     if (refusal !== null) throw pauseError(refusal);
-    // Acks rewrite the resume record only now and then (resume-records.ts): it says where the upload stopped.
-    this.#agreement.save(this.#sender.window.loaded);
     this.#end('paused', () => this.emit('pause', this.#figures()));
   }
 
@@ -367,7 +365,6 @@ export class WebSocketFileTransfer extends TypedEventTarget<WebSocketFileTransfe
 
   /** Lets go of the connection, its deadline and what was in flight: the transfer waits to reconnect. */
   #dropConnection(): void {
-    this.#agreement.save(this.#sender.window.loaded);
     this.#liveness.stop();
     this.#link.release();
     this.#deadline.settle();

@@ -1,7 +1,7 @@
 // One file's resume record over a store, step by step: read at start (an expired one removed), written
 // after acknowledgements with the server's expiry or a default lifetime, forgotten when the upload ends.
 import { expect } from '@open-wc/testing';
-import { RECORD_INTERVAL, ResumeRecords } from '../../src/core/resume-records.ts';
+import { ResumeRecords } from '../../src/core/resume-records.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -41,26 +41,6 @@ describe('ResumeRecords', () => {
     expect(store.records.has('old')).to.equal(false);
     expect(new ResumeRecords(store, 'new').load(NOW)?.id).to.equal('u_new');
     expect(store.records.has('new')).to.equal(true);
-  });
-
-  it('writes acknowledgements at most once per RECORD_INTERVAL, and at once for another upload', () => {
-    const store = new MemoryStore();
-    let writes = 0;
-    const counting = Object.assign(Object.create(store) as MemoryStore, {
-      set: (key: string, record: Parameters<MemoryStore['set']>[1]) => {
-        writes += 1;
-        store.set(key, record);
-      },
-    });
-    const records = new ResumeRecords(counting, 'key');
-    records.save('u_1', 0, NOW + 60_000, NOW);
-    for (let ack = 1; ack <= 10; ack++) records.advance('u_1', ack * 1024, NOW + 60_000, NOW + ack);
-    expect([writes, store.records.get('key')?.offset]).to.deep.equal([1, 0]);
-    records.advance('u_1', 20_480, NOW + 60_000, NOW + RECORD_INTERVAL);
-    expect([writes, store.records.get('key')?.offset]).to.deep.equal([2, 20_480]);
-    // A fresh upload id (the server forgot the old one) is written at once.
-    records.advance('u_2', 1024, NOW + 60_000, NOW + RECORD_INTERVAL + 1);
-    expect([writes, store.records.get('key')?.id]).to.deep.equal([3, 'u_2']);
   });
 
   it('forgets the record in the store and here', () => {

@@ -126,10 +126,18 @@ export function contenders({ networkCheck }: { networkCheck: boolean }): Contend
       onLink: true,
     },
     {
-      name: 'ws-file-upload v2: SHA-256 on, 1 MiB chunks, window 16',
+      // A v2 client of before `coalesce` (§3.10): the STOR offer without it, so every chunk is acked.
+      name: 'ws-file-upload v2 defaults, SHA-256 on, acks not coalesced',
       server: 'ref',
       page: 'core',
-      options: { type: 'binary', offerV2: true, checksum: true, v2ChunkSize: MiB, window: 16 },
+      options: { type: 'binary', offerV2: true, checksum: true, coalesce: false },
+      webSocketToDisk: true,
+    },
+    {
+      name: 'ws-file-upload v2: SHA-256 on, 256 KiB chunks, acks not coalesced (the defaults before 2026-12-03)',
+      server: 'ref',
+      page: 'core',
+      options: { type: 'binary', offerV2: true, checksum: true, v2ChunkSize: 256 * 1024, coalesce: false },
       webSocketToDisk: true,
     },
     // Cold and warm for both: our rows above open a fresh socket when the clock starts, the fetch() row reuses

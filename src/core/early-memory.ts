@@ -128,6 +128,7 @@ export class EarlyGrants {
         reuse: false,
         alive: null,
         early: true,
+        coalesce: 0,
       };
     } catch {
       return null;

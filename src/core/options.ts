@@ -17,14 +17,18 @@ export const DEFAULT_CHUNK_SIZE = 48 * 1024;
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
- * The default chunk size once a server agreed to protocol v2: 256 KiB, with a window of 16. Measured from
- * Chromium to the reference server, SHA-256 on, in one bench run (docs/protocol.md, Measurements): 256 KiB /
- * 16 ran at 0.97 of the raw WebSocket limit, 512 KiB / 16 at 0.86, 1 MiB / 16 at 0.78, 256 KiB / 8 at 0.86,
- * with the least browser CPU per byte of them all: a fresh 1 MiB buffer per chunk costs the page more than four
- * of 256 KiB, and a window of 16 keeps 4 MiB in flight to ride out an ack a busy server delays. A dropped
- * connection re-sends at most a window.
+ * The default chunk size once a server agreed to protocol v2: 1 MiB, with a window of 16 (or a byte credit).
+ * The old reason for 256 KiB (a fresh 1 MiB buffer per chunk cost the page more than four of 256 KiB) went
+ * away when chunks became views of whole 4 MiB block reads: what is left per chunk is per-message cost (a
+ * WebSocket message through the renderer and the network service, an ack, a server write), four times as
+ * much at 256 KiB. Quiet run (bench/results/2026-12-03T1721Z-256MiB.md, load 1.8–2.5), SHA-256 on:
+ * 256 KiB / 16 ran 113.1 MiB/s with browser 9.8 s/GiB of CPU (renderer 6.2) and server 5.98; 1 MiB / 16
+ * ran 134.9 MiB/s with 7.9 (5.5) and 4.85. With coalesced acks and the other issue-11 changes, one run at
+ * load 9.3–9.6 (…T1900Z-256MiB-partial.md, medians of 3): 1 MiB 125.5 MiB/s, 6.4 (4.2) and 4.22 against
+ * the old 256 KiB defaults' 100.8, 7.9 (5.1) and 5.63. The plain sender that sets the raw limit uses 1 MiB
+ * messages too. A dropped connection re-sends at most what was in flight.
  */
-export const DEFAULT_V2_CHUNK_SIZE = 256 * 1024;
+export const DEFAULT_V2_CHUNK_SIZE = 1024 * 1024;
 
 /** The default number of unacknowledged chunks offered to a v2 server (the reference server grants 16). */
 export const DEFAULT_WINDOW = 16;

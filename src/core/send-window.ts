@@ -2,7 +2,7 @@
  * The send window (flow control): which chunks are on the wire and not yet acknowledged, how many may be, and
  * the byte counts that follow from it (`sent`, `loaded`). It only counts; the transfer reads the file and
  * talks to the socket. v1 is a window of one (stop-and-wait); a v2 grant sets a larger one, counted in chunks,
- * or a byte credit (credit.ts), counted in bytes.
+ * or a byte credit (credit.ts), counted in bytes. When `coalesce` was agreed, one ack may count several chunks.
  */
 import type { ByteCredit } from './credit.ts';
 
@@ -11,6 +11,8 @@ export class SendWindow {
   #limit = 1;
   /** Whether acks carry the server's offset, which must then match (v2). */
   #checkOffsets = false;
+  /** Bytes one ack may cover (`coalesce` agreed; 0: one ack per chunk): its offset then says how many. */
+  #coalesce = 0;
   /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
   #inFlight: number[] = [];
   #inFlightBytes = 0;
@@ -52,7 +54,11 @@ export class SendWindow {
    */
   fits(length: number): boolean {
     if (this.#credit === null) return this.open;
-    return this.#inFlightBytes === 0 || this.#inFlightBytes + length <= this.#credit.allowance;
+    // The server acks once per `coalesce` bytes: below twice that in flight (within the server's credit) the
+    // sender would wait for an ack the server holds back until its idle delay.
+    const floor = Math.min(this.#credit.granted, 2 * this.#coalesce);
+    const allowance = Math.max(this.#credit.allowance, floor);
+    return this.#inFlightBytes === 0 || this.#inFlightBytes + length <= allowance;
   }
 
   /**
@@ -85,11 +91,21 @@ export class SendWindow {
   restart(offset: number, limit: number, checkOffsets: boolean, credit: ByteCredit | null = null): void {
     this.#limit = Math.max(1, limit);
     this.#checkOffsets = checkOffsets;
+    this.#coalesce = 0;
     this.#credit = credit;
     this.#inFlight = [];
     this.#inFlightBytes = 0;
     this.#sent = offset;
     this.#loaded = offset;
+  }
+
+  /**
+   * The grant agreed `coalesce` (or not): from now on an ack's offset may cover several chunks in flight.
+   *
+   * @param bytes - the most bytes one ack may cover, 0 when not agreed
+   */
+  coalesce(bytes: number): void {
+    this.#coalesce = this.#checkOffsets ? bytes : 0;
   }
 
   /** Forgets the chunks in flight (the connection dropped; they will be sent again). */
@@ -112,13 +128,15 @@ export class SendWindow {
   }
 
   /**
-   * Counts the acknowledgement of the oldest chunk in flight. Its length is the one sent, never the answer's
-   * `bytesRead`: the 2012 PHP server reports a UTF-8 character count there.
+   * Counts the acknowledgement of the oldest chunk in flight or, with `coalesce` agreed, of every chunk up to
+   * the ack's offset. A length is the one sent, never the answer's `bytesRead`: the 2012 PHP server reports
+   * a UTF-8 character count there.
    *
    * @param offset - the ack's `offset` (v2), checked when offsets are
    * @returns the acknowledged length, or the offset that was due when the server's does not match
    */
   acknowledge(offset: number | undefined): { ok: true; length: number } | { ok: false; expected: number } {
+    if (this.#coalesce > 0 && offset !== undefined) return this.#acknowledgeUpTo(offset);
     const length = this.#inFlight.shift() ?? 0;
     this.#inFlightBytes -= length;
     const expected = this.#loaded + length;
@@ -126,5 +144,25 @@ export class SendWindow {
     this.#loaded = expected;
     this.#credit?.acknowledged(expected, length);
     return { ok: true, length };
+  }
+
+  /**
+   * A coalesced ack: the chunks in flight up to `offset`, each counted as if acked on its own (the credit
+   * measures per chunk). An offset that is not the end of a chunk in flight is a mismatch; the first chunk's
+   * end is what was due.
+   */
+  #acknowledgeUpTo(offset: number): { ok: true; length: number } | { ok: false; expected: number } {
+    let end = this.#loaded;
+    let count = 0;
+    while (count < this.#inFlight.length && end < offset) end += this.#inFlight[count++]!;
+    if (count === 0 || end !== offset)
+      return { ok: false, expected: this.#loaded + (this.#inFlight[0] ?? 0) };
+    const start = this.#loaded;
+    for (const length of this.#inFlight.splice(0, count)) {
+      this.#inFlightBytes -= length;
+      this.#loaded += length;
+      this.#credit?.acknowledged(this.#loaded, length);
+    }
+    return { ok: true, length: this.#loaded - start };
   }
 }

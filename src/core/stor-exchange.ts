@@ -138,6 +138,8 @@ export class StorExchange {
       return;
     }
     this.#termsAgreed(terms);
+    // The window the early data went under: from now on one ack may cover several of its chunks.
+    host.sender.window.coalesce(terms.coalesce);
     host.earlyTaken();
   }
 
@@ -164,6 +166,8 @@ export class StorExchange {
     const { reads } = agreement.integrity;
     const start = creditStart(terms.window * chunkSize, options.windowGiven);
     sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
+    // After the restart, which resets the window to one ack per chunk.
+    sender.window.coalesce(terms.coalesce);
     agreement.save(stored.offset);
     this.#host.continueData(stored.offset);
   }

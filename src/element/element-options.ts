@@ -105,7 +105,7 @@ export abstract class UploadOptionsElement extends FormAssociatedElement {
   /** Chunks kept unacknowledged under v2, the flow-control credit (default 16, at most 64). */
   @property({ converter: optionalNumber }) window: number | undefined;
 
-  /** Raw bytes per chunk under v2 (default 256 KiB; the server's limit caps it). */
+  /** Raw bytes per chunk under v2 (default 1 MiB; the server's limit caps it). */
   @property({ attribute: 'v2-chunk-size', converter: optionalNumber }) v2ChunkSize: number | undefined;
 
   /** Milliseconds before each reconnection under v2, comma-separated (default `0,1000,3000,5000,10000,20000`). */

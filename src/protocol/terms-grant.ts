@@ -23,6 +23,8 @@ export interface GrantPolicy {
   blocks?: boolean;
   /** Milliseconds between keep-alive messages for a client that asked for them (absent or 0: none). */
   alive?: number;
+  /** The most bytes one DATA ack may cover for a client that offered `coalesce` (absent or 0: per chunk). */
+  coalesce?: number;
 }
 
 /**
@@ -39,6 +41,27 @@ function grantChecksum(offer: StorOffer, blocks: boolean): Pick<StorGrant, 'chec
     return { checksum: BLOCKS_ALGORITHM, block };
   }
   return { checksum: offer.checksum.includes('sha256') ? 'sha256' : null };
+}
+
+/**
+ * Bytes one DATA ack may cover: what both sides allow, and at most half of what the client keeps in flight
+ * (its window of chunks in bytes, or its credit when smaller), so that acks keep coming while it sends
+ * (§3.10).
+ *
+ * @param offer - what the client offered
+ * @param policy - the server's side
+ * @param grant - the grant so far (its window, largest chunk and credit)
+ * @returns the bytes, or null when not granted (not offered, not allowed, or under two chunks' worth)
+ */
+function grantCoalesce(offer: StorOffer, policy: GrantPolicy, grant: StorGrant): number | null {
+  if (offer.coalesce === undefined || policy.coalesce === undefined || policy.coalesce < 1) return null;
+  const chunk = Math.min(offer.chunk || grant.maxChunk, grant.maxChunk);
+  // The window in bytes is what the client starts with under a credit too (and all it keeps when its caller
+  // set `window`): half of it, so the acks of one half come while the other is on the wire.
+  const inFlight = Math.min(grant.credit ?? Number.POSITIVE_INFINITY, grant.window * chunk);
+  const bytes = Math.floor(Math.min(offer.coalesce, policy.coalesce, inFlight / 2));
+  // Less than two chunks is one ack per chunk anyway.
+  return bytes >= 2 * chunk ? bytes : null;
 }
 
 /**
@@ -69,5 +92,7 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
   }
   // Early data is binary frames only, and its FIN needs FIN agreed.
   if (offer.early !== undefined && policy.early === true && offer.fin && offer.binary) grant.early = true;
+  const coalesce = grantCoalesce(offer, policy, grant);
+  if (coalesce !== null) grant.coalesce = coalesce;
   return grant;
 }

@@ -17,6 +17,8 @@ import {
   type Terms,
   type TransferType,
 } from '../protocol/index.ts';
+import { MAX_COALESCE } from './ack-coalescer.ts';
+import type { ResolvedOptions } from './options.ts';
 import type { CompletedUpload } from './stores/store.ts';
 
 export type { GrantPolicy };
@@ -44,6 +46,35 @@ export interface Agreement {
 }
 
 const ACCEPTED = 'Upload initialized. Wait for data';
+
+/**
+ * The server's side of a grant: its limits, when the partial upload expires, blocks, its byte credit.
+ *
+ * @param options - the server's options
+ * @param expiresAt - when the partial upload expires (ms since the epoch; not finite: the default expiry)
+ * @param blocks - whether its store can check blocks
+ * @param credit - the byte credit to grant, if any
+ * @returns the policy for `grantTerms`
+ */
+export function grantPolicy(
+  options: ResolvedOptions,
+  expiresAt: number,
+  blocks: boolean,
+  credit?: number,
+): GrantPolicy {
+  const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections, aliveInterval } = options;
+  return {
+    maxWindow,
+    maxChunk: Math.min(maxChunk, maxPayload),
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
+    ...(credit !== undefined ? { credit } : {}),
+    reuse: reuseConnections,
+    early: true,
+    blocks,
+    alive: aliveInterval,
+    coalesce: MAX_COALESCE,
+  };
+}
 
 /**
  * Protocol v1: what a STOR without a v2 offer gets.

@@ -26,10 +26,10 @@ import {
   type AuthCommand,
   type FinCommand,
   type StorCommand,
-  type GrantPolicy,
   type StorOffer,
 } from '../protocol/index.ts';
-import { storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
+import { AckCoalescer, afterBoth } from './ack-coalescer.ts';
+import { grantPolicy, storedAnswer, v1Agreement, v2Agreement } from './agreement.ts';
 import { Backpressure } from './backpressure.ts';
 import { SessionCredit } from './credit-grant.ts';
 import { EarlyDataDiscard } from './early-data.ts';
@@ -64,6 +64,8 @@ export class UploadSession {
   readonly #backpressure: Backpressure;
   /** Answers in order, acks waiting for their bytes to be durable (ordered-replies.ts). */
   readonly #replies = new OrderedReplies();
+  /** DATA acks held back to cover several chunks, when agreed (ack-coalescer.ts). */
+  readonly #acks = new AckCoalescer((ack, after) => this.#answer(ack, after));
   readonly #socket: WebSocket;
   readonly #request: IncomingMessage;
   readonly #options: ResolvedOptions;
@@ -207,13 +209,14 @@ export class UploadSession {
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
     const credit = this.#credit.start(offer?.credit === true);
-    const policy = this.#grantPolicy(partial.expiresAt, integrity.canCheckBlocks(partial), credit);
+    const policy = grantPolicy(this.#options, partial.expiresAt, integrity.canCheckBlocks(partial), credit);
     const agreement = offer ? v2Agreement(offer, policy) : v1Agreement(stor.type);
     // Block integrity continues at the end of the verified blocks: anything held past them goes.
     const blocks = await integrity.openBlocks(partial, agreement.terms, stor.size);
     integrity.gateOnBlocks(partial, blocks);
     if (this.#machine.closed) return;
     this.#backpressure.agreeWindow(agreement.terms.window);
+    this.#acks.agree(agreement.terms.coalesce);
     const upload: ReceivingUpload = {
       partial,
       agreement,
@@ -235,25 +238,10 @@ export class UploadSession {
     if (agreement.terms.alive !== null) startKeepAlive(this.#socket, agreement.terms.alive);
   }
 
-  /** The server's side of a grant: its limits, when the partial upload expires, blocks, its byte credit. */
-  #grantPolicy(expiresAt: number, blocks: boolean, credit?: number): GrantPolicy {
-    const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections, aliveInterval } = this.#options;
-    return {
-      maxWindow,
-      maxChunk: Math.min(maxChunk, maxPayload),
-      expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
-      ...(credit !== undefined ? { credit } : {}),
-      reuse: reuseConnections,
-      early: true,
-      blocks,
-      alive: aliveInterval,
-    };
-  }
-
   /** A resume of an upload that was committed: the client lost the FIN answer; let it send FIN again. */
   #answerStored(id: string, record: CompletedUpload, offer: StorOffer): void {
     this.#machine.to({ name: 'finished', id, record });
-    this.#answer(storedAnswer(id, record, offer, this.#grantPolicy(record.expiresAt, true)));
+    this.#answer(storedAnswer(id, record, offer, grantPolicy(this.#options, record.expiresAt, true)));
     if (offer.alive === true) startKeepAlive(this.#socket, this.#options.aliveInterval);
   }
 
@@ -331,14 +319,17 @@ export class UploadSession {
     await upload.partial.write(chunk);
     const verdicts = upload.blocks?.appended(chunk, upload.received) ?? [];
     upload.received += chunk.byteLength;
-    if (upload.blocks) await integrity.checkpointVerified(upload.partial, upload.blocks);
+    const checkpoint = upload.blocks && (await integrity.checkpointVerified(upload.partial, upload.blocks));
     // With FIN agreed the commit waits for FIN and its checksum; otherwise the last chunk completes the file.
     if (upload.received === upload.size && !terms.fin) await this.#commit(upload);
     if (this.#machine.closed) return;
     // When the budget's share moved (uploads started or ended), the client learns it with this ack.
     const ack = { ...upload.agreement.ack(chunk.byteLength, upload.received), ...this.#credit.ackField() };
     // A store that fills parts in memory says when the bytes are durable: the ack waits for that.
-    return this.#reply(integrity.ackWithVerdicts(ack, verdicts), upload.partial.durable?.(upload.received));
+    const reply = integrity.ackWithVerdicts(ack, verdicts);
+    if (reply instanceof Refusal) return this.#refuse(reply);
+    const after = afterBoth(checkpoint ?? undefined, upload.partial.durable?.(upload.received));
+    this.#acks.acknowledge(reply, upload.received === upload.size, after);
   }
 
   /** Sends what a check decided: an answer (after `after`), a refusal, or nothing (null, or closed). */
@@ -364,6 +355,7 @@ export class UploadSession {
   }
 
   #answer(answer: Answer, after?: Promise<void>): void {
+    this.#acks.flush(); // answers stay in order: an ack held back goes first (it comes back here)
     // After the socket closed queued work still runs (a written chunk stays written); nothing is sent.
     const send = () => {
       if (!this.#machine.closed && this.#socket.readyState === this.#socket.OPEN) {
@@ -383,6 +375,7 @@ export class UploadSession {
     if (this.#machine.closed) return;
     if (refusal.closeCode === null) return this.#answer(refusal.answer());
     // One that closes goes at once: acks still waiting for their bytes are never sent (a resume says where).
+    this.#acks.drop();
     this.#replies.drop();
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(formatAnswer(refusal.answer()));
     const filename = this.#machine.upload?.partial.filename;
@@ -407,6 +400,7 @@ export class UploadSession {
     if (this.#machine.closed) return;
     const upload = this.#machine.upload;
     this.#machine.to(CLOSED);
+    this.#acks.drop();
     this.#credit.end();
     this.#services.holders.release(this.#holder);
     clearTimeout(this.#idleTimer);

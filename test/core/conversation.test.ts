@@ -28,8 +28,9 @@ describe('conversation', () => {
       const options = resolveOptions({ url, file, resumeStore: null });
       expect(storFrame(options, 'u_1', true)).to.equal(
         'STOR: {"filename":"a.txt","size":5,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
-          '"window":16,"chunk":262144,"resume":"u_1","checksum":["sha256-blocks"],"block":4194304,' +
-          '"fin":true,"credit":true,"alive":true,"early":0,"mime":"text/plain","lastModified":1700000000000}}',
+          '"window":16,"chunk":1048576,"resume":"u_1","checksum":["sha256-blocks"],"block":4194304,' +
+          '"fin":true,"credit":true,"alive":true,"early":0,"coalesce":4194304,"mime":"text/plain",' +
+          '"lastModified":1700000000000}}',
       );
     });
     it('announces the bytes of early data that follow it (0: none, but asks for the grant)', () => {

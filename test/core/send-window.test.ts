@@ -1,5 +1,6 @@
 // The send window, step by step: counting chunks in flight against the agreed window, without a socket.
 import { expect } from '@open-wc/testing';
+import { ByteCredit } from '../../src/core/credit.ts';
 import { SendWindow } from '../../src/core/send-window.ts';
 
 describe('SendWindow', () => {
@@ -63,5 +64,62 @@ describe('SendWindow', () => {
     const window = new SendWindow();
     window.restart(0, 0, false);
     expect(window.limit).to.equal(1);
+  });
+
+  describe('with coalesced acks agreed', () => {
+    it('counts every chunk up to the offset of one ack, and only whole chunks', () => {
+      const window = new SendWindow();
+      window.restart(0, 8, true);
+      window.coalesce(300);
+      for (let chunk = 0; chunk < 5; chunk++) window.push(100);
+      expect(window.acknowledge(300)).to.deep.equal({ ok: true, length: 300 });
+      expect([window.inFlight, window.inFlightBytes, window.loaded]).to.deep.equal([2, 200, 300]);
+      // Inside a chunk, or past what was sent: a mismatch naming the next chunk's end, nothing counted.
+      expect(window.acknowledge(350)).to.deep.equal({ ok: false, expected: 400 });
+    });
+
+    it('refuses an offset past what was sent or one that does not move', () => {
+      const window = new SendWindow();
+      window.restart(0, 8, true);
+      window.coalesce(300);
+      window.push(100);
+      window.push(100);
+      expect(window.acknowledge(300)).to.deep.equal({ ok: false, expected: 100 });
+      expect(window.acknowledge(0)).to.deep.equal({ ok: false, expected: 100 });
+    });
+
+    it('is one ack per chunk again after a restart, and never under v1', () => {
+      const window = new SendWindow();
+      window.restart(0, 8, true);
+      window.coalesce(300);
+      window.restart(0, 8, true);
+      window.push(100);
+      window.push(100);
+      expect(window.acknowledge(200)).to.deep.equal({ ok: false, expected: 100 });
+      const v1 = new SendWindow();
+      v1.coalesce(300);
+      v1.push(100);
+      expect(v1.acknowledge(undefined)).to.deep.equal({ ok: true, length: 100 });
+    });
+
+    it('keeps twice the coalesced bytes in flight under a smaller credit target, within the granted credit', () => {
+      const window = new SendWindow();
+      // The sender's own target starts at 100 bytes; the server granted 1000.
+      window.restart(0, 64, true, new ByteCredit(1000, 100, () => 0));
+      window.push(100);
+      expect(window.fits(100)).to.equal(false);
+      window.coalesce(300);
+      for (let chunk = 1; chunk < 6; chunk++) {
+        expect(window.fits(100)).to.equal(true);
+        window.push(100);
+      }
+      expect([window.inFlightBytes, window.fits(100)]).to.deep.equal([600, false]);
+      const tight = new SendWindow();
+      tight.restart(0, 64, true, new ByteCredit(250, 100, () => 0));
+      tight.coalesce(300);
+      tight.push(100);
+      tight.push(100);
+      expect(tight.fits(100)).to.equal(false);
+    });
   });
 });

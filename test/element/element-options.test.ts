@@ -70,7 +70,7 @@ describe('element options', () => {
     await waitUntil(() => el.items[0]?.status === 'complete', 'the first upload');
     const ext = offer(server.connections[0]!.stor)!;
     expect(ext.window).to.equal(16);
-    expect(ext.chunk).to.equal(262144);
+    expect(ext.chunk).to.equal(1048576);
     expect(ext.checksum).to.deep.equal(['sha256-blocks']);
     el.setAttribute('offer-v2', 'off');
     el.addFiles([makeFile(100, 'b.bin')]);

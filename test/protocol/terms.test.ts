@@ -21,8 +21,10 @@ import {
   readOffer,
   v1Terms,
   V1_TERMS,
+  type GrantPolicy,
   type ParseResult,
   type StorCommand,
+  type StorOffer,
 } from '../../src/protocol/index.ts';
 
 function expectOk<T>(result: ParseResult<T>): T {
@@ -52,6 +54,7 @@ describe('negotiated terms', () => {
           reuse: false,
           alive: null,
           early: false,
+          coalesce: 0,
         },
       );
       assert.ok(Object.isFrozen(V1_TERMS));
@@ -85,6 +88,7 @@ describe('negotiated terms', () => {
         credit: true,
         alive: true,
         early: 0,
+        coalesce: 4 * 1024 * 1024,
         mime: 'text/plain',
         block: 4 * 1024 * 1024,
       });
@@ -122,7 +126,7 @@ describe('negotiated terms', () => {
         text,
         'STOR: {"filename":"a.png","size":10,"type":"base64","parameters":[],"v":2,"ext":{"binary":true,' +
           '"window":8,"chunk":1048576,"resume":"u_abc","checksum":["sha256-blocks"],"block":4194304,"fin":true,' +
-          '"credit":true,"alive":true,"early":0,"mime":"image/png",' +
+          '"credit":true,"alive":true,"early":0,"coalesce":4194304,"mime":"image/png",' +
           '"lastModified":1700000000000}}',
       );
     });
@@ -226,6 +230,7 @@ describe('negotiated terms', () => {
           reuse: false,
           alive: null,
           early: false,
+          coalesce: 0,
         },
       );
     });
@@ -381,6 +386,55 @@ describe('negotiated terms', () => {
         [readCredit(1024), readCredit(0), readCredit('5'), readCredit(undefined), readCredit(2.5)],
         [1024, null, null, null, null],
       );
+    });
+  });
+
+  describe('acks that cover several chunks (coalesce)', () => {
+    const MiB = 1024 * 1024;
+    const wish = { window: 16, chunk: MiB, resume: null, checksum: true, mime: '' };
+    const terms = (offer: StorOffer, policy: GrantPolicy) =>
+      agreedTerms(
+        { v: 2, id: 'u_1', offset: 0, ext: grantTerms(offer, policy) },
+        { window: 16, encoding: 'base64' },
+      );
+
+    it('is offered as one block by default, and not at all with coalesce 0', () => {
+      assert.equal(buildOffer(wish).coalesce, 4 * MiB);
+      assert.equal('coalesce' in buildOffer({ ...wish, coalesce: 0 }), false);
+      assert.equal(expectOk(readOffer(offerExt(buildOffer(wish)))).coalesce, 4 * MiB);
+    });
+    it('grants the smaller of the two sides, at most half of what the client may keep in flight', () => {
+      const offer = buildOffer(wish);
+      assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB }).coalesce, 4 * MiB);
+      assert.equal(terms(offer, { ...POLICY, coalesce: 2 * MiB }).coalesce, 2 * MiB);
+      // A credit of 6 MiB: acks at least every 3 MiB keep the client sending; a larger one changes nothing.
+      assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB, credit: 6 * MiB }).coalesce, 3 * MiB);
+      assert.equal(terms(offer, { ...POLICY, coalesce: 16 * MiB, credit: 64 * MiB }).coalesce, 4 * MiB);
+      // A window of 4 chunks of 128 KiB under a large credit: every 256 KiB.
+      const small = { ...offer, window: 4, chunk: 128 * 1024 };
+      assert.equal(terms(small, { ...POLICY, coalesce: 16 * MiB, credit: 64 * MiB }).coalesce, 256 * 1024);
+      // A window of 4 chunks of 1 MiB: every 2 MiB.
+      assert.equal(terms({ ...offer, window: 4 }, { ...POLICY, coalesce: 16 * MiB }).coalesce, 2 * MiB);
+    });
+    it('is not granted when not offered, not allowed, or under two chunks', () => {
+      const offer = buildOffer(wish);
+      assert.equal(
+        terms(buildOffer({ ...wish, coalesce: 0 }), { ...POLICY, coalesce: 16 * MiB }).coalesce,
+        0,
+      );
+      assert.equal(terms(offer, POLICY).coalesce, 0);
+      assert.equal(terms({ ...offer, window: 3 }, { ...POLICY, coalesce: 16 * MiB }).coalesce, 0);
+      assert.equal('coalesce' in grantTerms(offer, POLICY), false);
+    });
+    it('is dropped by a client that did not offer it, and refused when malformed', () => {
+      const grant = grantTerms(buildOffer(wish), { ...POLICY, coalesce: 16 * MiB });
+      const stored = { v: 2, id: 'u_1', offset: 0, ext: grant };
+      assert.equal(agreedTerms(stored, { window: 16, encoding: 'base64', coalesce: false }).coalesce, 0);
+      for (const coalesce of [0, 1.5, '4194304']) {
+        const read = readGrant({ type: 'STOR', code: 200, ...stored, ext: { ...grant, coalesce } });
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badAnswer');
+      }
+      assert.equal(readOffer({ coalesce: -1 }).ok, false);
     });
   });
 });

@@ -62,6 +62,7 @@ describe('v2 agreement', () => {
       reuse: false,
       alive: null,
       early: false,
+      coalesce: 0,
     });
   });
 

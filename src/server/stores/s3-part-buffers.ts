@@ -95,6 +95,7 @@ export class PartBuffers {
         this.#freeBytes -= other;
       }
     }
-    return Buffer.allocUnsafeSlow(size);
+    // Shared memory: the hashing thread reads a sealed part in place (s3-part-hasher.ts), no copy.
+    return Buffer.from(new SharedArrayBuffer(size));
   }
 }

@@ -143,7 +143,16 @@ export class StorExchange {
     const chunkSize = Math.min(options.v2ChunkSize, terms.maxChunk);
     const { reads } = agreement.integrity;
     const start = creditStart(terms.window * chunkSize, options.windowGiven);
-    sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
+    sender.restart(
+      stored.offset,
+      terms.window,
+      chunkSize,
+      terms.encoding,
+      terms.credit,
+      reads,
+      start,
+      terms.hold,
+    );
     agreement.save(stored.offset);
     this.#host.continueData(stored.offset);
   }

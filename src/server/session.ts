@@ -241,7 +241,7 @@ export class UploadSession {
       maxWindow,
       maxChunk: Math.min(maxChunk, maxPayload),
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
-      ...(credit !== undefined ? { credit } : {}),
+      ...(credit !== undefined ? { credit, hold: this.#services.store.minCredit } : {}),
       reuse: reuseConnections,
       early: true,
       blocks,

@@ -264,7 +264,8 @@ export class PartPipeline {
       first.length === first.bytes.byteLength &&
       first.start + first.length > this.#verifiedEnd();
     const mode = waitsForVerdict ? 'overdraft' : this.gated && first === undefined ? 'pair' : 'within';
-    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), mode);
+    const holding = this.#held.length + this.#sealed.length;
+    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), mode, holding);
     const held = { start, bytes, length: 0 };
     if (this.#failure !== undefined) {
       buffers.give(bytes);

@@ -39,7 +39,7 @@ export interface S3StoreOptions extends S3Connection {
   staleAge?: number;
   /**
    * Bytes of memory for uploads' bytes not in a part yet, shared by every upload of this node (default
-   * 120 MiB): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
+   * 64 MiB, at least one part): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
    */
   partMemory?: number;
 }
@@ -117,6 +117,9 @@ export class S3Store implements UploadStore, S3UploadHost {
     this.states = new StateObjects(this.s3, this.bucket, this.#keys);
     this.tails = new TailObjects(this.s3, this.bucket, this.#keys);
     this.names = new ObjectNames(this.s3, this.bucket, this.#keys, this.prefix);
+    if (options.partMemory !== undefined && !(options.partMemory >= this.#minPartSize)) {
+      throw new RangeError(`The S3 part memory must hold at least one part (${this.#minPartSize} bytes).`);
+    }
     this.buffers = new PartBuffers(options.partMemory);
   }
 

@@ -14,8 +14,7 @@
 
 /**
  * Default budget: 12 parts of 5 MiB — two uploads at full speed (5 parts each), more of them at the
- * bucket's pace. With ~106 MiB for the process itself and ~1 MiB per connection, 50 uploads over 2 nodes
- * stay under 300 MiB per node (bench/s3.ts), also at 1.5 × under block integrity.
+ * bucket's pace (the process itself is ~106 MiB; see docs/server.md for what the bench measures).
  */
 export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
 

@@ -191,7 +191,14 @@ async function concurrent(engine: S3Engine, clients: number, clientMiB: number):
       ),
     );
     const seconds = (performance.now() - started) / 1000;
-    const failed = outcomes.filter((o) => o.type !== 'success').length;
+    const failures = outcomes.filter((o) => o.type !== 'success');
+    const failed = failures.length;
+    // Why they failed, counted by message: a figure without its reason cannot be acted on.
+    const reasons = new Map<string, number>();
+    for (const o of failures) {
+      const reason = `${o.error?.code ?? o.type}: ${o.error?.message ?? ''}`.slice(0, 120);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
     let identical = 0;
     for (let i = 0; i < clients; i++) {
       if ((await objectHash(engine.client, bucket, `c${i}.bin`).catch(() => '')) === expected) identical++;
@@ -200,7 +207,7 @@ async function concurrent(engine: S3Engine, clients: number, clientMiB: number):
     return [
       `| ${clients} × ${clientMiB} MiB over 2 nodes | value |`,
       '| --- | ---: |',
-      `| failed uploads | ${failed} |`,
+      `| failed uploads | ${failed}${[...reasons].map(([r, n]) => ` — ${n} × ${r}`).join('')} |`,
       `| objects identical (GetObject + SHA-256) | ${identical} of ${clients} |`,
       `| aggregate MiB/s | ${((clients * clientMiB) / seconds).toFixed(1)} |`,
       `| peak RSS per node (MiB) | ${rss.map((r) => (r / MiB).toFixed(0)).join(', ')} (target < 300) |`,

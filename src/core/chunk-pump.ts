@@ -94,6 +94,7 @@ export class ChunkPump {
    * @param credit - the server's byte credit, or null to count `window` chunks
    * @param reads - a read-ahead depth and a watcher of the reads (block integrity hashes from them), or null
    * @param creditStart - under a credit, the bytes kept in flight before anything is measured
+   * @param creditFloor - under a credit, the server's `hold`: the least the sender's own bound keeps in flight
    */
   restart(
     offset: number,
@@ -103,11 +104,12 @@ export class ChunkPump {
     credit: number | null = null,
     reads: ReadHook | null = null,
     creditStart = window * chunkSize,
+    creditFloor = 0,
   ): void {
     this.#source = this.#source.withChunks(chunkSize, encoding, reads?.unit ?? null);
     this.#reads.restart(this.#source, offset, true, reads?.depth);
     this.#reads.watch(reads?.watch ?? null);
-    const allowance = credit === null ? null : new ByteCredit(credit, creditStart, this.#now);
+    const allowance = credit === null ? null : new ByteCredit(credit, creditStart, this.#now, creditFloor);
     this.#window.restart(offset, window, true, allowance);
   }
 

@@ -97,15 +97,21 @@ export class ByteCredit {
   #target: number;
 
   readonly #start: number;
+  /** The server's `hold`: it may keep acks back for this many bytes, so the target never goes below it. */
+  readonly #floor: number;
 
   /**
    * @param granted - the server's credit in bytes
    * @param start - bytes the sender keeps in flight before it measured anything ({@link creditStart})
    * @param now - a monotonic clock in ms
+   * @param floor - the server's `hold` (0: none): acks come in units this large, so the round trips measured
+   *   swing by a unit's filling time, which looks like a queue; below it the sender would wait for acks the
+   *   server holds back until the sender sends more (stop-and-wait per unit)
    */
-  constructor(granted: number, start: number, now: () => number) {
+  constructor(granted: number, start: number, now: () => number, floor = 0) {
     this.#granted = Math.max(1, granted);
-    this.#start = this.#target = Math.max(1, start);
+    this.#floor = Math.max(0, floor);
+    this.#start = this.#target = Math.max(1, start, this.#floor);
     this.#now = now;
   }
 
@@ -174,7 +180,7 @@ export class ByteCredit {
       const cap = Math.max(this.#start, GROWTH_CAP * measured);
       this.#target = Math.max(Math.min(this.#target + GROWTH_PER_ACKED_BYTE * length, cap), measured);
     } else if (queueing > Math.max(this.#minRtt, SHRINK_QUEUE_MS)) {
-      this.#target = Math.max(MIN_TARGET, Math.min(this.#target, measured));
+      this.#target = Math.max(MIN_TARGET, this.#floor, Math.min(this.#target, measured));
     }
   }
 

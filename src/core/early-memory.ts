@@ -129,6 +129,7 @@ export class EarlyGrants {
         alive: null,
         early: true,
         coalesce: 0,
+        hold: 0,
       };
     } catch {
       return null;

@@ -165,7 +165,9 @@ export class StorExchange {
     const chunkSize = Math.min(options.v2ChunkSize, terms.maxChunk);
     const { reads } = agreement.integrity;
     const start = creditStart(terms.window * chunkSize, options.windowGiven);
-    sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start);
+    // The server's hold raises the sender's own bound, not a window its caller set (that one is the caller's).
+    const floor = options.windowGiven ? 0 : terms.hold;
+    sender.restart(stored.offset, terms.window, chunkSize, terms.encoding, terms.credit, reads, start, floor);
     // After the restart, which resets the window to one ack per chunk.
     sender.window.coalesce(terms.coalesce);
     agreement.save(stored.offset);

@@ -15,6 +15,8 @@ export interface GrantPolicy {
   expiresAt: number;
   /** The byte credit to grant a client that offered one (absent: none; the chunk window applies). */
   credit?: number;
+  /** With a credit: bytes the server may hold acks back for (its store acknowledges in large units). */
+  hold?: number;
   /** Whether a client that offered it may send another STOR after FIN on the connection. */
   reuse?: boolean;
   /** Whether the server takes early data (and discards it as §3.9 says when it does not continue at 0). */
@@ -85,6 +87,9 @@ export function grantTerms(offer: StorOffer, policy: GrantPolicy): StorGrant {
   };
   if (offer.credit === true && policy.credit !== undefined)
     grant.credit = Math.max(1, Math.floor(policy.credit));
+  if (grant.credit !== undefined && policy.hold !== undefined && policy.hold >= 1) {
+    grant.hold = Math.floor(policy.hold);
+  }
   // Reuse needs FIN: without it the client cannot tell when the server is ready for the next STOR.
   if (offer.reuse === true && policy.reuse === true && offer.fin) grant.reuse = true;
   if (offer.alive === true && policy.alive !== undefined && policy.alive >= 1) {

@@ -77,6 +77,11 @@ export interface StorGrant {
   expires: string;
   /** Bytes the client may keep unacknowledged, replacing `window` (acks may change it); absent: chunks. */
   credit?: number;
+  /**
+   * With `credit`: bytes the server may hold acknowledgements back for (it stores in larger units: S3 parts);
+   * the client keeps its own bound at least this large, within the credit (§3.2).
+   */
+  hold?: number;
   /** The server takes another STOR on this connection after this upload's FIN. */
   reuse?: boolean;
   /** Milliseconds between the server's `ALIVE` messages on this connection; absent: none are sent. */
@@ -119,6 +124,8 @@ export interface Terms {
   readonly expires: number | null;
   /** Bytes the sender may keep unacknowledged (acks may change it); null: the chunk `window` applies. */
   readonly credit: number | null;
+  /** Under a credit: the least the sender's own bound keeps in flight (the server holds acks back); 0: none. */
+  readonly hold: number;
   /** Another STOR may follow this upload's FIN on the same connection. */
   readonly reuse: boolean;
   /** Milliseconds between the server's keep-alive messages; null: none (v1, or not granted). */
@@ -141,6 +148,7 @@ export const V1_TERMS: Terms = Object.freeze({
   resumable: false,
   expires: null,
   credit: null,
+  hold: 0,
   reuse: false,
   alive: null,
   early: false,
@@ -348,6 +356,9 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
   if (raw.credit !== undefined && readCredit(raw.credit) === null) {
     return fail('badAnswer', 'The STOR answer\'s "credit" must be a positive integer.');
   }
+  if (raw.hold !== undefined && readCredit(raw.hold) === null) {
+    return fail('badAnswer', 'The STOR answer\'s "hold" must be a positive integer.');
+  }
   for (const field of ['reuse', 'early'] as const) {
     if (raw[field] !== undefined && typeof raw[field] !== 'boolean') {
       return fail('badAnswer', `The STOR answer's "${field}" must be a boolean.`);
@@ -373,6 +384,7 @@ export function readGrant(answer: Answer): ParseResult<StorAnswerV2 | null> {
     expires: typeof expires === 'string' ? expires : '',
   };
   if (raw.credit !== undefined) grant.credit = raw.credit as number;
+  if (raw.hold !== undefined) grant.hold = raw.hold as number;
   if (raw.reuse === true) grant.reuse = true;
   if (raw.alive !== undefined) grant.alive = raw.alive as number;
   if (raw.early === true) grant.early = true;
@@ -414,6 +426,7 @@ export function agreedTerms(stored: StorAnswerV2, limits: ClientLimits): Terms {
     resumable: true,
     expires: Number.isFinite(expires) ? expires : null,
     credit: limits.credit !== false ? (grant.credit ?? null) : null,
+    hold: limits.credit !== false && grant.credit !== undefined ? (grant.hold ?? 0) : 0,
     reuse: limits.reuse === true && grant.reuse === true && grant.fin,
     alive: grant.alive ?? null,
     early: grant.early === true && grant.fin && grant.binary,

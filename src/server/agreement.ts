@@ -54,6 +54,7 @@ const ACCEPTED = 'Upload initialized. Wait for data';
  * @param expiresAt - when the partial upload expires (ms since the epoch; not finite: the default expiry)
  * @param blocks - whether its store can check blocks
  * @param credit - the byte credit to grant, if any
+ * @param hold - the bytes its store may hold acks back for (with a credit only; see terms `hold`)
  * @returns the policy for `grantTerms`
  */
 export function grantPolicy(
@@ -61,13 +62,14 @@ export function grantPolicy(
   expiresAt: number,
   blocks: boolean,
   credit?: number,
+  hold?: number,
 ): GrantPolicy {
   const { maxWindow, maxChunk, maxPayload, partialExpiry, reuseConnections, aliveInterval } = options;
   return {
     maxWindow,
     maxChunk: Math.min(maxChunk, maxPayload),
     expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + partialExpiry,
-    ...(credit !== undefined ? { credit } : {}),
+    ...(credit !== undefined ? { credit, hold } : {}),
     reuse: reuseConnections,
     early: true,
     blocks,

@@ -159,6 +159,7 @@ async function main(): Promise<void> {
       's3-endpoint': { type: 'string' },
       's3-region': { type: 'string' },
       's3-path-style': { type: 'boolean', default: false },
+      's3-part-memory': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'shutdown-timeout': { type: 'string', default: '10' },
       'no-metrics': { type: 'boolean', default: false },
@@ -203,7 +204,9 @@ async function main(): Promise<void> {
   const logger = createLogger(values['log-level'] as LevelWithSilent);
   // Loaded only when asked for: a file-store server never loads the SDK.
   const store =
-    values['s3-bucket'] === undefined ? undefined : (await import('./stores/s3-flags.ts')).s3StoreOf(values);
+    values['s3-bucket'] === undefined
+      ? undefined
+      : (await import('./stores/s3-flags.ts')).s3StoreOf(values, bytesOf(values['s3-part-memory']));
   if (store && values.dir !== undefined) throw new TypeError('Use --dir or --s3-bucket, not both.');
   const dir = values.dir ?? (store ? undefined : './uploads');
   const options: UploadServerOptions = {

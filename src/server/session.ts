@@ -209,7 +209,13 @@ export class UploadSession {
       if (offer) this.#services.holders.hold(partial, this.#holder);
     }
     const credit = this.#credit.start(offer?.credit === true);
-    const policy = grantPolicy(this.#options, partial.expiresAt, integrity.canCheckBlocks(partial), credit);
+    const policy = grantPolicy(
+      this.#options,
+      partial.expiresAt,
+      integrity.canCheckBlocks(partial),
+      credit,
+      this.#services.store.minCredit,
+    );
     const agreement = offer ? v2Agreement(offer, policy) : v1Agreement(stor.type);
     // Block integrity continues at the end of the verified blocks: anything held past them goes.
     const blocks = await integrity.openBlocks(partial, agreement.terms, stor.size);

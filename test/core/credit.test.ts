@@ -165,6 +165,34 @@ describe('ByteCredit', () => {
     for (const allowance of allowances.slice(-20)) expect(allowance).to.be.at.least(MIN_TARGET);
   });
 
+  it("keeps at least the server's hold when acks come in bursts (S3 parts), but still under the credit", () => {
+    // A server that acknowledges once per 5 MiB part: the first chunk of a part waits for the whole part,
+    // which looks like a queue of ~100 ms over the 20 ms round trip of its last chunk.
+    const acksInBursts = (credit: ByteCredit, clock: { now: number }) => {
+      let loaded = 0;
+      for (let part = 0; part < 20; part++) {
+        for (let i = 0; i < 20; i++) credit.sent(loaded);
+        clock.now += 100;
+        for (let i = 0; i < 20; i++) {
+          loaded += CHUNK;
+          credit.acknowledged(loaded, CHUNK);
+          clock.now += 1;
+        }
+      }
+      return credit.allowance;
+    };
+    const floorless = { now: 0 };
+    expect(
+      acksInBursts(new ByteCredit(64 * MiB, INITIAL_CREDIT, () => floorless.now), floorless),
+    ).to.be.below(25 * MiB, 'without a floor the bursts shrink it');
+    const held = { now: 0 };
+    const withHold = new ByteCredit(64 * MiB, INITIAL_CREDIT, () => held.now, 25 * MiB);
+    expect(withHold.allowance).to.equal(25 * MiB, 'it starts there');
+    expect(acksInBursts(withHold, held)).to.be.at.least(25 * MiB);
+    const clock = { now: 0 };
+    expect(new ByteCredit(8 * MiB, INITIAL_CREDIT, () => clock.now, 25 * MiB).allowance).to.equal(8 * MiB);
+  });
+
   it('always lets one chunk go when nothing is in flight, even under a credit smaller than a chunk', () => {
     const { window } = setUp(1000, 1000);
     expect(window.fits(CHUNK)).to.equal(true);

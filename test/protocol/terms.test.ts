@@ -51,6 +51,7 @@ describe('negotiated terms', () => {
           resumable: false,
           expires: null,
           credit: null,
+          hold: 0,
           reuse: false,
           alive: null,
           early: false,
@@ -227,6 +228,7 @@ describe('negotiated terms', () => {
           resumable: true,
           expires: EXPIRES_AT,
           credit: null,
+          hold: 0,
           reuse: false,
           alive: null,
           early: false,
@@ -370,6 +372,22 @@ describe('negotiated terms', () => {
       const stored = expectOk(readGrant({ ...answer, ext: granted }))!;
       assert.equal(agreedTerms(stored, { window: 16, encoding: 'base64' }).early, true);
       assert.equal(readGrant({ ...answer, ext: { ...granted, early: 'yes' } }).ok, false);
+    });
+
+    it('grants hold (bytes acks may be held back for) only with a credit, and the terms carry it', () => {
+      const holding = { ...policy, hold: 25 << 20 };
+      const granted = grantTerms(buildOffer(wish), holding);
+      assert.deepEqual([granted.credit, granted.hold], [64 << 20, 25 << 20]);
+      assert.equal('hold' in grantTerms(buildOffer({ ...wish, credit: false }), holding), false, 'no credit');
+      assert.equal('hold' in grantTerms(buildOffer(wish), policy), false, 'a store that acks every chunk');
+      const answer = { type: 'STOR', code: 200, v: 2, id: 'u_1', offset: 0 } as const;
+      const stored = expectOk(readGrant({ ...answer, ext: granted }))!;
+      assert.equal(agreedTerms(stored, { window: 16, encoding: 'binary' }).hold, 25 << 20);
+      assert.equal(agreedTerms(stored, { window: 16, encoding: 'binary', credit: false }).hold, 0);
+      for (const hold of [0, -1, 1.5, '5']) {
+        const read = readGrant({ ...answer, ext: { ...granted, hold } });
+        assert.equal(read.ok ? 'ok' : read.error.code, 'badAnswer', String(hold));
+      }
     });
 
     it('refuses a malformed credit or reuse in the grant, and reads an ack credit leniently', () => {

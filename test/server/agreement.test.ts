@@ -59,6 +59,7 @@ describe('v2 agreement', () => {
       resumable: true,
       expires: EXPIRES_AT,
       credit: null,
+      hold: 0,
       reuse: false,
       alive: null,
       early: false,

@@ -56,6 +56,29 @@ describe('PartBuffers', () => {
     await pair;
     assert.equal(buffers.used, 4 * MiB);
   });
+
+  it('serves the waiter holding the fewest buffers first, in arrival order among equals', async () => {
+    const buffers = new PartBuffers(2 * MiB);
+    const a = await buffers.take(MiB);
+    const b = await buffers.take(MiB);
+    const served: string[] = [];
+    const wait = (name: string, holding: number) =>
+      buffers.take(MiB, 'within', holding).then((buffer) => (served.push(name), buffer));
+    const busy = wait('holds 3', 3);
+    const first = wait('holds 0, first', 0);
+    const second = wait('holds 0, second', 0);
+    const one = wait('holds 1', 1);
+    assert.equal(buffers.waiting, 4);
+    buffers.give(a);
+    buffers.give(b);
+    buffers.give(await first);
+    buffers.give(await second);
+    await Promise.all([one, busy]);
+    // The one wanting its fourth buffer came first but is served last — and is served, not starved.
+    assert.deepEqual(served, ['holds 0, first', 'holds 0, second', 'holds 1', 'holds 3']);
+    assert.equal(buffers.peak, 2 * MiB, 'never more than the budget at once');
+    assert.equal(buffers.waited, 4);
+  });
 });
 
 describe('OrderedReplies', () => {

@@ -17,8 +17,15 @@ export interface S3Flags {
   naming?: string;
 }
 
-/** @returns the store the flags describe */
-export function s3StoreOf(flags: S3Flags): S3Store {
+/**
+ * @param flags - the flags as parsed
+ * @param partMemory - `--s3-part-memory` in bytes (the command parses sizes: `64M`), NaN when malformed
+ * @returns the store the flags describe
+ */
+export function s3StoreOf(flags: S3Flags, partMemory?: number): S3Store {
+  if (partMemory !== undefined && !(partMemory >= 5 * 1024 * 1024)) {
+    throw new RangeError('--s3-part-memory must be a size of at least one 5 MiB part, e.g. 64M.');
+  }
   if (flags.naming !== undefined && flags.naming !== 'original') {
     throw new TypeError(
       '--naming sha256 is not available with --s3-bucket: the key of a multipart upload is fixed at its start, ' +
@@ -35,5 +42,6 @@ export function s3StoreOf(flags: S3Flags): S3Store {
     ...(flags['s3-region'] !== undefined ? { region: flags['s3-region'] } : {}),
     pathStyle: flags['s3-path-style'] === true,
     overwrite: flags.overwrite === true,
+    ...(partMemory !== undefined ? { partMemory } : {}),
   });
 }

@@ -6,10 +6,17 @@
  * socket (backpressure.ts) and the client's bytes wait in the kernel and the network, not in this process.
  * This budget is what bounds a node's memory for S3 uploads (docs/server.md, "S3 store"): at most 1.5 × it
  * under block integrity (see {@link TakeMode}), and a part larger than all of it only when alone.
+ *
+ * Waiters are served fewest-buffers-first: an upload that holds none goes before one that wants its
+ * fifth, so that with more uploads than buffers each keeps moving (and its client gets acks before its
+ * answer timeout) instead of a few taking every buffer that comes back.
  */
 
-/** Default budget: 20 parts of 5 MiB — a few uploads at full speed, more of them at the bucket's pace. */
-export const DEFAULT_PART_MEMORY = 100 * 1024 * 1024;
+/**
+ * Default budget: 12 parts of 5 MiB — two uploads at full speed (5 parts each), more of them at the
+ * bucket's pace (the process itself is ~106 MiB; see docs/server.md for what the bench measures).
+ */
+export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
 
 /**
  * How a buffer is taken: within the budget; as the first of a `pair` (only when the budget has room for
@@ -21,6 +28,8 @@ export type TakeMode = 'within' | 'pair' | 'overdraft';
 
 interface Waiter {
   size: number;
+  /** Buffers the upload holds already: fewer go first. */
+  holding: number;
   /** What must fit for it: its size, or twice that for a pair. */
   room: number;
   resolve: (buffer: Buffer) => void;
@@ -34,6 +43,8 @@ export class PartBuffers {
   readonly #free = new Map<number, Buffer[]>();
   #freeBytes = 0;
   readonly #waiting: Waiter[] = [];
+  #peak = 0;
+  #waited = 0;
 
   /** @param budget - the most bytes of buffers handed out at once (overdrafts aside) */
   constructor(budget = DEFAULT_PART_MEMORY) {
@@ -46,19 +57,39 @@ export class PartBuffers {
     return this.#used;
   }
 
+  /** The most bytes of buffers in use at once so far (what the budget bounded). */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** Takes so far that had to wait for a buffer to come back (the budget was spent). */
+  get waited(): number {
+    return this.#waited;
+  }
+
   /**
    * A buffer of `size` bytes (its content is garbage), as soon as the budget has room for it.
    *
    * @param size - the part's size
    * @param mode - see {@link TakeMode}
+   * @param holding - buffers the upload holds already (waiters holding fewer are served first)
    */
-  take(size: number, mode: TakeMode = 'within'): Promise<Buffer> {
+  take(size: number, mode: TakeMode = 'within', holding = 0): Promise<Buffer> {
     const room = mode === 'pair' ? 2 * size : size;
-    // First come, first served: a waiting upload is not overtaken by later small ones.
+    // A waiting upload is not overtaken by later ones that hold as many buffers (or more).
     if (mode === 'overdraft' || (this.#waiting.length === 0 && this.#fits(room))) {
       return Promise.resolve(this.#handOut(size));
     }
-    return new Promise((resolve) => this.#waiting.push({ size, room, resolve }));
+    this.#waited += 1;
+    return new Promise((resolve) => {
+      const at = this.#waiting.findIndex((waiter) => waiter.holding > holding);
+      this.#waiting.splice(at === -1 ? this.#waiting.length : at, 0, { size, holding, room, resolve });
+    });
+  }
+
+  /** Uploads waiting for a buffer. */
+  get waiting(): number {
+    return this.#waiting.length;
   }
 
   /** Gives a buffer back (once; never used by the giver again). */
@@ -83,6 +114,7 @@ export class PartBuffers {
 
   #handOut(size: number): Buffer {
     this.#used += size;
+    this.#peak = Math.max(this.#peak, this.#used);
     const reused = this.#free.get(size)?.pop();
     if (reused) {
       this.#freeBytes -= size;
@@ -95,6 +127,7 @@ export class PartBuffers {
         this.#freeBytes -= other;
       }
     }
-    return Buffer.allocUnsafeSlow(size);
+    // Shared memory: the hashing thread reads a sealed part in place (s3-part-hasher.ts), no copy.
+    return Buffer.from(new SharedArrayBuffer(size));
   }
 }

@@ -1,9 +1,10 @@
 /**
  * How one S3 upload's bytes get into the bucket, written once in parts: received chunks are copied into a
- * buffer of a part's size (s3-part-buffers.ts); a full buffer is sealed (hashed, given a part number) and
- * uploaded while the next one fills, at most {@link PARTS_IN_FLIGHT} parts unrecorded at once; each stored
- * part is then recorded in the state object, in order, with If-Match (the claim check). An ack waits for
- * {@link PartPipeline.durable}: the part holding its bytes recorded — or, when the client stops sending
+ * buffer of a part's size (s3-part-buffers.ts); a full buffer is sealed (given a part number, hashed on the
+ * hashing thread: s3-part-hasher.ts) and uploaded while the next one fills, at most {@link PARTS_IN_FLIGHT}
+ * parts unrecorded at once, side by side; stored parts are then recorded in the state object, in order, with
+ * If-Match (the claim check) — those that finished while the previous write was on its way in one write.
+ * An ack waits for {@link PartPipeline.durable}: the part holding its bytes recorded — or, when the client stops sending
  * (idle, its credit spent, a pause, the end of the connection), the bytes below a part put as one tail
  * object (s3-tail.ts) and the claim checked after it.
  *
@@ -17,10 +18,9 @@
  * to complete an upload with parts left out of the list, so numbers are not skipped; the new holder's
  * recorded ETags decide at completion (s3-partial-upload.ts).
  */
-import { UploadPartCommand } from '@aws-sdk/client-s3';
-import type { IHasher } from 'hash-wasm';
-import { s3Failure } from './s3-client.ts';
+import { uploadPart } from './s3-upload-part.ts';
 import type { PartBuffers } from './s3-part-buffers.ts';
+import type { PartHasher } from './s3-part-hasher.ts';
 import type { UploadState } from './s3-state.ts';
 import type { S3UploadHost } from './s3-partial-upload.ts';
 
@@ -42,6 +42,16 @@ interface HeldBuffer {
   length: number;
 }
 
+/** A part sealed and not recorded yet: hashing, uploading, or stored and waiting for the parts before it. */
+interface SealedPart {
+  n: number;
+  size: number;
+  /** The file offset it ends at. */
+  end: number;
+  /** Set once S3 stored it: its ETag, and the SHA-256 state after it. */
+  stored?: { etag: string; hashState: string };
+}
+
 interface DurableWaiter {
   offset: number;
   resolve: () => void;
@@ -52,7 +62,7 @@ interface DurableWaiter {
 export interface PipelineOwner {
   readonly host: S3UploadHost;
   readonly state: UploadState;
-  readonly hash: IHasher;
+  readonly hasher: PartHasher;
   readonly buffers: PartBuffers;
   /** Writes the state with If-Match; throws the takeover refusal when the claim is lost. */
   saveState(): Promise<void>;
@@ -72,7 +82,8 @@ export class PartPipeline {
   #tailKeys: string[];
   /** Tail bytes read back (a takeover) not yet copied into a buffer. */
   #loadedTail: Uint8Array[] | undefined;
-  #unrecorded = 0;
+  /** Parts sealed and not recorded yet, in order. */
+  readonly #sealed: SealedPart[] = [];
   /** Every state write, claim check and tail put, one after the other (they compare ETags). */
   #serial: Promise<void> = Promise.resolve();
   #failure: unknown;
@@ -241,7 +252,7 @@ export class PartPipeline {
     const { state, buffers } = this.#owner;
     // At most PARTS_IN_FLIGHT + 1 buffers per upload: a part being recorded makes room (bounded wait).
     for (let i = 0; i < 100 && this.#failure === undefined; i++) {
-      if (this.#unrecorded === 0 || this.#unrecorded + this.#held.length < PARTS_IN_FLIGHT + 1) break;
+      if (this.#sealed.length === 0 || this.#sealed.length + this.#held.length < PARTS_IN_FLIGHT + 1) break;
       await new Promise<void>((wake) => this.#roomWaiters.push(wake));
     }
     // A full buffer waiting for its blocks' verdicts, which come only with bytes after it: that next buffer
@@ -253,7 +264,8 @@ export class PartPipeline {
       first.length === first.bytes.byteLength &&
       first.start + first.length > this.#verifiedEnd();
     const mode = waitsForVerdict ? 'overdraft' : this.gated && first === undefined ? 'pair' : 'within';
-    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), mode);
+    const holding = this.#held.length + this.#sealed.length;
+    const bytes = await buffers.take(Math.min(state.partSize, state.size - start), mode, holding);
     const held = { start, bytes, length: 0 };
     if (this.#failure !== undefined) {
       buffers.give(bytes);
@@ -279,7 +291,7 @@ export class PartPipeline {
   /** Seals full, verified buffers into parts while fewer than PARTS_IN_FLIGHT are unrecorded. */
   #seal(): void {
     const verified = this.#verifiedEnd();
-    while (this.#failure === undefined && this.#unrecorded < PARTS_IN_FLIGHT) {
+    while (this.#failure === undefined && this.#sealed.length < PARTS_IN_FLIGHT) {
       const held = this.#held[0];
       if (!held || held.length < held.bytes.byteLength || held.start + held.length > verified) return;
       this.#held.shift();
@@ -288,67 +300,78 @@ export class PartPipeline {
     }
   }
 
+  /**
+   * Hashes the part (on the hashing thread: s3-part-hasher.ts), then uploads it. Parts upload side by side;
+   * they are recorded in order, as many as are stored when the state can next be written (#record).
+   */
   #startPart(held: HeldBuffer): void {
-    const { state, hash, host, buffers } = this.#owner;
+    const { state, hasher, buffers } = this.#owner;
     const n = (state.nextPart ??= state.parts.length + 1);
     // Stored without block checks: a later resume with sha256-blocks cannot count these bytes as verified.
     if (!this.#verified) state.checked = false;
     state.nextPart = n + 1;
-    this.#unrecorded += 1;
-    hash.update(held.bytes);
-    const hashState = Buffer.from(hash.save()).toString('base64');
-    const end = held.start + held.length;
-    const uploaded = (async () => {
+    const part: SealedPart = { n, size: held.length, end: held.start + held.length };
+    this.#sealed.push(part);
+    const bytes = held.bytes.subarray(0, held.length);
+    const stored = (async () => {
       try {
-        const answer = await host.s3.send(
-          new UploadPartCommand({
-            Bucket: host.bucket,
-            Key: state.key,
-            UploadId: state.multipartId,
-            PartNumber: n,
-            Body: held.bytes,
-            ContentLength: held.length,
-          }),
-        );
-        return answer.ETag ?? '';
-      } catch (error) {
-        throw s3Failure(`Storing part ${n} of ${state.id} failed`, error);
+        const hashed = await hasher.update(bytes);
+        const etag = await uploadPart(this.#owner.host, state, n, bytes, hashed.partSha256);
+        part.stored = { etag, hashState: hashed.state };
       } finally {
+        // Only now: the hashing thread and the upload both read the bytes in place.
         buffers.give(held.bytes);
       }
     })();
-    // Caught here and reported through the queue, in order.
-    uploaded.catch(() => undefined);
+    // Caught here and reported through the queue, in order; queued now, so that settling waits for it.
+    stored.catch(() => undefined);
     void this.#queue(async () => {
-      const etag = await uploaded;
-      const previous = {
-        parts: state.parts,
-        partsEnd: state.partsEnd,
-        hashState: state.hashState,
-        tails: state.tails,
-      };
-      state.parts = [...state.parts, { n, etag, size: held.length }];
-      state.partsEnd = end;
-      state.hashState = hashState;
-      state.tails = [{ gen: state.claim.gen, from: end }];
-      if (state.resumable) state.expiresAt = Date.now() + state.ttl;
-      try {
-        await this.#owner.saveState();
-      } catch (error) {
-        Object.assign(state, previous);
-        throw error;
-      }
-      this.#unrecorded -= 1;
-      const obsolete = this.#tailKeys;
-      this.#tailKeys = [];
-      this.#tailEnd = end;
-      // Their bytes are in the part: deleted in the background (a failure leaves garbage the final cleanup
-      // of the upload, which lists its tail objects, removes).
-      void host.tails.delete(obsolete);
-      for (const wake of this.#roomWaiters.splice(0)) wake();
-      this.#seal();
-      this.#settleWaiters();
+      await stored;
+      await this.#record();
     });
+  }
+
+  /**
+   * Records every stored part at the front of the sealed ones in one conditional write of the state (parts
+   * that finished while the last write was on its way go together), then deletes the tail objects they hold.
+   */
+  async #record(): Promise<void> {
+    const { state, host } = this.#owner;
+    let count = 0;
+    while (count < this.#sealed.length && this.#sealed[count]!.stored) count++;
+    if (count === 0) return;
+    const parts = this.#sealed.slice(0, count);
+    const last = parts.at(-1)!;
+    const previous = {
+      parts: state.parts,
+      partsEnd: state.partsEnd,
+      hashState: state.hashState,
+      tails: state.tails,
+    };
+    state.parts = [
+      ...state.parts,
+      ...parts.map((part) => ({ n: part.n, etag: part.stored!.etag, size: part.size })),
+    ];
+    state.partsEnd = last.end;
+    state.hashState = last.stored!.hashState;
+    state.tails = [{ gen: state.claim.gen, from: last.end }];
+    if (state.resumable) state.expiresAt = Date.now() + state.ttl;
+    try {
+      await this.#owner.saveState();
+    } catch (error) {
+      Object.assign(state, previous);
+      throw error;
+    }
+    this.#sealed.splice(0, count);
+    const obsolete = this.#tailKeys;
+    this.#tailKeys = [];
+    this.#tailEnd = last.end;
+    // Their bytes are in the part: deleted in the background (a failure leaves garbage the final cleanup
+    // of the upload, which lists its tail objects, removes).
+    void host.tails.delete(obsolete);
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+    this.#seal();
+    this.#settleWaiters();
   }
 
   /** Runs `step` after every earlier one; a failure fails the pipeline. */
@@ -365,7 +388,7 @@ export class PartPipeline {
       this.#seal();
       const serial = this.#serial;
       await serial;
-      if (serial === this.#serial && this.#unrecorded === 0) return;
+      if (serial === this.#serial && this.#sealed.length === 0) return;
     }
   }
 
@@ -374,7 +397,7 @@ export class PartPipeline {
     const { state, host } = this.#owner;
     const held = this.#held[0];
     const from = this.durableEnd;
-    if (!held || this.#unrecorded > 0 || held.start !== state.partsEnd) return;
+    if (!held || this.#sealed.length > 0 || held.start !== state.partsEnd) return;
     const to = Math.min(this.#verifiedEnd(), held.start + held.length);
     if (to <= from) return;
     const key = await host.tails.put(

@@ -3,8 +3,8 @@
  * (s3-part-pipeline.ts: bytes into part-sized buffers, parts uploaded while the next fills, a tail object
  * only when the client stops sending), and the state object (s3-state.ts) rewritten, conditionally, once
  * per part. An ack waits for {@link S3PartialUpload.durable}: what it acknowledges is in the bucket.
- * The SHA-256 runs here (hash-wasm, whose state can be saved) as parts are sealed: its state at the end of
- * the recorded parts is in the state object, so a node that takes over hashes only the tail.
+ * The SHA-256 runs as parts are sealed, on a thread (s3-part-hasher.ts, a state that can be saved): its state
+ * at the end of the recorded parts is in the state object, so a node that takes over hashes only the tail.
  */
 import {
   AbortMultipartUploadCommand,
@@ -13,12 +13,12 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { IHasher } from 'hash-wasm';
 import { RefusalError } from '../refusal.ts';
 import type { PartialUpload } from './store.ts';
 import { isNotFound, s3Failure } from './s3-client.ts';
 import type { ObjectNames } from './s3-names.ts';
 import type { PartBuffers } from './s3-part-buffers.ts';
+import type { PartHasher } from './s3-part-hasher.ts';
 import { PartPipeline } from './s3-part-pipeline.ts';
 import { ClaimLost, type StateObjects, type UploadState } from './s3-state.ts';
 import type { TailObjects } from './s3-tail.ts';
@@ -50,7 +50,7 @@ export class S3PartialUpload implements PartialUpload {
   readonly state: UploadState;
   /** The state object's ETag as this node last wrote or read it: the claim. */
   #etag: string;
-  readonly hash: IHasher;
+  readonly hasher: PartHasher;
   readonly #pipeline: PartPipeline;
   #held = false;
   /** Set once the claim is lost, the upload committed or discarded: it writes nothing more. */
@@ -60,13 +60,13 @@ export class S3PartialUpload implements PartialUpload {
     host: S3UploadHost,
     state: UploadState,
     etag: string,
-    hash: IHasher,
+    hasher: PartHasher,
     tail: { chunks: Uint8Array[]; keys: string[]; end: number },
   ) {
     this.host = host;
     this.state = state;
     this.#etag = etag;
-    this.hash = hash;
+    this.hasher = hasher;
     this.#pipeline = new PartPipeline(this, tail);
   }
 
@@ -181,8 +181,8 @@ export class S3PartialUpload implements PartialUpload {
     this.#pipeline.restart();
     Object.assign(this.state, { parts: [], partsEnd: 0, checked: true });
     this.state.tails = [{ gen: this.state.claim.gen, from: 0 }];
-    this.hash.init();
-    this.state.hashState = Buffer.from(this.hash.save()).toString('base64');
+    await this.hasher.reset();
+    this.state.hashState = this.hasher.saved;
     await this.saveState();
     await this.host.tails.delete(obsolete);
   }
@@ -210,10 +210,7 @@ export class S3PartialUpload implements PartialUpload {
     } catch (error) {
       this.#failed(error);
     }
-    const saved = this.hash.save();
-    const digest = this.hash.digest('binary');
-    this.hash.load(saved);
-    return digest;
+    return this.hasher.digest();
   }
 
   /**

@@ -16,12 +16,12 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createSHA256 } from 'hash-wasm';
 import { RefusalError } from '../refusal.ts';
 import type { CompletedUpload, PartialUpload, ResumableRequest, UploadStore } from './store.ts';
 import { normalisePrefix, s3ClientFor, s3Failure, type S3Connection } from './s3-client.ts';
 import { ObjectNames } from './s3-names.ts';
 import { PartBuffers } from './s3-part-buffers.ts';
+import { PartHasher } from './s3-part-hasher.ts';
 import { PARTS_IN_FLIGHT } from './s3-part-pipeline.ts';
 import { metadataOf, S3PartialUpload, type S3UploadHost } from './s3-partial-upload.ts';
 import { ClaimLost, StateObjects, StoreKeys, type UploadState } from './s3-state.ts';
@@ -39,7 +39,7 @@ export interface S3StoreOptions extends S3Connection {
   staleAge?: number;
   /**
    * Bytes of memory for uploads' bytes not in a part yet, shared by every upload of this node (default
-   * 120 MiB): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
+   * 64 MiB, at least one part): what bounds the node's memory for S3 uploads (s3-part-buffers.ts).
    */
   partMemory?: number;
 }
@@ -117,6 +117,9 @@ export class S3Store implements UploadStore, S3UploadHost {
     this.states = new StateObjects(this.s3, this.bucket, this.#keys);
     this.tails = new TailObjects(this.s3, this.bucket, this.#keys);
     this.names = new ObjectNames(this.s3, this.bucket, this.#keys, this.prefix);
+    if (options.partMemory !== undefined && !(options.partMemory >= this.#minPartSize)) {
+      throw new RangeError(`The S3 part memory must hold at least one part (${this.#minPartSize} bytes).`);
+    }
     this.buffers = new PartBuffers(options.partMemory);
   }
 
@@ -191,10 +194,10 @@ export class S3Store implements UploadStore, S3UploadHost {
       await this.names.release(key);
       throw s3Failure('Starting the multipart upload failed', error);
     }
-    const hash = (await createSHA256()).init();
-    state.hashState = Buffer.from(hash.save()).toString('base64');
+    const hasher = await PartHasher.from();
+    state.hashState = hasher.saved;
     const etag = await this.states.write(state, 'new');
-    const upload = new S3PartialUpload(this, state, etag, hash, { chunks: [], keys: [], end: 0 });
+    const upload = new S3PartialUpload(this, state, etag, hasher, { chunks: [], keys: [], end: 0 });
     this.#live.set(id, upload);
     return upload;
   }
@@ -235,12 +238,11 @@ export class S3Store implements UploadStore, S3UploadHost {
     if (!tail || tail.end > state.size) {
       throw s3Failure(`The stored chunks of upload ${id} do not follow each other`);
     }
-    const hash = (await createSHA256()).init();
     // The tail is hashed when its part is sealed.
-    hash.load(Buffer.from(state.hashState, 'base64'));
+    const hasher = await PartHasher.from(state.hashState);
     state.tails = [...state.tails, { gen, from: tail.end }];
     etag = await this.#writeClaim(state, etag);
-    const upload = new S3PartialUpload(this, state, etag, hash, tail);
+    const upload = new S3PartialUpload(this, state, etag, hasher, tail);
     this.#live.set(id, upload);
     return upload;
   }

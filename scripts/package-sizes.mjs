@@ -20,11 +20,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * 36.0 kB min+gzip; split, the entry is 18.9 kB and entry plus chunks 37.4 kB (each file is compressed
  * alone, so the parts cost more than one file did). Issue 11's target, 20 kB, is the entry's. The tarball
  * went from 545.5 to 563.0 kB with the split: three more files and their source maps (sources inside).
+ * Then the same day's merge of preconnect, remembered early grants, coalesced acks, `hold` and the hardening
+ * (code, their docs and the bundles' maps): entry 19.1 kB, entry + chunks 38.9 kB, tarball 606.7 kB.
  */
 export const BUDGETS = {
-  tarball: 570_000,
+  tarball: 620_000,
   bundleGzip: 20_000,
-  bundleTotalGzip: 38_000,
+  bundleTotalGzip: 40_000,
 };
 
 const ENTRY = 'ws-file-upload.bundle.min.js';

@@ -13,6 +13,8 @@ export class SendWindow {
   #checkOffsets = false;
   /** Bytes one ack may cover (`coalesce` agreed; 0: one ack per chunk): its offset then says how many. */
   #coalesce = 0;
+  /** Bytes the server may hold acks back for (`hold`, set after an early-data answer; 0: none). */
+  #hold = 0;
   /** Lengths of the chunks sent and not yet acknowledged, oldest first: an ack counts the oldest one. */
   #inFlight: number[] = [];
   #inFlightBytes = 0;
@@ -56,7 +58,7 @@ export class SendWindow {
     if (this.#credit === null) return this.open;
     // The server acks once per `coalesce` bytes: below twice that in flight (within the server's credit) the
     // sender would wait for an ack the server holds back until its idle delay.
-    const floor = Math.min(this.#credit.granted, 2 * this.#coalesce);
+    const floor = Math.min(this.#credit.granted, Math.max(2 * this.#coalesce, this.#hold));
     const allowance = Math.max(this.#credit.allowance, floor);
     return this.#inFlightBytes === 0 || this.#inFlightBytes + length <= allowance;
   }
@@ -92,6 +94,7 @@ export class SendWindow {
     this.#limit = Math.max(1, limit);
     this.#checkOffsets = checkOffsets;
     this.#coalesce = 0;
+    this.#hold = 0;
     this.#credit = credit;
     this.#inFlight = [];
     this.#inFlightBytes = 0;
@@ -106,6 +109,16 @@ export class SendWindow {
    */
   coalesce(bytes: number): void {
     this.#coalesce = this.#checkOffsets ? bytes : 0;
+  }
+
+  /**
+   * The grant's `hold` when the sender started before the answer (early data): below it in flight the
+   * sender would wait for acks the server holds back (a restart passes it to the credit instead).
+   *
+   * @param bytes - the server's hold, 0 for none
+   */
+  hold(bytes: number): void {
+    this.#hold = Math.max(0, bytes);
   }
 
   /** Forgets the chunks in flight (the connection dropped; they will be sent again). */

@@ -140,6 +140,8 @@ export class StorExchange {
     this.#termsAgreed(terms);
     // The window the early data went under: from now on one ack may cover several of its chunks.
     host.sender.window.coalesce(terms.coalesce);
+    // And the server's hold, which the sender started without (a caller's `window` is the caller's).
+    host.sender.window.hold(host.options.windowGiven ? 0 : terms.hold);
     host.earlyTaken();
   }
 

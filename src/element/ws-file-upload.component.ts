@@ -264,7 +264,6 @@ export class WsFileUpload extends UploadOptionsElement {
 
   /**
    * Cancels one file, or every file not yet ended.
-   *
    * @param file - the file to cancel; omitted, all
    */
   cancel(file?: File): void {
@@ -298,7 +297,6 @@ export class WsFileUpload extends UploadOptionsElement {
 
   /**
    * Sends a failed or cancelled file again from its start, or every such file.
-   *
    * @param file - the file to retry; omitted, all
    */
   retry(file?: File): void {

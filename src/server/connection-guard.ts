@@ -48,6 +48,8 @@ interface ActiveUpload {
   };
   /** v2: whether it started a resumable upload or resumed one. */
   resume?: ResumeKind;
+  /** Deleted (an ABOR, a refusal that discards it): nothing is kept on disk for a resume. */
+  discarded?: boolean;
 }
 
 /**
@@ -212,28 +214,43 @@ export class ConnectionGuard implements SessionEvents {
     return { id: active?.id ?? '-', ip: this.#ip, ...(this.#user ? { user: this.#user } : {}) };
   }
 
+  /** @inheritdoc */
+  discarded(aborted: boolean): void {
+    const active = this.#active;
+    if (!active) return;
+    active.discarded = true;
+    // An ABOR ends the upload now (the connection may carry another one); a refusal's close ends it there.
+    if (aborted) {
+      this.#active = undefined;
+      this.#endUnstored(active, 'aborted by the client');
+    }
+  }
+
   #handleClose(): void {
     clearTimeout(this.#authTimer);
     this.#authAttempt?.done(undefined);
-    const { limits, metrics, log, options } = this.#context;
     const active = this.#active;
     this.#active = undefined;
-    if (active) {
-      limits.endUpload(this.#ip);
-      // Kept on disk for its resume until it expires: counted against the address meanwhile.
-      const now = Date.now();
-      if (active.resume === 'fresh')
-        this.#context.unfinished?.left(this.#ip, now + options.partialExpiry, now);
-      metrics.uploadFailed();
-      log.failed({
-        ...this.#fields(active),
-        filename: active.filename,
-        size: active.size,
-        durationMs: Date.now() - active.startedAt,
-        ...(active.failure ? { code: active.failure.code } : {}),
-        reason: active.failure?.message ?? 'connection closed before the upload was complete',
-      });
-    }
-    limits.disconnect(this.#ip);
+    if (active) this.#endUnstored(active, 'connection closed before the upload was complete');
+    this.#context.limits.disconnect(this.#ip);
+  }
+
+  /** An upload that ended without being stored: its slot freed, counted, logged. */
+  #endUnstored(active: ActiveUpload, reason: string): void {
+    const { limits, metrics, log, options } = this.#context;
+    limits.endUpload(this.#ip);
+    // Kept on disk for its resume until it expires: counted against the address meanwhile.
+    const now = Date.now();
+    if (active.resume === 'fresh' && !active.discarded)
+      this.#context.unfinished?.left(this.#ip, now + options.partialExpiry, now);
+    metrics.uploadFailed();
+    log.failed({
+      ...this.#fields(active),
+      filename: active.filename,
+      size: active.size,
+      durationMs: now - active.startedAt,
+      ...(active.failure ? { code: active.failure.code } : {}),
+      reason: active.failure?.message ?? reason,
+    });
   }
 }

@@ -53,6 +53,8 @@ export type Admission =
 export interface SessionEvents {
   stored(file: StoredFile): void;
   failed(info: { code: number; message: string; filename?: string }): void;
+  /** The upload was deleted: by an ABOR (`aborted`: it ends now), or by a refusal whose close follows. */
+  discarded?(aborted: boolean): void;
   /** Asked for every STOR before storage is touched. */
   admit?(upload: UploadAnnouncement, resume?: ResumeKind): Admission | Promise<Admission>;
   /** AUTH was accepted, for this user (the hook's `user`, else the login). */

@@ -264,6 +264,7 @@ export class UploadSession {
     if (upload && (abor.id === undefined || abor.id === upload.partial.id)) {
       this.#machine.to(READY);
       this.#credit.end();
+      this.#events.discarded?.(true);
       return this.#reply(await deleteForAbor(upload.partial));
     }
     if (upload) {
@@ -386,6 +387,7 @@ export class UploadSession {
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(formatAnswer(refusal.answer()));
     const filename = this.#machine.upload?.partial.filename;
     this.#events.failed({ code: refusal.code, message: refusal.message, ...(filename ? { filename } : {}) });
+    if (refusal.discard) this.#events.discarded?.(false);
     this.#socket.close(refusal.closeCode, refusal.closeReason);
     await this.#close(refusal.discard);
   }

@@ -66,6 +66,26 @@ describe('SendWindow', () => {
     expect(window.limit).to.equal(1);
   });
 
+  it("keeps the server's hold in flight once told it after early data, within the granted credit", () => {
+    const window = new SendWindow();
+    // Started before the answer (early data): the sender's own target is 100 bytes, no floor.
+    window.restart(0, 64, true, new ByteCredit(1000, 100, () => 0));
+    window.push(100);
+    expect(window.fits(100)).to.equal(false);
+    window.hold(400);
+    for (let chunk = 1; chunk < 4; chunk++) {
+      expect(window.fits(100)).to.equal(true);
+      window.push(100);
+    }
+    expect(window.fits(100)).to.equal(false, 'not past the hold');
+    window.hold(5000);
+    for (let chunk = 4; chunk < 10; chunk++) window.push(100);
+    expect(window.fits(100)).to.equal(false, 'never past the granted credit');
+    window.restart(0, 64, true, new ByteCredit(1000, 100, () => 0));
+    window.push(100);
+    expect(window.fits(100)).to.equal(false, 'a restart forgets it');
+  });
+
   describe('with coalesced acks agreed', () => {
     it('counts every chunk up to the offset of one ack, and only whole chunks', () => {
       const window = new SendWindow();

@@ -4,6 +4,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { readMeta } from '../../src/server/stores/file-meta.ts';
 import { FileStore } from '../../src/server/stores/file-store.ts';
 import { bytes, partialFiles, readStored, storedFiles, tempDir } from './peer.ts';
 
@@ -32,6 +33,22 @@ describe('FileStore checkpoints', () => {
     await partial.release();
     const reopened = await new FileStore({ dir }).open(partial.id);
     assert.equal(reopened?.verifiedOffset, MiB);
+  });
+
+  it('records the offset verified when it was asked for, not one raised while its datasync ran', async () => {
+    const data = bytes(2 * MiB, 44);
+    const { store, partial } = await storeWithPartial(data.length);
+    await partial.write(data.subarray(0, MiB));
+    partial.verifiedOffset = MiB;
+    const first = partial.checkpoint!();
+    // Raised before the first checkpoint's datasync: its bytes are not what that sync covers.
+    partial.verifiedOffset = 2 * MiB;
+    await first;
+    assert.equal((await readMeta(store.metaPath(partial.id)))?.verified, MiB);
+    await partial.write(data.subarray(MiB));
+    await partial.checkpoint!();
+    assert.equal((await readMeta(store.metaPath(partial.id)))?.verified, 2 * MiB);
+    await partial.release();
   });
 
   it('leaves nothing behind when a discard follows a checkpoint that is still running', async () => {

@@ -176,6 +176,31 @@ describe('unfinished uploads left behind by one address (CLI, --max-unfinished-p
     other.close();
   });
 
+  it('an upload the client aborted is not counted as left behind, and frees its slot at once', async () => {
+    const { cli: server, dir } = await cli([
+      '--max-unfinished-per-client',
+      '1',
+      '--max-uploads-per-client',
+      '1',
+    ]);
+    // Deleted by ABOR: nothing stays on disk, so closing afterwards leaves nothing to count.
+    for (let i = 0; i < 3; i++) {
+      const peer = await Peer.connect(server.url);
+      assert.equal((await peer.ask(storV2(10 ** 6, null, `c${i}.bin`))).code, 200);
+      assert.equal((await peer.ask('ABOR: {}')).code, 200);
+      peer.close();
+    }
+    // On one connection: the aborted upload's slot is free for the next STOR there.
+    const peer = await Peer.connect(server.url);
+    for (let i = 0; i < 3; i++) {
+      const stor = await peer.ask(storV2(10 ** 6, null, `same${i}.bin`));
+      assert.equal(stor.code, 200, JSON.stringify(stor));
+      assert.equal((await peer.ask('ABOR: {}')).code, 200);
+    }
+    peer.close();
+    assert.equal(await kept(dir), 0, 'nothing kept');
+  });
+
   it('a dropped upload that was resumed and finished no longer counts', async () => {
     const { cli: server, dir } = await cli(['--max-unfinished-per-client', '1']);
     const data = bytes(4000, 4);

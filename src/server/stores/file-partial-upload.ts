@@ -172,11 +172,15 @@ export class FilePartialUpload implements PartialUpload {
     // The session does not wait for a checkpoint (writes go on meanwhile: a datasync every 16 MiB stalled
     // the upload ~0.3 s per 256 MiB); checkpoints run one after another, and whatever else writes the record
     // or closes the file waits for the one running (see #settled).
+    // The offset verified now, whose bytes are written now: a checkpoint queued behind this one may raise
+    // the verified offset before this one's datasync ends, over bytes that sync did not cover.
+    const verified = this.#meta.verified;
     const run = this.#checkpointing.then(async () => {
       if (this.#handle !== handle) return; // committed or discarded meanwhile: nothing to record
       // The data first: a record saying "verified" must never outlive bytes a power cut lost.
       await handle.datasync();
-      if (this.#handle === handle) await this.saveMeta();
+      if (this.#handle !== handle) return;
+      await this.#store.writeMeta({ ...this.#meta, verified, expiresAt: this.#expiresAt }, false);
     });
     this.#checkpointing = run.catch(() => undefined);
     return run;

@@ -5,12 +5,22 @@
 // may resume or abort them.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hashPassword } from '../../src/server/access.ts';
 import { startCli, type CliProcess } from '../helpers/cli-process.ts';
-import { bytes, eventually, partialFiles, Peer, readStored, sha256, storedFiles, tempDir } from './peer.ts';
+import {
+  bytes,
+  eventually,
+  finFor,
+  partialFiles,
+  Peer,
+  readStored,
+  sha256,
+  storedFiles,
+  storV2 as storV2For,
+  tempDir,
+} from './peer.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -18,15 +28,8 @@ afterEach(async () => {
 });
 
 const storV2 = (size: number, resume: string | null = null, filename = 'r.bin') =>
-  `STOR: ${JSON.stringify({
-    filename,
-    size,
-    type: 'binary',
-    v: 2,
-    ext: { binary: true, window: 4, fin: true, checksum: ['sha256'], resume },
-  })}`;
-const fin = (data: Buffer) =>
-  `FIN: ${JSON.stringify({ size: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('base64')}` })}`;
+  storV2For(filename, size, resume);
+const fin = finFor;
 
 async function cli(args: string[]): Promise<{ cli: CliProcess; dir: string }> {
   const dir = await tempDir();

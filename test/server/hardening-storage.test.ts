@@ -5,7 +5,6 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CommitHookStore } from '../helpers/commit-hook-store.ts';
@@ -13,11 +12,13 @@ import { startCli, type CliProcess } from '../helpers/cli-process.ts';
 import {
   bytes,
   eventually,
+  finFor,
   partialFiles,
   Peer,
   readStored,
   sha256,
   startServer,
+  storV2,
   storedFiles,
   tempDir,
   uploadV1,
@@ -28,16 +29,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const storV2 = (filename: string, size: number, resume: string | null = null) =>
-  `STOR: ${JSON.stringify({
-    filename,
-    size,
-    type: 'binary',
-    v: 2,
-    ext: { binary: true, window: 4, fin: true, checksum: ['sha256'], resume },
-  })}`;
-const fin = (data: Buffer) =>
-  `FIN: ${JSON.stringify({ size: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('base64')}` })}`;
+const fin = finFor;
 const eio = () => Object.assign(new Error('EIO: simulated i/o error, unlink /secret/path'), { code: 'EIO' });
 
 /** Sends `data` in chunks, each answered; stops at the first answer that is not 200 and returns it. */

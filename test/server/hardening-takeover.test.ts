@@ -4,11 +4,21 @@
 // file is the one the client sent, byte for byte.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { CommitHookStore, gate } from '../helpers/commit-hook-store.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { bytes, eventually, Peer, readStored, sha256, startServer, storedFiles, tempDir } from './peer.ts';
+import {
+  bytes,
+  eventually,
+  finFor,
+  Peer,
+  readStored,
+  sha256,
+  startServer,
+  storedFiles,
+  storV2 as storV2For,
+  tempDir,
+} from './peer.ts';
 import type { UploadServerOptions } from '../../src/server/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -18,15 +28,8 @@ afterEach(async () => {
 
 const CHUNK = 16 * 1024;
 const storV2 = (filename: string, size: number, resume: string | null = null) =>
-  `STOR: ${JSON.stringify({
-    filename,
-    size,
-    type: 'binary',
-    v: 2,
-    ext: { binary: true, window: 1, fin: true, checksum: ['sha256'], resume },
-  })}`;
-const fin = (data: Buffer) =>
-  `FIN: ${JSON.stringify({ size: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('base64')}` })}`;
+  storV2For(filename, size, resume, 1);
+const fin = finFor;
 
 async function start(options: Partial<UploadServerOptions> = {}) {
   const env = await startServer(options);

@@ -131,6 +131,20 @@ export function bytes(size: number, seed = 1): Buffer {
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** A v2 `STOR` frame for a resumable binary upload with a whole-file SHA-256 and FIN (`resume`: an id). */
+export const storV2 = (filename: string, size: number, resume: string | null = null, window = 4) =>
+  `STOR: ${JSON.stringify({
+    filename,
+    size,
+    type: 'binary',
+    v: 2,
+    ext: { binary: true, window, fin: true, checksum: ['sha256'], resume },
+  })}`;
+
+/** The `FIN` frame for `data`: its size and SHA-256. */
+export const finFor = (data: Buffer) =>
+  `FIN: ${JSON.stringify({ size: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('base64')}` })}`;
+
 /** Finished files in the folder (the partial folder excluded). */
 export async function storedFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name !== '.partial').sort();
